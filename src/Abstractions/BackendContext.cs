@@ -1,0 +1,17 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace RouterHost.Abstractions;
+
+/// <summary>What a backend gets to build an interface.</summary>
+/// <param name="InterfaceName">The interface's name from configuration.</param>
+/// <param name="Settings">The interface's <c>Settings</c> section (backend-specific).</param>
+/// <param name="LoggerFactory">For the backend's loggers.</param>
+/// <param name="DefaultQueueCount">Queues to open when configuration does not say (the number of CPUs).</param>
+/// <param name="BatchSize">The most packets one <see cref="IQueue.Read"/> should return.</param>
+public sealed record BackendContext(
+    string InterfaceName,
+    IConfigurationSection Settings,
+    ILoggerFactory LoggerFactory,
+    int DefaultQueueCount,
+    int BatchSize);

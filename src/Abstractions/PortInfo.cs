@@ -1,0 +1,23 @@
+namespace RouterHost.Abstractions;
+
+/// <summary>A port known to the router: an interface or a peer, with the groups firewall rules can name.</summary>
+/// <param name="Id">Its id, as packets carry it.</param>
+/// <param name="Name">Its unique name (interface name from configuration, or the peer's name).</param>
+/// <param name="Groups">Groups it belongs to.</param>
+/// <param name="Owner">The interface's backend, or the stage that registered the peer.</param>
+public sealed record PortInfo(PortId Id, string Name, IReadOnlyList<string> Groups, string Owner)
+{
+    /// <summary>Whether it belongs to <paramref name="group"/> (case-insensitive).</summary>
+    public bool InGroup(string group)
+    {
+        foreach (string g in Groups)
+        {
+            if (string.Equals(g, group, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace RouterHost.Abstractions;
+
+/// <summary>What a stage gets when it is created.</summary>
+/// <param name="Name">The stage's name in the chain (unique; defaults to its type).</param>
+/// <param name="Settings">The stage's <c>Settings</c> section; watch its reload token for live changes.</param>
+/// <param name="LoggerFactory">For the stage's loggers.</param>
+/// <param name="Ports">The router's ports; peers are registered here.</param>
+/// <param name="Position">Its index in the chain, 0 being the inside end.</param>
+/// <param name="ChainLength">How many stages the chain has.</param>
+public sealed record StageContext(
+    string Name,
+    IConfigurationSection Settings,
+    ILoggerFactory LoggerFactory,
+    IPortRegistry Ports,
+    int Position,
+    int ChainLength);
