@@ -1,0 +1,47 @@
+using System.CommandLine;
+using RouterHost.Plugins;
+
+namespace RouterHost.Cli;
+
+/// <summary><c>routerhost plugins</c>: lists every plugin found, and why any could not be loaded.</summary>
+internal static class PluginsCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("plugins", "List discovered plugins: name, kind, version, contract version, capabilities, source, and load errors.")
+        {
+            TreatUnmatchedTokensAsErrors = false,
+        };
+        command.SetAction(parseResult => Run(parseResult, Console.Out, Console.Error));
+        return command;
+    }
+
+    public static int Run(ParseResult parseResult, TextWriter output, TextWriter error)
+    {
+        var configuration = CliConfiguration.Load(parseResult, error);
+        if (configuration is null)
+        {
+            return 1;
+        }
+
+        PluginCatalog catalog = PluginDiscovery.Discover(configuration);
+        output.WriteLine($"Plugins in {catalog.PluginsPath}");
+        output.WriteLine($"{"NAME",-16} {"KIND",-8} {"VERSION",-10} {"CONTRACT",-9} {"CAPABILITIES",-28} STATUS");
+        foreach (PluginDescriptor p in catalog.Plugins)
+        {
+            string capabilities = p.Kind == PluginKind.Backend && p.IsUsable ? p.Capabilities.ToString() : "-";
+            string status = p.Error is not null ? $"error: {p.Error}"
+                : p.UnsupportedReason is { } reason ? $"unsupported here: {reason}"
+                : "ok";
+            output.WriteLine($"{p.Name,-16} {p.Kind.ToString().ToLowerInvariant(),-8} {p.Version.ToString(3),-10} {p.ContractVersion.ToString(2),-9} {capabilities,-28} {status}");
+            output.WriteLine($"{string.Empty,-16} {p.Source}");
+        }
+
+        foreach (PluginFolderError folder in catalog.FolderErrors)
+        {
+            output.WriteLine($"error: {folder.Folder}: {folder.Message}");
+        }
+
+        return 0;
+    }
+}

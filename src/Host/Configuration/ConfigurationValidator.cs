@@ -1,0 +1,84 @@
+using Microsoft.Extensions.Configuration;
+using RouterHost.Abstractions;
+using RouterHost.Plugins;
+
+namespace RouterHost.Configuration;
+
+/// <summary>
+/// Checks a whole configuration: the host's own keys, that every backend and stage it names exists, can be
+/// used and runs on this platform, and each plugin's own settings (through its <c>Validate</c>). Every
+/// problem names its key path. Touches no device.
+/// </summary>
+internal static class ConfigurationValidator
+{
+    public static List<ConfigurationProblem> Validate(IConfiguration configuration, PluginCatalog catalog, out RouterOptions options)
+    {
+        var problems = new List<ConfigurationProblem>();
+        options = RouterOptionsReader.Read(configuration, AppContext.BaseDirectory, problems);
+
+        foreach (InterfaceOptions iface in options.Interfaces)
+        {
+            string keyPath = $"{iface.Path}:{ConfigurationKeys.Backend}";
+            PluginDescriptor? plugin = ResolvePlugin(catalog, iface.Backend, PluginKind.Backend, keyPath, problems);
+            if (plugin?.Backend is not { } backend)
+            {
+                continue;
+            }
+
+            if (plugin.UnsupportedReason is { } reason)
+            {
+                problems.Add(new(keyPath, $"the '{plugin.Name}' backend cannot run on this platform ({System.Runtime.InteropServices.RuntimeInformation.OSDescription}): {reason}"));
+                continue;
+            }
+
+            RunPluginValidation(plugin, () => backend.Validate(configuration.GetSection($"{iface.Path}:{ConfigurationKeys.Settings}")), keyPath, problems);
+        }
+
+        foreach (StageOptions stage in options.Pipeline.Stages)
+        {
+            string keyPath = $"{stage.Path}:{ConfigurationKeys.Type}";
+            PluginDescriptor? plugin = ResolvePlugin(catalog, stage.Type, PluginKind.Stage, keyPath, problems);
+            if (plugin?.Stage is not { } factory)
+            {
+                continue;
+            }
+
+            RunPluginValidation(plugin, () => factory.Validate(configuration.GetSection($"{stage.Path}:{ConfigurationKeys.Settings}")), keyPath, problems);
+        }
+
+        return problems;
+    }
+
+    private static PluginDescriptor? ResolvePlugin(PluginCatalog catalog, string name, PluginKind kind, string keyPath, List<ConfigurationProblem> problems)
+    {
+        string kindName = kind.ToString().ToLowerInvariant();
+        PluginDescriptor? plugin = catalog.Find(name, kind);
+        if (plugin is null)
+        {
+            string folders = catalog.FolderErrors.Count == 0 ? string.Empty : $"; {catalog.FolderErrors.Count} plugin folder(s) failed to load, see 'routerhost plugins'";
+            problems.Add(new(keyPath, $"no {kindName} plugin named '{name}' (known: {catalog.KnownNames(kind)}; searched {catalog.PluginsPath}){folders}"));
+            return null;
+        }
+
+        if (!plugin.IsUsable)
+        {
+            problems.Add(new(keyPath, $"the {kindName} plugin '{plugin.Name}' from {plugin.Source} cannot be used: {plugin.Error}"));
+            return null;
+        }
+
+        return plugin;
+    }
+
+    private static void RunPluginValidation(PluginDescriptor plugin, Func<IReadOnlyList<ConfigurationProblem>> validate, string keyPath, List<ConfigurationProblem> problems)
+    {
+        try
+        {
+            problems.AddRange(validate());
+        }
+        catch (Exception ex)
+        {
+            // A plugin's validation must not throw; if it does, say whose it was instead of crashing.
+            problems.Add(new(keyPath, $"the plugin '{plugin.Name}' from {plugin.Source} failed while validating its settings: {ex.GetType().Name}: {ex.Message}"));
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using System.Reflection;
+using Microsoft.Extensions.Configuration;
+
+namespace RouterHost.Configuration;
+
+/// <summary>
+/// Builds the layered configuration: the embedded default <c>appsettings.json</c>, then each file given with
+/// <c>--config</c> (watched for changes), then <c>ROUTERHOST__</c> environment variables, then command-line
+/// <c>Key=Value</c> / <c>--Key=Value</c> overrides. Later layers win.
+/// </summary>
+internal static class RouterConfiguration
+{
+    /// <summary>The manifest name of the embedded default configuration.</summary>
+    public const string EmbeddedDefaultsResource = "RouterHost.appsettings.json";
+
+    public static IConfigurationRoot Build(IReadOnlyList<string> configFiles, IReadOnlyList<string> overrides, IDictionary<string, string?>? extra = null)
+    {
+        var builder = new ConfigurationBuilder();
+        builder.AddJsonStream(OpenEmbeddedDefaults());
+        foreach (string file in configFiles)
+        {
+            string full = Path.GetFullPath(file);
+            if (!File.Exists(full))
+            {
+                throw new FileNotFoundException($"Configuration file '{full}' does not exist.", full);
+            }
+
+            builder.AddJsonFile(full, optional: false, reloadOnChange: true);
+        }
+
+        builder.AddEnvironmentVariables(ConfigurationKeys.EnvironmentPrefix);
+        if (overrides.Count > 0)
+        {
+            builder.AddCommandLine(Normalize(overrides));
+        }
+
+        if (extra is not null)
+        {
+            builder.AddInMemoryCollection(extra);
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>The embedded default configuration's text.</summary>
+    public static string ReadEmbeddedDefaults()
+    {
+        using var reader = new StreamReader(OpenEmbeddedDefaults());
+        return reader.ReadToEnd();
+    }
+
+    private static Stream OpenEmbeddedDefaults() =>
+        Assembly.GetExecutingAssembly().GetManifestResourceStream(EmbeddedDefaultsResource)
+        ?? throw new InvalidOperationException($"The embedded default configuration '{EmbeddedDefaultsResource}' is missing from the build.");
+
+    /// <summary>Accepts <c>Key=Value</c> as well as <c>--Key=Value</c>.</summary>
+    private static string[] Normalize(IReadOnlyList<string> overrides)
+    {
+        var result = new string[overrides.Count];
+        for (int i = 0; i < overrides.Count; i++)
+        {
+            string o = overrides[i];
+            result[i] = o.StartsWith('-') || !o.Contains('=', StringComparison.Ordinal) ? o : "--" + o;
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,30 @@
+namespace RouterHost.Configuration;
+
+/// <summary>The router's configuration, validated and immutable (one snapshot per load).</summary>
+/// <param name="PluginsPath">Absolute folder holding one subfolder per plugin.</param>
+/// <param name="Pipeline">The stage chain and how batches move.</param>
+/// <param name="Interfaces">Interfaces by name, in configuration order.</param>
+/// <param name="ShutdownTimeout">How long stopping may take before threads are abandoned.</param>
+internal sealed record RouterOptions(
+    string PluginsPath,
+    PipelineOptions Pipeline,
+    IReadOnlyList<InterfaceOptions> Interfaces,
+    TimeSpan ShutdownTimeout);
+
+/// <summary>The stage chain, inside to outside, and batch sizing.</summary>
+/// <param name="BatchSize">Most packets read and processed as one batch.</param>
+/// <param name="Stages">The stages, inside (index 0) to outside.</param>
+internal sealed record PipelineOptions(int BatchSize, IReadOnlyList<StageOptions> Stages);
+
+/// <summary>One stage of the chain.</summary>
+/// <param name="Name">Unique name in the chain (defaults to the type).</param>
+/// <param name="Type">The stage plugin's name.</param>
+/// <param name="Path">Configuration path of this stage's section, for messages.</param>
+internal sealed record StageOptions(string Name, string Type, string Path);
+
+/// <summary>One interface.</summary>
+/// <param name="Name">The interface's name (the configuration key).</param>
+/// <param name="Backend">The backend plugin's name.</param>
+/// <param name="Groups">Groups firewall rules can name.</param>
+/// <param name="Path">Configuration path of this interface's section, for messages.</param>
+internal sealed record InterfaceOptions(string Name, string Backend, IReadOnlyList<string> Groups, string Path);

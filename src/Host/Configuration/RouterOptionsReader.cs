@@ -1,0 +1,227 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using RouterHost.Abstractions;
+
+namespace RouterHost.Configuration;
+
+/// <summary>
+/// Reads <see cref="RouterOptions"/> from configuration by hand rather than through the binder, so every
+/// problem names the exact key path it comes from and unknown keys (typos) are reported, not ignored.
+/// </summary>
+internal static class RouterOptionsReader
+{
+    public const int DefaultBatchSize = 64;
+    public const int MaxBatchSize = 1024;
+    public const double DefaultShutdownTimeoutSeconds = 5;
+
+    private static readonly string[] s_rootKeys =
+        [ConfigurationKeys.Plugins, ConfigurationKeys.Pipeline, ConfigurationKeys.Interfaces, ConfigurationKeys.Shutdown, ConfigurationKeys.Serilog];
+
+    private static readonly string[] s_pluginsKeys = ["Path"];
+    private static readonly string[] s_pipelineKeys = [ConfigurationKeys.BatchSize, ConfigurationKeys.Stages];
+    private static readonly string[] s_stageKeys = [ConfigurationKeys.Name, ConfigurationKeys.Type, ConfigurationKeys.Settings];
+    private static readonly string[] s_interfaceKeys = [ConfigurationKeys.Backend, ConfigurationKeys.Groups, ConfigurationKeys.Settings];
+    private static readonly string[] s_shutdownKeys = ["TimeoutSeconds"];
+
+    /// <summary>
+    /// Reads the options, adding every problem found to <paramref name="problems"/>. Returns the options even
+    /// when there are problems (with defaults in place of bad values) so later checks can still run.
+    /// </summary>
+    public static RouterOptions Read(IConfiguration configuration, string baseDirectory, List<ConfigurationProblem> problems)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        CheckKnownKeys(configuration.GetChildren(), s_rootKeys, "the top level", problems);
+
+        IConfigurationSection plugins = configuration.GetSection(ConfigurationKeys.Plugins);
+        CheckKnownKeys(plugins.GetChildren(), s_pluginsKeys, plugins.Path, problems);
+        string pluginsPath = configuration[ConfigurationKeys.PluginsPath] is { Length: > 0 } p ? p : "plugins";
+        pluginsPath = Path.GetFullPath(pluginsPath, baseDirectory);
+
+        PipelineOptions pipeline = ReadPipeline(configuration.GetSection(ConfigurationKeys.Pipeline), problems);
+        IReadOnlyList<InterfaceOptions> interfaces = ReadInterfaces(configuration.GetSection(ConfigurationKeys.Interfaces), problems);
+
+        IConfigurationSection shutdown = configuration.GetSection(ConfigurationKeys.Shutdown);
+        CheckKnownKeys(shutdown.GetChildren(), s_shutdownKeys, shutdown.Path, problems);
+        double timeoutSeconds = ReadDouble(configuration.GetSection(ConfigurationKeys.ShutdownTimeoutSeconds), DefaultShutdownTimeoutSeconds, 0.1, 300, problems);
+
+        return new RouterOptions(pluginsPath, pipeline, interfaces, TimeSpan.FromSeconds(timeoutSeconds));
+    }
+
+    private static PipelineOptions ReadPipeline(IConfigurationSection section, List<ConfigurationProblem> problems)
+    {
+        CheckKnownKeys(section.GetChildren(), s_pipelineKeys, section.Path, problems);
+        int batchSize = ReadInt(section.GetSection(ConfigurationKeys.BatchSize), DefaultBatchSize, 1, MaxBatchSize, problems);
+
+        var stages = new List<StageOptions>();
+        var namesSeen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        IConfigurationSection stagesSection = section.GetSection(ConfigurationKeys.Stages);
+        if (stagesSection.Value is { Length: > 0 })
+        {
+            problems.Add(new(stagesSection.Path, "must be a list of stages, each with a Type (and optionally a Name and Settings)"));
+        }
+
+        foreach (IConfigurationSection stage in OrderedChildren(stagesSection, problems))
+        {
+            CheckKnownKeys(stage.GetChildren(), s_stageKeys, stage.Path, problems);
+            string? type = stage[ConfigurationKeys.Type];
+            if (string.IsNullOrWhiteSpace(type))
+            {
+                problems.Add(new($"{stage.Path}:{ConfigurationKeys.Type}", "is missing: name the stage plugin to use (see 'routerhost plugins')"));
+                continue;
+            }
+
+            string name = stage[ConfigurationKeys.Name] is { Length: > 0 } n ? n : type;
+            if (namesSeen.TryGetValue(name, out string? firstPath))
+            {
+                problems.Add(new($"{stage.Path}:{ConfigurationKeys.Name}", $"stage name '{name}' is already used by {firstPath}; give each stage a unique Name"));
+                continue;
+            }
+
+            namesSeen.Add(name, stage.Path);
+            stages.Add(new StageOptions(name, type, stage.Path));
+        }
+
+        return new PipelineOptions(batchSize, stages);
+    }
+
+    private static List<InterfaceOptions> ReadInterfaces(IConfigurationSection section, List<ConfigurationProblem> problems)
+    {
+        var interfaces = new List<InterfaceOptions>();
+        if (section.Value is { Length: > 0 })
+        {
+            problems.Add(new(section.Path, "must be a section with one entry per interface, keyed by interface name"));
+            return interfaces;
+        }
+
+        foreach (IConfigurationSection iface in section.GetChildren())
+        {
+            string name = iface.Key;
+            if (name.Length == 0 || name.Any(c => char.IsWhiteSpace(c) || c == '/' || char.IsControl(c)))
+            {
+                problems.Add(new(iface.Path, $"'{name}' is not a usable interface name (no spaces, slashes or control characters)"));
+                continue;
+            }
+
+            if (int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            {
+                problems.Add(new(iface.Path, "interfaces are keyed by name (\"Interfaces\": { \"tun0\": { ... } }), not listed as an array"));
+                continue;
+            }
+
+            CheckKnownKeys(iface.GetChildren(), s_interfaceKeys, iface.Path, problems);
+            string? backend = iface[ConfigurationKeys.Backend];
+            if (string.IsNullOrWhiteSpace(backend))
+            {
+                problems.Add(new($"{iface.Path}:{ConfigurationKeys.Backend}", "is missing: name the backend plugin to use (see 'routerhost plugins')"));
+                continue;
+            }
+
+            var groups = new List<string>();
+            IConfigurationSection groupsSection = iface.GetSection(ConfigurationKeys.Groups);
+            if (groupsSection.Value is { Length: > 0 } single)
+            {
+                groups.Add(single);
+            }
+
+            foreach (IConfigurationSection g in groupsSection.GetChildren())
+            {
+                if (string.IsNullOrWhiteSpace(g.Value))
+                {
+                    problems.Add(new(g.Path, "group names must not be empty"));
+                }
+                else
+                {
+                    groups.Add(g.Value);
+                }
+            }
+
+            interfaces.Add(new InterfaceOptions(name, backend, groups, iface.Path));
+        }
+
+        return interfaces;
+    }
+
+    /// <summary>Array children in index order; a non-numeric key means the value is not a list.</summary>
+    private static List<IConfigurationSection> OrderedChildren(IConfigurationSection section, List<ConfigurationProblem> problems)
+    {
+        var items = new List<(int Index, IConfigurationSection Section)>();
+        foreach (IConfigurationSection child in section.GetChildren())
+        {
+            if (!int.TryParse(child.Key, NumberStyles.None, CultureInfo.InvariantCulture, out int index))
+            {
+                problems.Add(new(child.Path, $"'{child.Key}' is not a list index: {section.Path} must be a list"));
+                continue;
+            }
+
+            items.Add((index, child));
+        }
+
+        items.Sort((a, b) => a.Index.CompareTo(b.Index));
+        var result = new List<IConfigurationSection>(items.Count);
+        foreach (var item in items)
+        {
+            result.Add(item.Section);
+        }
+
+        return result;
+    }
+
+    internal static int ReadInt(IConfigurationSection section, int defaultValue, int min, int max, List<ConfigurationProblem> problems)
+    {
+        if (section.Value is null)
+        {
+            if (section.GetChildren().Any())
+            {
+                problems.Add(new(section.Path, $"must be a whole number between {min} and {max}, not a section"));
+            }
+
+            return defaultValue;
+        }
+
+        if (!int.TryParse(section.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value < min || value > max)
+        {
+            problems.Add(new(section.Path, $"must be a whole number between {min} and {max} (got '{section.Value}')"));
+            return defaultValue;
+        }
+
+        return value;
+    }
+
+    internal static double ReadDouble(IConfigurationSection section, double defaultValue, double min, double max, List<ConfigurationProblem> problems)
+    {
+        if (section.Value is null)
+        {
+            return defaultValue;
+        }
+
+        if (!double.TryParse(section.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !(value >= min && value <= max))
+        {
+            problems.Add(new(section.Path, $"must be a number between {min.ToString(CultureInfo.InvariantCulture)} and {max.ToString(CultureInfo.InvariantCulture)} (got '{section.Value}')"));
+            return defaultValue;
+        }
+
+        return value;
+    }
+
+    private static void CheckKnownKeys(IEnumerable<IConfigurationSection> children, string[] known, string where, List<ConfigurationProblem> problems)
+    {
+        foreach (IConfigurationSection child in children)
+        {
+            bool found = false;
+            foreach (string k in known)
+            {
+                if (string.Equals(k, child.Key, StringComparison.OrdinalIgnoreCase))
+                {
+                    found = true;
+                    break;
+                }
+            }
+
+            if (!found)
+            {
+                string place = where.Length == 0 ? "the top level" : where;
+                problems.Add(new(child.Path, $"unknown key in {place}; expected one of: {string.Join(", ", known)}"));
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using RouterHost.Configuration;
+using RouterHost.Pipeline;
+using RouterHost.Plugins;
+
+namespace RouterHost.Hosting;
+
+/// <summary>
+/// The router as a hosted service: on start it assembles the router from configuration and plugins, starts a
+/// worker per queue and tells systemd it is ready; on stop (SIGTERM/SIGINT) it tells systemd it is stopping,
+/// closes every queue, joins the workers and releases stages and devices in order.
+/// </summary>
+internal sealed partial class RouterService : IHostedService, IDisposable
+{
+    private readonly RouterOptions _options;
+    private readonly IConfiguration _configuration;
+    private readonly PluginCatalog _catalog;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly SystemdNotifier _notifier;
+    private readonly RunOutcome _outcome;
+    private readonly ILogger _logger;
+    private Router? _router;
+    private PipelineRunner? _runner;
+
+    public RouterService(
+        RouterOptions options,
+        IConfiguration configuration,
+        PluginCatalog catalog,
+        ILoggerFactory loggerFactory,
+        IHostApplicationLifetime lifetime,
+        SystemdNotifier notifier,
+        RunOutcome outcome)
+    {
+        _options = options;
+        _configuration = configuration;
+        _catalog = catalog;
+        _loggerFactory = loggerFactory;
+        _lifetime = lifetime;
+        _notifier = notifier;
+        _outcome = outcome;
+        _logger = loggerFactory.CreateLogger<RouterService>();
+    }
+
+    /// <summary>The running pipeline (tests read its counters).</summary>
+    public PipelineRunner? Runner => _runner;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (PluginFolderError error in _catalog.FolderErrors)
+        {
+            Log.PluginFolderFailed(_logger, error.Folder, error.Message);
+        }
+
+        foreach (PluginDescriptor plugin in _catalog.Plugins)
+        {
+            if (plugin.Error is not null)
+            {
+                Log.PluginUnusable(_logger, plugin.Name, plugin.Source, plugin.Error);
+            }
+        }
+
+        _router = Router.Build(_options, _configuration, _catalog, _loggerFactory);
+        _runner = new PipelineRunner(_router, _loggerFactory.CreateLogger<PipelineRunner>());
+        _runner.Start(OnFault);
+        Notify("READY=1\nSTATUS=Routing");
+        Log.Ready(_logger, _router.Interfaces.Count, _router.Stages.Count);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        Notify("STOPPING=1\nSTATUS=Stopping");
+        Log.Stopping(_logger);
+        if (_runner is not null)
+        {
+            _runner.Stop(_options.ShutdownTimeout);
+            foreach (QueueStatistics q in _runner.Metrics.SnapshotQueues())
+            {
+                Log.QueueTotals(_logger, q.Interface, q.Queue, q.ReceivedPackets, q.ReceivedBytes, q.SentPackets, q.SentBytes);
+            }
+        }
+
+        Dispose();
+        Log.Stopped(_logger);
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        PipelineRunner? runner = Interlocked.Exchange(ref _runner, null);
+        runner?.Dispose();
+        Router? router = Interlocked.Exchange(ref _router, null);
+        router?.Dispose();
+    }
+
+    private void OnFault(Exception ex)
+    {
+        _outcome.Fail(ex.Message);
+        _lifetime.StopApplication();
+    }
+
+    private void Notify(string state)
+    {
+        if (_notifier.Notify(state) is { } error)
+        {
+            Log.NotifyFailed(_logger, error);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "RouterHost ready: {Interfaces} interface(s), {Stages} stage(s)")]
+        public static partial void Ready(ILogger logger, int interfaces, int stages);
+
+        [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "Stopping: closing queues")]
+        public static partial void Stopping(ILogger logger);
+
+        [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "Stopped: every queue closed, devices released")]
+        public static partial void Stopped(ILogger logger);
+
+        [LoggerMessage(EventId = 13, Level = LogLevel.Information, Message = "{Interface}/q{Queue}: received {RxPackets} packets ({RxBytes} bytes), sent {TxPackets} packets ({TxBytes} bytes)")]
+        public static partial void QueueTotals(ILogger logger, string @interface, int queue, long rxPackets, long rxBytes, long txPackets, long txBytes);
+
+        [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Plugin folder {Folder} was not loaded: {Reason}")]
+        public static partial void PluginFolderFailed(ILogger logger, string folder, string reason);
+
+        [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "Plugin '{Plugin}' from {Source} cannot be used: {Reason}")]
+        public static partial void PluginUnusable(ILogger logger, string plugin, string source, string reason);
+
+        [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "systemd notification failed: {Error}")]
+        public static partial void NotifyFailed(ILogger logger, string error);
+    }
+}

@@ -1,0 +1,198 @@
+using Microsoft.Extensions.Logging;
+using RouterHost.Abstractions;
+
+namespace RouterHost.Pipeline;
+
+/// <summary>
+/// Runs the router: one <see cref="QueueWorker"/> thread per queue of every interface. Decides, once, which
+/// queue each worker writes to for each egress interface (its own queue index modulo the egress's queue
+/// count, so equal queue counts pair queues one to one) and creates a <see cref="WriteGate"/> only for a
+/// queue that more than one worker writes to. Stops in order: close every container (waking readers), join
+/// the threads, dispose workers; the <see cref="Router"/> then releases stages and containers.
+/// </summary>
+internal sealed partial class PipelineRunner : IDisposable
+{
+    private readonly Router _router;
+    private readonly ILogger _logger;
+    private readonly List<QueueWorker> _workers = [];
+    private Action<Exception>? _onFault;
+    private int _state; // 0 new, 1 running, 2 stopped
+
+    public PipelineRunner(Router router, ILogger<PipelineRunner> logger)
+    {
+        _router = router;
+        _logger = logger;
+        CreateWorkers();
+        Metrics = new PipelineMetrics(this);
+    }
+
+    public Router Router => _router;
+
+    public IReadOnlyList<QueueWorker> Workers => _workers;
+
+    public PipelineMetrics Metrics { get; }
+
+    /// <summary>Starts every worker. <paramref name="onFault"/> is told when a queue fails (the host then stops).</summary>
+    public void Start(Action<Exception>? onFault = null)
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+        {
+            throw new InvalidOperationException("The pipeline runner was already started.");
+        }
+
+        _onFault = onFault;
+        foreach (QueueWorker worker in _workers)
+        {
+            worker.Start(OnWorkerFault);
+        }
+
+        Log.Started(_logger, _router.Interfaces.Count, _workers.Count, _router.Stages.Count, _router.BatchSize);
+    }
+
+    /// <summary>
+    /// Stops every worker: closes all containers (each blocked read returns), then joins the threads within
+    /// <paramref name="timeout"/>. Returns false if a thread did not leave in time (it is abandoned; it is a
+    /// background thread and holds no lock).
+    /// </summary>
+    public bool Stop(TimeSpan timeout)
+    {
+        if (Interlocked.Exchange(ref _state, 2) == 2)
+        {
+            return true;
+        }
+
+        foreach (QueueWorker worker in _workers)
+        {
+            worker.RequestStop();
+        }
+
+        foreach (RouterInterface iface in _router.Interfaces)
+        {
+            try
+            {
+                iface.Container.Close();
+            }
+            catch (Exception ex)
+            {
+                Log.CloseFailed(_logger, ex, iface.Name);
+            }
+        }
+
+        DateTime deadline = DateTime.UtcNow + timeout;
+        bool allJoined = true;
+        foreach (QueueWorker worker in _workers)
+        {
+            TimeSpan left = deadline - DateTime.UtcNow;
+            if (!worker.Join(left > TimeSpan.Zero ? left : TimeSpan.Zero))
+            {
+                allJoined = false;
+                Log.WorkerStuck(_logger, worker.InterfaceName, worker.QueueIndex);
+            }
+        }
+
+        return allJoined;
+    }
+
+    public void Dispose()
+    {
+        Stop(TimeSpan.FromSeconds(5));
+        Metrics.Dispose();
+        foreach (QueueWorker worker in _workers)
+        {
+            if (!worker.IsRunning)
+            {
+                worker.Dispose();
+            }
+        }
+    }
+
+    private void OnWorkerFault(QueueWorker worker, Exception ex) =>
+        _onFault?.Invoke(new InvalidOperationException($"queue {worker.InterfaceName}/q{worker.QueueIndex} failed: {ex.Message}", ex));
+
+    private void CreateWorkers()
+    {
+        IReadOnlyList<RouterInterface> interfaces = _router.Interfaces;
+
+        // How many workers write (the Write path, not WriteFromSelf) to each queue of each interface.
+        var writers = new int[interfaces.Count][];
+        for (int e = 0; e < interfaces.Count; e++)
+        {
+            writers[e] = new int[interfaces[e].Container.Queues.Count];
+        }
+
+        foreach (RouterInterface source in interfaces)
+        {
+            foreach (IQueue queue in source.Container.Queues)
+            {
+                for (int e = 0; e < interfaces.Count; e++)
+                {
+                    if (interfaces[e] != source)
+                    {
+                        writers[e][queue.Index % writers[e].Length]++;
+                    }
+                }
+            }
+        }
+
+        var gates = new WriteGate?[interfaces.Count][];
+        for (int e = 0; e < interfaces.Count; e++)
+        {
+            gates[e] = new WriteGate?[writers[e].Length];
+            for (int q = 0; q < writers[e].Length; q++)
+            {
+                if (writers[e][q] > 1)
+                {
+                    gates[e][q] = new WriteGate();
+                }
+            }
+        }
+
+        int lane = 0;
+        try
+        {
+            foreach (RouterInterface source in interfaces)
+            {
+                foreach (IQueue queue in source.Container.Queues)
+                {
+                    var egress = new EgressTarget?[interfaces.Count];
+                    for (int e = 0; e < interfaces.Count; e++)
+                    {
+                        RouterInterface target = interfaces[e];
+                        if (target == source)
+                        {
+                            egress[e] = new EgressTarget(target.Name, queue, isSelf: true, gate: null);
+                        }
+                        else
+                        {
+                            int q = queue.Index % target.Container.Queues.Count;
+                            egress[e] = new EgressTarget(target.Name, target.Container.Queues[q], isSelf: false, gates[e][q]);
+                        }
+                    }
+
+                    _workers.Add(new QueueWorker(source, queue, lane++, _router.Stages, egress, _router.BatchSize, _logger));
+                }
+            }
+        }
+        catch
+        {
+            foreach (QueueWorker worker in _workers)
+            {
+                worker.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Pipeline running: {Interfaces} interface(s), {Workers} queue worker(s), {Stages} stage(s), batches of {BatchSize}")]
+        public static partial void Started(ILogger logger, int interfaces, int workers, int stages, int batchSize);
+
+        [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "Closing interface {Interface} failed")]
+        public static partial void CloseFailed(ILogger logger, Exception exception, string @interface);
+
+        [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "Worker of {Interface}/q{Queue} did not stop in time; abandoning it")]
+        public static partial void WorkerStuck(ILogger logger, string @interface, int queue);
+    }
+}

@@ -1,0 +1,361 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using RouterHost.Abstractions;
+
+namespace RouterHost.Pipeline;
+
+/// <summary>
+/// Serves one queue of one interface, run to completion on its own thread: read a batch, walk it through every
+/// stage, hand what is left to its egress, flush, repeat. Everything it touches per packet was allocated
+/// before the first read: the batch and its emit arenas, its stages' workers, its egress targets, counters.
+/// </summary>
+internal sealed partial class QueueWorker : IDisposable
+{
+    /// <summary>A stage that throws drops the batch it was given, counted under this reason.</summary>
+    public static readonly DropReason StageFault = DropReason.Register("stage_fault");
+
+    /// <summary>A stage dropped or rejected a packet without saying why.</summary>
+    public static readonly DropReason Unspecified = DropReason.Register("unspecified");
+
+    private readonly RouterInterface _interface;
+    private readonly IQueue _source;
+    private readonly PortId _ingress;
+    private readonly ushort _queueIndex;
+    private readonly PacketBatch _batch;
+    private readonly IStageWorker[] _stages;
+    private readonly StageCounters[] _stageCounters;
+    private readonly EgressTarget?[] _egress;
+    private readonly EgressTarget[] _touched;
+    private readonly ILogger _logger;
+    private int _touchedCount;
+    private long _faults;
+    private Thread? _thread;
+    private volatile bool _stopping;
+
+    public QueueWorker(RouterInterface iface, IQueue source, int lane, IReadOnlyList<RouterStage> stages, EgressTarget?[] egress, int batchSize, ILogger logger)
+    {
+        _interface = iface;
+        _source = source;
+        _ingress = iface.Port.Id;
+        _queueIndex = (ushort)source.Index;
+        Lane = lane;
+        _batch = new PacketBatch(batchSize);
+        _egress = egress;
+        _touched = new EgressTarget[egress.Length];
+        _logger = logger;
+        _stages = new IStageWorker[stages.Count];
+        _stageCounters = new StageCounters[stages.Count];
+        for (int i = 0; i < stages.Count; i++)
+        {
+            _stageCounters[i] = new StageCounters();
+            try
+            {
+                _stages[i] = stages[i].Stage.CreateWorker(lane);
+            }
+            catch (Exception ex)
+            {
+                for (int j = 0; j < i; j++)
+                {
+                    _stages[j].Dispose();
+                }
+
+                throw new RouterStartupException($"stage '{stages[i].Name}' (plugin '{stages[i].Type}') could not create its worker for lane {lane}: {ex.GetType().Name}: {ex.Message}", ex);
+            }
+        }
+    }
+
+    public int Lane { get; }
+
+    public string InterfaceName => _interface.Name;
+
+    public int QueueIndex => _queueIndex;
+
+    public TrafficCounters Received { get; } = new();
+
+    public IReadOnlyList<EgressTarget?> Egress => _egress;
+
+    public IReadOnlyList<StageCounters> StageCounters => _stageCounters;
+
+    /// <summary>Set when the worker stopped because its queue failed.</summary>
+    public Exception? Fault { get; private set; }
+
+    public bool IsRunning => _thread is { IsAlive: true };
+
+    /// <summary>Starts the worker's thread; <paramref name="onFault"/> is called if the queue fails.</summary>
+    public void Start(Action<QueueWorker, Exception> onFault)
+    {
+        _thread = new Thread(() => Run(onFault))
+        {
+            IsBackground = true,
+            Name = $"rh {_interface.Name}/q{_queueIndex}",
+        };
+        _thread.Start();
+    }
+
+    /// <summary>Asks the loop to end after the current batch (the queue's Close wakes a blocked read).</summary>
+    public void RequestStop() => _stopping = true;
+
+    /// <summary>Waits for the thread to leave; false if it did not within the timeout.</summary>
+    public bool Join(TimeSpan timeout) => _thread is null || _thread.Join(timeout);
+
+    private void Run(Action<QueueWorker, Exception> onFault)
+    {
+        try
+        {
+            while (!_stopping)
+            {
+                _batch.Clear();
+                if (!_source.Read(_batch))
+                {
+                    break;
+                }
+
+                ProcessBatch();
+            }
+        }
+        catch (Exception ex)
+        {
+            Fault = ex;
+            Log.QueueFailed(_logger, ex, _interface.Name, _queueIndex);
+            onFault(this, ex);
+        }
+    }
+
+    /// <summary>
+    /// Runs the batch just read through the chain and out. Public for benchmarks and tests, which drive a
+    /// worker without its thread.
+    /// </summary>
+    public void ProcessBatch()
+    {
+        PacketBatch batch = _batch;
+        batch.Direction = PacketDirection.Outbound;
+        Span<Packet> packets = batch.AsSpan();
+        long bytes = 0;
+        for (int i = 0; i < packets.Length; i++)
+        {
+            ref Packet p = ref packets[i];
+            p.Ingress = _ingress;
+            p.IngressQueue = _queueIndex;
+            bytes += p.Length;
+        }
+
+        Received.Packets += packets.Length;
+        Received.Bytes += bytes;
+        DropTally readDrops = batch.ReadDrops;
+        for (int i = 0; i < readDrops.ReasonCount; i++)
+        {
+            var (reason, count) = readDrops.GetEntry(i);
+            Received.AddDrop(reason, count);
+        }
+
+        try
+        {
+            RunChain(batch, 0);
+        }
+        catch (Exception ex)
+        {
+            // A stage bug must not take the router down: the batch is lost, counted and logged (rate-limited).
+            Received.AddDrop(StageFault, batch.Count);
+            if ((_faults++ & 1023) == 0)
+            {
+                Log.StageThrew(_logger, ex, _interface.Name, _queueIndex, _faults);
+            }
+        }
+        finally
+        {
+            FlushTouched();
+        }
+    }
+
+    /// <summary>The batch the worker reads into (benchmarks fill it directly).</summary>
+    internal PacketBatch Batch => _batch;
+
+    private void RunChain(PacketBatch batch, int from)
+    {
+        int step = batch.Direction == PacketDirection.Outbound ? 1 : -1;
+        for (int k = from; (uint)k < (uint)_stages.Length && batch.Count > 0; k += step)
+        {
+            StageCounters counters = _stageCounters[k];
+            counters.In += batch.Count;
+            _stages[k].Process(batch);
+            Account(counters, batch);
+            RunEmitted(batch, PacketDirection.Outbound, k + 1, counters);
+            RunEmitted(batch, PacketDirection.Inbound, k - 1, counters);
+        }
+
+        Deliver(batch);
+    }
+
+    private void RunEmitted(PacketBatch parent, PacketDirection direction, int next, StageCounters counters)
+    {
+        PacketBatch? emitted = parent.Emitted(direction);
+        if (emitted is null || emitted.Count == 0)
+        {
+            return;
+        }
+
+        // Packets emitted by an earlier stage of this batch were delivered already and marked consumed:
+        // only the new ones walk on. Their arena bytes stay put until the next read, past every flush.
+        emitted.RemoveDecided();
+        if (emitted.Count == 0)
+        {
+            return;
+        }
+
+        counters.Emitted += emitted.Count;
+        Span<Packet> packets = emitted.AsSpan();
+        for (int i = 0; i < packets.Length; i++)
+        {
+            ref Packet p = ref packets[i];
+            if (p.Ingress.IsNone)
+            {
+                p.Ingress = PortId.Local;
+            }
+        }
+
+        RunChain(emitted, next);
+        packets = emitted.AsSpan();
+        for (int i = 0; i < packets.Length; i++)
+        {
+            packets[i].Verdict = PacketVerdict.Consumed;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Account(StageCounters counters, PacketBatch batch)
+    {
+        Span<Packet> packets = batch.AsSpan();
+        long forwarded = 0;
+        long forwardedBytes = 0;
+        for (int i = 0; i < packets.Length; i++)
+        {
+            ref Packet p = ref packets[i];
+            switch (p.Verdict)
+            {
+                case PacketVerdict.Forward:
+                    forwarded++;
+                    forwardedBytes += p.Length;
+                    break;
+                case PacketVerdict.Dropped:
+                    counters.Dropped[(p.DropReason.IsNone ? Unspecified : p.DropReason).Id]++;
+                    counters.DroppedTotal++;
+                    break;
+                case PacketVerdict.Rejected:
+                    counters.Rejected[(p.DropReason.IsNone ? Unspecified : p.DropReason).Id]++;
+                    counters.RejectedTotal++;
+                    break;
+                default:
+                    counters.Consumed++;
+                    break;
+            }
+        }
+
+        counters.Forwarded += forwarded;
+        counters.ForwardedBytes += forwardedBytes;
+        if (forwarded != packets.Length)
+        {
+            batch.RemoveDecided();
+        }
+    }
+
+    private void Deliver(PacketBatch batch)
+    {
+        Span<Packet> packets = batch.AsSpan();
+        for (int i = 0; i < packets.Length; i++)
+        {
+            ref Packet p = ref packets[i];
+            PortId egress = p.Egress;
+            if (egress.Kind != PortKind.Interface)
+            {
+                Received.AddDrop(egress.IsNone ? DropReason.NoEgress : egress.Kind == PortKind.Peer ? DropReason.PeerNotHandled : DropReason.EgressUnavailable);
+                continue;
+            }
+
+            int index = egress.Index;
+            EgressTarget? target = (uint)index < (uint)_egress.Length ? _egress[index] : null;
+            if (target is null)
+            {
+                Received.AddDrop(DropReason.EgressUnavailable);
+                continue;
+            }
+
+            if (p.Gso.IsSuperpacket && !target.Queue.GsoSupported)
+            {
+                target.Sent.AddDrop(DropReason.GsoUnsupported);
+                continue;
+            }
+
+            DropReason result;
+            if (target.IsSelf)
+            {
+                result = target.Queue.WriteFromSelf(in p);
+            }
+            else
+            {
+                if (!target.Touched)
+                {
+                    target.Gate?.Enter();
+                    target.Touched = true;
+                    _touched[_touchedCount++] = target;
+                }
+
+                result = target.Queue.Write(in p);
+            }
+
+            if (result.IsNone)
+            {
+                target.Sent.Packets++;
+                target.Sent.Bytes += p.Length;
+            }
+            else
+            {
+                target.Sent.AddDrop(result);
+            }
+        }
+    }
+
+    private void FlushTouched()
+    {
+        for (int i = 0; i < _touchedCount; i++)
+        {
+            EgressTarget target = _touched[i];
+            try
+            {
+                target.Queue.Flush();
+            }
+            catch (Exception ex)
+            {
+                // A failing device is reported by its reader; here the held packets are counted as lost.
+                target.Sent.AddDrop(DropReason.WriteFailed);
+                Log.FlushFailed(_logger, ex, target.InterfaceName);
+            }
+            finally
+            {
+                target.Touched = false;
+                target.Gate?.Exit();
+            }
+        }
+
+        _touchedCount = 0;
+    }
+
+    public void Dispose()
+    {
+        foreach (IStageWorker worker in _stages)
+        {
+            worker.Dispose();
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "Flushing writes to {Interface} failed")]
+        public static partial void FlushFailed(ILogger logger, Exception exception, string @interface);
+
+        [LoggerMessage(EventId = 100, Level = LogLevel.Critical, Message = "Queue {Interface}/q{Queue} failed; its worker stopped")]
+        public static partial void QueueFailed(ILogger logger, Exception exception, string @interface, int queue);
+
+        [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "A stage threw while processing a batch from {Interface}/q{Queue}; the batch was dropped ({Faults} faults so far)")]
+        public static partial void StageThrew(ILogger logger, Exception exception, string @interface, int queue, long faults);
+    }
+}

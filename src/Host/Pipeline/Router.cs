@@ -1,0 +1,168 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using RouterHost.Abstractions;
+using RouterHost.Configuration;
+using RouterHost.Plugins;
+
+namespace RouterHost.Pipeline;
+
+/// <summary>
+/// The assembled router: ports, the interfaces' containers and the stage chain, built from validated options.
+/// Building is all-or-nothing: if any part fails, what was built is released and a
+/// <see cref="RouterStartupException"/> names the part, its plugin and the configuration path.
+/// </summary>
+internal sealed class Router : IDisposable
+{
+    private bool _disposed;
+
+    private Router(PortRegistry ports, RouterInterface[] interfaces, RouterStage[] stages, int batchSize)
+    {
+        Ports = ports;
+        Interfaces = interfaces;
+        Stages = stages;
+        BatchSize = batchSize;
+    }
+
+    public PortRegistry Ports { get; }
+
+    /// <summary>Interfaces in configuration order; index i has <see cref="PortId.Interface"/>(i).</summary>
+    public IReadOnlyList<RouterInterface> Interfaces { get; }
+
+    /// <summary>The chain, inside (0) to outside.</summary>
+    public IReadOnlyList<RouterStage> Stages { get; }
+
+    public int BatchSize { get; }
+
+    public static Router Build(RouterOptions options, IConfiguration configuration, PluginCatalog catalog, ILoggerFactory loggerFactory)
+    {
+        var ports = new PortRegistry();
+        var stages = new List<RouterStage>();
+        var interfaces = new List<RouterInterface>();
+        var pending = new List<(InterfaceOptions Options, IBackendPlugin Backend, PluginDescriptor Plugin, PortInfo Port)>();
+        try
+        {
+            foreach (InterfaceOptions iface in options.Interfaces)
+            {
+                PluginDescriptor plugin = Require(catalog, iface.Backend, PluginKind.Backend, $"{iface.Path}:{ConfigurationKeys.Backend}");
+                if (plugin.UnsupportedReason is { } reason)
+                {
+                    throw new RouterStartupException($"{iface.Path}:{ConfigurationKeys.Backend}: the '{plugin.Name}' backend cannot run on this platform: {reason}");
+                }
+
+                PortInfo port = ports.AddInterface(iface.Name, iface.Groups, plugin.Name);
+                pending.Add((iface, plugin.Backend!, plugin, port));
+            }
+
+            for (int i = 0; i < options.Pipeline.Stages.Count; i++)
+            {
+                StageOptions stage = options.Pipeline.Stages[i];
+                PluginDescriptor plugin = Require(catalog, stage.Type, PluginKind.Stage, $"{stage.Path}:{ConfigurationKeys.Type}");
+                var context = new StageContext(stage.Name, configuration.GetSection($"{stage.Path}:{ConfigurationKeys.Settings}"), loggerFactory, ports, i, options.Pipeline.Stages.Count);
+                IStage created = Invoke(() => plugin.Stage!.Create(context), $"{stage.Path}: stage '{stage.Name}' (plugin '{plugin.Name}' from {plugin.Source}) could not be created");
+                stages.Add(new RouterStage(stage.Name, plugin.Name, created));
+            }
+
+            foreach (var (iface, backend, plugin, port) in pending)
+            {
+                var context = new BackendContext(iface.Name, configuration.GetSection($"{iface.Path}:{ConfigurationKeys.Settings}"), loggerFactory, Environment.ProcessorCount, options.Pipeline.BatchSize);
+                IContainer container = Invoke(() => backend.Create(context), $"{iface.Path}: interface '{iface.Name}' (backend '{plugin.Name}' from {plugin.Source}) could not be created");
+                interfaces.Add(new RouterInterface(iface.Name, port, plugin.Name, container));
+                if (container.Queues.Count == 0)
+                {
+                    throw new RouterStartupException($"{iface.Path}: interface '{iface.Name}' (backend '{plugin.Name}') has no queues");
+                }
+            }
+
+            foreach (RouterStage stage in stages)
+            {
+                Invoke<object?>(() => { stage.Stage.Start(ports); return null; }, $"stage '{stage.Name}' (plugin '{stage.Type}') could not start");
+            }
+
+            return new Router(ports, [.. interfaces], [.. stages], options.Pipeline.BatchSize);
+        }
+        catch
+        {
+            Release(interfaces, stages);
+            throw;
+        }
+    }
+
+    /// <summary>Releases stages, then containers (in configuration order). Threads must be gone.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        Release(Interfaces, Stages);
+    }
+
+    private static void Release(IReadOnlyList<RouterInterface> interfaces, IReadOnlyList<RouterStage> stages)
+    {
+        List<Exception>? errors = null;
+        for (int i = stages.Count - 1; i >= 0; i--)
+        {
+            try
+            {
+                stages[i].Stage.Dispose();
+            }
+            catch (Exception ex)
+            {
+                (errors ??= []).Add(new InvalidOperationException($"stage '{stages[i].Name}' failed to dispose: {ex.Message}", ex));
+            }
+        }
+
+        foreach (RouterInterface iface in interfaces)
+        {
+            try
+            {
+                iface.Container.Close();
+                iface.Container.Dispose();
+            }
+            catch (Exception ex)
+            {
+                (errors ??= []).Add(new InvalidOperationException($"interface '{iface.Name}' failed to close: {ex.Message}", ex));
+            }
+        }
+
+        if (errors is not null)
+        {
+            throw new AggregateException("Releasing the router failed.", errors);
+        }
+    }
+
+    private static PluginDescriptor Require(PluginCatalog catalog, string name, PluginKind kind, string keyPath)
+    {
+        PluginDescriptor? plugin = catalog.Find(name, kind);
+        string kindName = kind.ToString().ToLowerInvariant();
+        if (plugin is null)
+        {
+            throw new RouterStartupException($"{keyPath}: no {kindName} plugin named '{name}' (known: {catalog.KnownNames(kind)})");
+        }
+
+        if (!plugin.IsUsable)
+        {
+            throw new RouterStartupException($"{keyPath}: the {kindName} plugin '{plugin.Name}' from {plugin.Source} cannot be used: {plugin.Error}");
+        }
+
+        return plugin;
+    }
+
+    private static T Invoke<T>(Func<T> action, string what)
+    {
+        try
+        {
+            return action();
+        }
+        catch (RouterStartupException)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            throw new RouterStartupException($"{what}: {ex.GetType().Name}: {ex.Message}", ex);
+        }
+    }
+}

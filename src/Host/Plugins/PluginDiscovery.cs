@@ -1,0 +1,20 @@
+using Microsoft.Extensions.Configuration;
+using RouterHost.Configuration;
+
+namespace RouterHost.Plugins;
+
+/// <summary>Discovers plugins where configuration says (<c>Plugins:Path</c>, relative to the executable).</summary>
+internal static class PluginDiscovery
+{
+    /// <summary>The factories built into the host (none yet beyond what plugin folders bring).</summary>
+    public static IReadOnlyList<Type> BuiltInFactories { get; } = [];
+
+    public static string ResolvePluginsPath(IConfiguration configuration)
+    {
+        string path = configuration[ConfigurationKeys.PluginsPath] is { Length: > 0 } p ? p : "plugins";
+        return Path.GetFullPath(path, AppContext.BaseDirectory);
+    }
+
+    public static PluginCatalog Discover(IConfiguration configuration) =>
+        PluginCatalog.Discover(ResolvePluginsPath(configuration), BuiltInFactories);
+}
