@@ -1,0 +1,43 @@
+using System.Runtime.InteropServices;
+using RouterHost.Abstractions;
+
+namespace RouterHost.TestPlugins.MemoryBackend;
+
+/// <summary>The Memory backend's interface: its queues, closed in order.</summary>
+internal sealed class MemoryContainer : IContainer
+{
+    private readonly MemoryQueue[] _queues;
+
+    public MemoryContainer(string name, string exchange, int queues, bool generate, int packetSize, bool gso, int batchSize)
+    {
+        Name = name;
+        _queues = new MemoryQueue[queues];
+        for (int i = 0; i < queues; i++)
+        {
+            _queues[i] = new MemoryQueue(name, exchange, i, generate, packetSize, gso, batchSize);
+        }
+    }
+
+    public string Name { get; }
+
+    public IReadOnlyList<IQueue> Queues => _queues;
+
+    public IQueue Add(SafeHandle fd) =>
+        throw new NotSupportedException("The Memory backend has no file descriptors to adopt.");
+
+    public void Close()
+    {
+        foreach (MemoryQueue queue in _queues)
+        {
+            queue.Close();
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (MemoryQueue queue in _queues)
+        {
+            queue.Dispose();
+        }
+    }
+}
