@@ -220,7 +220,8 @@ internal static class RouterOptionsReader
             if (!found)
             {
                 string place = where.Length == 0 ? "the top level" : where;
-                problems.Add(new(child.Path, $"unknown key in {place}; expected one of: {string.Join(", ", known)}"));
+                string path = child.Key.Trim().Length == 0 ? $"{(where.Length == 0 ? string.Empty : where + ":")}(empty key '{child.Key}')" : child.Path;
+                problems.Add(new(path, $"unknown key in {place}; expected one of: {string.Join(", ", known)}"));
             }
         }
     }

@@ -6,7 +6,8 @@ namespace RouterHost.TestPlugins.DependencyProbe;
 
 /// <summary>
 /// "DependencyProbe": parses <c>Settings:Arguments</c> (e.g. <c>--mark 7</c>) with its own System.CommandLine
-/// and marks every packet with the value, proving the private dependency loaded and works.
+/// and marks every packet with the value (in <see cref="Packet.Mark"/> and in its second byte, so tests can see
+/// it on the wire), proving the private dependency loaded and works.
 /// </summary>
 [RouterHostPlugin("DependencyProbe", Description = "Marks packets using its own System.CommandLine")]
 public sealed class DependencyProbeStagePlugin : IStagePlugin
@@ -48,7 +49,12 @@ public sealed class DependencyProbeStagePlugin : IStagePlugin
             Span<Packet> packets = batch.AsSpan();
             for (int i = 0; i < packets.Length; i++)
             {
-                packets[i].Mark = mark;
+                ref Packet p = ref packets[i];
+                p.Mark = mark;
+                if (p.Length > 1)
+                {
+                    p.Data[1] = (byte)mark;
+                }
             }
         }
 

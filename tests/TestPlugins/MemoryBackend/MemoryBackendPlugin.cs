@@ -9,7 +9,8 @@ namespace RouterHost.TestPlugins.MemoryBackend;
 /// <c>Queues</c> (1..64, default 1); <c>Mode</c>: <c>Channel</c> (default: packets injected by tests) or
 /// <c>Generate</c> (an endless stream of prebuilt packets, for benchmarks); <c>Exchange</c>: an id that
 /// names the channels in <see cref="AppContext"/> data; <c>PacketSize</c> for Generate; <c>Gso</c> (bool);
-/// <c>FailCreate</c> (bool) makes Create throw, to test startup errors.
+/// <c>FailCreate</c> (bool) makes Create throw, to test startup errors; <c>FailAfterReads</c> (n) makes a
+/// queue's Read throw an <see cref="IOException"/> after n reads, as a device that disappears would.
 /// </summary>
 [RouterHostPlugin("Memory", Description = "In-memory test backend: packets exchanged through channels or generated")]
 public sealed class MemoryBackendPlugin : IBackendPlugin
@@ -45,7 +46,8 @@ public sealed class MemoryBackendPlugin : IBackendPlugin
         int packetSize = int.TryParse(s["PacketSize"], NumberStyles.Integer, CultureInfo.InvariantCulture, out int size) ? size : 1400;
         bool gso = bool.TryParse(s["Gso"], out bool g) && g;
         string exchange = s["Exchange"] ?? "default";
-        return new MemoryContainer(context.InterfaceName, exchange, queues, generate, packetSize, gso, context.BatchSize);
+        long failAfter = long.TryParse(s["FailAfterReads"], NumberStyles.Integer, CultureInfo.InvariantCulture, out long f) ? f : -1;
+        return new MemoryContainer(context.InterfaceName, exchange, queues, generate, packetSize, gso, context.BatchSize, failAfter);
     }
 
     private static void CheckInt(IConfigurationSection settings, string key, int min, int max, List<ConfigurationProblem> problems)

@@ -21,10 +21,13 @@ internal sealed class MemoryQueue : IQueue
     private readonly int _batchSize;
     private readonly bool _generate;
     private readonly CancellationTokenSource _closed = new();
+    private readonly long _failAfterReads;
+    private long _reads;
     private int _next;
 
-    public MemoryQueue(string iface, string exchange, int index, bool generate, int packetSize, bool gso, int batchSize)
+    public MemoryQueue(string iface, string exchange, int index, bool generate, int packetSize, bool gso, int batchSize, long failAfterReads)
     {
+        _failAfterReads = failAfterReads;
         Index = index;
         GsoSupported = gso;
         _generate = generate;
@@ -72,6 +75,11 @@ internal sealed class MemoryQueue : IQueue
         if (_closed.IsCancellationRequested)
         {
             return false;
+        }
+
+        if (_failAfterReads >= 0 && _reads++ >= _failAfterReads)
+        {
+            throw new IOException($"simulated: memory device queue {Index} vanished (EBADFD)");
         }
 
         if (_generate)

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+using RouterHost.Tests.Support;
+
+namespace RouterHost.Tests.Hosting;
+
+public sealed class RunProcessTests
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    private static string WriteConfig(TempDirectory dir, string interfacesAndStages) =>
+        dir.WriteFile("router.json", $$"""
+            {
+              "Plugins": { "Path": "{{TestPaths.TestPlugins}}" },
+              {{interfacesAndStages}}
+            }
+            """);
+
+    private const string GeneratedTraffic = """
+        "Pipeline": { "Stages": [ { "Type": "PassThrough" }, { "Type": "Forward", "Settings": { "To": "mem1" } } ] },
+        "Interfaces": {
+          "mem0": { "Backend": "Memory", "Settings": { "Mode": "Generate", "Queues": 2 } },
+          "mem1": { "Backend": "Memory", "Settings": { "Mode": "Generate" } } }
+        """;
+
+    [Fact]
+    public void Run_logs_through_Serilog_and_on_SIGTERM_stops_within_two_seconds_with_every_queue_closed()
+    {
+        using var dir = new TempDirectory();
+        string config = WriteConfig(dir, GeneratedTraffic);
+        using RouterProcess router = RouterProcess.Start(["run", "--config", config]);
+
+        Assert.True(router.WaitForOutput("RouterHost ready: 2 interface(s), 2 stage(s)", StartTimeout), router.Output);
+        Thread.Sleep(300); // let traffic flow
+        var watch = Stopwatch.StartNew();
+        router.Terminate();
+        Assert.True(router.WaitForExit(TimeSpan.FromSeconds(2)), $"did not stop within 2 s of SIGTERM:\n{router.Output}");
+        watch.Stop();
+
+        Assert.Equal(0, router.ExitCode);
+        string output = router.Output;
+        Assert.Matches(@"\[\d\d:\d\d:\d\d\.\d{3} INF\] RouterHost\.Pipeline\.PipelineRunner: Pipeline running", output);
+        Assert.Contains("Stopping: closing queues", output, StringComparison.Ordinal);
+        Assert.Contains("Stopped: every queue closed, devices released", output, StringComparison.Ordinal);
+        Assert.Matches(@"mem0/q0: received [1-9]\d* packets", output);
+        Assert.Matches(@"mem0/q1: received [1-9]\d* packets", output);
+        Assert.Matches(@"mem1/q0: received \d+ packets \(\d+ bytes\), sent [1-9]\d* packets", output);
+    }
+
+    [Fact]
+    public void With_NOTIFY_SOCKET_set_systemd_receives_READY_then_STOPPING()
+    {
+        using var dir = new TempDirectory();
+        string config = WriteConfig(dir, GeneratedTraffic);
+        string socketPath = dir.Combine("notify.sock");
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        socket.Bind(new UnixDomainSocketEndPoint(socketPath));
+        socket.ReceiveTimeout = (int)StartTimeout.TotalMilliseconds;
+
+        using RouterProcess router = RouterProcess.Start(["run", "--config", config], new Dictionary<string, string> { ["NOTIFY_SOCKET"] = socketPath });
+
+        string first = Receive(socket);
+        Assert.StartsWith("READY=1", first, StringComparison.Ordinal);
+        Assert.True(router.WaitForOutput("RouterHost ready", StartTimeout), router.Output);
+
+        router.Terminate();
+        string second = Receive(socket);
+        Assert.StartsWith("STOPPING=1", second, StringComparison.Ordinal);
+        Assert.True(router.WaitForExit(TimeSpan.FromSeconds(5)), router.Output);
+        Assert.Equal(0, router.ExitCode);
+    }
+
+    [Fact]
+    public void A_queue_that_fails_while_running_stops_the_router_with_exit_code_1()
+    {
+        using var dir = new TempDirectory();
+        string config = WriteConfig(dir, """
+            "Interfaces": { "mem0": { "Backend": "Memory", "Settings": { "Mode": "Generate", "FailAfterReads": 100 } } }
+            """);
+        using RouterProcess router = RouterProcess.Start(["run", "--config", config]);
+
+        Assert.True(router.WaitForExit(StartTimeout), router.Output);
+        Assert.Equal(1, router.ExitCode);
+        Assert.Contains("Queue mem0/q0 failed", router.Output, StringComparison.Ordinal);
+        Assert.Contains("Stopped because queue mem0/q0 failed: simulated: memory device queue 0 vanished (EBADFD)", router.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_configuration_using_a_broken_plugin_does_not_start_and_says_which_and_why()
+    {
+        using var dir = new TempDirectory();
+        string config = WriteConfig(dir, """
+            "Interfaces": { "mem0": { "Backend": "Memory" }, "bad0": { "Backend": "Thrower" } }
+            """);
+        using RouterProcess router = RouterProcess.Start(["run", "--config", config]);
+
+        Assert.True(router.WaitForExit(StartTimeout), router.Output);
+        Assert.Equal(1, router.ExitCode);
+        Assert.Contains("Interfaces:bad0:Backend", router.Output, StringComparison.Ordinal);
+        Assert.Contains("'Thrower'", router.Output, StringComparison.Ordinal);
+        Assert.Contains("cannot find its native driver", router.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Environment_variables_with_the_ROUTERHOST_prefix_override_configuration()
+    {
+        using RouterProcess router = RouterProcess.Start(["validate"], new Dictionary<string, string> { ["ROUTERHOST__Pipeline__BatchSize"] = "many" });
+
+        Assert.True(router.WaitForExit(StartTimeout), router.Output);
+        Assert.Equal(1, router.ExitCode);
+        Assert.Contains("error: Pipeline:BatchSize: must be a whole number between 1 and 1024 (got 'many')", router.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Plugins_command_lists_plugins_with_versions_capabilities_and_load_errors()
+    {
+        using RouterProcess router = RouterProcess.Start(["plugins", $"Plugins:Path={TestPaths.TestPlugins}"]);
+
+        Assert.True(router.WaitForExit(StartTimeout), router.Output);
+        Assert.Equal(0, router.ExitCode);
+        string output = router.Output;
+        Assert.Matches(@"Memory\s+backend\s+1\.0\.0\s+1\.0\s+Gso, MultiQueue\s+ok", output);
+        Assert.Matches(@"Forward\s+stage\s+1\.0\.0\s+1\.0\s+-\s+ok", output);
+        Assert.Matches(@"Thrower\s+backend\s+.*error: its factory .* threw InvalidOperationException", output);
+        Assert.Contains("FutureContract: 'RouterHost.TestPlugins.FutureContract.dll' was built against plugin contract 2.0", output, StringComparison.Ordinal);
+    }
+
+    private static string Receive(Socket socket)
+    {
+        var buffer = new byte[512];
+        int n = socket.Receive(buffer);
+        return Encoding.UTF8.GetString(buffer, 0, n);
+    }
+}

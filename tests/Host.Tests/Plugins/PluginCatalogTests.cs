@@ -1,0 +1,170 @@
+using System.Reflection;
+using RouterHost.Abstractions;
+using RouterHost.Plugins;
+using RouterHost.Tests.Support;
+
+namespace RouterHost.Tests.Plugins;
+
+public sealed class PluginCatalogTests
+{
+    private static PluginCatalog Catalog => TestRouter.Catalog;
+
+    [Fact]
+    public void Discovers_backend_and_stage_plugins_from_their_folders()
+    {
+        PluginDescriptor memory = Assert.IsType<PluginDescriptor>(Catalog.Find("Memory", PluginKind.Backend));
+        Assert.True(memory.IsUsable, memory.Error);
+        Assert.Equal(Path.Combine(TestPaths.TestPlugins, "MemoryBackend"), memory.Source);
+        Assert.Equal(new Version(PluginContract.Major, PluginContract.Minor), memory.ContractVersion);
+        Assert.True(memory.Capabilities.HasFlag(BackendCapabilities.MultiQueue));
+
+        foreach (string stage in new[] { "Forward", "PassThrough", "Bounce", "Fault", "DependencyProbe" })
+        {
+            PluginDescriptor d = Assert.IsType<PluginDescriptor>(Catalog.Find(stage, PluginKind.Stage));
+            Assert.True(d.IsUsable, d.Error);
+        }
+    }
+
+    [Fact]
+    public void Plugin_names_are_case_insensitive()
+    {
+        Assert.Same(Catalog.Find("Memory", PluginKind.Backend), Catalog.Find("memory", PluginKind.Backend));
+    }
+
+    [Fact]
+    public void Plugins_share_the_contract_types_with_the_host_but_live_in_their_own_load_context()
+    {
+        PluginDescriptor memory = Catalog.Find("Memory", PluginKind.Backend)!;
+        Assert.IsAssignableFrom<IBackendPlugin>(memory.Factory);
+        Assembly pluginAssembly = memory.Factory!.GetType().Assembly;
+        Assert.Same(memory.LoadContext, System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(pluginAssembly));
+
+        // The plugin's view of the SDK is the host's assembly, not a copy.
+        Assembly contractSeenByPlugin = memory.LoadContext!.LoadFromAssemblyName(new AssemblyName(PluginContract.AssemblyName));
+        Assert.Same(typeof(IQueue).Assembly, contractSeenByPlugin);
+    }
+
+    [Fact]
+    public void A_plugin_carrying_a_different_version_of_a_private_dependency_loads_its_own_copy()
+    {
+        PluginDescriptor probe = Catalog.Find("DependencyProbe", PluginKind.Stage)!;
+        Assert.True(probe.IsUsable, probe.Error);
+
+        Version hostVersion = typeof(System.CommandLine.RootCommand).Assembly.GetName().Version!;
+        Assembly pluginCopy = probe.LoadContext!.LoadFromAssemblyName(new AssemblyName("System.CommandLine"));
+        Version pluginVersion = pluginCopy.GetName().Version!;
+
+        Assert.Equal(2, hostVersion.Major);
+        Assert.Equal(3, pluginVersion.Major);
+        Assert.NotSame(typeof(System.CommandLine.RootCommand).Assembly, pluginCopy);
+        Assert.StartsWith(Path.Combine(TestPaths.TestPlugins, "DependencyProbe"), pluginCopy.Location, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_plugin_built_against_a_newer_contract_major_version_is_refused_saying_so()
+    {
+        PluginFolderError error = Assert.Single(Catalog.FolderErrors, e => e.Folder.EndsWith("FutureContract", StringComparison.Ordinal));
+        Assert.Contains("built against plugin contract 2.0", error.Message, StringComparison.Ordinal);
+        Assert.Contains("newer than this host's contract 1.0", error.Message, StringComparison.Ordinal);
+        Assert.Null(Catalog.Find("Future", PluginKind.Backend));
+    }
+
+    [Fact]
+    public void A_plugin_whose_factory_throws_is_reported_by_name_and_the_others_load()
+    {
+        PluginDescriptor thrower = Assert.IsType<PluginDescriptor>(Catalog.Find("Thrower", PluginKind.Backend));
+        Assert.False(thrower.IsUsable);
+        Assert.Contains("ThrowingBackendPlugin threw InvalidOperationException", thrower.Error, StringComparison.Ordinal);
+        Assert.Contains("cannot find its native driver", thrower.Error, StringComparison.Ordinal);
+        Assert.True(Catalog.Find("Memory", PluginKind.Backend)!.IsUsable);
+    }
+
+    [Fact]
+    public void A_folder_without_an_entry_assembly_is_reported()
+    {
+        using var dir = new TempDirectory();
+        Directory.CreateDirectory(dir.Combine("Empty"));
+        dir.WriteFile("Notes/readme.txt", "not a plugin");
+        dir.CopyPlugin("TestStages");
+
+        PluginCatalog catalog = PluginCatalog.Discover(dir.Path, []);
+
+        Assert.Contains(catalog.FolderErrors, e => e.Folder == dir.Combine("Empty") && e.Message.Contains("no entry assembly: expected 'Empty.dll'", StringComparison.Ordinal));
+        Assert.Contains(catalog.FolderErrors, e => e.Folder == dir.Combine("Notes") && e.Message.Contains("no entry assembly", StringComparison.Ordinal));
+        Assert.True(catalog.Find("Forward", PluginKind.Stage)!.IsUsable);
+    }
+
+    [Fact]
+    public void An_assembly_without_plugin_types_is_reported()
+    {
+        using var dir = new TempDirectory();
+        Directory.CreateDirectory(dir.Combine("NoPlugins"));
+        File.Copy(typeof(System.CommandLine.RootCommand).Assembly.Location, dir.Combine("NoPlugins", "NoPlugins.dll"));
+
+        PluginCatalog catalog = PluginCatalog.Discover(dir.Path, []);
+
+        PluginFolderError error = Assert.Single(catalog.FolderErrors);
+        Assert.Contains("no plugin type", error.Message, StringComparison.Ordinal);
+        Assert.Contains("NoPlugins.dll", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_corrupt_entry_assembly_is_reported()
+    {
+        using var dir = new TempDirectory();
+        dir.WriteFile("Broken/Broken.dll", "MZ this is not a PE file");
+
+        PluginCatalog catalog = PluginCatalog.Discover(dir.Path, []);
+
+        PluginFolderError error = Assert.Single(catalog.FolderErrors);
+        Assert.Equal(dir.Combine("Broken"), error.Folder);
+        Assert.Contains("could not be loaded", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Two_plugins_claiming_the_same_name_are_both_refused_naming_both()
+    {
+        using var dir = new TempDirectory();
+        dir.CopyPlugin("MemoryBackend", "MemoryA");
+        dir.CopyPlugin("MemoryBackend", "MemoryB");
+        dir.CopyPlugin("TestStages");
+
+        PluginCatalog catalog = PluginCatalog.Discover(dir.Path, []);
+
+        var claims = catalog.Plugins.Where(p => p.Name == "Memory").ToList();
+        Assert.Equal(2, claims.Count);
+        foreach (PluginDescriptor claim in claims)
+        {
+            Assert.False(claim.IsUsable);
+            Assert.Contains("two backend plugins claim the name 'Memory'", claim.Error, StringComparison.Ordinal);
+            Assert.Contains(dir.Combine("MemoryA"), claim.Error, StringComparison.Ordinal);
+            Assert.Contains(dir.Combine("MemoryB"), claim.Error, StringComparison.Ordinal);
+        }
+
+        Assert.True(catalog.Find("Bounce", PluginKind.Stage)!.IsUsable);
+    }
+
+    [Fact]
+    public void A_missing_plugins_folder_yields_an_empty_catalog()
+    {
+        PluginCatalog catalog = PluginCatalog.Discover(Path.Combine(Path.GetTempPath(), "no-such-" + Guid.NewGuid()), []);
+        Assert.Empty(catalog.Plugins);
+        Assert.Empty(catalog.FolderErrors);
+        Assert.Equal("none", catalog.KnownNames(PluginKind.Backend));
+    }
+
+    [Fact]
+    public void Building_the_solution_places_host_plugins_beside_the_host()
+    {
+        // Every plugin project under plugins/ deploys itself to the host's plugins/<Name>/ folder.
+        string hostPlugins = Path.Combine(Path.GetDirectoryName(TestPaths.HostDll)!, "plugins");
+        string[] projects = Directory.Exists(Path.Combine(TestPaths.RepoRoot, "plugins"))
+            ? Directory.GetFiles(Path.Combine(TestPaths.RepoRoot, "plugins"), "*.csproj", SearchOption.AllDirectories)
+            : [];
+        foreach (string project in projects)
+        {
+            string name = Path.GetFileName(Path.GetDirectoryName(project)!);
+            Assert.True(Directory.Exists(Path.Combine(hostPlugins, name)), $"plugin {name} was not deployed to {hostPlugins}");
+        }
+    }
+}
