@@ -5,17 +5,28 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 namespace RouterHost.Benchmarks;
 
-/// <summary>Entry point: BenchmarkDotNet's switcher over every benchmark class, run in process.</summary>
+/// <summary>
+/// Entry point: BenchmarkDotNet's switcher over every benchmark class, always in process.
+/// Usage: <c>dotnet run -c Release --project bench/RouterHost.Benchmarks -- [--quick] --filter '*Pipeline*'</c>.
+/// </summary>
 public static class Program
 {
     public static int Main(string[] args)
     {
-        // In-process: BenchmarkDotNet 0.14 (the newest our package source serves) predates .NET 10's
-        // runtime moniker, so it cannot generate per-benchmark projects for it; in-process runs the same code.
-        IConfig config = DefaultConfig.Instance
-            .AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance))
-            .WithOptions(ConfigOptions.DisableOptimizationsValidator);
-        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+        // In-process only: BenchmarkDotNet 0.14 (the newest our package source serves) predates .NET 10's runtime
+        // moniker, and its out-of-process toolchain rebuilds referenced projects with a foreign OutDir. A job
+        // given with --job would bring that toolchain back, so job selection is ours: --quick or the default.
+        bool quick = args.Contains("--quick");
+        string[] rest = args.Where(a => a != "--quick").ToArray();
+        if (rest.Contains("--job") || rest.Contains("-j"))
+        {
+            Console.Error.WriteLine("error: use --quick instead of --job (benchmarks always run in process)");
+            return 2;
+        }
+
+        Job job = (quick ? Job.ShortRun : Job.Default).WithToolchain(InProcessEmitToolchain.Instance);
+        IConfig config = DefaultConfig.Instance.AddJob(job).WithOptions(ConfigOptions.DisableOptimizationsValidator);
+        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest, config);
         foreach (var summary in summaries)
         {
             if (summary.HasCriticalValidationErrors)
