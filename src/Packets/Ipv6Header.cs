@@ -17,8 +17,8 @@ public readonly ref struct Ipv6Header
     private Ipv6Header(ReadOnlySpan<byte> header) => _header = header;
 
     /// <summary>
-    /// Reads the fixed header at the start of <paramref name="packet"/>. A payload length of zero (a jumbogram)
-    /// is refused. Bytes past the payload length are allowed.
+    /// Reads the fixed header at the start of <paramref name="packet"/>. Bytes past the payload length are
+    /// allowed (and ignored, so a jumbogram's zero payload length leaves nothing to parse).
     /// </summary>
     public static DropReason TryRead(ReadOnlySpan<byte> packet, out Ipv6Header header)
     {

@@ -23,7 +23,7 @@ public static class PacketDropReasons
     /// <summary>An IPv4 fragment that would reassemble past 65535 bytes.</summary>
     public static DropReason Ipv4BadFragment { get; } = DropReason.Register("packet.ipv4.bad_fragment");
 
-    /// <summary>IPv6 payload length longer than the buffer, or zero (jumbograms are not supported).</summary>
+    /// <summary>IPv6 payload length longer than the buffer. (Jumbograms, whose length is 0, fail as truncated headers.)</summary>
     public static DropReason Ipv6BadPayloadLength { get; } = DropReason.Register("packet.ipv6.bad_payload_length");
 
     /// <summary>An IPv6 extension header runs past the packet, or hop-by-hop is not first.</summary>
