@@ -90,7 +90,7 @@ public sealed class GroCoalescer
         }
 
         int slot = FindFlow(data, candidate);
-        if (slot >= 0 && _flowGenerations[slot] == _generation)
+        if (_flowGenerations[slot] == _generation)
         {
             ref GroItem item = ref _items[_flowItems[slot]];
             if (mergeable && item.Open && CanMerge(item, data, candidate))
