@@ -1,0 +1,73 @@
+using System.Buffers.Binary;
+using RouterHost.Abstractions;
+
+namespace RouterHost.Packets;
+
+/// <summary>A validated read-only view of a TCP header (RFC 9293), options included.</summary>
+public readonly ref struct TcpHeader
+{
+    /// <summary>The length of a header without options.</summary>
+    public const int MinLength = 20;
+
+    /// <summary>The longest header (data offset 15).</summary>
+    public const int MaxLength = 60;
+
+    /// <summary>Offset of the checksum field within the header.</summary>
+    public const int ChecksumOffset = 16;
+
+    private readonly ReadOnlySpan<byte> _header;
+
+    private TcpHeader(ReadOnlySpan<byte> header) => _header = header;
+
+    /// <summary>Reads the TCP header at the start of <paramref name="segment"/> (the L4 bytes of one packet).</summary>
+    public static DropReason TryRead(ReadOnlySpan<byte> segment, out TcpHeader header)
+    {
+        header = default;
+        if (segment.Length < MinLength)
+        {
+            return PacketDropReasons.TcpTruncated;
+        }
+
+        int headerLength = (segment[12] >> 4) * 4;
+        if (headerLength < MinLength || headerLength > segment.Length)
+        {
+            return PacketDropReasons.TcpBadDataOffset;
+        }
+
+        header = new TcpHeader(segment[..headerLength]);
+        return DropReason.None;
+    }
+
+    /// <summary>The header bytes, options included.</summary>
+    public ReadOnlySpan<byte> Bytes => _header;
+
+    /// <summary>The header length in bytes (data offset * 4).</summary>
+    public int HeaderLength => _header.Length;
+
+    /// <summary>The source port.</summary>
+    public ushort SourcePort => BinaryPrimitives.ReadUInt16BigEndian(_header);
+
+    /// <summary>The destination port.</summary>
+    public ushort DestinationPort => BinaryPrimitives.ReadUInt16BigEndian(_header[2..]);
+
+    /// <summary>The sequence number.</summary>
+    public uint SequenceNumber => BinaryPrimitives.ReadUInt32BigEndian(_header[4..]);
+
+    /// <summary>The acknowledgment number.</summary>
+    public uint AcknowledgmentNumber => BinaryPrimitives.ReadUInt32BigEndian(_header[8..]);
+
+    /// <summary>The flags.</summary>
+    public TcpFlags Flags => (TcpFlags)_header[13];
+
+    /// <summary>The receive window (unscaled).</summary>
+    public ushort Window => BinaryPrimitives.ReadUInt16BigEndian(_header[14..]);
+
+    /// <summary>The checksum field.</summary>
+    public ushort Checksum => BinaryPrimitives.ReadUInt16BigEndian(_header[16..]);
+
+    /// <summary>The urgent pointer.</summary>
+    public ushort UrgentPointer => BinaryPrimitives.ReadUInt16BigEndian(_header[18..]);
+
+    /// <summary>The options (empty when the data offset is 5).</summary>
+    public ReadOnlySpan<byte> Options => _header[MinLength..];
+}
