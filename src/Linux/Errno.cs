@@ -1,0 +1,61 @@
+using System.Runtime.InteropServices;
+
+namespace RouterHost.Linux;
+
+/// <summary>errno values the router handles, and their names for messages.</summary>
+public static class Errno
+{
+    public const int EPERM = 1;
+    public const int ENOENT = 2;
+    public const int EINTR = 4;
+    public const int EIO = 5;
+    public const int EBADF = 9;
+    public const int EAGAIN = 11;
+    public const int ENOMEM = 12;
+    public const int EACCES = 13;
+    public const int EFAULT = 14;
+    public const int EBUSY = 16;
+    public const int EEXIST = 17;
+    public const int ENODEV = 19;
+    public const int EINVAL = 22;
+    public const int ENFILE = 23;
+    public const int EMFILE = 24;
+    public const int ENOSPC = 28;
+    public const int EPIPE = 32;
+    public const int EMSGSIZE = 90;
+    public const int EOPNOTSUPP = 95;
+    public const int ENOBUFS = 105;
+    public const int EBADFD = 77;
+
+    /// <summary>The errno of the last P/Invoke that set it.</summary>
+    public static int Last => Marshal.GetLastPInvokeError();
+
+    /// <summary>"EINVAL (22): Invalid argument"-style text.</summary>
+    public static string Describe(int errno) => $"{Name(errno)} ({errno}): {Marshal.GetPInvokeErrorMessage(errno)}";
+
+    public static string Name(int errno) => errno switch
+    {
+        EPERM => "EPERM",
+        ENOENT => "ENOENT",
+        EINTR => "EINTR",
+        EIO => "EIO",
+        EBADF => "EBADF",
+        EAGAIN => "EAGAIN",
+        ENOMEM => "ENOMEM",
+        EACCES => "EACCES",
+        EFAULT => "EFAULT",
+        EBUSY => "EBUSY",
+        EEXIST => "EEXIST",
+        ENODEV => "ENODEV",
+        EINVAL => "EINVAL",
+        ENFILE => "ENFILE",
+        EMFILE => "EMFILE",
+        ENOSPC => "ENOSPC",
+        EPIPE => "EPIPE",
+        EMSGSIZE => "EMSGSIZE",
+        EOPNOTSUPP => "EOPNOTSUPP",
+        ENOBUFS => "ENOBUFS",
+        EBADFD => "EBADFD",
+        _ => "errno",
+    };
+}
