@@ -61,6 +61,23 @@ public sealed class PluginCatalogTests
     }
 
     [Fact]
+    public void A_plugin_resolves_native_libraries_from_its_own_folder()
+    {
+        PluginDescriptor probe = Catalog.Find("DependencyProbe", PluginKind.Stage)!;
+        Assert.True(File.Exists(Path.Combine(probe.Source, "librouterhost_probe_z.so")));
+        Assert.False(File.Exists("/lib/x86_64-linux-gnu/librouterhost_probe_z.so"));
+
+        // Creating the stage calls into the native library; only the plugin's load context can find it.
+        var ports = new RouterHost.Pipeline.PortRegistry();
+        var settings = new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build().GetSection("Settings");
+        using IStage stage = probe.Stage!.Create(new StageContext("probe", settings, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, ports, 0, 1));
+
+        string? version = AppContext.GetData("RouterHost.DependencyProbe/NativeVersion") as string;
+        Assert.False(string.IsNullOrEmpty(version));
+        Assert.Matches(@"^\d+\.\d+", version);
+    }
+
+    [Fact]
     public void A_plugin_built_against_a_newer_contract_major_version_is_refused_saying_so()
     {
         PluginFolderError error = Assert.Single(Catalog.FolderErrors, e => e.Folder.EndsWith("FutureContract", StringComparison.Ordinal));

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
 
@@ -26,6 +27,7 @@ public sealed class DependencyProbeStagePlugin : IStagePlugin
 
         string version = typeof(RootCommand).Assembly.GetName().Version?.ToString() ?? "?";
         AppContext.SetData("RouterHost.DependencyProbe/System.CommandLine", version);
+        AppContext.SetData("RouterHost.DependencyProbe/NativeVersion", Marshal.PtrToStringUTF8(NativeProbe.zlibVersion()));
         return new ProbeStage(result.GetValue(mark));
     }
 
@@ -62,4 +64,11 @@ public sealed class DependencyProbeStagePlugin : IStagePlugin
         {
         }
     }
+}
+
+/// <summary>A native library found only in the plugin's own folder (librouterhost_probe_z.so).</summary>
+internal static partial class NativeProbe
+{
+    [LibraryImport("routerhost_probe_z")]
+    internal static partial nint zlibVersion();
 }
