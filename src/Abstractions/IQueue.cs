@@ -51,8 +51,11 @@ public interface IQueue : IDisposable
     /// </summary>
     DropReason WriteGso(Span<byte> header, ReadOnlySpan<ReadOnlyMemory<byte>> payloads, in GsoInfo gso);
 
-    /// <summary>Ends a burst of writes: anything held for coalescing is written now.</summary>
-    void Flush();
+    /// <summary>
+    /// Ends a burst of writes: anything held for coalescing is written now. Packets that were accepted by
+    /// <see cref="Write"/> but refused by the device now are counted in <paramref name="drops"/>, by reason.
+    /// </summary>
+    void Flush(DropTally drops);
 
     /// <summary>
     /// Closes the queue for reading: a blocked <see cref="Read"/> wakes and returns false, and so does every

@@ -27,6 +27,7 @@ internal sealed partial class QueueWorker : IDisposable
     private readonly EgressTarget?[] _egress;
     private readonly EgressTarget[] _touched;
     private readonly ILogger _logger;
+    private readonly DropTally _flushDrops = new();
     private int _touchedCount;
     private long _faults;
     private Thread? _thread;
@@ -321,7 +322,19 @@ internal sealed partial class QueueWorker : IDisposable
             EgressTarget target = _touched[i];
             try
             {
-                target.Queue.Flush();
+                target.Queue.Flush(_flushDrops);
+                if (_flushDrops.Total != 0)
+                {
+                    // Accepted by Write, refused by the device at flush: no longer sent, counted as dropped.
+                    target.Sent.Packets -= _flushDrops.Total;
+                    for (int r = 0; r < _flushDrops.ReasonCount; r++)
+                    {
+                        var (reason, count) = _flushDrops.GetEntry(r);
+                        target.Sent.AddDrop(reason, count);
+                    }
+
+                    _flushDrops.Clear();
+                }
             }
             catch (Exception ex)
             {

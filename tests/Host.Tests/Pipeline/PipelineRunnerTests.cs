@@ -215,6 +215,27 @@ public sealed class PipelineRunnerTests
     }
 
     [Fact]
+    public void Packets_a_queue_refuses_at_flush_are_counted_as_send_drops_not_as_sent()
+    {
+        using TestRouter router = TestRouter.Start("""
+            {
+              "Pipeline": { "Stages": [ { "Type": "Forward", "Settings": { "To": "mem1" } } ] },
+              "Interfaces": {
+                "mem0": { "Backend": "Memory", "Settings": { "Exchange": "$EXCHANGE" } },
+                "mem1": { "Backend": "Memory", "Settings": { "Exchange": "$EXCHANGE", "RefuseAtFlush": true } } }
+            }
+            """);
+        for (int i = 0; i < 20; i++)
+        {
+            router.Exchange.Inject("mem0", 0, Bytes.Packet(0x45, i));
+        }
+
+        WaitFor(router, r => r.Runner.Metrics.SnapshotQueues().Single(q => q.Interface == "mem1").SendDrops.GetValueOrDefault("queue_full") == 20);
+        QueueStatistics mem1 = router.Runner.Metrics.SnapshotQueues().Single(q => q.Interface == "mem1");
+        Assert.Equal(0, mem1.SentPackets);
+    }
+
+    [Fact]
     public void Hairpinned_packets_leave_through_WriteFromSelf_on_the_queue_they_came_from()
     {
         using TestRouter router = TestRouter.Start("""

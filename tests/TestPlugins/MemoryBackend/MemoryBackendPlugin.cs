@@ -10,7 +10,9 @@ namespace RouterHost.TestPlugins.MemoryBackend;
 /// <c>Generate</c> (an endless stream of prebuilt packets, for benchmarks); <c>Exchange</c>: an id that
 /// names the channels in <see cref="AppContext"/> data; <c>PacketSize</c> for Generate; <c>Gso</c> (bool);
 /// <c>FailCreate</c> (bool) makes Create throw, to test startup errors; <c>FailAfterReads</c> (n) makes a
-/// queue's Read throw an <see cref="IOException"/> after n reads, as a device that disappears would.
+/// queue's Read throw an <see cref="IOException"/> after n reads, as a device that disappears would;
+/// <c>RefuseAtFlush</c> (bool) holds written packets until Flush and then refuses them all (queue_full),
+/// as a coalescing device whose writes fail would.
 /// </summary>
 [RouterHostPlugin("Memory", Description = "In-memory test backend: packets exchanged through channels or generated")]
 public sealed class MemoryBackendPlugin : IBackendPlugin
@@ -47,7 +49,8 @@ public sealed class MemoryBackendPlugin : IBackendPlugin
         bool gso = bool.TryParse(s["Gso"], out bool g) && g;
         string exchange = s["Exchange"] ?? "default";
         long failAfter = long.TryParse(s["FailAfterReads"], NumberStyles.Integer, CultureInfo.InvariantCulture, out long f) ? f : -1;
-        return new MemoryContainer(context.InterfaceName, exchange, queues, generate, packetSize, gso, context.BatchSize, failAfter);
+        bool refuseAtFlush = bool.TryParse(s["RefuseAtFlush"], out bool r) && r;
+        return new MemoryContainer(context.InterfaceName, exchange, queues, generate, packetSize, gso, context.BatchSize, failAfter, refuseAtFlush);
     }
 
     private static void CheckInt(IConfigurationSection settings, string key, int min, int max, List<ConfigurationProblem> problems)

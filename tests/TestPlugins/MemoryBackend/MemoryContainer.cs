@@ -8,13 +8,13 @@ internal sealed class MemoryContainer : IContainer
 {
     private readonly MemoryQueue[] _queues;
 
-    public MemoryContainer(string name, string exchange, int queues, bool generate, int packetSize, bool gso, int batchSize, long failAfterReads)
+    public MemoryContainer(string name, string exchange, int queues, bool generate, int packetSize, bool gso, int batchSize, long failAfterReads, bool refuseAtFlush)
     {
         Name = name;
         _queues = new MemoryQueue[queues];
         for (int i = 0; i < queues; i++)
         {
-            _queues[i] = new MemoryQueue(name, exchange, i, generate, packetSize, gso, batchSize, failAfterReads);
+            _queues[i] = new MemoryQueue(name, exchange, i, generate, packetSize, gso, batchSize, failAfterReads, refuseAtFlush);
         }
     }
 

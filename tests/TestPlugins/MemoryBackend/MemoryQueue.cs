@@ -22,11 +22,14 @@ internal sealed class MemoryQueue : IQueue
     private readonly bool _generate;
     private readonly CancellationTokenSource _closed = new();
     private readonly long _failAfterReads;
+    private readonly bool _refuseAtFlush;
+    private int _held;
     private long _reads;
     private int _next;
 
-    public MemoryQueue(string iface, string exchange, int index, bool generate, int packetSize, bool gso, int batchSize, long failAfterReads)
+    public MemoryQueue(string iface, string exchange, int index, bool generate, int packetSize, bool gso, int batchSize, long failAfterReads, bool refuseAtFlush)
     {
+        _refuseAtFlush = refuseAtFlush;
         _failAfterReads = failAfterReads;
         Index = index;
         GsoSupported = gso;
@@ -133,6 +136,12 @@ internal sealed class MemoryQueue : IQueue
 
     public DropReason Write(in Packet packet)
     {
+        if (_refuseAtFlush)
+        {
+            _held++;
+            return DropReason.None;
+        }
+
         WrittenPackets++;
         WrittenBytes += packet.Length;
         _out?.Writer.TryWrite(packet.Data.ToArray());
@@ -166,8 +175,13 @@ internal sealed class MemoryQueue : IQueue
         return DropReason.None;
     }
 
-    public void Flush()
+    public void Flush(DropTally drops)
     {
+        if (_held > 0)
+        {
+            drops.Add(DropReason.QueueFull, _held);
+            _held = 0;
+        }
     }
 
     public void Close() => _closed.Cancel();
