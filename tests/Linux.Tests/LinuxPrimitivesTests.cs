@@ -73,3 +73,56 @@ public sealed unsafe class LinuxPrimitivesTests
         return n;
     }
 }
+
+public sealed class NetworkNamespaceThreadTests
+{
+    [Fact]
+    public void Code_runs_inside_the_named_namespace_and_the_caller_stays_outside()
+    {
+        string name = $"rh-nsthread-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
+        Assert.Equal(0, Run("ip", "netns", "add", name));
+        try
+        {
+            string inside = NetworkNamespaceThread.Run(name, () => File.ReadAllText("/proc/thread-self/net/dev"));
+            string outside = File.ReadAllText("/proc/thread-self/net/dev");
+            Assert.DoesNotContain("eth", inside, StringComparison.Ordinal);
+            Assert.Contains("lo:", inside, StringComparison.Ordinal);
+            Assert.NotEqual(ReadLink("/proc/thread-self/ns/net"), NetworkNamespaceThread.Run(name, () => ReadLink("/proc/thread-self/ns/net")));
+            Assert.StartsWith("net:[", ReadLink("/proc/thread-self/ns/net"), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Run("ip", "netns", "delete", name);
+        }
+    }
+
+    [Fact]
+    public void A_missing_namespace_is_a_clear_error()
+    {
+        var ex = Assert.Throws<LinuxException>(() => NetworkNamespaceThread.Run("rh-no-such-namespace", () => 1));
+        Assert.Contains("'rh-no-such-namespace'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("ip netns add", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(Errno.ENOENT, ex.ErrorNumber);
+    }
+
+    [Fact]
+    public void Exceptions_inside_reach_the_caller()
+    {
+        Assert.Throws<InvalidOperationException>(() => NetworkNamespaceThread.Run(null, () => throw new InvalidOperationException("x")));
+    }
+
+    private static string ReadLink(string path) => new FileInfo(path).LinkTarget ?? string.Empty;
+
+    private static int Run(string file, params string[] args)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (string a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var p = System.Diagnostics.Process.Start(info)!;
+        p.WaitForExit();
+        return p.ExitCode;
+    }
+}

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using RouterHost.Abstractions;
+using RouterHost.Packets;
 
 namespace RouterHost.Pipeline;
 
@@ -28,6 +29,16 @@ internal sealed partial class QueueWorker : IDisposable
     private readonly EgressTarget[] _touched;
     private readonly ILogger _logger;
     private readonly DropTally _flushDrops = new();
+
+    // Segmentation of superpackets for egresses without GSO: a pinned scratch area, bump-allocated per batch and
+    // reused after the batch's flush (a queue may hold written packets until then).
+    private const int SegmentHeadroom = 64;
+    private const int SegmentTailroom = 64;
+    private const int MaxSegments = 1024;
+    private readonly byte[] _segmentScratch = GC.AllocateArray<byte>(1 << 20, pinned: true);
+    private readonly Memory<byte>[] _segmentDestinations = new Memory<byte>[MaxSegments];
+    private readonly int[] _segmentLengths = new int[MaxSegments];
+    private int _segmentUsed;
     private int _touchedCount;
     private long _faults;
     private Thread? _thread;
@@ -282,41 +293,96 @@ internal sealed partial class QueueWorker : IDisposable
 
             if (p.Gso.IsSuperpacket && !target.Queue.GsoSupported)
             {
-                target.Sent.AddDrop(DropReason.GsoUnsupported);
-                continue;
-            }
-
-            DropReason result;
-            if (target.IsSelf)
-            {
-                result = target.Queue.WriteFromSelf(in p);
+                SegmentAndSend(target, in p);
             }
             else
             {
-                if (!target.Touched)
-                {
-                    target.Gate?.Enter();
-                    target.Touched = true;
-                    _touched[_touchedCount++] = target;
-                }
+                Send(target, in p);
+            }
+        }
+    }
 
-                result = target.Queue.Write(in p);
+    private void Send(EgressTarget target, in Packet p)
+    {
+        DropReason result;
+        if (target.IsSelf)
+        {
+            result = target.Queue.WriteFromSelf(in p);
+        }
+        else
+        {
+            if (!target.Touched)
+            {
+                target.Gate?.Enter();
+                target.Touched = true;
+                _touched[_touchedCount++] = target;
             }
 
-            if (result.IsNone)
-            {
-                target.Sent.Packets++;
-                target.Sent.Bytes += p.Length;
-            }
-            else
-            {
-                target.Sent.AddDrop(result);
-            }
+            result = target.Queue.Write(in p);
+        }
+
+        if (result.IsNone)
+        {
+            target.Sent.Packets++;
+            target.Sent.Bytes += p.Length;
+        }
+        else
+        {
+            target.Sent.AddDrop(result);
+        }
+    }
+
+    /// <summary>
+    /// Splits a superpacket for an egress that cannot take it (into MSS-sized packets with correct headers and
+    /// checksums) and sends each segment.
+    /// </summary>
+    private void SegmentAndSend(EgressTarget target, in Packet superpacket)
+    {
+        ReadOnlySpan<byte> data = superpacket.Data;
+        int count = Segmenter.SegmentCount(data, superpacket.Gso);
+        int slot = SegmentHeadroom + superpacket.Gso.HeaderLength + superpacket.Gso.SegmentSize + SegmentTailroom;
+        if (count == 0 || count > MaxSegments || (long)count * slot > _segmentScratch.Length)
+        {
+            // Segment() says why it cannot (or the superpacket is beyond any sane size).
+            DropReason why = count == 0 ? Segmenter.Segment(data, superpacket.Gso, [], [], out _) : DropReason.TooLarge;
+            target.Sent.AddDrop(why.IsNone ? DropReason.GsoUnsupported : why);
+            return;
+        }
+
+        if (_segmentUsed + (count * slot) > _segmentScratch.Length)
+        {
+            // The scratch is in use by packets written earlier in this batch: release them first.
+            FlushTouched();
+        }
+
+        int start = _segmentUsed;
+        for (int i = 0; i < count; i++)
+        {
+            _segmentDestinations[i] = _segmentScratch.AsMemory(start + (i * slot) + SegmentHeadroom, slot - SegmentHeadroom - SegmentTailroom);
+        }
+
+        DropReason result = Segmenter.Segment(data, superpacket.Gso, _segmentDestinations.AsSpan(0, count), _segmentLengths.AsSpan(0, count), out int produced);
+        if (!result.IsNone)
+        {
+            target.Sent.AddDrop(result);
+            return;
+        }
+
+        _segmentUsed = start + (count * slot);
+        for (int i = 0; i < produced; i++)
+        {
+            Packet segment = superpacket;
+            segment.Buffer = _segmentScratch.AsMemory(start + (i * slot), slot);
+            segment.Offset = SegmentHeadroom;
+            segment.Length = _segmentLengths[i];
+            segment.Gso = default;
+            Send(target, in segment);
         }
     }
 
     private void FlushTouched()
     {
+        _segmentUsed = 0;
         for (int i = 0; i < _touchedCount; i++)
         {
             EgressTarget target = _touched[i];

@@ -14,6 +14,7 @@ public static unsafe partial class Interop
     {
         private const string Lib = "libc";
 
+        public const int O_RDONLY = 0x0;
         public const int O_RDWR = 0x2;
         public const int O_NONBLOCK = 0x800;
         public const int O_CLOEXEC = 0x80000;
@@ -62,6 +63,11 @@ public static unsafe partial class Interop
 
         [LibraryImport(Lib, SetLastError = true)]
         public static partial int eventfd(uint initval, int flags);
+
+        public const int CLONE_NEWNET = 0x40000000;
+
+        [LibraryImport(Lib, SetLastError = true)]
+        public static partial int setns(SafeFileDescriptor fd, int nstype);
 
         [LibraryImport(Lib, SetLastError = true)]
         public static partial int ioctl(SafeFileDescriptor fd, nuint request, void* argp);

@@ -1,0 +1,238 @@
+using System.Net;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using RouterHost.Abstractions;
+using RouterHost.Linux;
+using RouterHost.Netlink;
+
+namespace RouterHost.Plugins.LinuxTun;
+
+/// <summary>
+/// A TUN device as a router interface: opens one fd per queue, negotiates offloads, configures the link over
+/// rtnetlink (MTU, addresses, up, routes) and, on dispose, removes the addresses and routes it added before
+/// closing its queues in order. A non-persistent device disappears with its last fd; a persistent one
+/// (<c>Persist: true</c>) stays, without what this run added to it.
+/// </summary>
+internal sealed partial class TunContainer : IContainer
+{
+    private readonly List<TunQueue> _queues = [];
+    private readonly List<InterfaceAddress> _addedAddresses = [];
+    private readonly List<TunRoute> _addedRoutes = [];
+    private readonly TunSettings _settings;
+    private readonly int _batchSize;
+    private readonly ILogger _logger;
+    private int _disposed;
+
+    private TunContainer(string name, string deviceName, TunSettings settings, int batchSize, ILogger logger)
+    {
+        Name = name;
+        DeviceName = deviceName;
+        _settings = settings;
+        _batchSize = batchSize;
+        _logger = logger;
+    }
+
+    public string Name { get; }
+
+    /// <summary>The kernel's name for the device.</summary>
+    public string DeviceName { get; }
+
+    public int InterfaceIndex { get; private set; }
+
+    public TunOffloads Offloads { get; private set; }
+
+    public IReadOnlyList<IQueue> Queues => _queues;
+
+    public static TunContainer Create(string interfaceName, TunSettings settings, int batchSize, ILoggerFactory loggerFactory) =>
+        NetworkNamespaceThread.Run(settings.Namespace, () => CreateHere(interfaceName, settings, batchSize, loggerFactory));
+
+    private static TunContainer CreateHere(string interfaceName, TunSettings settings, int batchSize, ILoggerFactory loggerFactory)
+    {
+        ILogger logger = loggerFactory.CreateLogger<TunContainer>();
+        bool multiQueue = settings.Queues > 1;
+        SafeFileDescriptor first = TunDevice.OpenQueue(settings.DeviceName, settings.OffloadsEnabled, multiQueue, out string deviceName);
+        TunContainer? container = null;
+        try
+        {
+            TunOffloads offloads = settings.OffloadsEnabled
+                ? TunDevice.NegotiateOffloads(first, settings.Tso, settings.Uso)
+                : new TunOffloads(false, 0);
+            container = new TunContainer(interfaceName, deviceName, settings, batchSize, logger) { Offloads = offloads };
+            container.AddQueue(first);
+            first = null!;
+            for (int i = 1; i < settings.Queues; i++)
+            {
+                container.AddQueue(TunDevice.OpenQueue(deviceName, settings.OffloadsEnabled, multiQueue, out _));
+            }
+
+            if (settings.Persist)
+            {
+                TunDevice.SetPersist((SafeFileDescriptor)container._queues[0].Handle, true, deviceName);
+            }
+
+            container.Configure();
+            Log.Opened(logger, interfaceName, deviceName, container.InterfaceIndex, settings.Namespace ?? "(this process's)", settings.Queues, settings.Mtu);
+            Log.Offloads(logger, interfaceName, offloads.ToString(), container._queues[0].Coalescing ? "on" : "off");
+            return container;
+        }
+        catch
+        {
+            first?.Dispose();
+            container?.Dispose();
+            throw;
+        }
+    }
+
+    public IQueue Add(SafeHandle fd)
+    {
+        ArgumentNullException.ThrowIfNull(fd);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var owned = fd as SafeFileDescriptor ?? new SafeFileDescriptor((int)fd.DangerousGetHandle());
+        if (!ReferenceEquals(owned, fd))
+        {
+            // The container owns the descriptor now; the caller's handle must not close it too.
+            fd.SetHandleAsInvalid();
+        }
+
+        try
+        {
+            var (name, flags) = TunDevice.GetInterface(owned);
+            bool vnet = (flags & Interop.Tun.IFF_VNET_HDR) != 0;
+            if (name != DeviceName || (flags & Interop.Tun.IFF_TUN) == 0 || (flags & Interop.Tun.IFF_NO_PI) == 0)
+            {
+                throw new InvalidOperationException($"the adopted fd is '{name}' with flags 0x{flags:x}; expected a TUN fd of '{DeviceName}' with IFF_TUN|IFF_NO_PI");
+            }
+
+            if (vnet != Offloads.VnetHeader)
+            {
+                throw new InvalidOperationException($"the adopted fd of '{DeviceName}' {(vnet ? "has" : "lacks")} IFF_VNET_HDR, unlike this interface's queues");
+            }
+
+            TunDevice.SetNonBlocking(owned);
+            return AddQueue(owned);
+        }
+        catch
+        {
+            owned.Dispose();
+            throw;
+        }
+    }
+
+    public void Close()
+    {
+        foreach (TunQueue queue in _queues)
+        {
+            queue.Close();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        Close();
+        NetworkNamespaceThread.Run(_settings.Namespace, Unconfigure);
+        foreach (TunQueue queue in _queues)
+        {
+            TunMetrics.Remove(queue);
+            queue.Dispose();
+        }
+
+        Log.Closed(_logger, Name, DeviceName, _settings.Persist);
+    }
+
+    private TunQueue AddQueue(SafeFileDescriptor fd)
+    {
+        var queue = new TunQueue(fd, _queues.Count, DeviceName, Offloads, _settings.Gro, _batchSize, _logger);
+        _queues.Add(queue);
+        TunMetrics.Add(Name, queue);
+        return queue;
+    }
+
+    private void Configure()
+    {
+        using var netlink = new RtnetlinkClient();
+        InterfaceIndex = netlink.GetLinkIndex(DeviceName);
+        netlink.SetMtu(InterfaceIndex, _settings.Mtu);
+
+        var existing = new HashSet<(IPAddress, int)>();
+        foreach (AddressInfo address in netlink.ListAddresses(InterfaceIndex))
+        {
+            existing.Add((address.Address, address.PrefixLength));
+        }
+
+        foreach (InterfaceAddress address in _settings.Addresses)
+        {
+            if (!existing.Contains((address.Address, address.PrefixLength)))
+            {
+                netlink.AddAddress(InterfaceIndex, address.Address, address.PrefixLength);
+                _addedAddresses.Add(address);
+            }
+        }
+
+        netlink.SetLinkUp(InterfaceIndex, true);
+        foreach (TunRoute route in _settings.Routes)
+        {
+            try
+            {
+                netlink.AddRoute(route.Destination, route.PrefixLength, InterfaceIndex, route.Via, route.Metric);
+                _addedRoutes.Add(route);
+            }
+            catch (NetlinkException ex) when (ex.Errno == Errno.EEXIST)
+            {
+                // Left by an earlier run on a persistent device: it is what we want; it is not ours to remove.
+                Log.RouteExisted(_logger, route.ToString(), DeviceName);
+            }
+        }
+    }
+
+    private void Unconfigure()
+    {
+        if (InterfaceIndex == 0 || (_addedRoutes.Count == 0 && _addedAddresses.Count == 0))
+        {
+            return;
+        }
+
+        try
+        {
+            using var netlink = new RtnetlinkClient();
+            foreach (TunRoute route in _addedRoutes)
+            {
+                netlink.DeleteRoute(route.Destination, route.PrefixLength, InterfaceIndex, route.Via, route.Metric, missingIsSuccess: true);
+            }
+
+            foreach (InterfaceAddress address in _addedAddresses)
+            {
+                netlink.DeleteAddress(InterfaceIndex, address.Address, address.PrefixLength, missingIsSuccess: true);
+            }
+        }
+        catch (Exception ex) when (ex is NetlinkException or IOException)
+        {
+            Log.UnconfigureFailed(_logger, ex, DeviceName);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Interface {Interface}: TUN device {Device} (ifindex {Index}) in namespace {Namespace}, {Queues} queue(s), MTU {Mtu}")]
+        public static partial void Opened(ILogger logger, string @interface, string device, int index, string @namespace, int queues, int mtu);
+
+        [LoggerMessage(EventId = 204, Level = LogLevel.Information, Message = "Interface {Interface}: offloads {Offloads}; write coalescing {Coalescing}")]
+        public static partial void Offloads(ILogger logger, string @interface, string offloads, string coalescing);
+
+        [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Interface {Interface}: TUN device {Device} closed{Persist}")]
+        private static partial void Closed(ILogger logger, string @interface, string device, string persist);
+
+        public static void Closed(ILogger logger, string @interface, string device, bool persist) =>
+            Closed(logger, @interface, device, persist ? " (persistent: left in place without this run's addresses and routes)" : string.Empty);
+
+        [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Route {Route} on {Device} already existed; keeping it and leaving it in place at exit")]
+        public static partial void RouteExisted(ILogger logger, string route, string device);
+
+        [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Could not remove the addresses and routes added to {Device}")]
+        public static partial void UnconfigureFailed(ILogger logger, Exception exception, string device);
+    }
+}

@@ -1,0 +1,271 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using RouterHost.Abstractions;
+using RouterHost.Linux;
+using RouterHost.Packets;
+using static RouterHost.Linux.Interop.Libc;
+
+namespace RouterHost.Plugins.LinuxTun;
+
+/// <summary>
+/// One queue (fd) of a TUN device.
+/// <para>
+/// Read: drains up to a batch of packets into the queue's own pinned slab without blocking, and blocks in
+/// <c>poll</c> (with the close eventfd) only when the device has nothing. Each packet gets
+/// <see cref="Headroom"/> bytes in front (the virtio-net header is read into its end; tunnel headers are
+/// written there later) and <see cref="Tailroom"/> behind (padding and AEAD tag). The virtio header is
+/// decoded without trusting it; non-GSO packets with a partial checksum are finished; superpackets keep
+/// their <see cref="GsoInfo"/> for segmentation further on.
+/// </para>
+/// <para>
+/// Write path (<see cref="Write"/>, <see cref="WriteGso"/>, <see cref="Flush"/>): packets go through a
+/// <see cref="GroCoalescer"/> and leave at Flush as coalesced superpackets (one writev each) or as they came.
+/// <see cref="WriteFromSelf"/> has its own sink and scratch and writes at once.
+/// </para>
+/// </summary>
+internal sealed unsafe class TunQueue : IQueue
+{
+    /// <summary>Bytes before each read packet: the virtio header now, tunnel and UDP/IP headers later.</summary>
+    public const int Headroom = 64;
+
+    /// <summary>Bytes after each read packet: WireGuard padding (≤ 15) and the 16-byte tag, and spare.</summary>
+    public const int Tailroom = 64;
+
+    /// <summary>The largest packet a read can return (a TSO superpacket's IP total length limit).</summary>
+    public const int MaxPacket = 65535;
+
+    private readonly SafeFileDescriptor _fd;
+    private readonly EventFd _closed = new();
+    private readonly bool _vnet;
+    private readonly string _device;
+    private readonly byte[] _slab;
+    private readonly Memory<byte> _slabMemory;
+    private readonly byte* _slabBase;
+    private readonly GroCoalescer? _gro;
+    private readonly TunWriteSink _sink;
+    private readonly TunWriteSink _selfSink;
+    private readonly DropTally _pendingDrops = new();
+    private volatile bool _isClosed;
+    private int _disposed;
+
+    public TunQueue(SafeFileDescriptor fd, int index, string device, TunOffloads offloads, bool gro, int batchSize, ILogger logger)
+    {
+        _fd = fd;
+        Index = index;
+        _device = device;
+        _vnet = offloads.VnetHeader;
+        Offloads = offloads;
+        GsoSupported = offloads.VnetHeader;
+        int perPacket = Headroom + MaxPacket + Tailroom;
+        int slabLength = Math.Max(2 << 20, (batchSize * 2048) + perPacket);
+        _slab = GC.AllocateArray<byte>(slabLength, pinned: true);
+        _slabMemory = _slab;
+        _slabBase = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_slab));
+        _sink = new TunWriteSink(fd, _vnet, device, logger);
+        _selfSink = new TunWriteSink(fd, _vnet, device, logger);
+        if (gro && offloads.VnetHeader)
+        {
+            _gro = new GroCoalescer(Math.Max(batchSize, 64), coalesceUdp: offloads.Uso);
+        }
+    }
+
+    public int Index { get; }
+
+    public bool GsoSupported { get; }
+
+    public TunOffloads Offloads { get; }
+
+    /// <summary>Superpackets (TSO/USO) read from the device.</summary>
+    public long SuperpacketsRead { get; private set; }
+
+    /// <summary>Superpackets written (coalesced or forwarded as such).</summary>
+    public long SuperpacketsWritten => _sink.GsoWrites;
+
+    /// <summary>Packets carried inside the superpackets written.</summary>
+    public long SegmentsWritten => _sink.GsoSegments;
+
+    /// <summary>The queue's file descriptor.</summary>
+    public SafeHandle Handle => _fd;
+
+    /// <summary>Whether writes are GRO-coalesced.</summary>
+    public bool Coalescing => _gro is not null;
+
+    public bool Read(PacketBatch batch)
+    {
+        batch.Clear();
+        int vnetLength = _vnet ? TunDevice.VnetHeaderLength : 0;
+        int pos = 0;
+        while (true)
+        {
+            while (!batch.IsFull && _slab.Length - pos >= Headroom + MaxPacket + Tailroom)
+            {
+                byte* target = _slabBase + pos + Headroom - vnetLength;
+                nint n = read(_fd, target, (nuint)(vnetLength + MaxPacket));
+                if (n < 0)
+                {
+                    int errno = Errno.Last;
+                    if (errno == Errno.EAGAIN)
+                    {
+                        break;
+                    }
+
+                    if (errno == Errno.EINTR)
+                    {
+                        continue;
+                    }
+
+                    throw new LinuxException($"reading queue {Index} of TUN device '{_device}'", errno);
+                }
+
+                int length = (int)n - vnetLength;
+                if (length <= 0)
+                {
+                    batch.ReadDrops.Add(length < 0 ? TunDropReasons.ShortRead : DropReason.Malformed);
+                    continue;
+                }
+
+                var packet = new Span<byte>(_slabBase + pos + Headroom, length);
+                GsoInfo gso = default;
+                if (_vnet)
+                {
+                    DropReason refused = VirtioOffload.Decode(new ReadOnlySpan<byte>(target, vnetLength), packet, out gso);
+                    if (refused.IsNone && !gso.IsSuperpacket && gso.NeedsChecksum)
+                    {
+                        refused = VirtioOffload.CompleteChecksum(packet, ref gso);
+                    }
+
+                    if (!refused.IsNone)
+                    {
+                        batch.ReadDrops.Add(refused);
+                        continue;
+                    }
+                }
+
+                int span = Headroom + length + Tailroom;
+                ref Packet p = ref batch.Append(_slabMemory.Slice(pos, span), Headroom, length);
+                p.Gso = gso;
+                if (gso.IsSuperpacket)
+                {
+                    SuperpacketsRead++;
+                }
+                pos += (span + 63) & ~63;
+            }
+
+            if (batch.Count > 0 || batch.ReadDrops.Total > 0)
+            {
+                return true;
+            }
+
+            if (_isClosed || !WaitReadable())
+            {
+                return false;
+            }
+        }
+    }
+
+    public DropReason Write(in Packet packet)
+    {
+        if (packet.Gso.IsSuperpacket && !_vnet)
+        {
+            return TunDropReasons.GsoDisabled;
+        }
+
+        if (_gro is null)
+        {
+            return _sink.Write(packet);
+        }
+
+        if (!_gro.TryAdd(packet))
+        {
+            _gro.Flush(_sink, _pendingDrops);
+            if (!_gro.TryAdd(packet))
+            {
+                return _sink.Write(packet);
+            }
+        }
+
+        return DropReason.None;
+    }
+
+    public DropReason WriteFromSelf(in Packet packet) => _selfSink.Write(packet);
+
+    public DropReason WriteGso(Span<byte> header, ReadOnlySpan<ReadOnlyMemory<byte>> payloads, in GsoInfo gso)
+    {
+        // Whatever the coalescer holds was written first: keep the order.
+        _gro?.Flush(_sink, _pendingDrops);
+        return _sink.WriteGso(header, payloads, gso);
+    }
+
+    public void Flush(DropTally drops)
+    {
+        _gro?.Flush(_sink, drops);
+        if (_pendingDrops.Total != 0)
+        {
+            for (int i = 0; i < _pendingDrops.ReasonCount; i++)
+            {
+                var (reason, count) = _pendingDrops.GetEntry(i);
+                drops.Add(reason, count);
+            }
+
+            _pendingDrops.Clear();
+        }
+    }
+
+    public void Close()
+    {
+        _isClosed = true;
+        _closed.Signal();
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        Close();
+        _fd.Dispose();
+        _closed.Dispose();
+        _sink.Dispose();
+        _selfSink.Dispose();
+    }
+
+    /// <summary>Blocks until the device has a packet (true) or the queue is closed (false).</summary>
+    private bool WaitReadable()
+    {
+        pollfd* fds = stackalloc pollfd[2];
+        while (true)
+        {
+            fds[0] = new pollfd { fd = _fd.Fd, events = POLLIN };
+            fds[1] = new pollfd { fd = _closed.Handle.Fd, events = POLLIN };
+            int ready = poll(fds, 2, -1);
+            if (ready < 0)
+            {
+                if (Errno.Last == Errno.EINTR)
+                {
+                    continue;
+                }
+
+                throw LinuxException.FromLast($"poll on queue {Index} of TUN device '{_device}'");
+            }
+
+            if (fds[1].revents != 0 || _isClosed)
+            {
+                return false;
+            }
+
+            short revents = fds[0].revents;
+            if ((revents & POLLIN) != 0)
+            {
+                return true;
+            }
+
+            if ((revents & (POLLERR | POLLHUP | POLLNVAL)) != 0)
+            {
+                throw new LinuxException($"TUN device '{_device}' queue {Index} reported poll events 0x{revents:x} (the device is gone?)");
+            }
+        }
+    }
+}

@@ -1,0 +1,240 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.Configuration;
+using RouterHost.Abstractions;
+
+namespace RouterHost.Plugins.LinuxTun;
+
+/// <summary>An address with its prefix length, as in <c>10.0.0.1/24</c>.</summary>
+internal readonly record struct InterfaceAddress(IPAddress Address, int PrefixLength)
+{
+    public override string ToString() => $"{Address}/{PrefixLength}";
+}
+
+/// <summary>A route to this interface: a destination prefix, optionally via a next hop, with a metric.</summary>
+internal sealed record TunRoute(IPAddress Destination, int PrefixLength, IPAddress? Via, int? Metric)
+{
+    public override string ToString() =>
+        $"{Destination}/{PrefixLength}{(Via is null ? string.Empty : $" via {Via}")}{(Metric is null ? string.Empty : $" metric {Metric}")}";
+}
+
+/// <summary>
+/// The LinuxTun backend's settings (<c>Interfaces:&lt;name&gt;:Settings</c>), parsed with every problem located
+/// by key path:
+/// <c>DeviceName</c> (default: the interface name; at most 15 bytes), <c>Queues</c> (default: CPU count),
+/// <c>Mtu</c> (default 1500), <c>Addresses</c> (<c>["10.0.0.1/24", "fd00::1/64"]</c>), <c>Routes</c> (each
+/// <c>"10.1.0.0/16"</c> or <c>{ "Destination": "10.2.0.0/16", "Via": "10.0.0.2", "Metric": 100 }</c>),
+/// <c>Persist</c> (keep the device after exit), <c>Namespace</c> (create and configure the device inside this
+/// named network namespace, as made by <c>ip netns add</c>), <c>Offloads</c> (<c>Enabled</c>, <c>Tso</c>, <c>Uso</c>, <c>Gro</c>;
+/// all default true; <c>Enabled: false</c> makes a plain TUN without virtio-net headers).
+/// </summary>
+internal sealed record TunSettings(
+    string DeviceName,
+    int Queues,
+    int Mtu,
+    IReadOnlyList<InterfaceAddress> Addresses,
+    IReadOnlyList<TunRoute> Routes,
+    bool Persist,
+    string? Namespace,
+    bool OffloadsEnabled,
+    bool Tso,
+    bool Uso,
+    bool Gro)
+{
+    public const int MaxQueues = 256;
+
+    private static readonly string[] s_keys = ["DeviceName", "Queues", "Mtu", "Addresses", "Routes", "Persist", "Namespace", "Offloads"];
+    private static readonly string[] s_offloadKeys = ["Enabled", "Tso", "Uso", "Gro"];
+    private static readonly string[] s_routeKeys = ["Destination", "Via", "Metric"];
+
+    public static TunSettings Parse(IConfigurationSection settings, string interfaceName, int defaultQueues, List<ConfigurationProblem> problems)
+    {
+        CheckKeys(settings, s_keys, problems);
+        string deviceName = settings["DeviceName"] is { Length: > 0 } n ? n : interfaceName;
+        if (Encoding.UTF8.GetByteCount(deviceName) >= Interop.Tun.IFNAMSIZ || deviceName.Any(c => c == '/' || c == ':' || char.IsWhiteSpace(c) || char.IsControl(c)) || deviceName is "." or "..")
+        {
+            problems.Add(new($"{settings.Path}:DeviceName", $"'{deviceName}' is not a usable Linux interface name (at most 15 bytes; no '/', ':' or spaces)"));
+        }
+
+        int queues = ReadInt(settings, "Queues", Math.Clamp(defaultQueues, 1, MaxQueues), 1, MaxQueues, problems);
+        int mtu = ReadInt(settings, "Mtu", 1500, 68, 65535, problems);
+
+        var addresses = new List<InterfaceAddress>();
+        foreach (IConfigurationSection item in Items(settings.GetSection("Addresses")))
+        {
+            if (TryParsePrefix(item.Value, out IPAddress? address, out int prefix, host: true))
+            {
+                if (address.AddressFamily == AddressFamily.InterNetworkV6 && mtu < 1280)
+                {
+                    problems.Add(new(item.Path, $"IPv6 needs an MTU of at least 1280 (Mtu is {mtu})"));
+                }
+
+                addresses.Add(new InterfaceAddress(address, prefix));
+            }
+            else
+            {
+                problems.Add(new(item.Path, $"'{item.Value}' is not an address with a prefix length, such as 10.0.0.1/24 or fd00::1/64"));
+            }
+        }
+
+        var routes = new List<TunRoute>();
+        foreach (IConfigurationSection item in Items(settings.GetSection("Routes")))
+        {
+            if (ParseRoute(item, problems) is { } route)
+            {
+                routes.Add(route);
+            }
+        }
+
+        bool persist = ReadBool(settings, "Persist", false, problems);
+        string? ns = settings["Namespace"] is { Length: > 0 } nsName ? nsName : null;
+        if (ns is not null && !ns.StartsWith('/') && (ns.Contains('/', StringComparison.Ordinal) || ns is "." or ".."))
+        {
+            problems.Add(new($"{settings.Path}:Namespace", $"'{ns}' is not a network namespace name (as in 'ip netns add NAME') or an absolute path"));
+        }
+        IConfigurationSection offloads = settings.GetSection("Offloads");
+        CheckKeys(offloads, s_offloadKeys, problems);
+        bool enabled = ReadBool(offloads, "Enabled", true, problems);
+        bool tso = ReadBool(offloads, "Tso", true, problems);
+        bool uso = ReadBool(offloads, "Uso", true, problems);
+        bool gro = ReadBool(offloads, "Gro", true, problems);
+        return new TunSettings(deviceName, queues, mtu, addresses, routes, persist, ns, enabled, enabled && tso, enabled && uso, enabled && gro);
+    }
+
+    private static TunRoute? ParseRoute(IConfigurationSection item, List<ConfigurationProblem> problems)
+    {
+        string? destinationText = item.Value;
+        string? viaText = null;
+        int? metric = null;
+        string destinationPath = item.Path;
+        if (destinationText is null)
+        {
+            CheckKeys(item, s_routeKeys, problems);
+            destinationText = item["Destination"];
+            destinationPath = $"{item.Path}:Destination";
+            viaText = item["Via"];
+            if (item["Metric"] is { } metricText)
+            {
+                if (uint.TryParse(metricText, NumberStyles.None, CultureInfo.InvariantCulture, out uint m) && m <= int.MaxValue)
+                {
+                    metric = (int)m;
+                }
+                else
+                {
+                    problems.Add(new($"{item.Path}:Metric", $"must be a whole number of at least 0 (got '{metricText}')"));
+                }
+            }
+        }
+
+        if (!TryParsePrefix(destinationText, out IPAddress? destination, out int prefix, host: false))
+        {
+            problems.Add(new(destinationPath, $"'{destinationText}' is not a destination prefix, such as 10.1.0.0/16 or fd01::/48"));
+            return null;
+        }
+
+        IPAddress? via = null;
+        if (viaText is not null)
+        {
+            if (!IPAddress.TryParse(viaText, out via) || via.AddressFamily != destination.AddressFamily)
+            {
+                problems.Add(new($"{item.Path}:Via", $"'{viaText}' is not an {(destination.AddressFamily == AddressFamily.InterNetwork ? "IPv4" : "IPv6")} next hop for {destination}/{prefix}"));
+                return null;
+            }
+        }
+
+        return new TunRoute(Network(destination, prefix), prefix, via, metric);
+    }
+
+    /// <summary>Parses "address/prefix"; a route destination is reduced to its network.</summary>
+    internal static bool TryParsePrefix(string? text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPAddress? address, out int prefix, bool host)
+    {
+        address = null;
+        prefix = 0;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return false;
+        }
+
+        int slash = text.IndexOf('/', StringComparison.Ordinal);
+        string addressText = slash < 0 ? text : text[..slash];
+        if (!IPAddress.TryParse(addressText, out IPAddress? parsed) || (!host && parsed.AddressFamily == AddressFamily.InterNetworkV6 && parsed.ScopeId != 0))
+        {
+            return false;
+        }
+
+        int max = parsed.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
+        if (slash < 0)
+        {
+            prefix = max;
+        }
+        else if (!int.TryParse(text.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out prefix) || prefix > max)
+        {
+            return false;
+        }
+
+        address = parsed;
+        return true;
+    }
+
+    internal static IPAddress Network(IPAddress address, int prefix)
+    {
+        byte[] bytes = address.GetAddressBytes();
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            int bits = Math.Clamp(prefix - (i * 8), 0, 8);
+            bytes[i] &= (byte)(0xFF << (8 - bits));
+        }
+
+        return new IPAddress(bytes);
+    }
+
+    private static IEnumerable<IConfigurationSection> Items(IConfigurationSection section) =>
+        section.Value is { Length: > 0 } ? [section] : section.GetChildren();
+
+    private static int ReadInt(IConfigurationSection settings, string key, int defaultValue, int min, int max, List<ConfigurationProblem> problems)
+    {
+        string? text = settings[key];
+        if (text is null)
+        {
+            return defaultValue;
+        }
+
+        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value < min || value > max)
+        {
+            problems.Add(new($"{settings.Path}:{key}", $"must be a whole number between {min} and {max} (got '{text}')"));
+            return defaultValue;
+        }
+
+        return value;
+    }
+
+    private static bool ReadBool(IConfigurationSection settings, string key, bool defaultValue, List<ConfigurationProblem> problems)
+    {
+        string? text = settings[key];
+        if (text is null)
+        {
+            return defaultValue;
+        }
+
+        if (!bool.TryParse(text, out bool value))
+        {
+            problems.Add(new($"{settings.Path}:{key}", $"must be true or false (got '{text}')"));
+            return defaultValue;
+        }
+
+        return value;
+    }
+
+    private static void CheckKeys(IConfigurationSection section, string[] known, List<ConfigurationProblem> problems)
+    {
+        foreach (IConfigurationSection child in section.GetChildren())
+        {
+            if (!known.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                problems.Add(new(child.Path, $"unknown key; expected one of: {string.Join(", ", known)}"));
+            }
+        }
+    }
+}
