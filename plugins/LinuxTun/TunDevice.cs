@@ -116,7 +116,14 @@ internal static unsafe class TunDevice
     /// USO (before Linux 6.2) it is dropped, and if it refuses TSO too, no offloads are used (the device still
     /// works, as a plain TUN with virtio headers). Returns what was accepted.
     /// </summary>
-    public static TunOffloads NegotiateOffloads(SafeFileDescriptor fd, bool tso, bool uso)
+    public static TunOffloads NegotiateOffloads(SafeFileDescriptor fd, bool tso, bool uso) =>
+        NegotiateOffloads(flags => Linux.Interop.Libc.ioctl(fd, TUNSETOFFLOAD, (nint)flags) == 0 ? 0 : Errno.Last, tso, uso);
+
+    /// <summary>
+    /// The negotiation itself, over <paramref name="setOffload"/> (TUNSETOFFLOAD: returns 0 or the errno), so its
+    /// fallbacks are testable: EINVAL means "not this combination", any other errno is an error.
+    /// </summary>
+    internal static TunOffloads NegotiateOffloads(Func<uint, int> setOffload, bool tso, bool uso)
     {
         uint wanted = 0;
         if (tso)
@@ -134,25 +141,26 @@ internal static unsafe class TunDevice
         uint previous = uint.MaxValue;
         foreach (uint attempt in attempts)
         {
-            if (attempt == previous || attempt == 0)
+            if (attempt == previous || attempt == 0 || (attempt & ~TUN_F_CSUM) == 0)
             {
                 continue;
             }
 
             previous = attempt;
-            if (Linux.Interop.Libc.ioctl(fd, TUNSETOFFLOAD, (nint)attempt) == 0)
+            int errno = setOffload(attempt);
+            if (errno == 0)
             {
                 return new TunOffloads(true, attempt);
             }
 
-            if (Errno.Last != Errno.EINVAL)
+            if (errno != Errno.EINVAL)
             {
-                throw LinuxException.FromLast($"TUNSETOFFLOAD 0x{attempt:x}");
+                throw new LinuxException($"TUNSETOFFLOAD 0x{attempt:x}", errno);
             }
         }
 
         // Nothing accepted (or nothing wanted): no offloads, the kernel finishes checksums itself.
-        _ = Linux.Interop.Libc.ioctl(fd, TUNSETOFFLOAD, 0);
+        _ = setOffload(0);
         return new TunOffloads(true, 0);
     }
 
