@@ -274,7 +274,12 @@ public sealed class RtnetlinkClient : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ifindex);
         var all = Dump(
             RTM_GETNEIGH,
-            writer => WriteNd(writer.AddFixedHeader(NDMSG_SIZE), AF_UNSPEC, ifindex, 0, 0),
+            writer =>
+            {
+                // A strictly checked neighbour dump wants the index as NDA_IFINDEX, not in the header.
+                writer.AddFixedHeader(NDMSG_SIZE);
+                writer.AddUInt32(NDA_IFINDEX, (uint)ifindex);
+            },
             RTM_NEWNEIGH, RtnetlinkDecoder.DecodeNeighbour,
             $"listing neighbours of ifindex {ifindex}");
         return all.Where(n => n.InterfaceIndex == ifindex).ToArray();
