@@ -319,7 +319,7 @@ public sealed class RtnetlinkClient : IDisposable
     // ---- machinery --------------------------------------------------------------------------------------
 
     private void ExecuteAck(ushort type, ushort extraFlags, Action<NetlinkRequestWriter> build, int ifindex, Func<string, string> operation, int toleratedErrno = 0) =>
-        Execute<LinkInfo>((ushort)(type), (ushort)(NLM_F_REQUEST | NLM_F_ACK | extraFlags), build, 0, null, ifindex, operation, toleratedErrno);
+        Execute<LinkInfo>(type, (ushort)(NLM_F_REQUEST | NLM_F_ACK | extraFlags), build, 0, null, ifindex, operation, toleratedErrno);
 
     private List<T> Dump<T>(ushort type, Action<NetlinkRequestWriter> build, ushort replyType, NetlinkMessageDecoder<T> decoder, string operation)
         where T : class
