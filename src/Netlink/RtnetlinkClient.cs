@@ -274,7 +274,12 @@ public sealed class RtnetlinkClient : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ifindex);
         var all = Dump(
             RTM_GETNEIGH,
-            writer => WriteNd(writer.AddFixedHeader(NDMSG_SIZE), AF_UNSPEC, ifindex, 0, 0),
+            writer =>
+            {
+                // A strictly checked neighbour dump wants the index as NDA_IFINDEX, not in the header.
+                writer.AddFixedHeader(NDMSG_SIZE);
+                writer.AddUInt32(NDA_IFINDEX, (uint)ifindex);
+            },
             RTM_NEWNEIGH, RtnetlinkDecoder.DecodeNeighbour,
             $"listing neighbours of ifindex {ifindex}");
         return all.Where(n => n.InterfaceIndex == ifindex).ToArray();
@@ -314,7 +319,7 @@ public sealed class RtnetlinkClient : IDisposable
     // ---- machinery --------------------------------------------------------------------------------------
 
     private void ExecuteAck(ushort type, ushort extraFlags, Action<NetlinkRequestWriter> build, int ifindex, Func<string, string> operation, int toleratedErrno = 0) =>
-        Execute<LinkInfo>((ushort)(type), (ushort)(NLM_F_REQUEST | NLM_F_ACK | extraFlags), build, 0, null, ifindex, operation, toleratedErrno);
+        Execute<LinkInfo>(type, (ushort)(NLM_F_REQUEST | NLM_F_ACK | extraFlags), build, 0, null, ifindex, operation, toleratedErrno);
 
     private List<T> Dump<T>(ushort type, Action<NetlinkRequestWriter> build, ushort replyType, NetlinkMessageDecoder<T> decoder, string operation)
         where T : class

@@ -106,6 +106,7 @@ internal static partial class Interop
         internal const int NDMSG_SIZE = 12;
         internal const ushort NDA_DST = 1;
         internal const ushort NDA_LLADDR = 2;
+        internal const ushort NDA_IFINDEX = 8;
         internal const byte NTF_USE = 1 << 0;
         internal const ushort NUD_NONE = 0x00;
     }
