@@ -157,6 +157,7 @@ internal sealed partial class TunContainer : IContainer
         using var netlink = new RtnetlinkClient();
         InterfaceIndex = netlink.GetLinkIndex(DeviceName);
         netlink.SetMtu(InterfaceIndex, _settings.Mtu);
+        netlink.SetTxQueueLength(InterfaceIndex, _settings.TxQueueLength);
 
         var existing = new HashSet<(IPAddress, int)>();
         foreach (AddressInfo address in netlink.ListAddresses(InterfaceIndex))

@@ -24,7 +24,8 @@ internal sealed record TunRoute(IPAddress Destination, int PrefixLength, IPAddre
 /// The LinuxTun backend's settings (<c>Interfaces:&lt;name&gt;:Settings</c>), parsed with every problem located
 /// by key path:
 /// <c>DeviceName</c> (default: the interface name; at most 15 bytes), <c>Queues</c> (default: CPU count),
-/// <c>Mtu</c> (default 1500), <c>Addresses</c> (<c>["10.0.0.1/24", "fd00::1/64"]</c>), <c>Routes</c> (each
+/// <c>Mtu</c> (default 1500), <c>TxQueueLength</c> (packets the kernel queues for RouterHost to read before it
+/// drops; default 1000 — Linux's TUN default of 500 overflows under bursts from a kernel without TSO), <c>Addresses</c> (<c>["10.0.0.1/24", "fd00::1/64"]</c>), <c>Routes</c> (each
 /// <c>"10.1.0.0/16"</c> or <c>{ "Destination": "10.2.0.0/16", "Via": "10.0.0.2", "Metric": 100 }</c>),
 /// <c>Persist</c> (keep the device after exit), <c>Namespace</c> (create and configure the device inside this
 /// named network namespace, as made by <c>ip netns add</c>), <c>Offloads</c> (<c>Enabled</c>, <c>Tso</c>, <c>Uso</c>, <c>Gro</c>;
@@ -34,6 +35,7 @@ internal sealed record TunSettings(
     string DeviceName,
     int Queues,
     int Mtu,
+    int TxQueueLength,
     IReadOnlyList<InterfaceAddress> Addresses,
     IReadOnlyList<TunRoute> Routes,
     bool Persist,
@@ -45,7 +47,7 @@ internal sealed record TunSettings(
 {
     public const int MaxQueues = 256;
 
-    private static readonly string[] s_keys = ["DeviceName", "Queues", "Mtu", "Addresses", "Routes", "Persist", "Namespace", "Offloads"];
+    private static readonly string[] s_keys = ["DeviceName", "Queues", "Mtu", "TxQueueLength", "Addresses", "Routes", "Persist", "Namespace", "Offloads"];
     private static readonly string[] s_offloadKeys = ["Enabled", "Tso", "Uso", "Gro"];
     private static readonly string[] s_routeKeys = ["Destination", "Via", "Metric"];
 
@@ -60,6 +62,7 @@ internal sealed record TunSettings(
 
         int queues = ReadInt(settings, "Queues", Math.Clamp(defaultQueues, 1, MaxQueues), 1, MaxQueues, problems);
         int mtu = ReadInt(settings, "Mtu", 1500, 68, 65535, problems);
+        int txQueueLength = ReadInt(settings, "TxQueueLength", 1000, 1, 1 << 20, problems);
 
         var addresses = new List<InterfaceAddress>();
         foreach (IConfigurationSection item in Items(settings.GetSection("Addresses")))
@@ -100,7 +103,7 @@ internal sealed record TunSettings(
         bool tso = ReadBool(offloads, "Tso", true, problems);
         bool uso = ReadBool(offloads, "Uso", true, problems);
         bool gro = ReadBool(offloads, "Gro", true, problems);
-        return new TunSettings(deviceName, queues, mtu, addresses, routes, persist, ns, enabled, enabled && tso, enabled && uso, enabled && gro);
+        return new TunSettings(deviceName, queues, mtu, txQueueLength, addresses, routes, persist, ns, enabled, enabled && tso, enabled && uso, enabled && gro);
     }
 
     private static TunRoute? ParseRoute(IConfigurationSection item, List<ConfigurationProblem> problems)

@@ -60,6 +60,7 @@ internal sealed unsafe partial class TunWriteSink : IGsoSink, IDisposable
                 return Result(write(_fd, data, (nuint)packet.Length), packet.Length);
             }
 
+            DropReason result;
             if (packet.Offset >= vnetLength)
             {
                 // The header goes right in front of the packet: one plain write, nothing copied.
@@ -68,17 +69,29 @@ internal sealed unsafe partial class TunWriteSink : IGsoSink, IDisposable
                     return TunDropReasons.WriteInvalid;
                 }
 
-                return Result(write(_fd, data - vnetLength, (nuint)(packet.Length + vnetLength)), packet.Length + vnetLength);
+                result = Result(write(_fd, data - vnetLength, (nuint)(packet.Length + vnetLength)), packet.Length + vnetLength);
             }
-
-            if (!VirtioOffload.TryEncode(packet.Gso, new Span<byte>(_header, vnetLength)))
+            else
             {
-                return TunDropReasons.WriteInvalid;
+                if (!VirtioOffload.TryEncode(packet.Gso, new Span<byte>(_header, vnetLength)))
+                {
+                    return TunDropReasons.WriteInvalid;
+                }
+
+                _iov[0] = new iovec { iov_base = _header, iov_len = (nuint)vnetLength };
+                _iov[1] = new iovec { iov_base = data, iov_len = (nuint)packet.Length };
+                result = Result(writev(_fd, _iov, 2), packet.Length + vnetLength);
             }
 
-            _iov[0] = new iovec { iov_base = _header, iov_len = (nuint)vnetLength };
-            _iov[1] = new iovec { iov_base = data, iov_len = (nuint)packet.Length };
-            return Result(writev(_fd, _iov, 2), packet.Length + vnetLength);
+            if (result.IsNone && packet.Gso.IsSuperpacket)
+            {
+                // A superpacket forwarded as it came (e.g. TSO from another TUN), not coalesced here.
+                GsoWrites++;
+                int payloadBytes = packet.Length - packet.Gso.HeaderLength;
+                GsoSegments += (payloadBytes + packet.Gso.SegmentSize - 1) / Math.Max(1, (int)packet.Gso.SegmentSize);
+            }
+
+            return result;
         }
     }
 

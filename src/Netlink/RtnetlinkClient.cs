@@ -127,6 +127,24 @@ public sealed class RtnetlinkClient : IDisposable
             ifindex, link => $"setting MTU {mtu} on {link}");
     }
 
+    /// <summary>
+    /// Sets the link's transmit queue length (IFLA_TXQLEN): for a TUN device, how many packets the kernel may
+    /// queue for the reading process before it drops.
+    /// </summary>
+    public void SetTxQueueLength(int ifindex, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ifindex);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
+        ExecuteAck(
+            RTM_NEWLINK, 0,
+            writer =>
+            {
+                WriteIfInfo(writer.AddFixedHeader(IFINFOMSG_SIZE), ifindex, 0, 0);
+                writer.AddUInt32(IFLA_TXQLEN, (uint)length);
+            },
+            ifindex, link => $"setting the transmit queue length {length} on {link}");
+    }
+
     // ---- addresses --------------------------------------------------------------------------------------
 
     /// <summary>

@@ -54,7 +54,7 @@ internal sealed class TwoNamespaceRouter : IDisposable
 
     /// <param name="offloadsA">The Offloads section for A's device, as JSON.</param>
     /// <param name="offloadsB">The Offloads section for B's device, as JSON.</param>
-    public static TwoNamespaceRouter Start(string offloadsA = "{}", string offloadsB = "{}", int queues = 1, int mtu = 1500)
+    public static TwoNamespaceRouter Start(string offloadsA = "{}", string offloadsB = "{}", int queues = 1, int mtu = 1500, int txQueueLength = 1000)
     {
         NetworkNamespace a = NetworkNamespace.Create("tuna");
         NetworkNamespace? b = null;
@@ -66,9 +66,9 @@ internal sealed class TwoNamespaceRouter : IDisposable
                 {
                   "Pipeline": { "Stages": [ { "Type": "Cross", "Settings": { "A": "tunA", "B": "tunB", "Exchange": "{{exchange}}" } } ] },
                   "Interfaces": {
-                    "tunA": { "Backend": "LinuxTun", "Settings": { "Namespace": "{{a.Name}}", "DeviceName": "rh0", "Queues": {{queues}}, "Mtu": {{mtu}},
+                    "tunA": { "Backend": "LinuxTun", "Settings": { "Namespace": "{{a.Name}}", "DeviceName": "rh0", "Queues": {{queues}}, "Mtu": {{mtu}}, "TxQueueLength": {{txQueueLength}},
                               "Addresses": [ "10.1.0.1/24", "fd01::1/64" ], "Routes": [ "10.2.0.0/24", "fd02::/64" ], "Offloads": {{offloadsA}} } },
-                    "tunB": { "Backend": "LinuxTun", "Settings": { "Namespace": "{{b.Name}}", "DeviceName": "rh0", "Queues": {{queues}}, "Mtu": {{mtu}},
+                    "tunB": { "Backend": "LinuxTun", "Settings": { "Namespace": "{{b.Name}}", "DeviceName": "rh0", "Queues": {{queues}}, "Mtu": {{mtu}}, "TxQueueLength": {{txQueueLength}},
                               "Addresses": [ "10.2.0.2/24", "fd02::2/64" ], "Routes": [ "10.1.0.0/24", "fd01::/64" ], "Offloads": {{offloadsB}} } }
                   }
                 }
@@ -167,12 +167,55 @@ internal sealed class TwoNamespaceRouter : IDisposable
     }
 
     /// <summary>TCP segments retransmitted so far by namespace <paramref name="ns"/>'s kernel.</summary>
-    public static long RetransmittedSegments(NetworkNamespace ns)
+    public static long RetransmittedSegments(NetworkNamespace ns) => TcpCounters(ns)["Tcp.RetransSegs"];
+
+    /// <summary>
+    /// The kernel's TCP counters in <paramref name="ns"/> (/proc/net/snmp "Tcp" and /proc/net/netstat "TcpExt"),
+    /// keyed "Tcp.Name" and "TcpExt.Name".
+    /// </summary>
+    public static Dictionary<string, long> TcpCounters(NetworkNamespace ns)
     {
-        string[] lines = ns.Exec("cat", "/proc/net/snmp").EnsureSuccess().StdOut.Split('\n');
-        string[] names = lines.First(l => l.StartsWith("Tcp:", StringComparison.Ordinal)).Split(' ');
-        string[] values = lines.Where(l => l.StartsWith("Tcp:", StringComparison.Ordinal)).ElementAt(1).Split(' ');
-        return long.Parse(values[Array.IndexOf(names, "RetransSegs")], System.Globalization.CultureInfo.InvariantCulture);
+        var counters = new Dictionary<string, long>();
+        foreach (string file in new[] { "/proc/net/snmp", "/proc/net/netstat" })
+        {
+            string[] lines = ns.Exec("cat", file).EnsureSuccess().StdOut.Split('\n');
+            for (int i = 0; i + 1 < lines.Length; i++)
+            {
+                string[] names = lines[i].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                string[] values = lines[i + 1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (names.Length < 2 || values.Length < 2 || names[0] != values[0] || names[0] is not ("Tcp:" or "TcpExt:"))
+                {
+                    continue;
+                }
+
+                for (int k = 1; k < names.Length && k < values.Length; k++)
+                {
+                    if (long.TryParse(values[k], System.Globalization.CultureInfo.InvariantCulture, out long v))
+                    {
+                        counters[$"{names[0].TrimEnd(':')}.{names[k]}"] = v;
+                    }
+                }
+
+                i++;
+            }
+        }
+
+        return counters;
+    }
+
+    /// <summary>Packets the kernel of <paramref name="ns"/> dropped on its TUN device's transmit queue (RouterHost read too slowly).</summary>
+    public static long TxDropped(NetworkNamespace ns)
+    {
+        string[] lines = ns.Exec("cat", "/sys/class/net/rh0/statistics/tx_dropped").StdOut.Split('\n');
+        return long.TryParse(lines[0].Trim(), out long n) ? n : ParseIpStatistics(ns);
+    }
+
+    private static long ParseIpStatistics(NetworkNamespace ns)
+    {
+        // ip -s link: the line after "TX:  bytes packets errors dropped" holds the numbers.
+        string[] lines = ns.Ip("-s", "link", "show", "rh0").EnsureSuccess().StdOut.Split('\n');
+        int header = Array.FindIndex(lines, l => l.TrimStart().StartsWith("TX:", StringComparison.Ordinal));
+        return long.Parse(lines[header + 1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[3], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>The LinuxTun meter's counters, summed per interface.</summary>

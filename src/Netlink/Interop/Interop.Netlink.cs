@@ -65,6 +65,7 @@ internal static partial class Interop
         internal const ushort IFLA_BROADCAST = 2;
         internal const ushort IFLA_IFNAME = 3;
         internal const ushort IFLA_MTU = 4;
+        internal const ushort IFLA_TXQLEN = 13;
         internal const ushort IFLA_OPERSTATE = 16;
         internal const int IFNAMSIZ = 16;
 
