@@ -2,6 +2,9 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 using System.Security.Cryptography;
 using RouterHost.Crypto.Internal;
 
@@ -188,8 +191,23 @@ public struct Blake2s
         this = default;
     }
 
-    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Compress(ref ChainingValue h, ReadOnlySpan<byte> block, ulong length, bool final)
+    {
+        // Byte shuffles make the 16- and 8-bit rotations one instruction; without them the scalar form wins.
+        if (Ssse3.IsSupported || AdvSimd.IsSupported)
+        {
+            CompressVector(ref h, block, length, final);
+        }
+        else
+        {
+            CompressScalar(ref h, block, length, final);
+        }
+    }
+
+    /// <summary>The compression function on 16 scalar words (RFC 7693 §3.2).</summary>
+    [SkipLocalsInit]
+    internal static void CompressScalar(ref ChainingValue h, ReadOnlySpan<byte> block, ulong length, bool final)
     {
         uint m0 = BinaryPrimitives.ReadUInt32LittleEndian(block.Slice(0, 4));
         uint m1 = BinaryPrimitives.ReadUInt32LittleEndian(block.Slice(4, 4));
@@ -396,8 +414,128 @@ public struct Blake2s
         h[7] ^= v7 ^ v15;
     }
 
+    /// <summary>The compression function on 128-bit vectors: one row of the 4x4 state per vector.</summary>
+    [SkipLocalsInit]
+    internal static void CompressVector(ref ChainingValue h, ReadOnlySpan<byte> block, ulong length, bool final)
+    {
+        uint m0 = BinaryPrimitives.ReadUInt32LittleEndian(block.Slice(0, 4));
+        uint m1 = BinaryPrimitives.ReadUInt32LittleEndian(block.Slice(4, 4));
+        uint m2 = BinaryPrimitives.ReadUInt32LittleEndian(block.Slice(8, 4));
+        uint m3 = BinaryPrimitives.ReadUInt32LittleEndian(block.Slice(12, 4));
+        uint m4 = BinaryPrimitives.ReadUInt32LittleEndian(block.Slice(16, 4));
+        uint m5 = BinaryPrimitives.ReadUInt32LittleEndian(block.Slice(20, 4));
+        uint m6 = BinaryPrimitives.ReadUInt32LittleEndian(block.Slice(24, 4));
+        uint m7 = BinaryPrimitives.ReadUInt32LittleEndian(block.Slice(28, 4));
+        uint m8 = BinaryPrimitives.ReadUInt32LittleEndian(block.Slice(32, 4));
+        uint m9 = BinaryPrimitives.ReadUInt32LittleEndian(block.Slice(36, 4));
+        uint m10 = BinaryPrimitives.ReadUInt32LittleEndian(block.Slice(40, 4));
+        uint m11 = BinaryPrimitives.ReadUInt32LittleEndian(block.Slice(44, 4));
+        uint m12 = BinaryPrimitives.ReadUInt32LittleEndian(block.Slice(48, 4));
+        uint m13 = BinaryPrimitives.ReadUInt32LittleEndian(block.Slice(52, 4));
+        uint m14 = BinaryPrimitives.ReadUInt32LittleEndian(block.Slice(56, 4));
+        uint m15 = BinaryPrimitives.ReadUInt32LittleEndian(block.Slice(60, 4));
+
+        ref Vector128<uint> hv = ref Unsafe.As<ChainingValue, Vector128<uint>>(ref h);
+        Vector128<uint> row1 = hv;
+        Vector128<uint> row2 = Unsafe.Add(ref hv, 1);
+        Vector128<uint> row3 = Vector128.Create(IV0, IV1, IV2, IV3);
+        Vector128<uint> row4 = Vector128.Create(IV4 ^ (uint)length, IV5 ^ (uint)(length >> 32), final ? ~IV6 : IV6, IV7);
+        Vector128<uint> first = row1;
+        Vector128<uint> second = row2;
+
+        // Round 0: columns, then diagonals.
+        row1 += row2 + Vector128.Create(m0, m2, m4, m6); row4 = Rotate16(row4 ^ row1); row3 += row4; row2 = Rotate12(row2 ^ row3);
+        row1 += row2 + Vector128.Create(m1, m3, m5, m7); row4 = Rotate8(row4 ^ row1); row3 += row4; row2 = Rotate7(row2 ^ row3);
+        row2 = Vector128.Shuffle(row2, Vector128.Create(1u, 2, 3, 0)); row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3, 0, 1)); row4 = Vector128.Shuffle(row4, Vector128.Create(3u, 0, 1, 2));
+        row1 += row2 + Vector128.Create(m8, m10, m12, m14); row4 = Rotate16(row4 ^ row1); row3 += row4; row2 = Rotate12(row2 ^ row3);
+        row1 += row2 + Vector128.Create(m9, m11, m13, m15); row4 = Rotate8(row4 ^ row1); row3 += row4; row2 = Rotate7(row2 ^ row3);
+        row2 = Vector128.Shuffle(row2, Vector128.Create(3u, 0, 1, 2)); row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3, 0, 1)); row4 = Vector128.Shuffle(row4, Vector128.Create(1u, 2, 3, 0));
+        // Round 1: columns, then diagonals.
+        row1 += row2 + Vector128.Create(m14, m4, m9, m13); row4 = Rotate16(row4 ^ row1); row3 += row4; row2 = Rotate12(row2 ^ row3);
+        row1 += row2 + Vector128.Create(m10, m8, m15, m6); row4 = Rotate8(row4 ^ row1); row3 += row4; row2 = Rotate7(row2 ^ row3);
+        row2 = Vector128.Shuffle(row2, Vector128.Create(1u, 2, 3, 0)); row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3, 0, 1)); row4 = Vector128.Shuffle(row4, Vector128.Create(3u, 0, 1, 2));
+        row1 += row2 + Vector128.Create(m1, m0, m11, m5); row4 = Rotate16(row4 ^ row1); row3 += row4; row2 = Rotate12(row2 ^ row3);
+        row1 += row2 + Vector128.Create(m12, m2, m7, m3); row4 = Rotate8(row4 ^ row1); row3 += row4; row2 = Rotate7(row2 ^ row3);
+        row2 = Vector128.Shuffle(row2, Vector128.Create(3u, 0, 1, 2)); row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3, 0, 1)); row4 = Vector128.Shuffle(row4, Vector128.Create(1u, 2, 3, 0));
+        // Round 2: columns, then diagonals.
+        row1 += row2 + Vector128.Create(m11, m12, m5, m15); row4 = Rotate16(row4 ^ row1); row3 += row4; row2 = Rotate12(row2 ^ row3);
+        row1 += row2 + Vector128.Create(m8, m0, m2, m13); row4 = Rotate8(row4 ^ row1); row3 += row4; row2 = Rotate7(row2 ^ row3);
+        row2 = Vector128.Shuffle(row2, Vector128.Create(1u, 2, 3, 0)); row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3, 0, 1)); row4 = Vector128.Shuffle(row4, Vector128.Create(3u, 0, 1, 2));
+        row1 += row2 + Vector128.Create(m10, m3, m7, m9); row4 = Rotate16(row4 ^ row1); row3 += row4; row2 = Rotate12(row2 ^ row3);
+        row1 += row2 + Vector128.Create(m14, m6, m1, m4); row4 = Rotate8(row4 ^ row1); row3 += row4; row2 = Rotate7(row2 ^ row3);
+        row2 = Vector128.Shuffle(row2, Vector128.Create(3u, 0, 1, 2)); row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3, 0, 1)); row4 = Vector128.Shuffle(row4, Vector128.Create(1u, 2, 3, 0));
+        // Round 3: columns, then diagonals.
+        row1 += row2 + Vector128.Create(m7, m3, m13, m11); row4 = Rotate16(row4 ^ row1); row3 += row4; row2 = Rotate12(row2 ^ row3);
+        row1 += row2 + Vector128.Create(m9, m1, m12, m14); row4 = Rotate8(row4 ^ row1); row3 += row4; row2 = Rotate7(row2 ^ row3);
+        row2 = Vector128.Shuffle(row2, Vector128.Create(1u, 2, 3, 0)); row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3, 0, 1)); row4 = Vector128.Shuffle(row4, Vector128.Create(3u, 0, 1, 2));
+        row1 += row2 + Vector128.Create(m2, m5, m4, m15); row4 = Rotate16(row4 ^ row1); row3 += row4; row2 = Rotate12(row2 ^ row3);
+        row1 += row2 + Vector128.Create(m6, m10, m0, m8); row4 = Rotate8(row4 ^ row1); row3 += row4; row2 = Rotate7(row2 ^ row3);
+        row2 = Vector128.Shuffle(row2, Vector128.Create(3u, 0, 1, 2)); row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3, 0, 1)); row4 = Vector128.Shuffle(row4, Vector128.Create(1u, 2, 3, 0));
+        // Round 4: columns, then diagonals.
+        row1 += row2 + Vector128.Create(m9, m5, m2, m10); row4 = Rotate16(row4 ^ row1); row3 += row4; row2 = Rotate12(row2 ^ row3);
+        row1 += row2 + Vector128.Create(m0, m7, m4, m15); row4 = Rotate8(row4 ^ row1); row3 += row4; row2 = Rotate7(row2 ^ row3);
+        row2 = Vector128.Shuffle(row2, Vector128.Create(1u, 2, 3, 0)); row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3, 0, 1)); row4 = Vector128.Shuffle(row4, Vector128.Create(3u, 0, 1, 2));
+        row1 += row2 + Vector128.Create(m14, m11, m6, m3); row4 = Rotate16(row4 ^ row1); row3 += row4; row2 = Rotate12(row2 ^ row3);
+        row1 += row2 + Vector128.Create(m1, m12, m8, m13); row4 = Rotate8(row4 ^ row1); row3 += row4; row2 = Rotate7(row2 ^ row3);
+        row2 = Vector128.Shuffle(row2, Vector128.Create(3u, 0, 1, 2)); row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3, 0, 1)); row4 = Vector128.Shuffle(row4, Vector128.Create(1u, 2, 3, 0));
+        // Round 5: columns, then diagonals.
+        row1 += row2 + Vector128.Create(m2, m6, m0, m8); row4 = Rotate16(row4 ^ row1); row3 += row4; row2 = Rotate12(row2 ^ row3);
+        row1 += row2 + Vector128.Create(m12, m10, m11, m3); row4 = Rotate8(row4 ^ row1); row3 += row4; row2 = Rotate7(row2 ^ row3);
+        row2 = Vector128.Shuffle(row2, Vector128.Create(1u, 2, 3, 0)); row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3, 0, 1)); row4 = Vector128.Shuffle(row4, Vector128.Create(3u, 0, 1, 2));
+        row1 += row2 + Vector128.Create(m4, m7, m15, m1); row4 = Rotate16(row4 ^ row1); row3 += row4; row2 = Rotate12(row2 ^ row3);
+        row1 += row2 + Vector128.Create(m13, m5, m14, m9); row4 = Rotate8(row4 ^ row1); row3 += row4; row2 = Rotate7(row2 ^ row3);
+        row2 = Vector128.Shuffle(row2, Vector128.Create(3u, 0, 1, 2)); row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3, 0, 1)); row4 = Vector128.Shuffle(row4, Vector128.Create(1u, 2, 3, 0));
+        // Round 6: columns, then diagonals.
+        row1 += row2 + Vector128.Create(m12, m1, m14, m4); row4 = Rotate16(row4 ^ row1); row3 += row4; row2 = Rotate12(row2 ^ row3);
+        row1 += row2 + Vector128.Create(m5, m15, m13, m10); row4 = Rotate8(row4 ^ row1); row3 += row4; row2 = Rotate7(row2 ^ row3);
+        row2 = Vector128.Shuffle(row2, Vector128.Create(1u, 2, 3, 0)); row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3, 0, 1)); row4 = Vector128.Shuffle(row4, Vector128.Create(3u, 0, 1, 2));
+        row1 += row2 + Vector128.Create(m0, m6, m9, m8); row4 = Rotate16(row4 ^ row1); row3 += row4; row2 = Rotate12(row2 ^ row3);
+        row1 += row2 + Vector128.Create(m7, m3, m2, m11); row4 = Rotate8(row4 ^ row1); row3 += row4; row2 = Rotate7(row2 ^ row3);
+        row2 = Vector128.Shuffle(row2, Vector128.Create(3u, 0, 1, 2)); row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3, 0, 1)); row4 = Vector128.Shuffle(row4, Vector128.Create(1u, 2, 3, 0));
+        // Round 7: columns, then diagonals.
+        row1 += row2 + Vector128.Create(m13, m7, m12, m3); row4 = Rotate16(row4 ^ row1); row3 += row4; row2 = Rotate12(row2 ^ row3);
+        row1 += row2 + Vector128.Create(m11, m14, m1, m9); row4 = Rotate8(row4 ^ row1); row3 += row4; row2 = Rotate7(row2 ^ row3);
+        row2 = Vector128.Shuffle(row2, Vector128.Create(1u, 2, 3, 0)); row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3, 0, 1)); row4 = Vector128.Shuffle(row4, Vector128.Create(3u, 0, 1, 2));
+        row1 += row2 + Vector128.Create(m5, m15, m8, m2); row4 = Rotate16(row4 ^ row1); row3 += row4; row2 = Rotate12(row2 ^ row3);
+        row1 += row2 + Vector128.Create(m0, m4, m6, m10); row4 = Rotate8(row4 ^ row1); row3 += row4; row2 = Rotate7(row2 ^ row3);
+        row2 = Vector128.Shuffle(row2, Vector128.Create(3u, 0, 1, 2)); row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3, 0, 1)); row4 = Vector128.Shuffle(row4, Vector128.Create(1u, 2, 3, 0));
+        // Round 8: columns, then diagonals.
+        row1 += row2 + Vector128.Create(m6, m14, m11, m0); row4 = Rotate16(row4 ^ row1); row3 += row4; row2 = Rotate12(row2 ^ row3);
+        row1 += row2 + Vector128.Create(m15, m9, m3, m8); row4 = Rotate8(row4 ^ row1); row3 += row4; row2 = Rotate7(row2 ^ row3);
+        row2 = Vector128.Shuffle(row2, Vector128.Create(1u, 2, 3, 0)); row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3, 0, 1)); row4 = Vector128.Shuffle(row4, Vector128.Create(3u, 0, 1, 2));
+        row1 += row2 + Vector128.Create(m12, m13, m1, m10); row4 = Rotate16(row4 ^ row1); row3 += row4; row2 = Rotate12(row2 ^ row3);
+        row1 += row2 + Vector128.Create(m2, m7, m4, m5); row4 = Rotate8(row4 ^ row1); row3 += row4; row2 = Rotate7(row2 ^ row3);
+        row2 = Vector128.Shuffle(row2, Vector128.Create(3u, 0, 1, 2)); row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3, 0, 1)); row4 = Vector128.Shuffle(row4, Vector128.Create(1u, 2, 3, 0));
+        // Round 9: columns, then diagonals.
+        row1 += row2 + Vector128.Create(m10, m8, m7, m1); row4 = Rotate16(row4 ^ row1); row3 += row4; row2 = Rotate12(row2 ^ row3);
+        row1 += row2 + Vector128.Create(m2, m4, m6, m5); row4 = Rotate8(row4 ^ row1); row3 += row4; row2 = Rotate7(row2 ^ row3);
+        row2 = Vector128.Shuffle(row2, Vector128.Create(1u, 2, 3, 0)); row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3, 0, 1)); row4 = Vector128.Shuffle(row4, Vector128.Create(3u, 0, 1, 2));
+        row1 += row2 + Vector128.Create(m15, m9, m3, m13); row4 = Rotate16(row4 ^ row1); row3 += row4; row2 = Rotate12(row2 ^ row3);
+        row1 += row2 + Vector128.Create(m11, m14, m12, m0); row4 = Rotate8(row4 ^ row1); row3 += row4; row2 = Rotate7(row2 ^ row3);
+        row2 = Vector128.Shuffle(row2, Vector128.Create(3u, 0, 1, 2)); row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3, 0, 1)); row4 = Vector128.Shuffle(row4, Vector128.Create(1u, 2, 3, 0));
+
+        hv = first ^ row1 ^ row3;
+        Unsafe.Add(ref hv, 1) = second ^ row2 ^ row4;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<uint> Rotate16(Vector128<uint> x) =>
+        Vector128.Shuffle(x.AsByte(), Vector128.Create((byte)2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13)).AsUInt32();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<uint> Rotate8(Vector128<uint> x) =>
+        Vector128.Shuffle(x.AsByte(), Vector128.Create((byte)1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12)).AsUInt32();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<uint> Rotate12(Vector128<uint> x) =>
+        Avx512F.VL.IsSupported ? Avx512F.VL.RotateRight(x, 12) : Vector128.ShiftRightLogical(x, 12) | Vector128.ShiftLeft(x, 20);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<uint> Rotate7(Vector128<uint> x) =>
+        Avx512F.VL.IsSupported ? Avx512F.VL.RotateRight(x, 7) : Vector128.ShiftRightLogical(x, 7) | Vector128.ShiftLeft(x, 25);
+
     [InlineArray(8)]
-    private struct ChainingValue
+    internal struct ChainingValue
     {
         private uint _element;
     }
