@@ -62,7 +62,7 @@ public abstract class AeadAlgorithm : Algorithm
     /// The output may start exactly where the plaintext starts (in place) but must not otherwise overlap it.
     /// </summary>
     public void Seal(AeadKey key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associatedData, Span<byte> ciphertextAndTag) =>
-        Seal(DefaultBackend, key, nonce, plaintext, associatedData, ciphertextAndTag);
+        Seal(BackendChoice.ChaCha20Poly1305For(plaintext.Length), key, nonce, plaintext, associatedData, ciphertextAndTag);
 
     /// <summary>
     /// Encrypts in place: <paramref name="message"/> holds the plaintext followed by 16 spare bytes that receive the tag.
@@ -74,7 +74,7 @@ public abstract class AeadAlgorithm : Algorithm
             ThrowHelper.ArgumentLength(nameof(message), TagSize);
         }
 
-        Seal(DefaultBackend, key, nonce, message[..^TagSize], associatedData, message);
+        Seal(BackendChoice.ChaCha20Poly1305For(message.Length - TagSize), key, nonce, message[..^TagSize], associatedData, message);
     }
 
     /// <summary>
@@ -82,7 +82,7 @@ public abstract class AeadAlgorithm : Algorithm
     /// Returns false, and clears <paramref name="plaintext"/>, when authentication fails.
     /// </summary>
     public bool Open(AeadKey key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertextAndTag, ReadOnlySpan<byte> associatedData, Span<byte> plaintext) =>
-        Open(DefaultBackend, key, nonce, ciphertextAndTag, associatedData, plaintext);
+        Open(BackendChoice.ChaCha20Poly1305For(ciphertextAndTag.Length - TagSize), key, nonce, ciphertextAndTag, associatedData, plaintext);
 
     /// <summary>
     /// Verifies and decrypts in place: on success the plaintext is <c>message[..^16]</c>. Returns false on
@@ -96,10 +96,8 @@ public abstract class AeadAlgorithm : Algorithm
             return false;
         }
 
-        return Open(DefaultBackend, key, nonce, message, associatedData, message[..^TagSize]);
+        return Open(BackendChoice.ChaCha20Poly1305For(message.Length - TagSize), key, nonce, message, associatedData, message[..^TagSize]);
     }
-
-    internal abstract NativeBackend DefaultBackend { get; }
 
     internal unsafe void Seal(NativeBackend backend, AeadKey key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associatedData, Span<byte> ciphertextAndTag)
     {

@@ -18,8 +18,6 @@ public sealed class ChaCha20Poly1305 : AeadAlgorithm
     /// <inheritdoc/>
     public override bool IsSupported => BackendChoice.ChaCha20Poly1305 != NativeBackend.None;
 
-    internal override NativeBackend DefaultBackend => BackendChoice.ChaCha20Poly1305;
-
     internal override bool EvpContextHoldsKey => true;
 
     /// <summary>Seals with WireGuard's nonce for <paramref name="counter"/>.</summary>
@@ -27,7 +25,7 @@ public sealed class ChaCha20Poly1305 : AeadAlgorithm
     {
         Span<byte> nonce = stackalloc byte[12];
         WriteWireGuardNonce(nonce, counter);
-        Seal(BackendChoice.ChaCha20Poly1305, key, nonce, plaintext, associatedData, ciphertextAndTag);
+        Seal(key, nonce, plaintext, associatedData, ciphertextAndTag);
     }
 
     /// <summary>Seals in place (plaintext then 16 spare bytes) with WireGuard's nonce for <paramref name="counter"/>.</summary>
@@ -43,7 +41,7 @@ public sealed class ChaCha20Poly1305 : AeadAlgorithm
     {
         Span<byte> nonce = stackalloc byte[12];
         WriteWireGuardNonce(nonce, counter);
-        return Open(BackendChoice.ChaCha20Poly1305, key, nonce, ciphertextAndTag, associatedData, plaintext);
+        return Open(key, nonce, ciphertextAndTag, associatedData, plaintext);
     }
 
     /// <summary>Opens in place with WireGuard's nonce for <paramref name="counter"/>; false on authentication failure.</summary>

@@ -19,8 +19,6 @@ public sealed class XChaCha20Poly1305 : AeadAlgorithm
     /// <inheritdoc/>
     public override bool IsSupported => BackendChoice.ChaCha20Poly1305 != NativeBackend.None;
 
-    internal override NativeBackend DefaultBackend => BackendChoice.ChaCha20Poly1305;
-
     internal override bool EvpContextHoldsKey => false;
 
     private protected override unsafe void SealCore(NativeBackend backend, AeadKey key, byte* nonce, byte* plaintext, int length, byte* ad, int adLength, byte* ciphertext, byte* tag)
