@@ -1,0 +1,32 @@
+using RouterHost.Crypto.Internal;
+
+namespace RouterHost.Crypto;
+
+/// <summary>Which native libraries were found, and which one carries each primitive (for startup logs).</summary>
+public static class CryptoLibrary
+{
+    /// <summary>OpenSSL 3 libcrypto (libcrypto.so.3) was loaded.</summary>
+    public static bool IsOpenSslSupported => OpenSslLibrary.IsSupported;
+
+    /// <summary>libsodium (libsodium.so.23) was loaded and initialised.</summary>
+    public static bool IsSodiumSupported => SodiumLibrary.IsSupported;
+
+    /// <summary>OpenSSL's version text, or null.</summary>
+    public static string? OpenSslVersion => OpenSslLibrary.Version;
+
+    /// <summary>libsodium's version text, or null.</summary>
+    public static string? SodiumVersion => SodiumLibrary.Version;
+
+    /// <summary>"OpenSSL", "libsodium" or "none": the library carrying (X)ChaCha20-Poly1305.</summary>
+    public static string AeadProvider => Name(BackendChoice.ChaCha20Poly1305);
+
+    /// <summary>"OpenSSL", "libsodium" or "none": the library carrying X25519.</summary>
+    public static string KeyAgreementProvider => Name(BackendChoice.X25519);
+
+    private static string Name(NativeBackend backend) => backend switch
+    {
+        NativeBackend.OpenSsl => "OpenSSL",
+        NativeBackend.Sodium => "libsodium",
+        _ => "none",
+    };
+}

@@ -1,0 +1,88 @@
+namespace RouterHost.Crypto.Internal;
+
+/// <summary>ChaCha20-Poly1305 (RFC 8439) through OpenSSL's EVP interface. Core methods: arguments are valid.</summary>
+internal static unsafe class OpenSslChaCha20Poly1305
+{
+    private static readonly SafeEvpCipherHandle? s_cipher = Fetch();
+
+    internal static bool IsSupported => s_cipher is not null;
+
+    internal static SafeEvpCipherHandle Cipher => s_cipher ?? throw new PlatformNotSupportedException("OpenSSL ChaCha20-Poly1305 is not available.");
+
+    /// <summary>Encrypts <paramref name="length"/> bytes; <paramref name="key"/> null means the context already holds it.</summary>
+    internal static void Seal(IntPtr context, byte* key, byte* nonce, byte* plaintext, int length, byte* ad, int adLength, byte* ciphertext, byte* tag)
+    {
+        int written;
+        if (Interop.Crypto.EVP_CipherInit_ex(context, IntPtr.Zero, IntPtr.Zero, key, nonce, 1) != 1)
+        {
+            ThrowHelper.Native(nameof(Interop.Crypto.EVP_CipherInit_ex));
+        }
+
+        // Empty updates are skipped: a null input tells OpenSSL's ChaCha20-Poly1305 to finalise.
+        if (adLength > 0 && Interop.Crypto.EVP_CipherUpdate(context, null, &written, ad, adLength) != 1)
+        {
+            ThrowHelper.Native(nameof(Interop.Crypto.EVP_CipherUpdate));
+        }
+
+        if (length > 0 && Interop.Crypto.EVP_CipherUpdate(context, ciphertext, &written, plaintext, length) != 1)
+        {
+            ThrowHelper.Native(nameof(Interop.Crypto.EVP_CipherUpdate));
+        }
+
+        byte none;
+        if (Interop.Crypto.EVP_CipherFinal_ex(context, &none, &written) != 1 ||
+            Interop.Crypto.EVP_CIPHER_CTX_ctrl(context, Interop.Crypto.EVP_CTRL_AEAD_GET_TAG, 16, tag) != 1)
+        {
+            ThrowHelper.Native(nameof(Interop.Crypto.EVP_CipherFinal_ex));
+        }
+    }
+
+    /// <summary>Decrypts and verifies; false when the tag does not match (the plaintext is then cleared).</summary>
+    internal static bool Open(IntPtr context, byte* key, byte* nonce, byte* ciphertext, int length, byte* tag, byte* ad, int adLength, byte* plaintext)
+    {
+        int written;
+        if (Interop.Crypto.EVP_CipherInit_ex(context, IntPtr.Zero, IntPtr.Zero, key, nonce, 0) != 1 ||
+            Interop.Crypto.EVP_CIPHER_CTX_ctrl(context, Interop.Crypto.EVP_CTRL_AEAD_SET_TAG, 16, tag) != 1)
+        {
+            ThrowHelper.Native(nameof(Interop.Crypto.EVP_CipherInit_ex));
+        }
+
+        if (adLength > 0 && Interop.Crypto.EVP_CipherUpdate(context, null, &written, ad, adLength) != 1)
+        {
+            ThrowHelper.Native(nameof(Interop.Crypto.EVP_CipherUpdate));
+        }
+
+        if (length > 0 && Interop.Crypto.EVP_CipherUpdate(context, plaintext, &written, ciphertext, length) != 1)
+        {
+            ThrowHelper.Native(nameof(Interop.Crypto.EVP_CipherUpdate));
+        }
+
+        byte none;
+        if (Interop.Crypto.EVP_CipherFinal_ex(context, &none, &written) == 1)
+        {
+            return true;
+        }
+
+        // OpenSSL decrypts before it verifies: never hand out unauthenticated plaintext.
+        new Span<byte>(plaintext, length).Clear();
+        return false;
+    }
+
+    private static SafeEvpCipherHandle? Fetch()
+    {
+        if (!OpenSslLibrary.IsSupported)
+        {
+            return null;
+        }
+
+        SafeEvpCipherHandle cipher = Interop.Crypto.EVP_CIPHER_fetch(IntPtr.Zero, "ChaCha20-Poly1305", null);
+        if (cipher.IsInvalid)
+        {
+            cipher.Dispose();
+            Interop.Crypto.ERR_clear_error();
+            return null;
+        }
+
+        return cipher;
+    }
+}
