@@ -16,6 +16,24 @@ internal static class CliConfiguration
         Recursive = true,
     };
 
+    /// <summary>
+    /// A command that reads the configuration (and takes trailing Key=Value overrides) and then runs
+    /// <paramref name="run"/> with it, the plugin catalog it names, and the console's writers.
+    /// </summary>
+    public static Command CreateCommand(string name, string description, Func<Microsoft.Extensions.Configuration.IConfigurationRoot, Plugins.PluginCatalog, TextWriter, TextWriter, int> run)
+    {
+        var command = new Command(name, description) { TreatUnmatchedTokensAsErrors = false };
+        command.SetAction(parseResult => Run(parseResult, Console.Out, Console.Error, run));
+        return command;
+    }
+
+    /// <summary>Loads configuration and plugins for <paramref name="parseResult"/> and runs <paramref name="run"/>; 1 if the configuration cannot be read.</summary>
+    public static int Run(ParseResult parseResult, TextWriter output, TextWriter error, Func<Microsoft.Extensions.Configuration.IConfigurationRoot, Plugins.PluginCatalog, TextWriter, TextWriter, int> run)
+    {
+        IConfigurationRoot? configuration = Load(parseResult, error);
+        return configuration is null ? 1 : run(configuration, Plugins.PluginDiscovery.Discover(configuration), output, error);
+    }
+
     /// <summary>Builds the configuration for a parsed command; on a file problem writes it and returns null.</summary>
     public static IConfigurationRoot? Load(ParseResult parseResult, TextWriter error)
     {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Configuration;
 using RouterHost.Plugins;
 
 namespace RouterHost.Cli;
@@ -6,25 +7,15 @@ namespace RouterHost.Cli;
 /// <summary><c>routerhost plugins</c>: lists every plugin found, and why any could not be loaded.</summary>
 internal static class PluginsCommand
 {
-    public static Command Create()
-    {
-        var command = new Command("plugins", "List discovered plugins: name, kind, version, contract version, capabilities, source, and load errors.")
-        {
-            TreatUnmatchedTokensAsErrors = false,
-        };
-        command.SetAction(parseResult => Run(parseResult, Console.Out, Console.Error));
-        return command;
-    }
+    public static Command Create() => CliConfiguration.CreateCommand(
+        "plugins",
+        "List discovered plugins: name, kind, version, contract version, capabilities, source, and load errors.",
+        List);
 
-    public static int Run(ParseResult parseResult, TextWriter output, TextWriter error)
-    {
-        var configuration = CliConfiguration.Load(parseResult, error);
-        if (configuration is null)
-        {
-            return 1;
-        }
+    public static int Run(ParseResult parseResult, TextWriter output, TextWriter error) => CliConfiguration.Run(parseResult, output, error, List);
 
-        PluginCatalog catalog = PluginDiscovery.Discover(configuration);
+    private static int List(IConfiguration configuration, PluginCatalog catalog, TextWriter output, TextWriter error)
+    {
         output.WriteLine($"Plugins in {catalog.PluginsPath}");
         output.WriteLine($"{"NAME",-16} {"KIND",-8} {"VERSION",-10} {"CONTRACT",-9} {"CAPABILITIES",-28} STATUS");
         foreach (PluginDescriptor p in catalog.Plugins)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
 using RouterHost.Configuration;
 using RouterHost.Plugins;
@@ -8,25 +9,15 @@ namespace RouterHost.Cli;
 /// <summary><c>routerhost validate</c>: checks a configuration without touching any device.</summary>
 internal static class ValidateCommand
 {
-    public static Command Create()
-    {
-        var command = new Command("validate", "Check a configuration and every plugin setting it uses; exit 1 listing each problem by key path.")
-        {
-            TreatUnmatchedTokensAsErrors = false,
-        };
-        command.SetAction(parseResult => Run(parseResult, Console.Out, Console.Error));
-        return command;
-    }
+    public static Command Create() => CliConfiguration.CreateCommand(
+        "validate",
+        "Check a configuration and every plugin setting it uses; exit 1 listing each problem by key path.",
+        Check);
 
-    public static int Run(ParseResult parseResult, TextWriter output, TextWriter error)
-    {
-        var configuration = CliConfiguration.Load(parseResult, error);
-        if (configuration is null)
-        {
-            return 1;
-        }
+    public static int Run(ParseResult parseResult, TextWriter output, TextWriter error) => CliConfiguration.Run(parseResult, output, error, Check);
 
-        PluginCatalog catalog = PluginDiscovery.Discover(configuration);
+    private static int Check(IConfiguration configuration, PluginCatalog catalog, TextWriter output, TextWriter error)
+    {
         List<ConfigurationProblem> problems = ConfigurationValidator.Validate(configuration, catalog, out RouterOptions options);
         if (problems.Count > 0)
         {
