@@ -30,6 +30,12 @@ public readonly struct PortId : IEquatable<PortId>
     /// <summary>The peer with the given index.</summary>
     public static PortId Peer(int index) => Create(PortKind.Peer, index);
 
+    /// <summary>
+    /// The port id whose <see cref="Value"/> is <paramref name="value"/> (a stage that swaps a port id atomically
+    /// stores its value in a <see cref="uint"/> field).
+    /// </summary>
+    public static PortId FromValue(uint value) => new(value);
+
     /// <summary>Builds a port id from its kind and index.</summary>
     public static PortId Create(PortKind kind, int index)
     {

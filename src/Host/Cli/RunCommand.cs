@@ -71,6 +71,7 @@ internal static class RunCommand
             builder.Logging.AddSerilog(logger, dispose: false);
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout + TimeSpan.FromSeconds(1));
             builder.Services.AddSingleton(options);
+            builder.Services.AddKeyedSingleton<IConfiguration>(RouterService.ConfigurationKey, configuration);
             builder.Services.AddSingleton(catalog);
             builder.Services.AddSingleton(outcome);
             builder.Services.AddSingleton<SystemdNotifier>();

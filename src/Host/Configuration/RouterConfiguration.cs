@@ -16,7 +16,10 @@ internal static class RouterConfiguration
     public static IConfigurationRoot Build(IReadOnlyList<string> configFiles, IReadOnlyList<string> overrides, IDictionary<string, string?>? extra = null)
     {
         var builder = new ConfigurationBuilder();
-        builder.AddJsonStream(OpenEmbeddedDefaults());
+
+        // The defaults become an in-memory layer: a stream provider cannot be loaded twice, and SIGHUP reloads
+        // every layer.
+        builder.AddInMemoryCollection(new ConfigurationBuilder().AddJsonStream(OpenEmbeddedDefaults()).Build().AsEnumerable());
         foreach (string file in configFiles)
         {
             string full = Path.GetFullPath(file);

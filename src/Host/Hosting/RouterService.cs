@@ -24,10 +24,14 @@ internal sealed partial class RouterService : IHostedService, IDisposable
     private readonly ILogger _logger;
     private Router? _router;
     private PipelineRunner? _runner;
+    private ConfigurationReloader? _reloader;
+
+    /// <summary>The DI key of the router's own configuration root (the one SIGHUP reloads).</summary>
+    public const string ConfigurationKey = "routerhost";
 
     public RouterService(
         RouterOptions options,
-        IConfiguration configuration,
+        [Microsoft.Extensions.DependencyInjection.FromKeyedServices(ConfigurationKey)] IConfiguration configuration,
         PluginCatalog catalog,
         ILoggerFactory loggerFactory,
         IHostApplicationLifetime lifetime,
@@ -65,6 +69,12 @@ internal sealed partial class RouterService : IHostedService, IDisposable
         _router = Router.Build(_options, _configuration, _catalog, _loggerFactory);
         _runner = new PipelineRunner(_router, _loggerFactory.CreateLogger<PipelineRunner>());
         _runner.Start(OnFault);
+        if (_configuration is IConfigurationRoot root)
+        {
+            _reloader = new ConfigurationReloader(root, _catalog, _router, _options, _loggerFactory.CreateLogger<ConfigurationReloader>());
+            _reloader.Start();
+        }
+
         Notify("READY=1\nSTATUS=Routing");
         Log.Ready(_logger, _router.Interfaces.Count, _router.Stages.Count);
         return Task.CompletedTask;
@@ -90,6 +100,7 @@ internal sealed partial class RouterService : IHostedService, IDisposable
 
     public void Dispose()
     {
+        Interlocked.Exchange(ref _reloader, null)?.Dispose();
         PipelineRunner? runner = Interlocked.Exchange(ref _runner, null);
         runner?.Dispose();
         Router? router = Interlocked.Exchange(ref _router, null);

@@ -1,3 +1,4 @@
+using RouterHost.Abstractions;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
@@ -46,6 +47,28 @@ public sealed class RunProcessTests
         Assert.Matches(@"mem0/q0: received [1-9]\d* packets", output);
         Assert.Matches(@"mem0/q1: received [1-9]\d* packets", output);
         Assert.Matches(@"mem1/q0: received \d+ packets \(\d+ bytes\), sent [1-9]\d* packets", output);
+    }
+
+    [Fact]
+    public void SIGHUP_reloads_the_configuration_and_refuses_an_invalid_one_without_stopping()
+    {
+        using var dir = new TempDirectory();
+        string config = WriteConfig(dir, GeneratedTraffic);
+        using RouterProcess router = RouterProcess.Start(["run", "--config", config]);
+        Assert.True(router.WaitForOutput("RouterHost ready", StartTimeout), router.Output);
+
+        File.WriteAllText(config, File.ReadAllText(config).Replace("\"To\": \"mem1\"", "\"To\": \"mem0\"", StringComparison.Ordinal));
+        router.Signal(RouterProcess.SIGHUP);
+        Assert.True(router.WaitForOutput("reload #1 applied: 1 stage(s) reconfigured", TimeSpan.FromSeconds(10)), router.Output);
+
+        File.WriteAllText(config, File.ReadAllText(config).Replace("\"Queues\": 2", "\"Queues\": \"two\"", StringComparison.Ordinal));
+        router.Signal(RouterProcess.SIGHUP);
+        Assert.True(router.WaitForOutput("refused (1 problem(s)); keeping the last good configuration", TimeSpan.FromSeconds(10)), router.Output);
+        Assert.Contains("Configuration reload: Interfaces:mem0:Settings:Queues: must be a whole number between 1 and 64 (got 'two')", router.Output, StringComparison.Ordinal);
+
+        router.Terminate();
+        Assert.True(router.WaitForExit(TimeSpan.FromSeconds(5)), router.Output);
+        Assert.Equal(0, router.ExitCode);
     }
 
     [Fact]
@@ -120,8 +143,8 @@ public sealed class RunProcessTests
         Assert.True(router.WaitForExit(StartTimeout), router.Output);
         Assert.Equal(0, router.ExitCode);
         string output = router.Output;
-        Assert.Matches(@"Memory\s+backend\s+1\.0\.0\s+1\.0\s+Gso, MultiQueue\s+ok", output);
-        Assert.Matches(@"Forward\s+stage\s+1\.0\.0\s+1\.0\s+-\s+ok", output);
+        Assert.Matches($@"Memory\s+backend\s+1\.0\.0\s+{PluginContract.Major}\.{PluginContract.Minor}\s+Gso, MultiQueue\s+ok", output);
+        Assert.Matches($@"Forward\s+stage\s+1\.0\.0\s+{PluginContract.Major}\.{PluginContract.Minor}\s+-\s+ok", output);
         Assert.Matches(@"Thrower\s+backend\s+.*error: its factory .* threw InvalidOperationException", output);
         Assert.Contains("FutureContract: 'RouterHost.TestPlugins.FutureContract.dll' was built against plugin contract 2.0", output, StringComparison.Ordinal);
     }

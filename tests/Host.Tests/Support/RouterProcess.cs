@@ -7,6 +7,7 @@ namespace RouterHost.Tests.Support;
 internal sealed partial class RouterProcess : IDisposable
 {
     public const int SIGTERM = 15;
+    public const int SIGHUP = 1;
 
     private readonly Process _process;
     private readonly List<string> _lines = [];
@@ -81,11 +82,14 @@ internal sealed partial class RouterProcess : IDisposable
     }
 
     /// <summary>Sends SIGTERM, as systemd or <c>kill</c> would.</summary>
-    public void Terminate()
+    public void Terminate() => Signal(SIGTERM);
+
+    /// <summary>Sends a signal to the process.</summary>
+    public void Signal(int signal)
     {
-        if (kill(_process.Id, SIGTERM) != 0)
+        if (kill(_process.Id, signal) != 0)
         {
-            throw new InvalidOperationException($"kill({_process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
         }
     }
 

@@ -1,0 +1,251 @@
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
+using RouterHost.Abstractions;
+using RouterHost.Configuration;
+using RouterHost.Pipeline;
+using RouterHost.Plugins;
+
+namespace RouterHost.Hosting;
+
+/// <summary>
+/// Live reconfiguration. SIGHUP re-reads the configuration files; a change to one of them (or to anything
+/// else that fires the configuration's reload token) schedules a reload after a short quiet period (editors
+/// write files in several steps). A reload validates the whole configuration first: if anything is wrong,
+/// each problem is logged with its key path and nothing changes — every stage keeps its last good snapshot.
+/// If it is valid, every stage that implements <see cref="IReconfigurableStage"/> rebuilds and swaps its
+/// snapshot while traffic flows. Changes to what the running router is built from (its interfaces, the
+/// chain, batch size, plugins) are reported as needing a restart.
+/// </summary>
+internal sealed partial class ConfigurationReloader : IDisposable
+{
+    private static readonly TimeSpan QuietPeriod = TimeSpan.FromMilliseconds(300);
+
+    private readonly IConfigurationRoot _configuration;
+    private readonly PluginCatalog _catalog;
+    private readonly Router _router;
+    private readonly ILogger _logger;
+    private readonly Lock _lock = new();
+    private readonly Timer _timer;
+    private RouterOptions _running;
+    private string _structure;
+    private IDisposable? _changeRegistration;
+    private PosixSignalRegistration? _sighup;
+    private int _generation;
+    private bool _disposed;
+
+    public ConfigurationReloader(IConfigurationRoot configuration, PluginCatalog catalog, Router router, RouterOptions running, ILogger logger)
+    {
+        _configuration = configuration;
+        _catalog = catalog;
+        _router = router;
+        _running = running;
+        _logger = logger;
+        _structure = Structure(configuration, running);
+        _timer = new Timer(_ => Apply(), null, Timeout.Infinite, Timeout.Infinite);
+    }
+
+    /// <summary>How many reloads were applied (valid) and refused (invalid) so far.</summary>
+    public int Applied { get; private set; }
+
+    public int Refused { get; private set; }
+
+    /// <summary>Starts listening for SIGHUP and for changes of the configuration.</summary>
+    public void Start()
+    {
+        _changeRegistration = ChangeToken.OnChange(_configuration.GetReloadToken, Schedule);
+        if (!OperatingSystem.IsWindows())
+        {
+            _sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+            {
+                context.Cancel = true;
+                Log.Signal(_logger);
+                try
+                {
+                    // Re-reading the files fires the reload token, which schedules the reload.
+                    _configuration.Reload();
+                }
+                catch (Exception ex)
+                {
+                    // A file that cannot be read or parsed now: report it; the running configuration stays.
+                    Log.ReadFailed(_logger, ex);
+                    return;
+                }
+
+                Schedule();
+            });
+        }
+    }
+
+    /// <summary>Validates and applies the current configuration now (also what the timer does).</summary>
+    public void Apply()
+    {
+        try
+        {
+            ApplyCore();
+        }
+        catch (Exception ex)
+        {
+            // Never let a reload take the router down.
+            Log.ReloadFailed(_logger, ex);
+            Refused++;
+        }
+    }
+
+    private void ApplyCore()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            int generation = ++_generation;
+            List<ConfigurationProblem> problems = ConfigurationValidator.Validate(_configuration, _catalog, out RouterOptions next);
+            if (problems.Count > 0)
+            {
+                foreach (ConfigurationProblem problem in problems)
+                {
+                    Log.Problem(_logger, problem.Path, problem.Message);
+                }
+
+                Log.Refused(_logger, generation, problems.Count);
+                Refused++;
+                return;
+            }
+
+            string structure = Structure(_configuration, next);
+            if (structure != _structure)
+            {
+                Log.RestartNeeded(_logger, Describe(_running, next));
+            }
+
+            int reconfigured = 0;
+            for (int i = 0; i < _router.Stages.Count && i < next.Pipeline.Stages.Count; i++)
+            {
+                RouterStage stage = _router.Stages[i];
+                StageOptions options = next.Pipeline.Stages[i];
+                if (stage.Stage is not IReconfigurableStage reconfigurable
+                    || !string.Equals(stage.Name, options.Name, StringComparison.OrdinalIgnoreCase)
+                    || !string.Equals(stage.Type, options.Type, StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                IReadOnlyList<ConfigurationProblem> refused;
+                try
+                {
+                    refused = reconfigurable.Reconfigure(_configuration.GetSection($"{options.Path}:{ConfigurationKeys.Settings}"), _router.Ports);
+                }
+                catch (Exception ex)
+                {
+                    refused = [new ConfigurationProblem($"{options.Path}:{ConfigurationKeys.Settings}", $"the stage failed while reconfiguring: {ex.GetType().Name}: {ex.Message}")];
+                }
+
+                if (refused.Count > 0)
+                {
+                    foreach (ConfigurationProblem problem in refused)
+                    {
+                        Log.Problem(_logger, problem.Path, problem.Message);
+                    }
+
+                    Log.StageKept(_logger, stage.Name);
+                }
+                else
+                {
+                    reconfigured++;
+                }
+            }
+
+            _running = next;
+            Log.Applied(_logger, generation, reconfigured);
+            Applied++;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _disposed = true;
+        }
+
+        _sighup?.Dispose();
+        _changeRegistration?.Dispose();
+        _timer.Dispose();
+    }
+
+    private void Schedule() => _timer.Change(QuietPeriod, Timeout.InfiniteTimeSpan);
+
+    /// <summary>What the running router is built from: a change here needs a restart.</summary>
+    private static string Structure(IConfiguration configuration, RouterOptions options)
+    {
+        var parts = new List<string> { options.PluginsPath, options.Pipeline.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        foreach (StageOptions stage in options.Pipeline.Stages)
+        {
+            parts.Add($"stage {stage.Name}:{stage.Type}");
+        }
+
+        foreach (InterfaceOptions iface in options.Interfaces)
+        {
+            parts.Add($"interface {iface.Name}:{iface.Backend}:{string.Join(',', iface.Groups)}");
+            foreach (var (key, value) in configuration.GetSection($"{iface.Path}:{ConfigurationKeys.Settings}").AsEnumerable(makePathsRelative: true))
+            {
+                parts.Add($"  {key}={value}");
+            }
+        }
+
+        return string.Join('\n', parts);
+    }
+
+    private static string Describe(RouterOptions running, RouterOptions next)
+    {
+        var what = new List<string>();
+        if (running.Pipeline.BatchSize != next.Pipeline.BatchSize)
+        {
+            what.Add("Pipeline:BatchSize");
+        }
+
+        if (!running.Pipeline.Stages.Select(s => $"{s.Name}:{s.Type}").SequenceEqual(next.Pipeline.Stages.Select(s => $"{s.Name}:{s.Type}")))
+        {
+            what.Add("the stages of Pipeline:Stages");
+        }
+
+        if (running.PluginsPath != next.PluginsPath)
+        {
+            what.Add("Plugins:Path");
+        }
+
+        what.Add("Interfaces (devices are configured when they are opened)");
+        return string.Join(", ", what);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 30, Level = LogLevel.Information, Message = "SIGHUP: re-reading the configuration")]
+        public static partial void Signal(ILogger logger);
+
+        [LoggerMessage(EventId = 31, Level = LogLevel.Error, Message = "Configuration reload: {Path}: {Problem}")]
+        public static partial void Problem(ILogger logger, string path, string problem);
+
+        [LoggerMessage(EventId = 32, Level = LogLevel.Error, Message = "Configuration reload #{Generation} refused ({Count} problem(s)); keeping the last good configuration")]
+        public static partial void Refused(ILogger logger, int generation, int count);
+
+        [LoggerMessage(EventId = 33, Level = LogLevel.Information, Message = "Configuration reload #{Generation} applied: {Stages} stage(s) reconfigured")]
+        public static partial void Applied(ILogger logger, int generation, int stages);
+
+        [LoggerMessage(EventId = 34, Level = LogLevel.Warning, Message = "Configuration reload: stage {Stage} refused its new settings and keeps its last good ones")]
+        public static partial void StageKept(ILogger logger, string stage);
+
+        [LoggerMessage(EventId = 36, Level = LogLevel.Error, Message = "Configuration reload: the configuration files could not be read; keeping the last good configuration")]
+        public static partial void ReadFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 37, Level = LogLevel.Error, Message = "Configuration reload failed; keeping the last good configuration")]
+        public static partial void ReloadFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 35, Level = LogLevel.Warning, Message = "Configuration reload: changes to {What} take effect after a restart; the running router keeps them as they were")]
+        public static partial void RestartNeeded(ILogger logger, string what);
+    }
+}
