@@ -21,4 +21,11 @@ public interface IPortRegistry
     /// (naming both) if another port already has the name.
     /// </summary>
     PortInfo AddPeer(string name, IReadOnlyList<string> groups, string ownerStage);
+
+    /// <summary>
+    /// Registers a peer with its allowed prefixes (see <see cref="PortInfo.Prefixes"/>), which the routing stage
+    /// turns into routes to the peer and into the check that the peer's packets come from inside them.
+    /// Added in contract 1.1.
+    /// </summary>
+    PortInfo AddPeer(string name, IReadOnlyList<string> groups, string ownerStage, IReadOnlyList<string> prefixes);
 }

@@ -7,6 +7,13 @@ namespace RouterHost.Abstractions;
 /// <param name="Owner">The interface's backend, or the stage that registered the peer.</param>
 public sealed record PortInfo(PortId Id, string Name, IReadOnlyList<string> Groups, string Owner)
 {
+    /// <summary>
+    /// For a peer: the prefixes it may send from and that route to it (WireGuard's allowed IPs), as
+    /// <c>"10.9.0.0/16"</c> strings validated by the stage that registered it. Empty for interfaces.
+    /// Added in contract 1.1.
+    /// </summary>
+    public IReadOnlyList<string> Prefixes { get; init; } = [];
+
     /// <summary>Whether it belongs to <paramref name="group"/> (case-insensitive).</summary>
     public bool InGroup(string group)
     {

@@ -16,4 +16,24 @@ public sealed record StageContext(
     ILoggerFactory LoggerFactory,
     IPortRegistry Ports,
     int Position,
-    int ChainLength);
+    int ChainLength)
+{
+    /// <summary>Services the stages of this router publish to each other (contract 1.1).</summary>
+    public IStageServices Services { get; init; } = NoStageServices.Instance;
+}
+
+/// <summary>A registry with nothing in it and that takes nothing (for contexts built without one).</summary>
+internal sealed class NoStageServices : IStageServices
+{
+    public static readonly NoStageServices Instance = new();
+
+    public void Publish<T>(T service)
+        where T : class => throw new InvalidOperationException("This stage context has no service registry.");
+
+    public bool TryGet<T>([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out T? service)
+        where T : class
+    {
+        service = null;
+        return false;
+    }
+}

@@ -40,24 +40,27 @@ internal sealed class PortRegistry : IPortRegistry
         }
     }
 
-    public PortInfo AddPeer(string name, IReadOnlyList<string> groups, string ownerStage)
+    public PortInfo AddPeer(string name, IReadOnlyList<string> groups, string ownerStage) => AddPeer(name, groups, ownerStage, []);
+
+    public PortInfo AddPeer(string name, IReadOnlyList<string> groups, string ownerStage, IReadOnlyList<string> prefixes)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(groups);
+        ArgumentNullException.ThrowIfNull(prefixes);
         lock (_lock)
         {
-            return Add(PortId.Peer(_peerCount++), name, groups, ownerStage);
+            return Add(PortId.Peer(_peerCount++), name, groups, ownerStage, prefixes);
         }
     }
 
-    private PortInfo Add(PortId id, string name, IReadOnlyList<string> groups, string owner)
+    private PortInfo Add(PortId id, string name, IReadOnlyList<string> groups, string owner, IReadOnlyList<string>? prefixes = null)
     {
         if (_byName.TryGetValue(name, out PortInfo? existing))
         {
             throw new InvalidOperationException($"Port name '{name}' of {owner} is already used by {existing.Owner} ({existing.Id}); port names must be unique across interfaces and peers.");
         }
 
-        var info = new PortInfo(id, name, groups.ToArray(), owner);
+        var info = new PortInfo(id, name, groups.ToArray(), owner) { Prefixes = prefixes?.ToArray() ?? [] };
         _byName.Add(name, info);
         _byId.Add(id, info);
         Volatile.Write(ref _ports, [.. _ports, info]);

@@ -36,6 +36,7 @@ internal sealed class Router : IDisposable
     public static Router Build(RouterOptions options, IConfiguration configuration, PluginCatalog catalog, ILoggerFactory loggerFactory)
     {
         var ports = new PortRegistry();
+        var services = new StageServices();
         var stages = new List<RouterStage>();
         var interfaces = new List<RouterInterface>();
         var pending = new List<(InterfaceOptions Options, IBackendPlugin Backend, PluginDescriptor Plugin, PortInfo Port)>();
@@ -57,7 +58,10 @@ internal sealed class Router : IDisposable
             {
                 StageOptions stage = options.Pipeline.Stages[i];
                 PluginDescriptor plugin = Require(catalog, stage.Type, PluginKind.Stage, $"{stage.Path}:{ConfigurationKeys.Type}");
-                var context = new StageContext(stage.Name, configuration.GetSection($"{stage.Path}:{ConfigurationKeys.Settings}"), loggerFactory, ports, i, options.Pipeline.Stages.Count);
+                var context = new StageContext(stage.Name, configuration.GetSection($"{stage.Path}:{ConfigurationKeys.Settings}"), loggerFactory, ports, i, options.Pipeline.Stages.Count)
+                {
+                    Services = services,
+                };
                 IStage created = Invoke(() => plugin.Stage!.Create(context), $"{stage.Path}: stage '{stage.Name}' (plugin '{plugin.Name}' from {plugin.Source}) could not be created");
                 stages.Add(new RouterStage(stage.Name, plugin.Name, created));
             }
