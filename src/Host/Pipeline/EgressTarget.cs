@@ -15,7 +15,11 @@ internal sealed class EgressTarget
         Queue = queue;
         IsSelf = isSelf;
         Gate = gate;
+        GsoSupported = queue.GsoSupported;
     }
+
+    /// <summary>The queue's <see cref="IQueue.GsoSupported"/>, read once (it does not change).</summary>
+    public bool GsoSupported { get; }
 
     public string InterfaceName { get; }
 

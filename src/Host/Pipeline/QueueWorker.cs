@@ -291,7 +291,7 @@ internal sealed partial class QueueWorker : IDisposable
                 continue;
             }
 
-            if (p.Gso.IsSuperpacket && !target.Queue.GsoSupported)
+            if (p.Gso.IsSuperpacket && !target.GsoSupported)
             {
                 SegmentAndSend(target, in p);
             }
