@@ -1,0 +1,84 @@
+using RouterHost.Abstractions;
+
+namespace RouterHost.Routing;
+
+/// <summary>
+/// Builds <see cref="AllowedPrefixes"/> snapshots. As in WireGuard, a prefix belongs to at most one peer:
+/// allowing a prefix for a peer takes it away from the peer that had it. Builds are incremental, like
+/// <see cref="RoutingTableBuilder"/>'s. Not thread-safe.
+/// </summary>
+public sealed class AllowedPrefixesBuilder
+{
+    private readonly RoutingTableBuilder _routes = new();
+    private readonly Dictionary<RoutePrefix, PortId> _owners = [];
+    private readonly Dictionary<PortId, HashSet<RoutePrefix>> _byPeer = [];
+
+    /// <summary>How many prefixes are allowed, over all peers.</summary>
+    public int Count => _owners.Count;
+
+    /// <summary>Allows <paramref name="prefix"/> for <paramref name="peer"/>, taking it from any other peer.</summary>
+    /// <exception cref="ArgumentException">The peer is <see cref="PortId.None"/>.</exception>
+    public void Add(PortId peer, RoutePrefix prefix)
+    {
+        if (peer.IsNone)
+        {
+            throw new ArgumentException($"Allowed prefix {prefix} names no peer.", nameof(peer));
+        }
+
+        if (_owners.TryGetValue(prefix, out PortId owner))
+        {
+            if (owner == peer)
+            {
+                return;
+            }
+
+            Remove(owner, prefix);
+        }
+
+        _routes.Add(new Route(prefix, peer));
+        _owners.Add(prefix, peer);
+        if (!_byPeer.TryGetValue(peer, out HashSet<RoutePrefix>? set))
+        {
+            _byPeer.Add(peer, set = []);
+        }
+
+        set.Add(prefix);
+    }
+
+    /// <summary>Stops allowing <paramref name="prefix"/> for <paramref name="peer"/>; false when it was not the peer's.</summary>
+    public bool Remove(PortId peer, RoutePrefix prefix)
+    {
+        if (!_owners.TryGetValue(prefix, out PortId owner) || owner != peer)
+        {
+            return false;
+        }
+
+        _routes.Remove(new Route(prefix, peer));
+        _owners.Remove(prefix);
+        _byPeer[peer].Remove(prefix);
+        return true;
+    }
+
+    /// <summary>Removes every prefix of <paramref name="peer"/> (the peer was removed); returns how many.</summary>
+    public int RemovePeer(PortId peer)
+    {
+        if (!_byPeer.Remove(peer, out HashSet<RoutePrefix>? set))
+        {
+            return 0;
+        }
+
+        foreach (RoutePrefix prefix in set)
+        {
+            _routes.Remove(new Route(prefix, peer));
+            _owners.Remove(prefix);
+        }
+
+        return set.Count;
+    }
+
+    /// <summary>The peer that owns <paramref name="prefix"/> exactly, if any.</summary>
+    public bool TryGetOwner(RoutePrefix prefix, out PortId peer) => _owners.TryGetValue(prefix, out peer);
+
+    /// <summary>Freezes the current prefixes into an immutable snapshot.</summary>
+    public AllowedPrefixes Build() => new(_routes.Build());
+}
