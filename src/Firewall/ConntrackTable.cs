@@ -137,6 +137,36 @@ public sealed class ConntrackTable
     }
 
     /// <summary>
+    /// Whether <paramref name="packet"/>'s flow is a live connection, without touching its state or timeout: how an
+    /// ICMP error quoting a packet finds the connection it is about (netfilter's RELATED).
+    /// </summary>
+    public bool IsTracked(in PacketFields packet, long now)
+    {
+        if (!TryKey(packet, out FlowKey key, out _))
+        {
+            return false;
+        }
+
+        int bucket = Bucket(key);
+        ref Stripe stripe = ref _stripes[bucket & _stripeMask];
+        Enter(ref stripe);
+        bool found = false;
+        Span<Entry> ways = _entries.AsSpan(bucket * Ways, Ways);
+        for (int i = 0; i < ways.Length; i++)
+        {
+            ref Entry e = ref ways[i];
+            if (e.Holds(key))
+            {
+                found = now < e.Expires;
+                break;
+            }
+        }
+
+        Exit(ref stripe);
+        return found;
+    }
+
+    /// <summary>
     /// Records a connection opened by <paramref name="packet"/> (accepted by the rules, walking
     /// <paramref name="direction"/>). TCP opens in SYN-sent on a SYN, otherwise established (picked up mid-stream);
     /// RSTs, echo replies and other ICMP open nothing.

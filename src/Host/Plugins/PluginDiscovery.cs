@@ -1,13 +1,15 @@
 using Microsoft.Extensions.Configuration;
 using RouterHost.Configuration;
+using RouterHost.Firewall.Stage;
+using RouterHost.Routing.Stage;
 
 namespace RouterHost.Plugins;
 
 /// <summary>Discovers plugins where configuration says (<c>Plugins:Path</c>, relative to the executable).</summary>
 internal static class PluginDiscovery
 {
-    /// <summary>The factories built into the host (none yet beyond what plugin folders bring).</summary>
-    public static IReadOnlyList<Type> BuiltInFactories { get; } = [];
+    /// <summary>The factories built into the host: the Routing and Firewall stages.</summary>
+    public static IReadOnlyList<Type> BuiltInFactories { get; } = [typeof(RoutingStagePlugin), typeof(FirewallStagePlugin)];
 
     public static string ResolvePluginsPath(IConfiguration configuration)
     {

@@ -1,4 +1,6 @@
-namespace RouterHost.Firewall.Tests;
+using RouterHost.Packets;
+
+namespace RouterHost.Packets.Tests;
 
 public class TokenBucketTests
 {

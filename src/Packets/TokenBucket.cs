@@ -1,8 +1,8 @@
-namespace RouterHost.Firewall;
+namespace RouterHost.Packets;
 
 /// <summary>
-/// A token bucket (rate per second, burst) for reject replies, so the firewall cannot be used to reflect
-/// traffic. Implemented as GCRA, the virtual-scheduling form of a token bucket: one 64-bit "theoretical arrival
+/// A token bucket (rate per second, burst) for the replies the router makes itself (firewall rejects, ICMP errors),
+/// so it cannot be used to reflect or amplify traffic. Implemented as GCRA, the virtual-scheduling form of a token bucket: one 64-bit "theoretical arrival
 /// time" updated with compare-exchange, so any number of threads share it without locks or allocation. Time comes
 /// from <see cref="TimeProvider.GetTimestamp"/> (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/> for the
 /// system provider), or is passed in.

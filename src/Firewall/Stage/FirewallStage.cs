@@ -1,0 +1,132 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using RouterHost.Abstractions;
+using RouterHost.Packets;
+
+namespace RouterHost.Firewall.Stage;
+
+/// <summary>
+/// The Firewall stage: the current <see cref="FirewallSnapshot"/> (swapped whole on reload), the connection table
+/// and the reject rate limit its workers share, and the router's route resolver for rules that name an egress
+/// before routing has run.
+/// </summary>
+internal sealed partial class FirewallStage : IStage, IReconfigurableStage
+{
+    private readonly string _name;
+    private readonly IStageServices _services;
+    private readonly ILogger _logger;
+    private readonly Meter _meter;
+    private readonly ConntrackOptions _conntrackOptions;
+    private FirewallSettings _settings;
+    private FirewallSnapshot? _snapshot;
+    private TokenBucket _rejectLimit;
+
+    public FirewallStage(StageContext context, FirewallSettings settings)
+    {
+        _name = context.Name;
+        _services = context.Services;
+        _settings = settings;
+        _logger = context.LoggerFactory.CreateLogger("RouterHost.Firewall");
+        _conntrackOptions = settings.Conntrack;
+        Conntrack = new ConntrackTable(settings.Conntrack);
+        _rejectLimit = new TokenBucket(settings.RejectPerSecond, settings.RejectBurst);
+        _meter = new Meter("RouterHost.Firewall");
+        _meter.CreateObservableGauge("routerhost.firewall.conntrack.entries", () => new Measurement<long>(Conntrack.GetCounters().Entries, new KeyValuePair<string, object?>("stage", _name)), description: "Connections tracked now");
+        _meter.CreateObservableCounter("routerhost.firewall.conntrack.events", MeasureConntrack, description: "Connection table events by kind");
+    }
+
+    public ConntrackTable Conntrack { get; }
+
+    /// <summary>The route resolver for rules naming an egress, when a routing stage publishes one.</summary>
+    public IRouteResolver? Routes { get; private set; }
+
+    internal FirewallSnapshot? Snapshot => Volatile.Read(ref _snapshot);
+
+    internal TokenBucket RejectLimit => Volatile.Read(ref _rejectLimit);
+
+    public void Start(IPortRegistry ports)
+    {
+        var problems = new List<ConfigurationProblem>();
+        FirewallSnapshot? snapshot = FirewallSnapshot.Build(_settings, ports, problems);
+        if (snapshot is null)
+        {
+            throw new InvalidOperationException($"stage '{_name}': " + string.Join(Environment.NewLine, problems));
+        }
+
+        Routes = _services.TryGet(out IRouteResolver? resolver) ? resolver : null;
+        if (snapshot.UsesEgress && Routes is null)
+        {
+            Log.NoResolver(_logger, _name);
+        }
+
+        Volatile.Write(ref _snapshot, snapshot);
+        Log.Installed(_logger, _name, snapshot.Outbound.Rules.Count, snapshot.Inbound.Rules.Count, snapshot.Settings.Defaults.Outbound, snapshot.Settings.Defaults.Inbound);
+    }
+
+    public IReadOnlyList<ConfigurationProblem> Reconfigure(IConfigurationSection settings, IPortRegistry ports)
+    {
+        var problems = new List<ConfigurationProblem>();
+        FirewallSettings parsed = FirewallSettings.Parse(settings, problems);
+        if (problems.Count > 0)
+        {
+            return problems;
+        }
+
+        FirewallSnapshot? snapshot = FirewallSnapshot.Build(parsed, ports, problems);
+        if (snapshot is null)
+        {
+            return problems;
+        }
+
+        if (parsed.Conntrack != _conntrackOptions)
+        {
+            Log.ConntrackNeedsRestart(_logger, _name);
+        }
+
+        if (parsed.RejectPerSecond != _settings.RejectPerSecond || parsed.RejectBurst != _settings.RejectBurst)
+        {
+            Volatile.Write(ref _rejectLimit, new TokenBucket(parsed.RejectPerSecond, parsed.RejectBurst));
+        }
+
+        _settings = parsed;
+        Volatile.Write(ref _snapshot, snapshot);
+
+        // Connections the new rules would not accept lose their entry: their next packet meets the new rules.
+        int removed = Conntrack.Revalidate(flow => snapshot.For(flow.Direction).Evaluate(flow.Original, flow.Direction).Action == RuleAction.Accept);
+        Log.Reloaded(_logger, _name, snapshot.Outbound.Rules.Count, snapshot.Inbound.Rules.Count, removed);
+        return [];
+    }
+
+    public IStageWorker CreateWorker(int lane) => new FirewallWorker(this);
+
+    public void Dispose() => _meter.Dispose();
+
+    private IEnumerable<Measurement<long>> MeasureConntrack()
+    {
+        ConntrackCounters c = Conntrack.GetCounters();
+        var stage = new KeyValuePair<string, object?>("stage", _name);
+        yield return new(c.Inserts, stage, new("event", "insert"));
+        yield return new(c.Evictions, stage, new("event", "eviction"));
+        yield return new(c.Expirations, stage, new("event", "expiration"));
+        yield return new(c.Removals, stage, new("event", "removal"));
+        yield return new(c.InsertFailures, stage, new("event", "insert_failure"));
+        yield return new(c.Hits, stage, new("event", "hit"));
+        yield return new(c.Misses, stage, new("event", "miss"));
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Firewall stage '{Stage}': {Outbound} outbound and {Inbound} inbound rules; default outbound {DefaultOutbound}, inbound {DefaultInbound}")]
+        public static partial void Installed(ILogger logger, string stage, int outbound, int inbound, RuleAction defaultOutbound, RuleAction defaultInbound);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Firewall stage '{Stage}' reloaded: {Outbound} outbound and {Inbound} inbound rules; {Removed} tracked connections the new rules refuse were removed")]
+        public static partial void Reloaded(ILogger logger, string stage, int outbound, int inbound, int removed);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Firewall stage '{Stage}': rules name an egress (To) but no routing stage publishes routes, so packets not yet routed when they reach the firewall match no such rule")]
+        public static partial void NoResolver(ILogger logger, string stage);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Firewall stage '{Stage}': Conntrack settings changed; they take effect when the router restarts")]
+        public static partial void ConntrackNeedsRestart(ILogger logger, string stage);
+    }
+}

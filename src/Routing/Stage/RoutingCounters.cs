@@ -1,0 +1,10 @@
+namespace RouterHost.Routing.Stage;
+
+/// <summary>What the Routing stage did besides forwarding (summed over its workers).</summary>
+public readonly record struct RoutingCounters(
+    long TimeExceededSent,
+    long UnreachableSent,
+    long IcmpRateLimited,
+    long IcmpNoSourceAddress,
+    long IcmpNotAllowed,
+    long IcmpNoRoom);

@@ -1,0 +1,153 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using RouterHost.Abstractions;
+using RouterHost.Packets;
+
+namespace RouterHost.Routing.Stage;
+
+/// <summary>
+/// The Routing stage: holds the current <see cref="RoutingSnapshot"/> (swapped whole on reload), the ICMP error
+/// rate limit shared by its workers, and the workers' counters. It publishes itself as the router's
+/// <see cref="IRouteResolver"/>.
+/// </summary>
+internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRouteResolver
+{
+    private readonly string _name;
+    private readonly ILogger _logger;
+    private readonly List<RoutingWorker> _workers = [];
+    private readonly Lock _workersLock = new();
+    private readonly Meter _meter;
+    private RoutingSettings _settings;
+    private RoutingSnapshot? _snapshot;
+    private TokenBucket _icmpLimit;
+
+    public RoutingStage(string name, RoutingSettings settings, ILoggerFactory loggerFactory)
+    {
+        _name = name;
+        _settings = settings;
+        _logger = loggerFactory.CreateLogger("RouterHost.Routing");
+        _icmpLimit = new TokenBucket(settings.IcmpPerSecond, settings.IcmpBurst);
+        _meter = new Meter("RouterHost.Routing");
+        _meter.CreateObservableCounter("routerhost.routing.icmp_errors", Measure, description: "ICMP errors the routing stage sent or did not send, by outcome");
+    }
+
+    /// <summary>The snapshot workers read (null before <see cref="Start"/>).</summary>
+    internal RoutingSnapshot? Snapshot => Volatile.Read(ref _snapshot);
+
+    internal TokenBucket IcmpLimit => Volatile.Read(ref _icmpLimit);
+
+    public void Start(IPortRegistry ports)
+    {
+        var problems = new List<ConfigurationProblem>();
+        RoutingSnapshot? snapshot = RoutingSnapshot.Build(_settings, ports, problems);
+        if (snapshot is null)
+        {
+            throw new InvalidOperationException($"stage '{_name}': " + string.Join(Environment.NewLine, problems));
+        }
+
+        Install(snapshot);
+    }
+
+    public IReadOnlyList<ConfigurationProblem> Reconfigure(IConfigurationSection settings, IPortRegistry ports)
+    {
+        var problems = new List<ConfigurationProblem>();
+        RoutingSettings parsed = RoutingSettings.Parse(settings, problems);
+        if (problems.Count > 0)
+        {
+            return problems;
+        }
+
+        RoutingSnapshot? snapshot = RoutingSnapshot.Build(parsed, ports, problems);
+        if (snapshot is null)
+        {
+            return problems;
+        }
+
+        if (parsed.IcmpPerSecond != _settings.IcmpPerSecond || parsed.IcmpBurst != _settings.IcmpBurst)
+        {
+            Volatile.Write(ref _icmpLimit, new TokenBucket(parsed.IcmpPerSecond, parsed.IcmpBurst));
+        }
+
+        _settings = parsed;
+        Install(snapshot);
+        return [];
+    }
+
+    public bool TryResolve(ReadOnlySpan<byte> destination, uint flowHash, out PortId egress)
+    {
+        RoutingSnapshot? snapshot = Volatile.Read(ref _snapshot);
+        if (snapshot is not null && snapshot.Table.TryLookup(destination, flowHash, out RouteTarget target))
+        {
+            egress = target.Port;
+            return true;
+        }
+
+        egress = PortId.None;
+        return false;
+    }
+
+    public IStageWorker CreateWorker(int lane)
+    {
+        var worker = new RoutingWorker(this);
+        lock (_workersLock)
+        {
+            _workers.Add(worker);
+        }
+
+        return worker;
+    }
+
+    /// <summary>The workers' counters, summed.</summary>
+    public RoutingCounters GetCounters()
+    {
+        long timeExceeded = 0, unreachable = 0, limited = 0, noSource = 0, notAllowed = 0, noRoom = 0;
+        lock (_workersLock)
+        {
+            foreach (RoutingWorker w in _workers)
+            {
+                timeExceeded += Volatile.Read(ref w.TimeExceededSent);
+                unreachable += Volatile.Read(ref w.UnreachableSent);
+                limited += Volatile.Read(ref w.IcmpRateLimited);
+                noSource += Volatile.Read(ref w.IcmpNoSourceAddress);
+                notAllowed += Volatile.Read(ref w.IcmpNotAllowed);
+                noRoom += Volatile.Read(ref w.IcmpNoRoom);
+            }
+        }
+
+        return new RoutingCounters(timeExceeded, unreachable, limited, noSource, notAllowed, noRoom);
+    }
+
+    public void Dispose() => _meter.Dispose();
+
+    private IEnumerable<Measurement<long>> Measure()
+    {
+        RoutingCounters c = GetCounters();
+        var stage = new KeyValuePair<string, object?>("stage", _name);
+        yield return new(c.TimeExceededSent, stage, new("outcome", "time_exceeded_sent"));
+        yield return new(c.UnreachableSent, stage, new("outcome", "unreachable_sent"));
+        yield return new(c.IcmpRateLimited, stage, new("outcome", "rate_limited"));
+        yield return new(c.IcmpNoSourceAddress, stage, new("outcome", "no_source_address"));
+        yield return new(c.IcmpNotAllowed, stage, new("outcome", "not_allowed"));
+        yield return new(c.IcmpNoRoom, stage, new("outcome", "no_room"));
+    }
+
+    private void Install(RoutingSnapshot snapshot)
+    {
+        Volatile.Write(ref _snapshot, snapshot);
+        Log.Installed(_logger, _name, snapshot.Table.RouteCount, snapshot.Table.PrefixCount, snapshot.Allowed.Count);
+        if (snapshot.Settings.IcmpErrors && (snapshot.IcmpSource4.Length == 0 || snapshot.IcmpSource6.Length == 0))
+        {
+            Log.NoIcmpSource(_logger, _name, snapshot.IcmpSource4.Length == 0 ? "IPv4" : "IPv6");
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Routing stage '{Stage}': {Routes} routes over {Prefixes} prefixes, {Allowed} allowed peer prefixes")]
+        public static partial void Installed(ILogger logger, string stage, int routes, int prefixes, int allowed);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Routing stage '{Stage}': no IcmpSource:{Family} address is configured, so no {Family} ICMP errors (time exceeded, unreachable) are sent")]
+        public static partial void NoIcmpSource(ILogger logger, string stage, string family);
+    }
+}

@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Configuration;
+using RouterHost.Abstractions;
+
+namespace RouterHost.Routing.Stage;
+
+/// <summary>
+/// "Routing": longest-prefix match over IPv4 and IPv6 to an interface (optionally via a next hop) or a peer, ECMP
+/// by flow hash, TTL / hop-limit decrement with ICMP time-exceeded, ICMP destination-unreachable when no route
+/// matches, and cryptokey routing (a peer's packets must come from its allowed prefixes). Reloads live.
+/// </summary>
+[RouterHostPlugin("Routing", Description = "Longest-prefix-match routing with ECMP, TTL handling, ICMP errors and cryptokey routing")]
+public sealed class RoutingStagePlugin : IStagePlugin
+{
+    /// <inheritdoc />
+    public IReadOnlyList<ConfigurationProblem> Validate(IConfigurationSection settings)
+    {
+        var problems = new List<ConfigurationProblem>();
+        RoutingSettings.Parse(settings, problems);
+        return problems;
+    }
+
+    /// <inheritdoc />
+    public IStage Create(StageContext context)
+    {
+        var problems = new List<ConfigurationProblem>();
+        RoutingSettings settings = RoutingSettings.Parse(context.Settings, problems);
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException(string.Join(Environment.NewLine, problems));
+        }
+
+        var stage = new RoutingStage(context.Name, settings, context.LoggerFactory);
+        context.Services.Publish<IRouteResolver>(stage);
+        return stage;
+    }
+}

@@ -1,0 +1,170 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using RouterHost.Configuration;
+using RouterHost.Hosting;
+using RouterHost.Linux.TestSupport;
+using RouterHost.Pipeline;
+using RouterHost.Plugins;
+using RouterHost.Plugins.LinuxTun;
+
+namespace RouterHost.Stages.Tests;
+
+/// <summary>
+/// Two network namespaces, each with a real TUN device of one in-process RouterHost whose chain is the built-in
+/// Firewall and Routing stages: A (10.1.0.1/24, fd01::1/64) reaches B (10.2.0.2/24, fd02::2/64) only through
+/// RouterHost's routing table. The configuration is a JSON file on disk, watched for changes by the host's real
+/// reloader, so tests can rewrite it under traffic.
+/// </summary>
+internal sealed class RoutedNamespaces : IDisposable
+{
+    public static readonly IPAddress A4 = IPAddress.Parse("10.1.0.1");
+    public static readonly IPAddress B4 = IPAddress.Parse("10.2.0.2");
+    public static readonly IPAddress A6 = IPAddress.Parse("fd01::1");
+    public static readonly IPAddress B6 = IPAddress.Parse("fd02::2");
+
+    /// <summary>The address the router's ICMP errors come from.</summary>
+    public const string IcmpSource4 = "10.255.0.1";
+
+    public const string IcmpSource6 = "fd00::ff";
+
+    private static readonly PluginCatalog s_catalog = PluginCatalog.Discover("/nonexistent", [.. PluginDiscovery.BuiltInFactories, typeof(LinuxTunBackendPlugin)]);
+
+    private readonly string _directory;
+    private readonly ConfigurationReloader _reloader;
+
+    private RoutedNamespaces(NetworkNamespace a, NetworkNamespace b, string directory, IConfigurationRoot configuration, Router router, PipelineRunner runner, ConfigurationReloader reloader)
+    {
+        A = a;
+        B = b;
+        _directory = directory;
+        Configuration = configuration;
+        Router = router;
+        Runner = runner;
+        _reloader = reloader;
+    }
+
+    public NetworkNamespace A { get; }
+
+    public NetworkNamespace B { get; }
+
+    public IConfigurationRoot Configuration { get; }
+
+    public Router Router { get; }
+
+    public PipelineRunner Runner { get; }
+
+    public Exception? Fault { get; private set; }
+
+    public string ConfigPath => Path.Combine(_directory, "router.json");
+
+    /// <summary>Reloads applied so far by the host's reloader.</summary>
+    public int ReloadsApplied => _reloader.Applied;
+
+    public int ReloadsRefused => _reloader.Refused;
+
+    /// <summary>The JSON of the Firewall stage's Settings for <see cref="Start"/> and <see cref="Rewrite"/>.</summary>
+    public static string Json(string firewallSettings, string routingExtra = "")
+    {
+        return $$"""
+            {
+              "Pipeline": { "Stages": [
+                { "Type": "Firewall", "Settings": {{firewallSettings}} },
+                { "Type": "Routing", "Settings": {
+                    "Routes": [
+                      { "Destination": "10.1.0.0/24", "Interface": "tunA" }, { "Destination": "fd01::/64", "Interface": "tunA" },
+                      { "Destination": "10.2.0.0/24", "Interface": "tunB" }, { "Destination": "fd02::/64", "Interface": "tunB" } {{routingExtra}}
+                    ],
+                    "IcmpSource": { "IPv4": "{{IcmpSource4}}", "IPv6": "{{IcmpSource6}}" } } }
+              ] },
+              "Interfaces": {
+                "tunA": { "Backend": "LinuxTun", "Groups": [ "inside" ], "Settings": { "Namespace": "@A", "DeviceName": "rh0",
+                          "Addresses": [ "10.1.0.1/24", "fd01::1/64" ], "Routes": [ "10.2.0.0/24", "fd02::/64", "10.3.0.0/24", "10.255.0.0/24", "fd00::/64" ] } },
+                "tunB": { "Backend": "LinuxTun", "Settings": { "Namespace": "@B", "DeviceName": "rh0",
+                          "Addresses": [ "10.2.0.2/24", "fd02::2/64" ], "Routes": [ "10.1.0.0/24", "fd01::/64", "10.255.0.0/24", "fd00::/64" ] } }
+              }
+            }
+            """;
+    }
+
+    public static RoutedNamespaces Start(string firewallSettings, string routingExtra = "")
+    {
+        NetworkNamespace a = NetworkNamespace.Create("sta");
+        NetworkNamespace? b = null;
+        string directory = Directory.CreateTempSubdirectory("rh-stages-").FullName;
+        try
+        {
+            b = NetworkNamespace.Create("stb");
+            string path = Path.Combine(directory, "router.json");
+            File.WriteAllText(path, Substitute(Json(firewallSettings, routingExtra), a, b));
+            IConfigurationRoot configuration = new ConfigurationBuilder().AddJsonFile(path, optional: false, reloadOnChange: true).Build();
+            List<Abstractions.ConfigurationProblem> problems = ConfigurationValidator.Validate(configuration, s_catalog, out RouterOptions options);
+            Assert.Empty(problems);
+            Router router = Router.Build(options, configuration, s_catalog, NullLoggerFactory.Instance);
+            var runner = new PipelineRunner(router, NullLogger<PipelineRunner>.Instance);
+            var reloader = new ConfigurationReloader(configuration, s_catalog, router, options, NullLogger.Instance);
+            var result = new RoutedNamespaces(a, b, directory, configuration, router, runner, reloader);
+            runner.Start(ex => result.Fault = ex);
+            reloader.Start();
+            return result;
+        }
+        catch
+        {
+            b?.Dispose();
+            a.Dispose();
+            Directory.Delete(directory, recursive: true);
+            throw;
+        }
+    }
+
+    /// <summary>Rewrites the configuration file with new firewall settings and waits until the reloader applied it.</summary>
+    public void Rewrite(string firewallSettings, string routingExtra = "")
+    {
+        int applied = ReloadsApplied;
+        int refused = ReloadsRefused;
+        File.WriteAllText(ConfigPath, Substitute(Json(firewallSettings, routingExtra), A, B));
+        DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (ReloadsApplied == applied && ReloadsRefused == refused)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the reloader did not pick up the rewritten configuration file");
+            Thread.Sleep(50);
+        }
+    }
+
+    public T Stage<T>(string name)
+        where T : class =>
+        (T)Router.Stages.Single(s => s.Name == name).Stage;
+
+    /// <summary>Packets the named stage dropped or rejected, by reason name.</summary>
+    public Dictionary<string, long> StageDrops(string stage)
+    {
+        StageStatistics s = Runner.Metrics.SnapshotStages().Single(x => x.Name == stage);
+        var drops = new Dictionary<string, long>(s.Dropped);
+        foreach ((string reason, long count) in s.Rejected)
+        {
+            drops[reason] = drops.GetValueOrDefault(reason) + count;
+        }
+
+        return drops;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            _reloader.Dispose();
+            Runner.Stop(TimeSpan.FromSeconds(5));
+            Runner.Dispose();
+            Router.Dispose();
+        }
+        finally
+        {
+            B.Dispose();
+            A.Dispose();
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    private static string Substitute(string json, NetworkNamespace a, NetworkNamespace b) =>
+        json.Replace("\"@A\"", $"\"{a.Name}\"", StringComparison.Ordinal).Replace("\"@B\"", $"\"{b.Name}\"", StringComparison.Ordinal);
+}
