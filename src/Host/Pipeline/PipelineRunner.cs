@@ -78,6 +78,18 @@ internal sealed partial class PipelineRunner : IDisposable
             }
         }
 
+        foreach ((RouterStage stage, int _, IQueue queue) in StageSources())
+        {
+            try
+            {
+                queue.Close();
+            }
+            catch (Exception ex)
+            {
+                Log.CloseFailed(_logger, ex, $"stage/{stage.Name}");
+            }
+        }
+
         DateTime deadline = DateTime.UtcNow + timeout;
         bool allJoined = true;
         foreach (QueueWorker worker in _workers)
@@ -109,6 +121,21 @@ internal sealed partial class PipelineRunner : IDisposable
     private void OnWorkerFault(QueueWorker worker, Exception ex) =>
         _onFault?.Invoke(new InvalidOperationException($"queue {worker.InterfaceName}/q{worker.QueueIndex} failed: {ex.Message}", ex));
 
+    /// <summary>Every source queue of every stage that reads packets of its own, with the stage's position.</summary>
+    private IEnumerable<(RouterStage Stage, int Position, IQueue Queue)> StageSources()
+    {
+        for (int k = 0; k < _router.Stages.Count; k++)
+        {
+            if (_router.Stages[k].Stage is IStageSource source)
+            {
+                foreach (IQueue queue in source.Sources)
+                {
+                    yield return (_router.Stages[k], k, queue);
+                }
+            }
+        }
+    }
+
     private void CreateWorkers()
     {
         IReadOnlyList<RouterInterface> interfaces = _router.Interfaces;
@@ -131,6 +158,15 @@ internal sealed partial class PipelineRunner : IDisposable
                         writers[e][queue.Index % writers[e].Length]++;
                     }
                 }
+            }
+        }
+
+        // Stage sources (a tunnel's sockets) write to every interface too.
+        foreach ((RouterStage _, int _, IQueue queue) in StageSources())
+        {
+            for (int e = 0; e < interfaces.Count; e++)
+            {
+                writers[e][queue.Index % writers[e].Length]++;
             }
         }
 
@@ -171,6 +207,19 @@ internal sealed partial class PipelineRunner : IDisposable
 
                     _workers.Add(new QueueWorker(source, queue, lane++, _router.Stages, egress, _router.BatchSize, _logger));
                 }
+            }
+
+            foreach ((RouterStage stage, int position, IQueue queue) in StageSources())
+            {
+                var egress = new EgressTarget?[interfaces.Count];
+                for (int e = 0; e < interfaces.Count; e++)
+                {
+                    RouterInterface target = interfaces[e];
+                    int q = queue.Index % target.Container.Queues.Count;
+                    egress[e] = new EgressTarget(target.Name, target.Container.Queues[q], isSelf: false, gates[e][q]);
+                }
+
+                _workers.Add(new QueueWorker(stage, position, queue, lane++, _router.Stages, egress, _router.BatchSize, _logger));
             }
         }
         catch

@@ -6,8 +6,10 @@ using RouterHost.Packets;
 namespace RouterHost.Pipeline;
 
 /// <summary>
-/// Serves one queue of one interface, run to completion on its own thread: read a batch, walk it through every
-/// stage, hand what is left to its egress, flush, repeat. Everything it touches per packet was allocated
+/// Serves one queue of one interface (or one source of a stage, see <see cref="IStageSource"/>), run to
+/// completion on its own thread: read a batch, walk it through every stage, hand what is left to its egress,
+/// flush, repeat. An interface's batches enter at the inside end walking outbound; a stage source's enter at
+/// its stage walking inbound. Everything it touches per packet was allocated
 /// before the first read: the batch and its emit arenas, its stages' workers, its egress targets, counters.
 /// </summary>
 internal sealed partial class QueueWorker : IDisposable
@@ -18,9 +20,11 @@ internal sealed partial class QueueWorker : IDisposable
     /// <summary>A stage dropped or rejected a packet without saying why.</summary>
     public static readonly DropReason Unspecified = DropReason.Register("unspecified");
 
-    private readonly RouterInterface _interface;
+    private readonly string _name;
     private readonly IQueue _source;
     private readonly PortId _ingress;
+    private readonly int _entryStage;
+    private readonly PacketDirection _direction;
     private readonly ushort _queueIndex;
     private readonly PacketBatch _batch;
     private readonly IStageWorker[] _stages;
@@ -45,10 +49,23 @@ internal sealed partial class QueueWorker : IDisposable
     private volatile bool _stopping;
 
     public QueueWorker(RouterInterface iface, IQueue source, int lane, IReadOnlyList<RouterStage> stages, EgressTarget?[] egress, int batchSize, ILogger logger)
+        : this(iface.Name, iface.Port.Id, 0, PacketDirection.Outbound, source, lane, stages, egress, batchSize, logger)
     {
-        _interface = iface;
+    }
+
+    /// <summary>A worker for a stage's own source: batches enter at <paramref name="entryStage"/> walking inbound.</summary>
+    public QueueWorker(RouterStage stage, int entryStage, IQueue source, int lane, IReadOnlyList<RouterStage> stages, EgressTarget?[] egress, int batchSize, ILogger logger)
+        : this($"stage/{stage.Name}", PortId.None, entryStage, PacketDirection.Inbound, source, lane, stages, egress, batchSize, logger)
+    {
+    }
+
+    private QueueWorker(string name, PortId ingress, int entryStage, PacketDirection direction, IQueue source, int lane, IReadOnlyList<RouterStage> stages, EgressTarget?[] egress, int batchSize, ILogger logger)
+    {
+        _name = name;
         _source = source;
-        _ingress = iface.Port.Id;
+        _ingress = ingress;
+        _entryStage = entryStage;
+        _direction = direction;
         _queueIndex = (ushort)source.Index;
         Lane = lane;
         _batch = new PacketBatch(batchSize);
@@ -78,7 +95,8 @@ internal sealed partial class QueueWorker : IDisposable
 
     public int Lane { get; }
 
-    public string InterfaceName => _interface.Name;
+    /// <summary>The interface's name, or <c>stage/NAME</c> for a stage's source.</summary>
+    public string InterfaceName => _name;
 
     public int QueueIndex => _queueIndex;
 
@@ -99,7 +117,7 @@ internal sealed partial class QueueWorker : IDisposable
         _thread = new Thread(() => Run(onFault))
         {
             IsBackground = true,
-            Name = $"rh {_interface.Name}/q{_queueIndex}",
+            Name = $"rh {_name}/q{_queueIndex}",
         };
         _thread.Start();
     }
@@ -128,7 +146,7 @@ internal sealed partial class QueueWorker : IDisposable
         catch (Exception ex)
         {
             Fault = ex;
-            Log.QueueFailed(_logger, ex, _interface.Name, _queueIndex);
+            Log.QueueFailed(_logger, ex, _name, _queueIndex);
             onFault(this, ex);
         }
     }
@@ -140,7 +158,7 @@ internal sealed partial class QueueWorker : IDisposable
     public void ProcessBatch()
     {
         PacketBatch batch = _batch;
-        batch.Direction = PacketDirection.Outbound;
+        batch.Direction = _direction;
         Span<Packet> packets = batch.AsSpan();
         long bytes = 0;
         for (int i = 0; i < packets.Length; i++)
@@ -162,7 +180,7 @@ internal sealed partial class QueueWorker : IDisposable
 
         try
         {
-            RunChain(batch, 0);
+            RunChain(batch, _entryStage);
         }
         catch (Exception ex)
         {
@@ -170,7 +188,7 @@ internal sealed partial class QueueWorker : IDisposable
             Received.AddDrop(StageFault, batch.Count);
             if ((_faults++ & 1023) == 0)
             {
-                Log.StageThrew(_logger, ex, _interface.Name, _queueIndex, _faults);
+                Log.StageThrew(_logger, ex, _name, _queueIndex, _faults);
             }
         }
         finally

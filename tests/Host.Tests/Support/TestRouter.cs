@@ -10,7 +10,7 @@ namespace RouterHost.Tests.Support;
 /// <summary>A router assembled in process from JSON configuration and the real test plugins, running its threads.</summary>
 internal sealed class TestRouter : IDisposable
 {
-    private static readonly Lazy<PluginCatalog> s_catalog = new(() => PluginCatalog.Discover(TestPaths.TestPlugins, []));
+    private static readonly Lazy<PluginCatalog> s_catalog = new(() => PluginCatalog.Discover(TestPaths.TestPlugins, PluginDiscovery.BuiltInFactories));
 
     private TestRouter(Router router, PipelineRunner runner, MemoryExchange exchange)
     {

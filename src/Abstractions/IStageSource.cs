@@ -1,0 +1,21 @@
+namespace RouterHost.Abstractions;
+
+/// <summary>
+/// A stage that reads packets of its own, such as a tunnel stage's UDP sockets. The runner serves each of its
+/// <see cref="Sources"/> with a thread of its own, run to completion like an interface queue: a batch read from
+/// a source enters the chain <b>at this stage</b>, walking <see cref="PacketDirection.Inbound"/> (this stage
+/// first, then the stages inside it), and afterwards goes to each packet's <see cref="Packet.Egress"/>.
+/// <para>
+/// Packets read from a source carry no <see cref="Packet.Ingress"/> (<see cref="PortId.None"/>) and the
+/// source's index in <see cref="Packet.IngressQueue"/>: the stage recognizes its own datagrams that way, turns
+/// them into packets (decrypts them in place) and sets their ingress (the peer), or consumes them (handshakes,
+/// keepalives). On shutdown the runner closes every source (<see cref="IQueue.Close"/> must wake a blocked
+/// read), joins its threads, and only then disposes the stage, which releases the sources.
+/// </para>
+/// Added in contract 1.2.
+/// </summary>
+public interface IStageSource
+{
+    /// <summary>The queues this stage reads; fixed once <see cref="IStage.Start"/> returned.</summary>
+    IReadOnlyList<IQueue> Sources { get; }
+}
