@@ -22,6 +22,7 @@ public static class Program
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(ValidateCommand.Create());
         root.Subcommands.Add(PluginsCommand.Create());
+        root.Subcommands.Add(ShowCommand.Create());
         root.SetAction(RunCommand.Run);
         return root;
     }

@@ -11,7 +11,7 @@ namespace RouterHost.Firewall.Stage;
 /// and the reject rate limit its workers share, and the router's route resolver for rules that name an egress
 /// before routing has run.
 /// </summary>
-internal sealed partial class FirewallStage : IStage, IReconfigurableStage
+internal sealed partial class FirewallStage : IStage, IReconfigurableStage, IStatusReporter
 {
     private readonly string _name;
     private readonly IStageServices _services;
@@ -101,6 +101,19 @@ internal sealed partial class FirewallStage : IStage, IReconfigurableStage
     public IStageWorker CreateWorker(int lane) => new FirewallWorker(this);
 
     public void Dispose() => _meter.Dispose();
+
+    public void WriteStatus(System.Text.Json.Utf8JsonWriter writer)
+    {
+        FirewallSnapshot? snapshot = Snapshot;
+        ConntrackCounters c = Conntrack.GetCounters();
+        writer.WriteStartObject();
+        writer.WriteNumber("outbound_rules", snapshot?.Outbound.Rules.Count ?? 0);
+        writer.WriteNumber("inbound_rules", snapshot?.Inbound.Rules.Count ?? 0);
+        writer.WriteString("default_policy", $"outbound {_settings.Defaults.Outbound.ToString().ToLowerInvariant()}, inbound {_settings.Defaults.Inbound.ToString().ToLowerInvariant()}");
+        writer.WriteString("connections", $"{c.Entries} of {Conntrack.Capacity}");
+        writer.WriteString("connection_events", $"{c.Inserts} inserted, {c.Expirations} expired, {c.Evictions} evicted, {c.Removals} removed by reload, {c.InsertFailures} refused (full)");
+        writer.WriteEndObject();
+    }
 
     private IEnumerable<Measurement<long>> MeasureConntrack()
     {

@@ -17,6 +17,8 @@ internal static class ConfigurationKeys
     public const string Shutdown = "Shutdown";
     public const string ShutdownTimeoutSeconds = "Shutdown:TimeoutSeconds";
     public const string Serilog = "Serilog";
+    public const string Control = "Control";
+    public const string ControlSocket = "Control:Socket";
 
     /// <summary>The environment variable prefix; <c>ROUTERHOST__Pipeline__BatchSize</c> sets <c>Pipeline:BatchSize</c>.</summary>
     public const string EnvironmentPrefix = "ROUTERHOST__";

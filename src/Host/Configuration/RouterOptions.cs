@@ -5,11 +5,13 @@ namespace RouterHost.Configuration;
 /// <param name="Pipeline">The stage chain and how batches move.</param>
 /// <param name="Interfaces">Interfaces by name, in configuration order.</param>
 /// <param name="ShutdownTimeout">How long stopping may take before threads are abandoned.</param>
+/// <param name="ControlSocket">The Unix socket <c>routerhost show</c> reads the running router from; null when off.</param>
 internal sealed record RouterOptions(
     string PluginsPath,
     PipelineOptions Pipeline,
     IReadOnlyList<InterfaceOptions> Interfaces,
-    TimeSpan ShutdownTimeout);
+    TimeSpan ShutdownTimeout,
+    string? ControlSocket = RouterOptionsReader.DefaultControlSocket);
 
 /// <summary>The stage chain, inside to outside, and batch sizing.</summary>
 /// <param name="BatchSize">Most packets read and processed as one batch.</param>

@@ -13,15 +13,17 @@ internal static class RouterOptionsReader
     public const int DefaultBatchSize = 64;
     public const int MaxBatchSize = 1024;
     public const double DefaultShutdownTimeoutSeconds = 5;
+    public const string DefaultControlSocket = "/run/routerhost/control.sock";
 
     private static readonly string[] s_rootKeys =
-        [ConfigurationKeys.Plugins, ConfigurationKeys.Pipeline, ConfigurationKeys.Interfaces, ConfigurationKeys.Shutdown, ConfigurationKeys.Serilog];
+        [ConfigurationKeys.Plugins, ConfigurationKeys.Pipeline, ConfigurationKeys.Interfaces, ConfigurationKeys.Shutdown, ConfigurationKeys.Control, ConfigurationKeys.Serilog];
 
     private static readonly string[] s_pluginsKeys = ["Path"];
     private static readonly string[] s_pipelineKeys = [ConfigurationKeys.BatchSize, ConfigurationKeys.Stages];
     private static readonly string[] s_stageKeys = [ConfigurationKeys.Name, ConfigurationKeys.Type, ConfigurationKeys.Settings];
     private static readonly string[] s_interfaceKeys = [ConfigurationKeys.Backend, ConfigurationKeys.Groups, ConfigurationKeys.Settings];
     private static readonly string[] s_shutdownKeys = ["TimeoutSeconds"];
+    private static readonly string[] s_controlKeys = ["Socket"];
 
     /// <summary>
     /// Reads the options, adding every problem found to <paramref name="problems"/>. Returns the options even
@@ -44,7 +46,34 @@ internal static class RouterOptionsReader
         CheckKnownKeys(shutdown.GetChildren(), s_shutdownKeys, shutdown.Path, problems);
         double timeoutSeconds = ReadDouble(configuration.GetSection(ConfigurationKeys.ShutdownTimeoutSeconds), DefaultShutdownTimeoutSeconds, 0.1, 300, problems);
 
-        return new RouterOptions(pluginsPath, pipeline, interfaces, TimeSpan.FromSeconds(timeoutSeconds));
+        IConfigurationSection control = configuration.GetSection(ConfigurationKeys.Control);
+        CheckKnownKeys(control.GetChildren(), s_controlKeys, control.Path, problems);
+        string? controlSocket = ReadControlSocket(configuration.GetSection(ConfigurationKeys.ControlSocket), problems);
+
+        return new RouterOptions(pluginsPath, pipeline, interfaces, TimeSpan.FromSeconds(timeoutSeconds), controlSocket);
+    }
+
+    /// <summary>Where the control socket lives: an absolute path, or "" / "off" for none.</summary>
+    public static string? ReadControlSocket(IConfigurationSection section, List<ConfigurationProblem>? problems)
+    {
+        string? text = section.Value;
+        if (text is null)
+        {
+            return DefaultControlSocket;
+        }
+
+        if (text.Length == 0 || string.Equals(text, "off", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        if (!Path.IsPathRooted(text) || System.Text.Encoding.UTF8.GetByteCount(text) > 107)
+        {
+            problems?.Add(new(section.Path, $"must be an absolute path of at most 107 bytes (a Unix socket), or \"off\" (got '{text}')"));
+            return DefaultControlSocket;
+        }
+
+        return text;
     }
 
     private static PipelineOptions ReadPipeline(IConfigurationSection section, List<ConfigurationProblem> problems)

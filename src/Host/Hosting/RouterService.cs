@@ -25,6 +25,7 @@ internal sealed partial class RouterService : IHostedService, IDisposable
     private Router? _router;
     private PipelineRunner? _runner;
     private ConfigurationReloader? _reloader;
+    private ControlServer? _control;
 
     /// <summary>The DI key of the router's own configuration root (the one SIGHUP reloads).</summary>
     public const string ConfigurationKey = "routerhost";
@@ -75,6 +76,11 @@ internal sealed partial class RouterService : IHostedService, IDisposable
             _reloader.Start();
         }
 
+        if (_options.ControlSocket is { } socket)
+        {
+            _control = ControlServer.TryStart(socket, _router, _runner, _loggerFactory.CreateLogger<ControlServer>());
+        }
+
         Notify("READY=1\nSTATUS=Routing");
         Log.Ready(_logger, _router.Interfaces.Count, _router.Stages.Count);
         return Task.CompletedTask;
@@ -100,6 +106,7 @@ internal sealed partial class RouterService : IHostedService, IDisposable
 
     public void Dispose()
     {
+        Interlocked.Exchange(ref _control, null)?.Dispose();
         Interlocked.Exchange(ref _reloader, null)?.Dispose();
         PipelineRunner? runner = Interlocked.Exchange(ref _runner, null);
         runner?.Dispose();

@@ -11,7 +11,7 @@ namespace RouterHost.Routing.Stage;
 /// rate limit shared by its workers, and the workers' counters. It publishes itself as the router's
 /// <see cref="IRouteResolver"/>.
 /// </summary>
-internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRouteResolver
+internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRouteResolver, IStatusReporter
 {
     private readonly string _name;
     private readonly ILogger _logger;
@@ -119,6 +119,20 @@ internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRout
     }
 
     public void Dispose() => _meter.Dispose();
+
+    public void WriteStatus(System.Text.Json.Utf8JsonWriter writer)
+    {
+        RoutingSnapshot? snapshot = Snapshot;
+        RoutingCounters c = GetCounters();
+        writer.WriteStartObject();
+        writer.WriteNumber("routes", snapshot?.Table.RouteCount ?? 0);
+        writer.WriteNumber("prefixes", snapshot?.Table.PrefixCount ?? 0);
+        writer.WriteNumber("allowed_peer_prefixes", snapshot?.Allowed.Count ?? 0);
+        writer.WriteNumber("table_bytes", snapshot?.Table.EstimatedBytes ?? 0);
+        writer.WriteString("icmp_source", $"{_settings.IcmpSourceIPv4?.ToString() ?? "none"}, {_settings.IcmpSourceIPv6?.ToString() ?? "none"}");
+        writer.WriteString("icmp_errors", $"{c.TimeExceededSent} time exceeded, {c.UnreachableSent} unreachable sent; {c.IcmpRateLimited} rate-limited, {c.IcmpNoSourceAddress} without source address");
+        writer.WriteEndObject();
+    }
 
     private IEnumerable<Measurement<long>> Measure()
     {
