@@ -20,6 +20,12 @@ public sealed record StageContext(
 {
     /// <summary>Services the stages of this router publish to each other (contract 1.1).</summary>
     public IStageServices Services { get; init; } = NoStageServices.Instance;
+
+    /// <summary>
+    /// How many packets the runner carries in one batch (<c>Pipeline:BatchSize</c>): a stage with sources reads at most
+    /// this many per <see cref="IQueue.Read"/>, so it can size its receive buffers. Added in contract 1.2.
+    /// </summary>
+    public int BatchSize { get; init; } = 64;
 }
 
 /// <summary>A registry with nothing in it and that takes nothing (for contexts built without one).</summary>

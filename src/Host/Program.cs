@@ -23,6 +23,9 @@ public static class Program
         root.Subcommands.Add(ValidateCommand.Create());
         root.Subcommands.Add(PluginsCommand.Create());
         root.Subcommands.Add(ShowCommand.Create());
+        root.Subcommands.Add(KeyCommands.CreateGenkey());
+        root.Subcommands.Add(KeyCommands.CreatePubkey());
+        root.Subcommands.Add(KeyCommands.CreateGenpsk());
         root.SetAction(RunCommand.Run);
         return root;
     }

@@ -61,6 +61,7 @@ internal sealed class Router : IDisposable
                 var context = new StageContext(stage.Name, configuration.GetSection($"{stage.Path}:{ConfigurationKeys.Settings}"), loggerFactory, ports, i, options.Pipeline.Stages.Count)
                 {
                     Services = services,
+                    BatchSize = options.Pipeline.BatchSize,
                 };
                 IStage created = Invoke(() => plugin.Stage!.Create(context), $"{stage.Path}: stage '{stage.Name}' (plugin '{plugin.Name}' from {plugin.Source}) could not be created");
                 stages.Add(new RouterStage(stage.Name, plugin.Name, created));

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using RouterHost.Configuration;
 using RouterHost.Firewall.Stage;
+using RouterHost.WireGuard.Stage;
 using RouterHost.Routing.Stage;
 
 namespace RouterHost.Plugins;
@@ -8,8 +9,8 @@ namespace RouterHost.Plugins;
 /// <summary>Discovers plugins where configuration says (<c>Plugins:Path</c>, relative to the executable).</summary>
 internal static class PluginDiscovery
 {
-    /// <summary>The factories built into the host: the Routing and Firewall stages.</summary>
-    public static IReadOnlyList<Type> BuiltInFactories { get; } = [typeof(RoutingStagePlugin), typeof(FirewallStagePlugin)];
+    /// <summary>The factories built into the host: the Routing, Firewall and WireGuard stages.</summary>
+    public static IReadOnlyList<Type> BuiltInFactories { get; } = [typeof(RoutingStagePlugin), typeof(FirewallStagePlugin), typeof(WireGuardStagePlugin)];
 
     public static string ResolvePluginsPath(IConfiguration configuration)
     {

@@ -1,0 +1,248 @@
+using RouterHost.Abstractions;
+using RouterHost.Crypto;
+using RouterHost.Packets;
+using RouterHost.Underlay;
+using RouterHost.WireGuard.Protocol;
+
+namespace RouterHost.WireGuard.Stage;
+
+/// <summary>
+/// One thread's send side: turns packets routed to a peer into transport messages and queues them on that thread's
+/// sockets (one per address family) for one <c>sendmmsg</c> per flush.
+/// <para>
+/// An ordinary packet is encrypted in place: the header goes into its headroom, padding and tag into its tailroom
+/// (the TUN backend and emit arenas leave 64 bytes each side); one without the room is copied to scratch first. A
+/// superpacket is segmented straight into the scratch area, each segment leaving room for the header, padding and
+/// tag, and every segment is encrypted where it lies, so equal-size segments leave as one UDP GSO message.
+/// </para>
+/// Allocation-free after construction; one thread only.
+/// </summary>
+internal sealed class TransportSender
+{
+    private const int ScratchBytes = 4 << 20;
+    private const int MaxSegments = 1024;
+    private const int MaxDatagramPayload = 65507;
+
+    private static readonly RouterHost.Crypto.ChaCha20Poly1305 Aead = AeadAlgorithm.ChaCha20Poly1305;
+
+    private readonly UdpBatchSender? _v4;
+    private readonly UdpBatchSender? _v6;
+    private readonly int _mtu;
+    private readonly WireGuardCounters _counters;
+    private readonly byte[] _scratch = GC.AllocateArray<byte>(ScratchBytes, pinned: true);
+    private readonly Memory<byte>[] _segments = new Memory<byte>[MaxSegments];
+    private readonly int[] _segmentLengths = new int[MaxSegments];
+    private readonly DropTally _flushDrops = new();
+    private int _scratchUsed;
+    private int _pending;
+
+    public TransportSender(UdpSocket? v4, UdpSocket? v6, int mtu, WireGuardCounters counters, int maxDatagrams = 1024)
+    {
+        _v4 = v4 is null ? null : new UdpBatchSender(v4, maxDatagrams);
+        _v6 = v6 is null ? null : new UdpBatchSender(v6, maxDatagrams);
+        _mtu = mtu;
+        _counters = counters;
+    }
+
+    /// <summary>Datagrams queued and not yet flushed.</summary>
+    public int Pending => _pending;
+
+    /// <summary>
+    /// Encrypts <paramref name="packet"/> (an IP packet or a superpacket) for <paramref name="peer"/> on
+    /// <paramref name="keypair"/> and queues it to <paramref name="endpoint"/>. Returns why not, or none. A session
+    /// out of counters returns <see cref="WireGuardDropReasons.ExpiredSession"/>: the caller stages the packet.
+    /// </summary>
+    public DropReason Send(WireGuardPeer peer, Keypair keypair, PeerEndpoint endpoint, ref Packet packet)
+    {
+        UdpBatchSender? sender = endpoint.Remote.IsIPv6 ? _v6 : _v4;
+        if (sender is null)
+        {
+            return WireGuardDropReasons.NoSocket;
+        }
+
+        if (packet.Gso.IsSuperpacket)
+        {
+            return SendSegments(peer, keypair, endpoint, sender, in packet);
+        }
+
+        int length = packet.Length;
+        int padding = MessageLayout.PaddingFor(length, _mtu);
+        int total = MessageLayout.TransportHeaderSize + length + padding + MessageLayout.TagSize;
+        if (total > MaxDatagramPayload)
+        {
+            return WireGuardDropReasons.TooLarge;
+        }
+
+        Span<byte> region;
+        if (packet.Headroom >= MessageLayout.TransportHeaderSize && packet.Tailroom >= padding + MessageLayout.TagSize)
+        {
+            region = packet.Buffer.Span.Slice(packet.Offset - MessageLayout.TransportHeaderSize, total);
+        }
+        else
+        {
+            if (!TryScratch(total, out region))
+            {
+                return WireGuardDropReasons.NoRoom;
+            }
+
+            packet.Data.CopyTo(region[MessageLayout.TransportHeaderSize..]);
+        }
+
+        return SealAndQueue(peer, keypair, endpoint, sender, region, length, padding);
+    }
+
+    /// <summary>Queues a keepalive (an empty transport message) to the peer.</summary>
+    public DropReason SendKeepalive(WireGuardPeer peer, Keypair keypair, PeerEndpoint endpoint)
+    {
+        UdpBatchSender? sender = endpoint.Remote.IsIPv6 ? _v6 : _v4;
+        if (sender is null)
+        {
+            return WireGuardDropReasons.NoSocket;
+        }
+
+        if (!TryScratch(MessageLayout.TransportMinimumSize, out Span<byte> region))
+        {
+            return WireGuardDropReasons.NoRoom;
+        }
+
+        return SealAndQueue(peer, keypair, endpoint, sender, region, 0, 0);
+    }
+
+    /// <summary>Queues a handshake message (copied) to <paramref name="destination"/> from <paramref name="source"/>.</summary>
+    public DropReason SendMessage(in UdpEndpoint destination, in UdpEndpoint source, ReadOnlySpan<byte> message)
+    {
+        UdpBatchSender? sender = destination.IsIPv6 ? _v6 : _v4;
+        if (sender is null)
+        {
+            return WireGuardDropReasons.NoSocket;
+        }
+
+        if (!TryScratch(message.Length, out Span<byte> region))
+        {
+            return WireGuardDropReasons.NoRoom;
+        }
+
+        message.CopyTo(region);
+        Queue(sender, destination, source, region);
+        return DropReason.None;
+    }
+
+    /// <summary>Sends everything queued; failures are counted by reason.</summary>
+    public void Flush()
+    {
+        if (_pending != 0)
+        {
+            _v4?.Flush(_flushDrops);
+            _v6?.Flush(_flushDrops);
+            if (_flushDrops.Total != 0)
+            {
+                _counters.Add(_flushDrops);
+                _flushDrops.Clear();
+            }
+
+            _pending = 0;
+        }
+
+        _scratchUsed = 0;
+    }
+
+    private DropReason SendSegments(WireGuardPeer peer, Keypair keypair, PeerEndpoint endpoint, UdpBatchSender sender, in Packet superpacket)
+    {
+        ReadOnlySpan<byte> data = superpacket.Data;
+        int count = Segmenter.SegmentCount(data, superpacket.Gso);
+        if (count == 0)
+        {
+            DropReason why = Segmenter.Segment(data, superpacket.Gso, [], [], out _);
+            return why.IsNone ? DropReason.Malformed : why;
+        }
+
+        int segment = superpacket.Gso.HeaderLength + superpacket.Gso.SegmentSize;
+        int slot = (MessageLayout.TransportHeaderSize + segment + MessageLayout.PaddingMultiple + MessageLayout.TagSize + 15) & ~15;
+        if (count > MaxSegments || (long)count * slot > _scratch.Length)
+        {
+            return WireGuardDropReasons.TooLarge;
+        }
+
+        if (_scratchUsed + (count * slot) > _scratch.Length)
+        {
+            Flush();
+        }
+
+        int start = _scratchUsed;
+        for (int i = 0; i < count; i++)
+        {
+            _segments[i] = _scratch.AsMemory(start + (i * slot) + MessageLayout.TransportHeaderSize, segment);
+        }
+
+        DropReason result = Segmenter.Segment(data, superpacket.Gso, _segments.AsSpan(0, count), _segmentLengths.AsSpan(0, count), out int produced);
+        if (!result.IsNone)
+        {
+            return result;
+        }
+
+        _scratchUsed = start + (count * slot);
+        for (int i = 0; i < produced; i++)
+        {
+            int length = _segmentLengths[i];
+            int padding = MessageLayout.PaddingFor(length, _mtu);
+            Span<byte> region = _scratch.AsSpan(start + (i * slot), MessageLayout.TransportHeaderSize + length + padding + MessageLayout.TagSize);
+            DropReason sealedResult = SealAndQueue(peer, keypair, endpoint, sender, region, length, padding);
+            if (!sealedResult.IsNone)
+            {
+                // The rest of the superpacket cannot go either; what left already is on its way.
+                _counters.Drop(sealedResult, produced - i - 1);
+                return sealedResult;
+            }
+        }
+
+        return DropReason.None;
+    }
+
+    private DropReason SealAndQueue(WireGuardPeer peer, Keypair keypair, PeerEndpoint endpoint, UdpBatchSender sender, Span<byte> region, int length, int padding)
+    {
+        if (!keypair.TryReserveCounter(out ulong counter))
+        {
+            return WireGuardDropReasons.ExpiredSession;
+        }
+
+        region.Slice(MessageLayout.TransportHeaderSize + length, padding).Clear();
+        MessageLayout.WriteTransportHeader(region, keypair.RemoteIndex, counter);
+        Aead.Seal(keypair.SendKey, counter, region[MessageLayout.TransportHeaderSize..], default);
+        Queue(sender, endpoint.Remote, endpoint.Local, region);
+        _counters.TxPackets[peer.Index]++;
+        _counters.TxBytes[peer.Index] += region.Length;
+        return DropReason.None;
+    }
+
+    private void Queue(UdpBatchSender sender, in UdpEndpoint destination, in UdpEndpoint source, Span<byte> datagram)
+    {
+        if (!sender.TryAdd(destination, source, datagram))
+        {
+            // Full: send what is queued (the datagram's own bytes stay valid: scratch is reset only after this add).
+            int used = _scratchUsed;
+            Flush();
+            _scratchUsed = used;
+            sender.TryAdd(destination, source, datagram);
+        }
+
+        _pending++;
+    }
+
+    private bool TryScratch(int length, out Span<byte> region)
+    {
+        int size = (length + 15) & ~15;
+        if (_scratchUsed + size > _scratch.Length)
+        {
+            Flush();
+            if (size > _scratch.Length)
+            {
+                region = default;
+                return false;
+            }
+        }
+
+        region = _scratch.AsSpan(_scratchUsed, length);
+        _scratchUsed += size;
+        return true;
+    }
+}

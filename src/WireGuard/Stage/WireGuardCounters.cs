@@ -1,0 +1,42 @@
+using RouterHost.Abstractions;
+
+namespace RouterHost.WireGuard.Stage;
+
+/// <summary>
+/// One thread's counters (plain longs: only that thread writes them; readers sum all threads' on demand): per peer
+/// datagrams and bytes each way, and drops by reason that happen after the runner's accounting (send failures at
+/// flush, handshake messages refused by the handshake thread). UDP payload bytes are counted, as <c>wg show</c> does.
+/// </summary>
+internal sealed class WireGuardCounters(int peers)
+{
+    public long[] TxPackets { get; } = new long[peers];
+
+    public long[] TxBytes { get; } = new long[peers];
+
+    public long[] RxPackets { get; } = new long[peers];
+
+    public long[] RxBytes { get; } = new long[peers];
+
+    public long[] Drops { get; } = new long[DropReason.MaxReasons];
+
+    /// <summary>Handshake messages by what became of them: index = message type (1..3), 0 = other.</summary>
+    public long[] HandshakesAccepted { get; } = new long[4];
+
+    public long Keepalives;
+    public long KeepalivesSent;
+    public long CookieRepliesSent;
+    public long InitiationsSent;
+    public long ResponsesSent;
+    public long StagedSent;
+
+    public void Drop(DropReason reason, long count = 1) => Drops[reason.Id] += count;
+
+    public void Add(DropTally tally)
+    {
+        for (int i = 0; i < tally.ReasonCount; i++)
+        {
+            var (reason, count) = tally.GetEntry(i);
+            Drops[reason.Id] += count;
+        }
+    }
+}

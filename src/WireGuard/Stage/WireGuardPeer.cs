@@ -1,0 +1,169 @@
+using RouterHost.Abstractions;
+using RouterHost.WireGuard.Protocol;
+
+namespace RouterHost.WireGuard.Stage;
+
+/// <summary>
+/// One peer of the stage: its identity, sessions, endpoint and timer state.
+/// <para>
+/// Threads: the data path reads <see cref="Keypairs"/> and <see cref="Endpoint"/> with one volatile read each and
+/// stamps the timer fields (plain volatile writes, or a compare-and-swap when a pending mark goes from 0); it swaps
+/// the keypair set only when a responder session is confirmed, and the endpoint only when the peer roams. The
+/// handshake thread owns everything else (the Noise state, cookies, retries) and evaluates the timers from the stamps.
+/// </para>
+/// </summary>
+internal sealed class WireGuardPeer : IDisposable
+{
+    private KeypairSet _keypairs = KeypairSet.Empty;
+    private PeerEndpoint? _endpoint;
+    private int _handshakeWanted;
+    private int _stagedFlushWanted;
+
+    public WireGuardPeer(int index, PortId port, string name, RemoteIdentity identity, PeerEndpoint? endpoint, long persistentKeepaliveMs)
+    {
+        Index = index;
+        Port = port;
+        Name = name;
+        Identity = identity;
+        Cookies = new CookieGenerator(identity);
+        _endpoint = endpoint;
+        ConfiguredEndpoint = endpoint;
+        PersistentKeepaliveMs = persistentKeepaliveMs;
+    }
+
+    /// <summary>Dense index among the stage's peers (counter arrays are indexed by it).</summary>
+    public int Index { get; }
+
+    public PortId Port { get; }
+
+    public string Name { get; }
+
+    public RemoteIdentity Identity { get; }
+
+    /// <summary>The endpoint from configuration (null when the peer must reach us first).</summary>
+    public PeerEndpoint? ConfiguredEndpoint { get; }
+
+    public long PersistentKeepaliveMs { get; }
+
+    // ---- handshake thread only ----
+
+    public Handshake Handshake { get; } = new();
+
+    public CookieGenerator Cookies { get; }
+
+    /// <summary>Our index of the handshake under way (0 when none), registered in the index table.</summary>
+    public uint HandshakeIndex { get; set; }
+
+    public IndexEntry? HandshakeEntry { get; set; }
+
+    public int HandshakeAttempts { get; set; }
+
+    /// <summary>When the last initiation left (monotonic ms; 0 = never).</summary>
+    public long LastInitiationSentMs { get; set; }
+
+    /// <summary>When the pending initiation is retried (0 = none pending).</summary>
+    public long RetransmitAtMs { get; set; }
+
+    /// <summary>When the newest session was derived (monotonic ms; 0 = never), for the zero-key-material timer.</summary>
+    public long LastSessionDerivedMs { get; set; }
+
+    /// <summary>Whether the initiator's "renew before it expires" handshake was already asked for on this session.</summary>
+    public Keypair? RekeyRequestedFor { get; set; }
+
+    public StagedPackets Staged { get; } = new();
+
+    // ---- shared stamps (monotonic ms) ----
+
+    /// <summary>Last authenticated packet sent (data, keepalive or handshake).</summary>
+    public long LastSentMs;
+
+    /// <summary>Last authenticated packet received.</summary>
+    public long LastReceivedMs;
+
+    /// <summary>Set (from 0) when data arrives while we have sent nothing since: a keepalive is due 10 s later.</summary>
+    public long KeepalivePendingSinceMs;
+
+    /// <summary>Set (from 0) when data is sent while nothing came back: a new handshake is due 15 s later.</summary>
+    public long NewHandshakePendingSinceMs;
+
+    /// <summary>Wall-clock time of the latest completed handshake (Unix ms; 0 = never), for <c>routerhost show</c>.</summary>
+    public long LatestHandshakeUnixMs;
+
+    // ---- sessions and endpoint ----
+
+    public KeypairSet Keypairs => Volatile.Read(ref _keypairs);
+
+    public PeerEndpoint? Endpoint => Volatile.Read(ref _endpoint);
+
+    /// <summary>Replaces the set if it is still <paramref name="expected"/>.</summary>
+    public bool TrySwapKeypairs(KeypairSet expected, KeypairSet replacement) =>
+        ReferenceEquals(Interlocked.CompareExchange(ref _keypairs, replacement, expected), expected);
+
+    public void SetEndpoint(PeerEndpoint endpoint) => Volatile.Write(ref _endpoint, endpoint);
+
+    /// <summary>Asks the handshake thread for a new handshake; true if this call asked (not already asked).</summary>
+    public bool RequestHandshake() => Volatile.Read(ref _handshakeWanted) == 0 && Interlocked.Exchange(ref _handshakeWanted, 1) == 0;
+
+    public bool TakeHandshakeRequest() => Volatile.Read(ref _handshakeWanted) != 0 && Interlocked.Exchange(ref _handshakeWanted, 0) != 0;
+
+    /// <summary>Asks the handshake thread to send what is staged (a session just became usable).</summary>
+    public bool RequestStagedFlush() => Volatile.Read(ref _stagedFlushWanted) == 0 && Interlocked.Exchange(ref _stagedFlushWanted, 1) == 0;
+
+    public bool TakeStagedFlushRequest() => Volatile.Read(ref _stagedFlushWanted) != 0 && Interlocked.Exchange(ref _stagedFlushWanted, 0) != 0;
+
+    /// <summary>Stamps an authenticated packet sent; clears a pending keepalive.</summary>
+    public void OnSent(long nowMs)
+    {
+        if (Volatile.Read(ref LastSentMs) != nowMs)
+        {
+            Volatile.Write(ref LastSentMs, nowMs);
+        }
+
+        if (Volatile.Read(ref KeepalivePendingSinceMs) != 0)
+        {
+            Volatile.Write(ref KeepalivePendingSinceMs, 0);
+        }
+    }
+
+    /// <summary>Stamps data sent; arms the new-handshake timer unless already armed.</summary>
+    public void OnDataSent(long nowMs)
+    {
+        OnSent(nowMs);
+        if (Volatile.Read(ref NewHandshakePendingSinceMs) == 0)
+        {
+            Interlocked.CompareExchange(ref NewHandshakePendingSinceMs, nowMs, 0);
+        }
+    }
+
+    /// <summary>Stamps an authenticated packet received; the peer is alive, so no new handshake is due for silence.</summary>
+    public void OnReceived(long nowMs)
+    {
+        if (Volatile.Read(ref LastReceivedMs) != nowMs)
+        {
+            Volatile.Write(ref LastReceivedMs, nowMs);
+        }
+
+        if (Volatile.Read(ref NewHandshakePendingSinceMs) != 0)
+        {
+            Volatile.Write(ref NewHandshakePendingSinceMs, 0);
+        }
+    }
+
+    /// <summary>Stamps data received; arms the keepalive timer unless already armed.</summary>
+    public void OnDataReceived(long nowMs)
+    {
+        OnReceived(nowMs);
+        if (Volatile.Read(ref KeepalivePendingSinceMs) == 0)
+        {
+            Interlocked.CompareExchange(ref KeepalivePendingSinceMs, nowMs, 0);
+        }
+    }
+
+    public void Dispose()
+    {
+        Handshake.Dispose();
+        Cookies.Dispose();
+        Identity.Dispose();
+        Staged.Clear();
+    }
+}

@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Configuration;
+using RouterHost.Abstractions;
+
+namespace RouterHost.WireGuard.Stage;
+
+/// <summary>
+/// "WireGuard": the encryption stage. Packets routed to one of its peers leave as WireGuard transport messages over
+/// its own UDP sockets; datagrams arriving on them are authenticated and decrypted into packets from that peer (the
+/// routing stage checks they come from the peer's allowed IPs). Speaks the protocol of wireguard-go and the Linux
+/// kernel module, so any WireGuard peer can be a RouterHost peer.
+/// </summary>
+[RouterHostPlugin("WireGuard", Description = "WireGuard encryption (Noise_IKpsk2, cookies, timers, roaming) over the router's own UDP sockets")]
+public sealed class WireGuardStagePlugin : IStagePlugin
+{
+    /// <inheritdoc />
+    public IReadOnlyList<ConfigurationProblem> Validate(IConfigurationSection settings)
+    {
+        var problems = new List<ConfigurationProblem>();
+        WireGuardSettings parsed = WireGuardSettings.Parse(settings, problems);
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(parsed.PrivateKey);
+        foreach (PeerSettings peer in parsed.Peers)
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(peer.PresharedKey);
+        }
+
+        return problems;
+    }
+
+    /// <inheritdoc />
+    public IStage Create(StageContext context)
+    {
+        var problems = new List<ConfigurationProblem>();
+        WireGuardSettings settings = WireGuardSettings.Parse(context.Settings, problems);
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException(string.Join(Environment.NewLine, problems));
+        }
+
+        return WireGuardStage.Create(context, settings, context.BatchSize);
+    }
+}

@@ -1,0 +1,297 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using RouterHost.Abstractions;
+using RouterHost.Crypto;
+using RouterHost.Underlay;
+using RouterHost.WireGuard.Protocol;
+
+namespace RouterHost.WireGuard.Stage;
+
+/// <summary>
+/// The WireGuard stage on one runner thread. Outbound (packets routed to one of our peers): encrypt and queue on this
+/// lane's sockets, one flush per batch; packets for a peer without a session are staged and a handshake is asked
+/// for. Inbound (datagrams from our sockets): transport messages are authenticated, checked against the replay
+/// window and decrypted in place into the IP packet they carry, with the peer as ingress; handshake messages that
+/// pass MAC1 are copied to the handshake thread's queue. Every refused datagram is a drop with a reason.
+/// No locks, no allocation, no exceptions per packet.
+/// </summary>
+internal sealed class WireGuardWorker : IStageWorker
+{
+    private static readonly RouterHost.Crypto.ChaCha20Poly1305 Aead = AeadAlgorithm.ChaCha20Poly1305;
+
+    private readonly WireGuardStage _stage;
+    private readonly TransportSender _sender;
+
+    public WireGuardWorker(WireGuardStage stage, int lane)
+    {
+        _stage = stage;
+        Counters = stage.RegisterCounters();
+        _sender = new TransportSender(stage.SocketFor(lane, ipv6: false), stage.SocketFor(lane, ipv6: true), stage.Mtu, Counters);
+    }
+
+    public WireGuardCounters Counters { get; }
+
+    public void Process(PacketBatch batch)
+    {
+        long now = Environment.TickCount64;
+        if (batch.Direction == PacketDirection.Outbound)
+        {
+            ProcessOutbound(batch, now);
+        }
+        else
+        {
+            ProcessInbound(batch, now);
+        }
+    }
+
+    public void Dispose()
+    {
+        _sender.Flush();
+    }
+
+    private void ProcessOutbound(PacketBatch batch, long now)
+    {
+        bool wake = false;
+        Span<Packet> packets = batch.AsSpan();
+        for (int i = 0; i < packets.Length; i++)
+        {
+            ref Packet p = ref packets[i];
+            if (p.Egress.Kind != PortKind.Peer)
+            {
+                continue;
+            }
+
+            WireGuardPeer? peer = _stage.PeerFor(p.Egress);
+            if (peer is null)
+            {
+                continue; // another tunnel stage's peer
+            }
+
+            PeerEndpoint? endpoint = peer.Endpoint;
+            if (endpoint is null)
+            {
+                p.Drop(WireGuardDropReasons.NoEndpoint);
+                continue;
+            }
+
+            Keypair? keypair = peer.Keypairs.Current;
+            if (keypair is null || keypair.IsExpired(now))
+            {
+                wake |= Stage(peer, ref p);
+                continue;
+            }
+
+            DropReason result = _sender.Send(peer, keypair, endpoint, ref p);
+            if (!result.IsNone)
+            {
+                if (result == WireGuardDropReasons.ExpiredSession)
+                {
+                    wake |= Stage(peer, ref p);
+                }
+                else
+                {
+                    p.Drop(result);
+                }
+
+                continue;
+            }
+
+            p.Consume();
+            peer.OnDataSent(now);
+            if (keypair.IsInitiator
+                && (now - keypair.CreatedMs >= ProtocolLimits.RekeyAfterTimeMs || keypair.SentMessages >= ProtocolLimits.RekeyAfterMessages))
+            {
+                wake |= _stage.RequestHandshake(peer);
+            }
+        }
+
+        _sender.Flush();
+        if (wake)
+        {
+            _stage.WakeHandshakeThread();
+        }
+    }
+
+    private bool Stage(WireGuardPeer peer, ref Packet p)
+    {
+        if (peer.Staged.Stage(in p))
+        {
+            Counters.Drop(WireGuardDropReasons.StagedOverflow);
+        }
+
+        p.Consume();
+        return _stage.RequestHandshake(peer);
+    }
+
+    private void ProcessInbound(PacketBatch batch, long now)
+    {
+        bool wake = false;
+        Span<Packet> packets = batch.AsSpan();
+        for (int i = 0; i < packets.Length; i++)
+        {
+            ref Packet p = ref packets[i];
+            if (!p.Ingress.IsNone)
+            {
+                continue; // decrypted by a stage further out, or made by the router
+            }
+
+            UdpReceiveQueue? source = _stage.SourceAt(p.IngressQueue);
+            if (source is null)
+            {
+                p.Drop(WireGuardDropReasons.NotWireGuard);
+                continue;
+            }
+
+            Span<byte> data = p.Data;
+            MessageType type = MessageLayout.TypeOf(data);
+            switch (type)
+            {
+                case MessageType.Transport:
+                    wake |= ReceiveTransport(ref p, source, now);
+                    break;
+                case MessageType.Initiation:
+                case MessageType.Response:
+                case MessageType.CookieReply:
+                    if (data.Length != MessageLayout.HandshakeSize(type))
+                    {
+                        p.Drop(WireGuardDropReasons.BadSize);
+                    }
+                    else if (type != MessageType.CookieReply && !_stage.Checker.CheckMac1(data))
+                    {
+                        p.Drop(WireGuardDropReasons.BadMac1);
+                    }
+                    else if (_stage.Handshakes.TryEnqueue(data, source.Source(p.Mark), source.Destination(p.Mark), now))
+                    {
+                        p.Consume();
+                        wake = true;
+                    }
+                    else
+                    {
+                        p.Drop(WireGuardDropReasons.HandshakeQueueFull);
+                    }
+
+                    break;
+                default:
+                    p.Drop(WireGuardDropReasons.NotWireGuard);
+                    break;
+            }
+        }
+
+        _sender.Flush();
+        if (wake)
+        {
+            _stage.WakeHandshakeThread();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool ReceiveTransport(ref Packet p, UdpReceiveQueue source, long now)
+    {
+        Span<byte> data = p.Data;
+        if (data.Length < MessageLayout.TransportMinimumSize)
+        {
+            p.Drop(WireGuardDropReasons.BadSize);
+            return false;
+        }
+
+        uint receiver = BinaryPrimitives.ReadUInt32LittleEndian(data[MessageLayout.TransportReceiverOffset..]);
+        if (!_stage.Indices.TryGet(receiver, out IndexEntry? entry) || entry.Keypair is not { } keypair)
+        {
+            p.Drop(WireGuardDropReasons.UnknownReceiver);
+            return false;
+        }
+
+        if (keypair.IsExpired(now))
+        {
+            p.Drop(WireGuardDropReasons.ExpiredSession);
+            return false;
+        }
+
+        ulong counter = BinaryPrimitives.ReadUInt64LittleEndian(data[MessageLayout.TransportCounterOffset..]);
+        if (counter >= ProtocolLimits.RejectAfterMessages)
+        {
+            p.Drop(WireGuardDropReasons.Replayed);
+            return false;
+        }
+
+        if (!Aead.Open(keypair.ReceiveKey, counter, data[MessageLayout.TransportHeaderSize..], default))
+        {
+            p.Drop(WireGuardDropReasons.DecryptFailed);
+            return false;
+        }
+
+        if (!keypair.Replay.TryAccept(counter))
+        {
+            p.Drop(WireGuardDropReasons.Replayed);
+            return false;
+        }
+
+        // Authenticated: the peer is alive, and it is where this datagram came from (roaming).
+        WireGuardPeer peer = entry.Peer;
+        bool wake = false;
+        peer.OnReceived(now);
+        KeypairSet set = peer.Keypairs;
+        if (ReferenceEquals(set.Next, keypair))
+        {
+            wake |= _stage.Confirm(peer, keypair);
+        }
+        else if (ReferenceEquals(set.Current, keypair) && keypair.IsInitiator && now - keypair.CreatedMs >= ProtocolLimits.RekeyOnReceiveAfterMs)
+        {
+            wake |= _stage.RequestHandshake(peer);
+        }
+
+        ref readonly UdpEndpoint from = ref source.Source(p.Mark);
+        ref readonly UdpEndpoint to = ref source.Destination(p.Mark);
+        PeerEndpoint? endpoint = peer.Endpoint;
+        if (endpoint is null || endpoint.Remote != from || endpoint.Local != to)
+        {
+            peer.SetEndpoint(new PeerEndpoint(from, to));
+        }
+
+        Counters.RxPackets[peer.Index]++;
+        Counters.RxBytes[peer.Index] += data.Length;
+        int plaintext = data.Length - MessageLayout.TransportOverhead;
+        if (plaintext == 0)
+        {
+            Counters.Keepalives++;
+            p.Consume();
+            return wake;
+        }
+
+        ReadOnlySpan<byte> inner = data.Slice(MessageLayout.TransportHeaderSize, plaintext);
+        int length = InnerLength(inner);
+        if (length == 0)
+        {
+            p.Drop(WireGuardDropReasons.BadInnerPacket);
+            return wake;
+        }
+
+        p.Offset += MessageLayout.TransportHeaderSize;
+        p.Length = length;
+        p.Ingress = peer.Port;
+        p.Mark = 0;
+        p.Gso = default;
+        peer.OnDataReceived(now);
+        return wake;
+    }
+
+    /// <summary>The IP packet's own length (so padding is cut off), or 0 when the plaintext is not an IP packet.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int InnerLength(ReadOnlySpan<byte> plaintext)
+    {
+        int version = plaintext[0] >> 4;
+        if (version == 4 && plaintext.Length >= 20)
+        {
+            int total = BinaryPrimitives.ReadUInt16BigEndian(plaintext[2..]);
+            return total >= 20 && total <= plaintext.Length ? total : 0;
+        }
+
+        if (version == 6 && plaintext.Length >= 40)
+        {
+            int total = 40 + BinaryPrimitives.ReadUInt16BigEndian(plaintext[4..]);
+            return total <= plaintext.Length ? total : 0;
+        }
+
+        return 0;
+    }
+}

@@ -1,0 +1,67 @@
+using System.Net;
+using RouterHost.Linux.TestSupport;
+
+namespace RouterHost.WireGuard.Tests.Support;
+
+/// <summary>
+/// Two network namespaces joined by a veth pair, the underlay of a tunnel test: A (192.168.77.1/24, fd77::1/64) and
+/// B (192.168.77.2/24, fd77::2/64). Each side's tunnel endpoint (RouterHost or wireguard-go) gets an overlay address
+/// of 10.88.0.0/24 and fd88::/64. Everything is removed on <see cref="Dispose"/>.
+/// </summary>
+internal sealed class TunnelNamespaces : IDisposable
+{
+    public static readonly IPAddress UnderlayA4 = IPAddress.Parse("192.168.77.1");
+    public static readonly IPAddress UnderlayB4 = IPAddress.Parse("192.168.77.2");
+    public static readonly IPAddress UnderlayA6 = IPAddress.Parse("fd77::1");
+    public static readonly IPAddress UnderlayB6 = IPAddress.Parse("fd77::2");
+    public static readonly IPAddress OverlayA4 = IPAddress.Parse("10.88.0.1");
+    public static readonly IPAddress OverlayB4 = IPAddress.Parse("10.88.0.2");
+    public static readonly IPAddress OverlayA6 = IPAddress.Parse("fd88::1");
+    public static readonly IPAddress OverlayB6 = IPAddress.Parse("fd88::2");
+
+    private TunnelNamespaces(NetworkNamespace a, NetworkNamespace b, VethPair link)
+    {
+        A = a;
+        B = b;
+        Link = link;
+    }
+
+    public NetworkNamespace A { get; }
+
+    public NetworkNamespace B { get; }
+
+    public VethPair Link { get; }
+
+    public static TunnelNamespaces Create(string prefix)
+    {
+        NetworkNamespace a = NetworkNamespace.Create(prefix + "a");
+        NetworkNamespace? b = null;
+        try
+        {
+            b = NetworkNamespace.Create(prefix + "b");
+            VethPair link = VethPair.Create(a, "ul0", b, "ul0", ["192.168.77.1/24", "fd77::1/64"], ["192.168.77.2/24", "fd77::2/64"]);
+            return new TunnelNamespaces(a, b, link);
+        }
+        catch
+        {
+            b?.Dispose();
+            a.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>"192.168.77.1:port" or "[fd77::1]:port" for side A or B.</summary>
+    public static string Endpoint(bool sideA, bool ipv6, int port) =>
+        ipv6 ? $"[{(sideA ? UnderlayA6 : UnderlayB6)}]:{port}" : $"{(sideA ? UnderlayA4 : UnderlayB4)}:{port}";
+
+    /// <summary>Pings <paramref name="target"/> from <paramref name="from"/>; true when every echo came back.</summary>
+    public static ExecResult Ping(NetworkNamespace from, IPAddress target, int count = 3) =>
+        from.Exec(TimeSpan.FromSeconds(30), "ping", "-c", count.ToString(System.Globalization.CultureInfo.InvariantCulture), "-i", "0.2", "-W", "5", target.ToString());
+
+    public void Dispose()
+    {
+        Link.Dispose();
+        B.Dispose();
+        A.Dispose();
+    }
+}
