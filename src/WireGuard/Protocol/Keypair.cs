@@ -54,9 +54,11 @@ public sealed class Keypair : IDisposable
     /// </summary>
     public bool TryReserveCounter(out ulong counter)
     {
-        long next = Interlocked.Increment(ref _nextCounter) - 1;
-        counter = (ulong)next;
-        if (next < 0 || counter >= ProtocolLimits.RejectAfterMessages)
+        // The increment's result wraps negative once 2^63 counters were handed out: the session is spent then (long
+        // before RejectAfterMessages, which lies above 2^63, so that limit can never be reached).
+        long reserved = Interlocked.Increment(ref _nextCounter);
+        counter = (ulong)(reserved - 1);
+        if (reserved <= 0 || counter >= ProtocolLimits.RejectAfterMessages)
         {
             // Keep the counter pinned at the end, so it never wraps back into use.
             Volatile.Write(ref _nextCounter, long.MaxValue);

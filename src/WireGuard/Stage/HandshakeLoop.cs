@@ -107,6 +107,7 @@ internal sealed partial class HandshakeLoop : IDisposable
         while (handled < 1024 && _stage.Handshakes.TryDequeue(_message, out int length, out UdpEndpoint source, out UdpEndpoint destination, out long received))
         {
             handled++;
+            Counters.HandshakeMessagesHandled++;
             Handle(_message.AsSpan(0, length), source, destination, Math.Max(now, received));
             if (_sender.Pending >= 128)
             {
@@ -187,13 +188,13 @@ internal sealed partial class HandshakeLoop : IDisposable
                     Counters.CookieRepliesSent++;
                 }
 
-                Counters.Drop(WireGuardDropReasons.CookieSent);
+                Counters.DropMessage(WireGuardDropReasons.CookieSent);
                 return;
             }
 
             if (!_rateLimiter.Allow(_address.AsSpan(0, addressLength), now))
             {
-                Counters.Drop(WireGuardDropReasons.RateLimited);
+                Counters.DropMessage(WireGuardDropReasons.RateLimited);
                 return;
             }
         }
@@ -213,7 +214,7 @@ internal sealed partial class HandshakeLoop : IDisposable
         HandshakeOutcome outcome = NoiseHandshake.TryOpenInitiation(_stage.Local, message, _pending);
         if (outcome != HandshakeOutcome.Accepted)
         {
-            Counters.Drop(WireGuardDropReasons.For(outcome));
+            Counters.DropMessage(WireGuardDropReasons.For(outcome));
             return;
         }
 
@@ -221,7 +222,7 @@ internal sealed partial class HandshakeLoop : IDisposable
         if (peer is null)
         {
             _pending.Clear();
-            Counters.Drop(WireGuardDropReasons.UnknownPeer);
+            Counters.DropMessage(WireGuardDropReasons.UnknownPeer);
             return;
         }
 
@@ -229,7 +230,7 @@ internal sealed partial class HandshakeLoop : IDisposable
         if (outcome != HandshakeOutcome.Accepted)
         {
             _pending.Clear();
-            Counters.Drop(WireGuardDropReasons.For(outcome));
+            Counters.DropMessage(WireGuardDropReasons.For(outcome));
             return;
         }
 
@@ -244,7 +245,7 @@ internal sealed partial class HandshakeLoop : IDisposable
         {
             _stage.Indices.Remove(index, placeholder);
             peer.Handshake.Clear();
-            Counters.Drop(WireGuardDropReasons.For(outcome));
+            Counters.DropMessage(WireGuardDropReasons.For(outcome));
             return;
         }
 
@@ -283,7 +284,7 @@ internal sealed partial class HandshakeLoop : IDisposable
         uint receiver = BinaryPrimitives.ReadUInt32LittleEndian(message[MessageLayout.ResponseReceiverOffset..]);
         if (!_stage.Indices.TryGet(receiver, out IndexEntry? entry) || entry.Keypair is not null || !ReferenceEquals(entry.Peer.HandshakeEntry, entry))
         {
-            Counters.Drop(WireGuardDropReasons.UnexpectedResponse);
+            Counters.DropMessage(WireGuardDropReasons.UnexpectedResponse);
             return;
         }
 
@@ -291,7 +292,7 @@ internal sealed partial class HandshakeLoop : IDisposable
         HandshakeOutcome outcome = NoiseHandshake.TryConsumeResponse(_stage.Local, peer.Identity, peer.Handshake, message);
         if (outcome != HandshakeOutcome.Accepted)
         {
-            Counters.Drop(WireGuardDropReasons.For(outcome));
+            Counters.DropMessage(WireGuardDropReasons.For(outcome));
             return;
         }
 
@@ -330,7 +331,7 @@ internal sealed partial class HandshakeLoop : IDisposable
         uint receiver = CookieGenerator.ReceiverOf(message);
         if (!_stage.Indices.TryGet(receiver, out IndexEntry? entry) || entry.Keypair is not null)
         {
-            Counters.Drop(WireGuardDropReasons.UnknownReceiver);
+            Counters.DropMessage(WireGuardDropReasons.UnknownReceiver);
             return;
         }
 
@@ -341,7 +342,7 @@ internal sealed partial class HandshakeLoop : IDisposable
         }
         else
         {
-            Counters.Drop(WireGuardDropReasons.BadCookieReply);
+            Counters.DropMessage(WireGuardDropReasons.BadCookieReply);
         }
     }
 

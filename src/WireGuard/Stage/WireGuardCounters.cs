@@ -17,10 +17,23 @@ internal sealed class WireGuardCounters(int peers)
 
     public long[] RxBytes { get; } = new long[peers];
 
+    /// <summary>Drops after the runner's accounting: send failures at flush, packets staged out, handshake timeouts.</summary>
     public long[] Drops { get; } = new long[DropReason.MaxReasons];
+
+    /// <summary>Handshake messages the handshake thread refused, by reason (each dequeued message is accepted or one of these).</summary>
+    public long[] HandshakeDrops { get; } = new long[DropReason.MaxReasons];
 
     /// <summary>Handshake messages by what became of them: index = message type (1..3), 0 = other.</summary>
     public long[] HandshakesAccepted { get; } = new long[4];
+
+    /// <summary>Transport messages authenticated on the receive path (data and keepalives).</summary>
+    public long TransportsAccepted;
+
+    /// <summary>Handshake messages the receive path passed to the handshake thread.</summary>
+    public long HandshakesQueued;
+
+    /// <summary>Handshake messages the handshake thread took from the queue.</summary>
+    public long HandshakeMessagesHandled;
 
     public long Keepalives;
     public long KeepalivesSent;
@@ -30,6 +43,8 @@ internal sealed class WireGuardCounters(int peers)
     public long StagedSent;
 
     public void Drop(DropReason reason, long count = 1) => Drops[reason.Id] += count;
+
+    public void DropMessage(DropReason reason) => HandshakeDrops[reason.Id]++;
 
     public void Add(DropTally tally)
     {

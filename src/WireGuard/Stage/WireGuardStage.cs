@@ -262,9 +262,9 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
         writer.WriteStartObject("drops");
         for (int id = 1; id < DropReason.Count; id++)
         {
-            if (total.Drops[id] != 0)
+            if (total.Drops[id] + total.HandshakeDrops[id] != 0)
             {
-                writer.WriteNumber(DropReason.FromId(id).Name, total.Drops[id]);
+                writer.WriteNumber(DropReason.FromId(id).Name, total.Drops[id] + total.HandshakeDrops[id]);
             }
         }
 
@@ -317,6 +317,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
                 for (int r = 0; r < total.Drops.Length; r++)
                 {
                     total.Drops[r] += c.Drops[r];
+                    total.HandshakeDrops[r] += c.HandshakeDrops[r];
                 }
 
                 for (int t = 0; t < total.HandshakesAccepted.Length; t++)
@@ -324,6 +325,9 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
                     total.HandshakesAccepted[t] += c.HandshakesAccepted[t];
                 }
 
+                total.TransportsAccepted += c.TransportsAccepted;
+                total.HandshakesQueued += c.HandshakesQueued;
+                total.HandshakeMessagesHandled += c.HandshakeMessagesHandled;
                 total.Keepalives += c.Keepalives;
                 total.KeepalivesSent += c.KeepalivesSent;
                 total.CookieRepliesSent += c.CookieRepliesSent;
@@ -450,9 +454,9 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
         WireGuardCounters total = Sum();
         for (int id = 1; id < DropReason.Count; id++)
         {
-            if (total.Drops[id] != 0)
+            if (total.Drops[id] + total.HandshakeDrops[id] != 0)
             {
-                yield return new Measurement<long>(total.Drops[id], new KeyValuePair<string, object?>("stage", Name), new KeyValuePair<string, object?>("reason", DropReason.FromId(id).Name));
+                yield return new Measurement<long>(total.Drops[id] + total.HandshakeDrops[id], new KeyValuePair<string, object?>("stage", Name), new KeyValuePair<string, object?>("reason", DropReason.FromId(id).Name));
             }
         }
     }

@@ -162,6 +162,7 @@ internal sealed class WireGuardWorker : IStageWorker
                     }
                     else if (_stage.Handshakes.TryEnqueue(data, source.Source(p.Mark), source.Destination(p.Mark), now))
                     {
+                        Counters.HandshakesQueued++;
                         p.Consume();
                         wake = true;
                     }
@@ -248,6 +249,7 @@ internal sealed class WireGuardWorker : IStageWorker
             peer.SetEndpoint(new PeerEndpoint(from, to));
         }
 
+        Counters.TransportsAccepted++;
         Counters.RxPackets[peer.Index]++;
         Counters.RxBytes[peer.Index] += data.Length;
         int plaintext = data.Length - MessageLayout.TransportOverhead;

@@ -55,11 +55,11 @@ internal sealed class WireGuardGoPeer : IDisposable
         : null;
 
     /// <summary>Starts wireguard-go in <paramref name="ns"/> with a fresh key, listening on <paramref name="listenPort"/>.</summary>
-    public static WireGuardGoPeer Start(NetworkNamespace ns, int listenPort, IEnumerable<string> addresses, int mtu = 1420)
+    public static WireGuardGoPeer Start(NetworkNamespace ns, int listenPort, IEnumerable<string> addresses, int mtu = 1420, string? privateKey = null)
     {
         string name = "wgt" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
         string directory = Directory.CreateTempSubdirectory("rh-wg-").FullName;
-        string privateKey = Run("wg", "genkey").Trim();
+        privateKey ??= Run("wg", "genkey").Trim();
         string publicKey = Run("wg", "pubkey", privateKey).Trim();
         string keyFile = Path.Combine(directory, "private.key");
         File.WriteAllText(keyFile, privateKey + "\n");
