@@ -52,7 +52,7 @@ internal sealed partial class HandshakeLoop : IDisposable
     public WireGuardCounters Counters { get; }
 
     /// <summary>Whether the node is under load now (cookie replies instead of responses).</summary>
-    public bool UnderLoad => Environment.TickCount64 < Volatile.Read(ref _underLoadUntilMs);
+    public bool UnderLoad => _stage.Now < Volatile.Read(ref _underLoadUntilMs);
 
     public void Start()
     {
@@ -90,7 +90,7 @@ internal sealed partial class HandshakeLoop : IDisposable
             _wake.Reset();
             try
             {
-                RunOnce(Environment.TickCount64);
+                RunOnce(_stage.Now);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -269,6 +269,8 @@ internal sealed partial class HandshakeLoop : IDisposable
         peer.HandshakeAttempts = 0;
         peer.LastSessionDerivedMs = now;
         Volatile.Write(ref peer.LatestHandshakeUnixMs, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        // A handshake just happened: our own initiation must not cross it (wireguard-go stamps its response the same way).
+        peer.LastInitiationSentMs = now;
         if (_sender.SendMessage(source, destination, response).IsNone)
         {
             Counters.ResponsesSent++;
@@ -461,14 +463,14 @@ internal sealed partial class HandshakeLoop : IDisposable
     {
         if (peer.Handshake.Stage == HandshakeStage.InitiationCreated && peer.RetransmitAtMs != 0 && now >= peer.RetransmitAtMs)
         {
-            if (peer.HandshakeAttempts >= ProtocolLimits.MaxHandshakeAttempts)
+            if (peer.HandshakeAttempts > ProtocolLimits.MaxHandshakeAttempts)
             {
                 ReleaseHandshakeIndex(peer);
                 peer.Handshake.Clear();
                 peer.RetransmitAtMs = 0;
                 int dropped = peer.Staged.Clear();
                 Counters.Drop(WireGuardDropReasons.HandshakeTimeout, dropped);
-                Log.GaveUp(_logger, _stage.Name, peer.Name, ProtocolLimits.MaxHandshakeAttempts + 1, dropped);
+                Log.GaveUp(_logger, _stage.Name, peer.Name, peer.HandshakeAttempts, dropped);
             }
             else
             {
@@ -560,7 +562,7 @@ internal sealed partial class HandshakeLoop : IDisposable
         [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': {Peer} is under load and sent us a cookie; the next initiation carries MAC2")]
         public static partial void CookieReceived(ILogger logger, string stage, string peer);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard '{Stage}': no answer from {Peer} after {Attempts} initiations; gave up, dropping {Dropped} staged packets")]
+        [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard '{Stage}': no answer from {Peer} after {Attempts} retries of its initiation; gave up, dropping {Dropped} staged packets")]
         public static partial void GaveUp(ILogger logger, string stage, string peer, int attempts, int dropped);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': nothing heard from {Peer} for 15 s after sending; starting a new handshake")]

@@ -92,6 +92,11 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
 
     public int Mtu => _settings.Mtu;
 
+    /// <summary>The monotonic clock (ms) every timer of the stage reads; tests replace it to drive timers.</summary>
+    internal Func<long> Clock { get; set; } = static () => Environment.TickCount64;
+
+    public long Now => Clock();
+
     public int BatchSize { get; }
 
     public int ListenPort { get; private set; }
@@ -341,6 +346,9 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     }
 
     public bool UnderLoad => _loop?.UnderLoad == true;
+
+    /// <summary>The handshake thread's loop (tests drive <see cref="HandshakeLoop.RunOnce"/> without starting it).</summary>
+    internal HandshakeLoop Loop => _loop!;
 
     public void Dispose()
     {

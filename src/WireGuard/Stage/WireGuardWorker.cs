@@ -33,7 +33,7 @@ internal sealed class WireGuardWorker : IStageWorker
 
     public void Process(PacketBatch batch)
     {
-        long now = Environment.TickCount64;
+        long now = _stage.Now;
         if (batch.Direction == PacketDirection.Outbound)
         {
             ProcessOutbound(batch, now);
