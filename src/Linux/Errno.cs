@@ -22,9 +22,21 @@ public static class Errno
     public const int EMFILE = 24;
     public const int ENOSPC = 28;
     public const int EPIPE = 32;
+    public const int ENOTSOCK = 88;
     public const int EMSGSIZE = 90;
+    public const int ENOPROTOOPT = 92;
+    public const int EPROTONOSUPPORT = 93;
     public const int EOPNOTSUPP = 95;
+    public const int EAFNOSUPPORT = 97;
+    public const int EADDRINUSE = 98;
+    public const int EADDRNOTAVAIL = 99;
+    public const int ENETDOWN = 100;
+    public const int ENETUNREACH = 101;
+    public const int ECONNRESET = 104;
     public const int ENOBUFS = 105;
+    public const int ECONNREFUSED = 111;
+    public const int EHOSTDOWN = 112;
+    public const int EHOSTUNREACH = 113;
     public const int EBADFD = 77;
 
     /// <summary>The errno of the last P/Invoke that set it.</summary>
@@ -52,9 +64,21 @@ public static class Errno
         EMFILE => "EMFILE",
         ENOSPC => "ENOSPC",
         EPIPE => "EPIPE",
+        ENOTSOCK => "ENOTSOCK",
         EMSGSIZE => "EMSGSIZE",
+        ENOPROTOOPT => "ENOPROTOOPT",
+        EPROTONOSUPPORT => "EPROTONOSUPPORT",
         EOPNOTSUPP => "EOPNOTSUPP",
+        EAFNOSUPPORT => "EAFNOSUPPORT",
+        EADDRINUSE => "EADDRINUSE",
+        EADDRNOTAVAIL => "EADDRNOTAVAIL",
+        ENETDOWN => "ENETDOWN",
+        ENETUNREACH => "ENETUNREACH",
+        ECONNRESET => "ECONNRESET",
         ENOBUFS => "ENOBUFS",
+        ECONNREFUSED => "ECONNREFUSED",
+        EHOSTDOWN => "EHOSTDOWN",
+        EHOSTUNREACH => "EHOSTUNREACH",
         EBADFD => "EBADFD",
         _ => "errno",
     };
