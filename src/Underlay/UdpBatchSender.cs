@@ -30,7 +30,10 @@ namespace RouterHost.Underlay;
 /// </summary>
 public sealed unsafe class UdpBatchSender
 {
-    /// <summary>The most datagrams one <c>UDP_SEGMENT</c> message carries (the kernel's <c>UDP_MAX_SEGMENTS</c> was 64 until 6.9).</summary>
+    /// <summary>
+    /// The most datagrams one <c>UDP_SEGMENT</c> message carries: the kernel's <c>UDP_MAX_SEGMENTS</c> of every kernel
+    /// with UDP GSO (newer ones take 128).
+    /// </summary>
     public const int MaxSegments = 64;
 
     private const int MaxIPv4Payload = 65535 - 20 - 8;
