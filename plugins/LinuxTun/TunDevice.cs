@@ -169,7 +169,7 @@ internal static unsafe class TunDevice
     {
         if (Linux.Interop.Libc.ioctl(fd, TUNSETPERSIST, persist ? 1 : 0) < 0)
         {
-            throw LinuxException.FromLast($"TUNSETPERSIST {(persist ? 1 : 0)} on '{name}'");
+            throw LinuxException.FromErrno(Errno.Last, $"TUNSETPERSIST {(persist ? 1 : 0)} on '{name}'");
         }
     }
 

@@ -248,7 +248,7 @@ internal sealed unsafe class TunQueue : IQueue
                     continue;
                 }
 
-                throw LinuxException.FromLast($"poll on queue {Index} of TUN device '{_device}'");
+                throw LinuxException.FromErrno(Errno.Last, $"poll on queue {Index} of TUN device '{_device}'");
             }
 
             if (fds[1].revents != 0 || _isClosed)

@@ -23,6 +23,13 @@ public sealed class LinuxException : IOException
     /// <summary>The errno.</summary>
     public int ErrorNumber { get; }
 
-    /// <summary>Throws for the last errno.</summary>
+    /// <summary>
+    /// The exception for the last errno. Only for a constant <paramref name="operation"/>: building the text first may
+    /// run other P/Invokes that replace the last error (formatting an endpoint does); use
+    /// <see cref="FromErrno"/> with <see cref="Errno.Last"/> as its first argument for text that is computed.
+    /// </summary>
     public static LinuxException FromLast(string operation) => new(operation, Errno.Last);
+
+    /// <summary>The exception for <paramref name="errno"/>, read before <paramref name="operation"/> was built.</summary>
+    public static LinuxException FromErrno(int errno, string operation) => new(operation, errno);
 }

@@ -41,7 +41,7 @@ public static class NetworkNamespaceThread
             {
                 if (Interop.Libc.setns(ns, Interop.Libc.CLONE_NEWNET) < 0)
                 {
-                    throw LinuxException.FromLast($"entering network namespace '{name}' (setns)");
+                    throw LinuxException.FromErrno(Errno.Last, $"entering network namespace '{name}' (setns)");
                 }
 
                 result = body();

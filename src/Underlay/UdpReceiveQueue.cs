@@ -385,7 +385,7 @@ public sealed unsafe class UdpReceiveQueue : IQueue
                     continue;
                 }
 
-                throw LinuxException.FromLast($"poll on UDP socket {_socket.LocalEndpoint} (source queue {Index})");
+                throw LinuxException.FromErrno(Errno.Last, $"poll on UDP socket {_socket.LocalEndpoint} (source queue {Index})");
             }
 
             if (fds[1].revents != 0 || _isClosed)

@@ -115,7 +115,7 @@ public sealed partial class UdpSocket : IDisposable
         int raw = socket(ipv6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
         if (raw < 0)
         {
-            throw LinuxException.FromLast($"socket({(ipv6 ? "AF_INET6" : "AF_INET")}, SOCK_DGRAM) for {bind}");
+            throw LinuxException.FromErrno(Errno.Last, $"socket({(ipv6 ? "AF_INET6" : "AF_INET")}, SOCK_DGRAM) for {bind}");
         }
 
         var handle = new SafeFileDescriptor(raw);
@@ -169,14 +169,14 @@ public sealed partial class UdpSocket : IDisposable
             {
                 if (Interop.Libc.bind(handle, a, (uint)addressLength) != 0)
                 {
-                    throw LinuxException.FromLast($"bind({bind}){(options.ReusePort ? " with SO_REUSEPORT" : "")}");
+                    throw LinuxException.FromErrno(Errno.Last, $"bind({bind}){(options.ReusePort ? " with SO_REUSEPORT" : "")}");
                 }
 
                 address.Clear();
                 uint boundLength = (uint)address.Length;
                 if (getsockname(handle, a, &boundLength) != 0)
                 {
-                    throw LinuxException.FromLast($"getsockname after bind({bind})");
+                    throw LinuxException.FromErrno(Errno.Last, $"getsockname after bind({bind})");
                 }
             }
 
@@ -200,7 +200,7 @@ public sealed partial class UdpSocket : IDisposable
     {
         if (setsockopt(handle, level, option, &value, sizeof(int)) != 0)
         {
-            throw LinuxException.FromLast($"setsockopt({name}={value}) on the UDP socket for {bind}");
+            throw LinuxException.FromErrno(Errno.Last, $"setsockopt({name}={value}) on the UDP socket for {bind}");
         }
     }
 
@@ -228,7 +228,7 @@ public sealed partial class UdpSocket : IDisposable
         uint length = sizeof(int);
         if (getsockopt(handle, SOL_SOCKET, plain, &granted, &length) != 0)
         {
-            throw LinuxException.FromLast($"getsockopt({name}) on the UDP socket for {bind}");
+            throw LinuxException.FromErrno(Errno.Last, $"getsockopt({name}) on the UDP socket for {bind}");
         }
 
         return (granted, forced);

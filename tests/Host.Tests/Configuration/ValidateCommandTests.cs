@@ -66,7 +66,7 @@ public sealed class ValidateCommandTests
             "error: Pipeline:Stages:0:Settings:To: is missing",
             "error: Pipeline:Stages:1:Name: stage name 'Forward' is already used by Pipeline:Stages:0",
             "error: Pipeline:Stages:2:Type: is missing",
-            "error: Pipeline:Stages:3:Type: no stage plugin named 'NoSuchStage' (known: Bounce, Cross, DependencyProbe, Fault, Firewall, Forward, PassThrough, Routing, Tunnel;",
+            "error: Pipeline:Stages:3:Type: no stage plugin named 'NoSuchStage' (known: Bounce, Cross, DependencyProbe, Fault, Firewall, Forward, PassThrough, Routing, Tunnel, WireGuard;",
             "error: Pipeline:Stages:4:Colour: unknown key in Pipeline:Stages:4",
             "error: Interfaces:mem0:Settings:Queues: must be a whole number between 1 and 64 (got '0')",
             "error: Interfaces:mem0:Settings:Mode: must be Channel or Generate (got 'Fast')",
