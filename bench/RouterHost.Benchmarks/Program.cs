@@ -7,7 +7,8 @@ namespace RouterHost.Benchmarks;
 
 /// <summary>
 /// Entry point: BenchmarkDotNet's switcher over every benchmark class, always in process.
-/// Usage: <c>dotnet run -c Release --project bench/RouterHost.Benchmarks -- [--quick] --filter '*Pipeline*'</c>.
+/// Usage: <c>dotnet run -c Release --project bench/RouterHost.Benchmarks -- [--quick] --filter '*Pipeline*'</c>;
+/// <c>-- --compare-openssl</c> runs our ChaCha20-Poly1305 beside <c>openssl speed</c> (see <see cref="Crypto.OpenSslSpeedComparison"/>).
 /// </summary>
 public static class Program
 {
@@ -16,6 +17,11 @@ public static class Program
         // In-process only: BenchmarkDotNet 0.14 (the newest our package source serves) predates .NET 10's runtime
         // moniker, and its out-of-process toolchain rebuilds referenced projects with a foreign OutDir. A job
         // given with --job would bring that toolchain back, so job selection is ours: --quick or the default.
+        if (args.Contains("--compare-openssl"))
+        {
+            return Crypto.OpenSslSpeedComparison.Run(rounds: 5, seconds: 2);
+        }
+
         bool quick = args.Contains("--quick");
         string[] rest = args.Where(a => a != "--quick").ToArray();
         if (rest.Contains("--job") || rest.Contains("-j"))

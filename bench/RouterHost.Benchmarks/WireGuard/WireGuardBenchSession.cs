@@ -1,0 +1,123 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using RouterHost.Abstractions;
+using RouterHost.Crypto;
+using RouterHost.Pipeline;
+using RouterHost.Underlay;
+using RouterHost.WireGuard.Keys;
+using RouterHost.WireGuard.Protocol;
+using RouterHost.WireGuard.Stage;
+
+namespace RouterHost.Benchmarks.WireGuard;
+
+/// <summary>
+/// A WireGuard stage on loopback with one peer and an established session (made with the real handshake, both sides
+/// in this process), the peer's half of the session to make inbound traffic with, and a sink socket the stage sends to.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+internal sealed class WireGuardBenchSession : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("rh-bench-wg-").FullName;
+    private readonly LocalIdentity _remote = new(KeyAgreementAlgorithm.X25519.GenerateKey());
+
+    public WireGuardBenchSession()
+    {
+        Sink = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        Sink.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        using X25519PrivateKey key = KeyAgreementAlgorithm.X25519.GenerateKey();
+        var secret = new byte[32];
+        key.ExportPrivateKey(secret);
+        string keyFile = Path.Combine(_directory, "wg.key");
+        File.WriteAllText(keyFile, WireGuardKey.Format(secret));
+        CryptographicOperations.ZeroMemory(secret);
+        File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        IConfigurationSection settings = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["s:PrivateKeyFile"] = keyFile,
+            ["s:ListenPort"] = "0",
+            ["s:ListenAddresses:0"] = "127.0.0.1",
+            ["s:Sockets"] = "1",
+            ["s:Peers:p:PublicKey"] = WireGuardKey.Format(_remote.PublicKey),
+            ["s:Peers:p:Endpoint"] = $"127.0.0.1:{((IPEndPoint)Sink.LocalEndPoint!).Port}",
+            ["s:Peers:p:AllowedIPs:0"] = "10.5.0.0/16",
+        }).Build().GetSection("s");
+        Stage = (WireGuardStage)new WireGuardStagePlugin().Create(new StageContext("wg", settings, NullLoggerFactory.Instance, new PortRegistry(), 0, 1));
+        Peer = Stage.Peers[0];
+
+        // The real handshake, the stage initiating.
+        var placeholder = new IndexEntry(Peer, null);
+        uint index = Stage.Indices.Add(placeholder);
+        using var initiatorState = new Handshake();
+        using var responderState = new Handshake();
+        if (!RemoteIdentity.TryCreate(_remote, Stage.Local.PublicKey, [], out RemoteIdentity? stageAsSeen))
+        {
+            throw new InvalidOperationException("no identity");
+        }
+
+        using (stageAsSeen)
+        {
+            var initiation = new byte[MessageLayout.InitiationSize];
+            NoiseHandshake.CreateInitiation(Stage.Local, Peer.Identity, initiatorState, index, DateTimeOffset.UtcNow, initiation);
+            var pending = new PendingInitiation();
+            Check(NoiseHandshake.TryOpenInitiation(_remote, initiation, pending));
+            Check(NoiseHandshake.TryAcceptInitiation(pending, stageAsSeen!, responderState, initiation, 1));
+            var response = new byte[MessageLayout.ResponseSize];
+            Check(NoiseHandshake.CreateResponse(stageAsSeen!, responderState, 0x5151, response));
+            Check(NoiseHandshake.TryConsumeResponse(Stage.Local, Peer.Identity, initiatorState, response));
+        }
+
+        Session = NoiseHandshake.DeriveKeypair(initiatorState, Stage.Now)!;
+        RemoteSession = NoiseHandshake.DeriveKeypair(responderState, Stage.Now)!;
+        Stage.Indices.Replace(index, new IndexEntry(Peer, Session));
+        Peer.TrySwapKeypairs(Peer.Keypairs, new KeypairSet(Session, null, null));
+    }
+
+    public WireGuardStage Stage { get; }
+
+    public WireGuardPeer Peer { get; }
+
+    public Keypair Session { get; }
+
+    /// <summary>The peer's half: seals what the stage receives.</summary>
+    public Keypair RemoteSession { get; }
+
+    public Socket Sink { get; }
+
+    public UdpEndpoint SinkEndpoint => UdpEndpoint.Create((IPEndPoint)Sink.LocalEndPoint!);
+
+    /// <summary>Writes a transport message from the peer carrying an IPv4 packet of <paramref name="length"/> bytes.</summary>
+    public int SealFromPeer(Span<byte> destination, int length)
+    {
+        int padding = MessageLayout.PaddingFor(length, 1420);
+        Span<byte> packet = destination.Slice(MessageLayout.TransportHeaderSize, length + padding);
+        packet.Clear();
+        packet[0] = 0x45;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(packet[2..], (ushort)length);
+        packet[9] = 17;
+        RemoteSession.TryReserveCounter(out ulong counter);
+        MessageLayout.WriteTransportHeader(destination, RemoteSession.RemoteIndex, counter);
+        int total = MessageLayout.TransportHeaderSize + length + padding + MessageLayout.TagSize;
+        AeadAlgorithm.ChaCha20Poly1305.Seal(RemoteSession.SendKey, counter, destination[MessageLayout.TransportHeaderSize..total], default);
+        return total;
+    }
+
+    public void Dispose()
+    {
+        Stage.Dispose();
+        RemoteSession.Dispose();
+        _remote.Dispose();
+        Sink.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private static void Check(HandshakeOutcome outcome)
+    {
+        if (outcome != HandshakeOutcome.Accepted)
+        {
+            throw new InvalidOperationException($"handshake step: {outcome}");
+        }
+    }
+}
