@@ -54,6 +54,20 @@ public sealed class RouterProcessTests : IDisposable
     }
 
     [Fact]
+    public void Validate_off_Windows_still_checks_the_Wintun_settings_so_the_file_is_ready_for_the_machine_it_is_for()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "this test proves the checks off Windows");
+        string config = Path.Combine(_root, "bad.json");
+        File.WriteAllText(config, File.ReadAllText(_config).Replace("\"AdapterName\": \"RouterHost\",", "\"AdapterName\": \"RouterHost\", \"RingCapacity\": 1000,", StringComparison.Ordinal));
+
+        var (exit, output) = RouterHostProcess.Run("validate", "--config", config);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("error: Interfaces:wt0:Backend: the 'Wintun' backend cannot run on this platform", output, StringComparison.Ordinal);
+        Assert.Contains("Interfaces:wt0:Settings:RingCapacity", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_plugins_command_lists_Wintun_as_loaded_but_unsupported_here()
     {
         Assert.SkipWhen(OperatingSystem.IsWindows(), "this test proves the refusal off Windows");

@@ -27,8 +27,9 @@ internal static class ConfigurationValidator
 
             if (plugin.UnsupportedReason is { } reason)
             {
+                // Said first, and its settings are still checked: a configuration written for another machine
+                // should arrive there with nothing else wrong.
                 problems.Add(new(keyPath, $"the '{plugin.Name}' backend cannot run on this platform ({System.Runtime.InteropServices.RuntimeInformation.OSDescription}): {reason}"));
-                continue;
             }
 
             RunPluginValidation(plugin, () => backend.Validate(configuration.GetSection($"{iface.Path}:{ConfigurationKeys.Settings}")), keyPath, problems);
