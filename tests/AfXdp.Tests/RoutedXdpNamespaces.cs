@@ -33,6 +33,7 @@ internal sealed class RoutedXdpNamespaces : IDisposable
     private static readonly PluginCatalog s_catalog = PluginCatalog.Discover("/nonexistent", [.. Plugins.PluginDiscovery.BuiltInFactories, typeof(AfXdpBackendPlugin), typeof(LinuxTunBackendPlugin)]);
 
     private readonly List<IDisposable> _owned;
+    private int _stopped;
 
     private RoutedXdpNamespaces(NetworkNamespace a, NetworkNamespace r, NetworkNamespace b, Router router, PipelineRunner runner, List<IDisposable> owned)
     {
@@ -63,7 +64,7 @@ internal sealed class RoutedXdpNamespaces : IDisposable
 
     public Exception? Fault { get; private set; }
 
-    public static RoutedXdpNamespaces Start(Topology topology, string extraXdpSettings = "")
+    public static RoutedXdpNamespaces Start(Topology topology, string extraXdpSettings = "", int tunMtu = 1500)
     {
         var owned = new List<IDisposable>();
         try
@@ -85,7 +86,7 @@ internal sealed class RoutedXdpNamespaces : IDisposable
             else
             {
                 second = $$"""
-                    "xb": { "Backend": "LinuxTun", "Settings": { "Namespace": "{{b.Name}}", "DeviceName": "rh0", "Queues": 1,
+                    "xb": { "Backend": "LinuxTun", "Settings": { "Namespace": "{{b.Name}}", "DeviceName": "rh0", "Queues": 1, "Mtu": {{tunMtu}},
                             "Addresses": [ "10.2.0.2/24", "fd02::2/64" ], "Routes": [ "10.1.0.0/24", "fd01::/64" ] } }
                     """;
             }
@@ -160,10 +161,16 @@ internal sealed class RoutedXdpNamespaces : IDisposable
     /// Sends <paramref name="bytes"/> pseudo-random bytes over a TCP connection from A to B and returns the SHA-256
     /// of what was sent and of what arrived.
     /// </summary>
-    public (byte[] Sent, byte[] Received) TransferAToB(bool ipv6, long bytes, int port = 5201)
+    public (byte[] Sent, byte[] Received) TransferAToB(bool ipv6, long bytes, int port = 5201) =>
+        Transfer(A, B, ipv6 ? B6 : B4, bytes, port);
+
+    /// <summary>The same from B to A.</summary>
+    public (byte[] Sent, byte[] Received) TransferBToA(bool ipv6, long bytes, int port = 5202) =>
+        Transfer(B, A, ipv6 ? A6 : A4, bytes, port);
+
+    private (byte[] Sent, byte[] Received) Transfer(NetworkNamespace from, NetworkNamespace to, IPAddress server, long bytes, int port)
     {
-        IPAddress server = ipv6 ? B6 : B4;
-        using Socket listener = B.Run(() =>
+        using Socket listener = to.Run(() =>
         {
             var s = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             s.Bind(new IPEndPoint(server, port));
@@ -187,7 +194,7 @@ internal sealed class RoutedXdpNamespaces : IDisposable
         });
         receiver.Start();
 
-        using Socket client = A.Run(() => new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp));
+        using Socket client = from.Run(() => new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp));
         client.SendTimeout = 60_000;
         client.Connect(new IPEndPoint(server, port));
         using var sentHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -243,13 +250,24 @@ internal sealed class RoutedXdpNamespaces : IDisposable
         return output.Contains("prog/xdp", StringComparison.Ordinal) || output.Contains(" xdp", StringComparison.Ordinal);
     }
 
+    /// <summary>Stops the workers and releases the router (its devices stay; the namespaces too). Idempotent.</summary>
+    public void StopRouter()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        Runner.Stop(TimeSpan.FromSeconds(5));
+        Runner.Dispose();
+        Router.Dispose();
+    }
+
     public void Dispose()
     {
         try
         {
-            Runner.Stop(TimeSpan.FromSeconds(5));
-            Runner.Dispose();
-            Router.Dispose();
+            StopRouter();
         }
         finally
         {
