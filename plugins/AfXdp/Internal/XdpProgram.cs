@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using RouterHost.Linux;
 using static RouterHost.Plugins.AfXdp.Interop.Bpf;
@@ -77,54 +76,13 @@ internal static class XdpProgram
     /// <summary>
     /// Loads the program for <paramref name="map"/>. On failure the exception carries the errno and the verifier's log.
     /// </summary>
-    public static unsafe SafeFileDescriptor Load(SafeFileDescriptor map, string device)
+    public static SafeFileDescriptor Load(SafeFileDescriptor map, string device)
     {
         bool added = false;
         try
         {
             map.DangerousAddRef(ref added);
-            bpf_insn[] program = Assemble(map.Fd);
-            byte[] license = Encoding.ASCII.GetBytes(License + "\0");
-            byte[] name = Encoding.ASCII.GetBytes(Name);
-            fixed (bpf_insn* insns = program)
-            fixed (byte* licenseBytes = license)
-            {
-                var attr = new bpf_attr_prog_load
-                {
-                    prog_type = BPF_PROG_TYPE_XDP,
-                    insn_cnt = (uint)program.Length,
-                    insns = (ulong)insns,
-                    license = (ulong)licenseBytes,
-                    expected_attach_type = BPF_XDP,
-                };
-                CopyName(name, attr.prog_name);
-                long fd = bpf(BPF_PROG_LOAD, ref attr);
-                if (fd >= 0)
-                {
-                    return new SafeFileDescriptor((int)fd);
-                }
-
-                // Load again with the verifier's log, to say why.
-                int errno = Errno.Last;
-                byte[] log = new byte[LogSize];
-                fixed (byte* logBytes = log)
-                {
-                    attr.log_level = 1;
-                    attr.log_size = LogSize;
-                    attr.log_buf = (ulong)logBytes;
-                    fd = bpf(BPF_PROG_LOAD, ref attr);
-                    if (fd >= 0)
-                    {
-                        return new SafeFileDescriptor((int)fd);
-                    }
-
-                    int length = Array.IndexOf(log, (byte)0);
-                    string text = Encoding.ASCII.GetString(log, 0, length < 0 ? log.Length : length).Trim();
-                    throw new LinuxException(
-                        $"loading the XDP program for '{device}' (bpf BPF_PROG_LOAD{Hint(errno)}){(text.Length == 0 ? string.Empty : $"; verifier log:{Environment.NewLine}{text}{Environment.NewLine}")}",
-                        errno);
-                }
-            }
+            return Load(Assemble(map.Fd), device);
         }
         finally
         {
@@ -132,6 +90,51 @@ internal static class XdpProgram
             {
                 map.DangerousRelease();
             }
+        }
+    }
+
+    /// <summary>Loads <paramref name="program"/> as an XDP program; on failure, loads it again with the verifier's log to say why.</summary>
+    internal static unsafe SafeFileDescriptor Load(bpf_insn[] program, string device)
+    {
+        byte[] license = Encoding.ASCII.GetBytes(License + "\0");
+        byte[] name = Encoding.ASCII.GetBytes(Name);
+        fixed (bpf_insn* insns = program)
+        fixed (byte* licenseBytes = license)
+        {
+            var attr = new bpf_attr_prog_load
+            {
+                prog_type = BPF_PROG_TYPE_XDP,
+                insn_cnt = (uint)program.Length,
+                insns = (ulong)insns,
+                license = (ulong)licenseBytes,
+                expected_attach_type = BPF_XDP,
+            };
+            CopyName(name, attr.prog_name);
+            long fd = bpf(BPF_PROG_LOAD, ref attr);
+            if (fd >= 0)
+            {
+                return new SafeFileDescriptor((int)fd);
+            }
+
+            int errno = Errno.Last;
+            byte[] log = new byte[LogSize];
+            fixed (byte* logBytes = log)
+            {
+                attr.log_level = 1;
+                attr.log_size = LogSize;
+                attr.log_buf = (ulong)logBytes;
+                fd = bpf(BPF_PROG_LOAD, ref attr);
+                if (fd >= 0)
+                {
+                    return new SafeFileDescriptor((int)fd);
+                }
+            }
+
+            int length = Array.IndexOf(log, (byte)0);
+            string text = Encoding.ASCII.GetString(log, 0, length < 0 ? log.Length : length).Trim();
+            throw new LinuxException(
+                $"loading the XDP program for '{device}' (bpf BPF_PROG_LOAD{Hint(errno)}){(text.Length == 0 ? string.Empty : $"; verifier log:{Environment.NewLine}{text}{Environment.NewLine}")}",
+                errno);
         }
     }
 
