@@ -183,6 +183,7 @@ internal sealed record AfXdpSettings(
         }
 
         var ids = new List<uint>();
+        int before = reader.Problems.Count;
         foreach ((string path, string text) in reader.Strings(section))
         {
             if (!uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out uint id) || id > MaxQueueId)
@@ -201,7 +202,11 @@ internal sealed record AfXdpSettings(
 
         if (ids.Count == 0)
         {
-            reader.Problem(section.Path, "must list at least one queue id (or be left out: every receive queue of the device)");
+            if (reader.Problems.Count == before)
+            {
+                reader.Problem(section.Path, "must list at least one queue id (or be left out: every receive queue of the device)");
+            }
+
             return null;
         }
 

@@ -17,7 +17,8 @@ namespace RouterHost.Plugins.AfXdp.Internal;
 /// it resolves or the resolve timeout passes. Every refresh interval it confirms the neighbours packets used
 /// (NTF_USE again: a stale entry is re-probed, as the kernel's own traffic would) and picks up changed MACs;
 /// directly connected destinations unused for the idle time are forgotten. Gateways of the router's routes that are
-/// on this device's prefixes are resolved as soon as they appear, so routed traffic does not lose its first packets.
+/// on this device's prefixes (not link-local ones, which name no link by themselves) are resolved as soon as they
+/// appear, so routed traffic does not lose its first packets.
 /// <see cref="Step"/> is one pass, so tests drive it with a fake clock and a fake kernel.
 /// </summary>
 internal sealed partial class NeighbourResolver : IDisposable
@@ -366,10 +367,11 @@ internal sealed partial class NeighbourResolver : IDisposable
 
     private bool IsOnLink(ReadOnlySpan<byte> address)
     {
+        // A link-local gateway names no link by itself (every IPv6 device has fe80::/64): it is resolved when used.
         var candidate = new IPAddress(address);
         if (candidate.IsIPv6LinkLocal)
         {
-            return true;
+            return false;
         }
 
         foreach ((IPAddress local, int prefix) in _onLink)
