@@ -107,10 +107,12 @@ internal sealed unsafe partial class AfXdpQueue : IQueue
 
     public DropReason WriteFromSelf(in Packet packet)
     {
-        DropReason result = Send(_transmitter.SelfPath, in packet);
-        if (result.IsNone && _transmitter.Publish(_transmitter.SelfPath) != 0)
+        // The self path publishes every packet as it is staged (threshold 1): written at once, never held.
+        XskTxPath path = _transmitter.SelfPath;
+        DropReason result = Send(path, in packet);
+        if (result.IsNone && path.UnreportedRingFull != 0)
         {
-            _transmitter.SelfPath.UnreportedRingFull = 0;
+            path.UnreportedRingFull = 0;
             return AfXdpDropReasons.TxRingFull;
         }
 
