@@ -153,8 +153,9 @@ internal sealed partial class NeighbourResolver : IDisposable
                 {
                     wait = Step(Environment.TickCount64);
                 }
-                catch (Exception ex) when (ex is NetlinkException or IOException or MalformedNetlinkMessageException)
+                catch (Exception ex)
                 {
+                    // A control-plane thread: whatever went wrong, the data path keeps its last answers and this tries again.
                     LogError(ex);
                     wait = 100;
                 }
