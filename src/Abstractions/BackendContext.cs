@@ -14,4 +14,11 @@ public sealed record BackendContext(
     IConfigurationSection Settings,
     ILoggerFactory LoggerFactory,
     int DefaultQueueCount,
-    int BatchSize);
+    int BatchSize)
+{
+    /// <summary>
+    /// Services the router's stages published (they are created before any backend), e.g. the
+    /// <see cref="INextHopTable"/> an Ethernet backend resolves <see cref="Packet.NextHop"/> with. Added in contract 1.2.
+    /// </summary>
+    public IStageServices Services { get; init; } = NoStageServices.Instance;
+}

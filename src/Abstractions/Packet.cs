@@ -32,6 +32,14 @@ public struct Packet
     /// <summary>Where it goes; set by routing (or any stage). None at the end of the chain is a drop.</summary>
     public PortId Egress;
 
+    /// <summary>
+    /// The neighbour on <see cref="Egress"/> that takes the packet, for backends that address frames to a
+    /// neighbour (Ethernet): 0 means the destination itself (directly connected); any other value is an id in the
+    /// router's <see cref="INextHopTable"/>, set by the routing stage together with <see cref="Egress"/>.
+    /// Added in contract 1.2.
+    /// </summary>
+    public int NextHop;
+
     /// <summary>A stage's decision; anything but <see cref="PacketVerdict.Forward"/> takes it out of the batch.</summary>
     public PacketVerdict Verdict;
 

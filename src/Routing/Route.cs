@@ -16,8 +16,11 @@ namespace RouterHost.Routing;
 /// <param name="Metric">The preference among routes to the same prefix; lowest wins.</param>
 public readonly record struct Route(RoutePrefix Prefix, PortId Port, IPAddress? Gateway = null, uint Metric = 0)
 {
-    /// <summary>The route's target as stored in the table (validated).</summary>
-    internal RouteTarget ToTarget()
+    /// <summary>The route's target as stored in the table (validated), without a next-hop id.</summary>
+    internal RouteTarget ToTarget() => ToTarget(null);
+
+    /// <summary>The route's target as stored in the table (validated), its gateway interned in <paramref name="nextHops"/>.</summary>
+    internal RouteTarget ToTarget(NextHopTable? nextHops)
     {
         if (Port.IsNone)
         {
@@ -31,8 +34,8 @@ public readonly record struct Route(RoutePrefix Prefix, PortId Port, IPAddress? 
 
         return Gateway.AddressFamily switch
         {
-            AddressFamily.InterNetwork => new RouteTarget(Port, 4, RoutePrefix.ToIPv4(Gateway), Metric, Prefix.Length),
-            AddressFamily.InterNetworkV6 => new RouteTarget(Port, 6, RoutePrefix.ToIPv6(Gateway), Metric, Prefix.Length),
+            AddressFamily.InterNetwork => new RouteTarget(Port, 4, RoutePrefix.ToIPv4(Gateway), Metric, Prefix.Length, nextHops?.Intern(4, RoutePrefix.ToIPv4(Gateway)) ?? 0),
+            AddressFamily.InterNetworkV6 => new RouteTarget(Port, 6, RoutePrefix.ToIPv6(Gateway), Metric, Prefix.Length, nextHops?.Intern(6, RoutePrefix.ToIPv6(Gateway)) ?? 0),
             _ => throw new ArgumentException($"The gateway '{Gateway}' of the route to {Prefix} is not an IPv4 or IPv6 address.", nameof(Gateway)),
         };
     }

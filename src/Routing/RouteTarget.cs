@@ -7,7 +7,8 @@ namespace RouterHost.Routing;
 /// <summary>
 /// Where a lookup sends a packet: the egress port (an interface or a peer), the gateway to hand it to on that
 /// interface (when there is one), the route's metric and the length of the prefix that matched. Plain data,
-/// copied out of the table by value.
+/// copied out of the table by value. A target with a gateway also carries the gateway's id in the table's
+/// <see cref="NextHopTable"/> (<see cref="NextHop"/>), which the routing stage puts on the packet.
 /// </summary>
 public readonly struct RouteTarget : IEquatable<RouteTarget>
 {
@@ -17,9 +18,11 @@ public readonly struct RouteTarget : IEquatable<RouteTarget>
     private readonly uint _metric;
     private readonly byte _prefixLength;
     private readonly byte _gatewayFamily; // 0 none, 4 IPv4, 6 IPv6
+    private readonly int _nextHop;
 
-    internal RouteTarget(PortId port, byte gatewayFamily, UInt128 gateway, uint metric, int prefixLength)
+    internal RouteTarget(PortId port, byte gatewayFamily, UInt128 gateway, uint metric, int prefixLength, int nextHop = 0)
     {
+        _nextHop = nextHop;
         _port = port;
         _gatewayFamily = gatewayFamily;
         _gatewayHigh = (ulong)(gateway >> 64);
@@ -36,6 +39,12 @@ public readonly struct RouteTarget : IEquatable<RouteTarget>
 
     /// <summary>The length of the prefix that matched.</summary>
     public int PrefixLength => _prefixLength;
+
+    /// <summary>
+    /// The gateway's id in the table's <see cref="NextHopTable"/> (for <see cref="Abstractions.Packet.NextHop"/>), or 0
+    /// when there is no gateway. Derived from the gateway, so it takes no part in equality.
+    /// </summary>
+    public int NextHop => _nextHop;
 
     /// <summary>Whether the packet goes to a gateway (next hop) rather than directly to its destination.</summary>
     public bool HasGateway => _gatewayFamily != 0;

@@ -18,8 +18,9 @@ public sealed class RoutingTable
     private readonly TrieSnapshot _v6;
     private readonly RouteGroup[][] _pages;
 
-    internal RoutingTable(TrieSnapshot v4, TrieSnapshot v6, GroupSnapshot groups, int routeCount)
+    internal RoutingTable(TrieSnapshot v4, TrieSnapshot v6, GroupSnapshot groups, int routeCount, NextHopTable nextHops)
     {
+        NextHops = nextHops;
         _v4 = v4;
         _v6 = v6;
         Groups = groups;
@@ -29,6 +30,9 @@ public sealed class RoutingTable
 
     /// <summary>A table with no routes.</summary>
     public static RoutingTable Empty { get; } = new RoutingTableBuilder().Build();
+
+    /// <summary>Where the gateways of this table's routes are interned (<see cref="RouteTarget.NextHop"/> ids).</summary>
+    public NextHopTable NextHops { get; }
 
     /// <summary>How many routes the table holds.</summary>
     public int RouteCount { get; }

@@ -21,13 +21,25 @@ public sealed class RoutingTableBuilder
     private readonly PrefixTrie _v6;
     private readonly GroupStore _groups;
     private readonly Dictionary<RoutePrefix, int> _prefixGroups;
+    private readonly NextHopTable _nextHops;
     private readonly int[] _v4Lengths = new int[33];
     private readonly int[] _v6Lengths = new int[129];
     private int _routeCount;
 
-    /// <summary>An empty builder.</summary>
+    /// <summary>An empty builder with a next-hop table of its own.</summary>
     public RoutingTableBuilder()
+        : this(new NextHopTable())
     {
+    }
+
+    /// <summary>
+    /// An empty builder that interns its routes' gateways in <paramref name="nextHops"/> (the routing stage keeps one
+    /// for the router's lifetime, so next-hop ids survive reloads).
+    /// </summary>
+    public RoutingTableBuilder(NextHopTable nextHops)
+    {
+        ArgumentNullException.ThrowIfNull(nextHops);
+        _nextHops = nextHops;
         _v4 = new PrefixTrie(8);
         _v6 = new PrefixTrie(IPv6Stride);
         _groups = new GroupStore();
@@ -41,6 +53,7 @@ public sealed class RoutingTableBuilder
     public RoutingTableBuilder(RoutingTable table)
     {
         ArgumentNullException.ThrowIfNull(table);
+        _nextHops = table.NextHops;
         _v4 = new PrefixTrie(table.IPv4Trie);
         _v6 = new PrefixTrie(table.IPv6Trie);
         _groups = new GroupStore(table.Groups);
@@ -67,7 +80,7 @@ public sealed class RoutingTableBuilder
     /// <exception cref="ArgumentException">The route names no port or its gateway is not an IP address.</exception>
     public bool Add(Route route)
     {
-        RouteTarget target = route.ToTarget();
+        RouteTarget target = route.ToTarget(_nextHops);
         RoutePrefix prefix = route.Prefix;
         if (_prefixGroups.TryGetValue(prefix, out int index))
         {
@@ -147,7 +160,7 @@ public sealed class RoutingTableBuilder
     /// Freezes the current routes into an immutable snapshot, for the data path to pick up with
     /// <see cref="Volatile.Write{T}(ref T, T)"/>. The builder stays usable; the next change copies only what it touches.
     /// </summary>
-    public RoutingTable Build() => new(_v4.Freeze(), _v6.Freeze(), _groups.Freeze(), _routeCount);
+    public RoutingTable Build() => new(_v4.Freeze(), _v6.Freeze(), _groups.Freeze(), _routeCount, _nextHops);
 
     /// <summary>The routes currently held to <paramref name="prefix"/>, lowest metric first.</summary>
     public IReadOnlyList<Route> RoutesTo(RoutePrefix prefix)

@@ -15,6 +15,23 @@ public sealed class PacketTests
     }
 
     [Fact]
+    public void A_packet_with_its_next_hop_still_fits_one_cache_line()
+    {
+        // Batches copy packets while compacting; the 1.2 next-hop id was added into padding, not a new line.
+        Assert.True(System.Runtime.CompilerServices.Unsafe.SizeOf<Packet>() <= 64, $"Packet is {System.Runtime.CompilerServices.Unsafe.SizeOf<Packet>()} bytes");
+    }
+
+    [Fact]
+    public void A_packet_appended_to_a_batch_starts_without_a_next_hop()
+    {
+        var batch = new PacketBatch(2, emitDepth: 0);
+        ref Packet first = ref batch.Append(new byte[10], 0, 10);
+        first.NextHop = 7;
+        batch.Clear();
+        Assert.Equal(0, batch.Append(new byte[10], 0, 10).NextHop);
+    }
+
+    [Fact]
     public void Prepend_grows_into_headroom_and_refuses_beyond_it()
     {
         Packet p = Make(100, 16, 50);

@@ -69,7 +69,10 @@ internal sealed class Router : IDisposable
 
             foreach (var (iface, backend, plugin, port) in pending)
             {
-                var context = new BackendContext(iface.Name, configuration.GetSection($"{iface.Path}:{ConfigurationKeys.Settings}"), loggerFactory, Environment.ProcessorCount, options.Pipeline.BatchSize);
+                var context = new BackendContext(iface.Name, configuration.GetSection($"{iface.Path}:{ConfigurationKeys.Settings}"), loggerFactory, Environment.ProcessorCount, options.Pipeline.BatchSize)
+                {
+                    Services = services,
+                };
                 IContainer container = Invoke(() => backend.Create(context), $"{iface.Path}: interface '{iface.Name}' (backend '{plugin.Name}' from {plugin.Source}) could not be created");
                 interfaces.Add(new RouterInterface(iface.Name, port, plugin.Name, container));
                 if (container.Queues.Count == 0)

@@ -21,12 +21,12 @@ internal sealed class RoutingSnapshot(RoutingTable table, AllowedPrefixes allowe
     public byte[] IcmpSource6 { get; } = settings.IcmpSourceIPv6?.GetAddressBytes() ?? [];
 
     /// <summary>
-    /// Resolves the routes' port names and adds every peer's allowed prefixes (as routes, unless
+    /// Resolves the routes' port names (interning their gateways in the stage's <paramref name="nextHops"/>) and adds every peer's allowed prefixes (as routes, unless
     /// <see cref="RoutingSettings.PeerRoutes"/> is off, and as the source check). Problems name key paths.
     /// </summary>
-    public static RoutingSnapshot? Build(RoutingSettings settings, IPortRegistry ports, List<ConfigurationProblem> problems)
+    public static RoutingSnapshot? Build(RoutingSettings settings, IPortRegistry ports, List<ConfigurationProblem> problems, NextHopTable nextHops)
     {
-        var builder = new RoutingTableBuilder();
+        var builder = new RoutingTableBuilder(nextHops);
         foreach (ConfiguredRoute route in settings.Routes)
         {
             if (!ports.TryFind(route.PortName, out PortInfo? port))

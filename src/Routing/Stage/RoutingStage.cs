@@ -9,7 +9,8 @@ namespace RouterHost.Routing.Stage;
 /// <summary>
 /// The Routing stage: holds the current <see cref="RoutingSnapshot"/> (swapped whole on reload), the ICMP error
 /// rate limit shared by its workers, and the workers' counters. It publishes itself as the router's
-/// <see cref="IRouteResolver"/>.
+/// <see cref="IRouteResolver"/>, and its <see cref="NextHops"/> (kept for its lifetime, so next-hop ids survive
+/// reloads) as the router's <see cref="INextHopTable"/>.
 /// </summary>
 internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRouteResolver, IStatusReporter
 {
@@ -32,6 +33,9 @@ internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRout
         _meter.CreateObservableCounter("routerhost.routing.icmp_errors", Measure, description: "ICMP errors the routing stage sent or did not send, by outcome");
     }
 
+    /// <summary>Every gateway the routes have named, by the id packets carry in <see cref="Packet.NextHop"/>.</summary>
+    public NextHopTable NextHops { get; } = new();
+
     /// <summary>The snapshot workers read (null before <see cref="Start"/>).</summary>
     internal RoutingSnapshot? Snapshot => Volatile.Read(ref _snapshot);
 
@@ -40,7 +44,7 @@ internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRout
     public void Start(IPortRegistry ports)
     {
         var problems = new List<ConfigurationProblem>();
-        RoutingSnapshot? snapshot = RoutingSnapshot.Build(_settings, ports, problems);
+        RoutingSnapshot? snapshot = RoutingSnapshot.Build(_settings, ports, problems, NextHops);
         if (snapshot is null)
         {
             throw new InvalidOperationException($"stage '{_name}': " + string.Join(Environment.NewLine, problems));
@@ -58,7 +62,7 @@ internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRout
             return problems;
         }
 
-        RoutingSnapshot? snapshot = RoutingSnapshot.Build(parsed, ports, problems);
+        RoutingSnapshot? snapshot = RoutingSnapshot.Build(parsed, ports, problems, NextHops);
         if (snapshot is null)
         {
             return problems;

@@ -31,6 +31,7 @@ public sealed class RoutingStagePlugin : IStagePlugin
 
         var stage = new RoutingStage(context.Name, settings, context.LoggerFactory);
         context.Services.Publish<IRouteResolver>(stage);
+        context.Services.Publish<INextHopTable>(stage.NextHops);
         return stage;
     }
 }

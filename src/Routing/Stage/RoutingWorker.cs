@@ -9,8 +9,10 @@ namespace RouterHost.Routing.Stage;
 /// packets from peers, the longest-prefix lookup (ECMP by flow hash), the TTL / hop-limit decrement, and the
 /// egress. ICMP errors go back toward the sender as packets emitted outward with the sender's port as their
 /// egress: to an interface they are written back on the queue the original came in on; to a peer they are
-/// encrypted by the tunnel stage further out. Packets that already carry an egress (replies made by other
-/// stages) pass untouched. No allocation, lock or exception per packet.
+/// encrypted by the tunnel stage further out. Each routed packet carries its route's next hop
+/// (<see cref="Packet.NextHop"/>: the gateway's id, 0 when directly connected). Packets that already carry an egress
+/// (replies made by other stages) keep it, and get the next hop toward their destination when the route to it
+/// leaves through that same interface. No allocation, lock or exception per packet.
 /// </summary>
 internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
 {
@@ -38,6 +40,11 @@ internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
             ref Packet p = ref packets[i];
             if (!p.Egress.IsNone)
             {
+                if (p.NextHop == 0 && p.Egress.Kind == PortKind.Interface)
+                {
+                    p.NextHop = NextHopToward(table, p.Data, p.Egress, p.FlowHash);
+                }
+
                 continue;
             }
 
@@ -92,11 +99,33 @@ internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
             }
 
             p.Egress = target.Port;
+            p.NextHop = target.NextHop;
         }
     }
 
     public void Dispose()
     {
+    }
+
+    /// <summary>
+    /// The next hop of the route to <paramref name="packet"/>'s destination when that route leaves through
+    /// <paramref name="egress"/> (a reply sent back where its original came from, to a sender behind a gateway);
+    /// otherwise 0, the destination itself.
+    /// </summary>
+    private static int NextHopToward(RoutingTable table, ReadOnlySpan<byte> packet, PortId egress, uint flowHash)
+    {
+        if (packet.IsEmpty)
+        {
+            return 0;
+        }
+
+        int version = packet[0] >> 4;
+        ReadOnlySpan<byte> destination = version == 4 && packet.Length >= 20 ? packet.Slice(16, 4)
+            : version == 6 && packet.Length >= 40 ? packet.Slice(24, 16)
+            : default;
+        return !destination.IsEmpty && table.TryLookup(destination, flowHash, out RouteTarget target) && target.Port == egress
+            ? target.NextHop
+            : 0;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -146,6 +175,7 @@ internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
         reply.TrySetLength(written);
         reply.Ingress = PortId.Local;
         reply.Egress = original.Ingress;
+        reply.NextHop = NextHopToward(snapshot.Table, reply.Data, reply.Egress, original.FlowHash);
         reply.IngressQueue = original.IngressQueue;
         if (error == IcmpError.TimeExceeded)
         {

@@ -1,0 +1,108 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using RouterHost.Abstractions;
+using RouterHost.Linux.TestSupport;
+
+namespace RouterHost.Plugins.AfXdp.Tests;
+
+/// <summary>
+/// Two AF_XDP interfaces on the two ends of one veth, driven directly (no runner): what one queue writes, the other
+/// reads, framed for it, and a steady stream allocates nothing on the thread that moves it.
+/// </summary>
+public sealed class AfXdpQueueTests
+{
+    private const int Batch = 64;
+
+    [Fact]
+    public void What_one_AF_XDP_queue_writes_the_other_end_reads_whole_and_a_steady_stream_allocates_nothing()
+    {
+        Requires.NetworkNamespaces();
+        using var ns = NetworkNamespace.Create("xq");
+        using var veth = VethPair.Create(ns, "v0", ns, "v1");
+        using IContainer sender = Create(ns, "v0");
+        using IContainer receiver = Create(ns, "v1");
+        // The destination's MAC, as a static entry of the kernel's neighbour table (used as it is).
+        string mac = veth.SecondMacAddress.ToString();
+        ns.Ip("neigh", "add", "198.51.100.2", "lladdr", string.Join(':', Enumerable.Range(0, 6).Select(i => mac.Substring(i * 2, 2))), "dev", "v0", "nud", "permanent").EnsureSuccess();
+
+        IQueue write = sender.Queues[0];
+        IQueue read = receiver.Queues[0];
+        byte[][] packets = [.. Enumerable.Range(0, Batch).Select(i => Packets.Tests.TestPackets.Udp(false, new byte[100 + i], destinationPort: (ushort)(7000 + i)))];
+        foreach (byte[] p in packets)
+        {
+            p[16] = 198; p[17] = 51; p[18] = 100; p[19] = 2;  // to 198.51.100.2 (the checksum does not matter here)
+        }
+
+        var outgoing = new Packet[Batch];
+        for (int i = 0; i < Batch; i++)
+        {
+            outgoing[i] = new Packet { Buffer = packets[i], Offset = 0, Length = packets[i].Length };
+        }
+
+        var batch = new PacketBatch(Batch);
+        var drops = new DropTally();
+
+        // The first packets only ask for the neighbour; once it is in, every packet goes.
+        DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!write.Write(outgoing[0]).IsNone)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the neighbour never resolved");
+            Thread.Sleep(10);
+        }
+
+        write.Flush(drops);
+        ReadExactly(read, batch, 1);
+        Assert.Equal(packets[0], batch[0].Data.ToArray());
+
+        for (int round = 0; round < 50; round++)
+        {
+            SendAndReceive(write, read, outgoing, batch, drops);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int round = 0; round < 200; round++)
+        {
+            SendAndReceive(write, read, outgoing, batch, drops);
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.Equal(0, drops.Total);
+        Assert.Equal(packets[^1], batch[batch.Count - 1].Data.ToArray());
+    }
+
+    private static void SendAndReceive(IQueue write, IQueue read, Packet[] outgoing, PacketBatch batch, DropTally drops)
+    {
+        for (int i = 0; i < outgoing.Length; i++)
+        {
+            if (!write.Write(outgoing[i]).IsNone)
+            {
+                throw new InvalidOperationException("a write was refused");
+            }
+        }
+
+        write.Flush(drops);
+        ReadExactly(read, batch, outgoing.Length);
+    }
+
+    private static void ReadExactly(IQueue queue, PacketBatch batch, int count)
+    {
+        int received = 0;
+        while (received < count)
+        {
+            if (!queue.Read(batch) || batch.ReadDrops.Total != 0)
+            {
+                throw new InvalidOperationException("the read failed or refused frames");
+            }
+
+            received += batch.Count;
+        }
+    }
+
+    private static IContainer Create(NetworkNamespace ns, string device)
+    {
+        string document = $$"""{ "Interfaces": { "{{device}}": { "Settings": { "Namespace": "{{ns.Name}}", "Device": "{{device}}", "Mtu": 1500 } } } }""";
+        IConfigurationSection section = new ConfigurationBuilder().AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(document))).Build().GetSection($"Interfaces:{device}:Settings");
+        return new AfXdpBackendPlugin().Create(new BackendContext(device, section, NullLoggerFactory.Instance, 1, Batch));
+    }
+}

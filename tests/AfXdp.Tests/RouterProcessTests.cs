@@ -1,0 +1,129 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using RouterHost.Linux.TestSupport;
+
+namespace RouterHost.Plugins.AfXdp.Tests;
+
+/// <summary>
+/// The real routerhost process, loading AfXdp from the plugins folder it was deployed to, routing between two AF_XDP
+/// interfaces; however it ends — SIGTERM, or SIGKILL with no chance to clean up — the devices are left without an
+/// XDP program, because the program is held only by the process's BPF link.
+/// </summary>
+public sealed class RouterProcessTests
+{
+#if DEBUG
+    private const string Configuration = "Debug";
+#else
+    private const string Configuration = "Release";
+#endif
+
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("KILL")]
+    public void After_the_routerhost_process_ends_by_signal_no_XDP_program_is_left_on_its_devices(string signal)
+    {
+        Requires.NetworkNamespaces();
+        string hostDir = Path.Combine(FindRepoRoot(), "src", "Host", "bin", Configuration, "net10.0");
+        Assert.True(File.Exists(Path.Combine(hostDir, "plugins", "AfXdp", "RouterHost.Plugins.AfXdp.dll")), $"AfXdp was not deployed to {hostDir}/plugins");
+        using var a = NetworkNamespace.Create("xpa");
+        using var r = NetworkNamespace.Create("xpr");
+        using var b = NetworkNamespace.Create("xpb");
+        using var left = VethPair.Create(a, "eth0", r, "xa", ["10.1.0.2/24"]);
+        using var right = VethPair.Create(b, "eth0", r, "xb", ["10.2.0.2/24"]);
+        a.Ip("route", "add", "default", "via", "10.1.0.1").EnsureSuccess();
+        b.Ip("route", "add", "default", "via", "10.2.0.1").EnsureSuccess();
+        string directory = Directory.CreateTempSubdirectory("rh-afxdp-").FullName;
+        string config = Path.Combine(directory, "router.json");
+        File.WriteAllText(config, $$"""
+            {
+              "Pipeline": { "Stages": [ { "Type": "Routing", "Settings": { "Routes": [
+                  { "Destination": "10.1.0.0/24", "Interface": "xa" }, { "Destination": "10.2.0.0/24", "Interface": "xb" } ] } } ] },
+              "Interfaces": {
+                "xa": { "Backend": "AfXdp", "Settings": { "Namespace": "{{r.Name}}", "Addresses": [ "10.1.0.1/24" ] } },
+                "xb": { "Backend": "AfXdp", "Settings": { "Namespace": "{{r.Name}}", "Addresses": [ "10.2.0.1/24" ] } }
+              }
+            }
+            """);
+        var output = new ConcurrentQueue<string>();
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(Path.Combine(hostDir, "routerhost.dll"));
+        info.ArgumentList.Add("run");
+        info.ArgumentList.Add("--config");
+        info.ArgumentList.Add(config);
+        info.Environment.Remove("NOTIFY_SOCKET");
+        using var process = new Process { StartInfo = info };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
+        try
+        {
+            process.Start();
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            var watch = Stopwatch.StartNew();
+            while (!output.Any(l => l.Contains("RouterHost ready", StringComparison.Ordinal)))
+            {
+                Assert.False(process.HasExited, string.Join('\n', output));
+                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), string.Join('\n', output));
+                Thread.Sleep(50);
+            }
+
+            Assert.Contains(output, l => l.Contains("AF_XDP on xa", StringComparison.Ordinal) && l.Contains("XDP program in native mode", StringComparison.Ordinal));
+            Assert.True(RoutedXdpNamespaces.HasXdpProgram(r, "xa"));
+            Assert.True(RoutedXdpNamespaces.HasXdpProgram(r, "xb"));
+            DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+            while (a.Exec("ping", "-c", "1", "-W", "1", "10.2.0.2").ExitCode != 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "no ping crossed the router: " + string.Join('\n', output));
+            }
+
+            ExecResult ping = a.Exec("ping", "-c", "3", "-i", "0.2", "-W", "2", "10.2.0.2");
+            Assert.Contains("3 received", ping.StdOut, StringComparison.Ordinal);
+
+            using (Process kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(CultureInfo.InvariantCulture)])!)
+            {
+                kill.WaitForExit();
+                Assert.Equal(0, kill.ExitCode);
+            }
+
+            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(10)), string.Join('\n', output));
+            if (signal == "TERM")
+            {
+                Assert.Equal(0, process.ExitCode);
+            }
+
+            // The kernel releases a dead process's BPF link on its own; give it a moment, no more.
+            deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+            while ((RoutedXdpNamespaces.HasXdpProgram(r, "xa") || RoutedXdpNamespaces.HasXdpProgram(r, "xb")) && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(50);
+            }
+
+            Assert.False(RoutedXdpNamespaces.HasXdpProgram(r, "xa"), r.Ip("-d", "link", "show", "xa").StdOut);
+            Assert.False(RoutedXdpNamespaces.HasXdpProgram(r, "xb"), r.Ip("-d", "link", "show", "xb").StdOut);
+            Assert.NotEqual(0, a.Exec("ping", "-c", "1", "-W", "1", "10.2.0.2").ExitCode);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
+        {
+            if (File.Exists(Path.Combine(dir, "RouterHost.sln")))
+            {
+                return dir;
+            }
+        }
+
+        throw new InvalidOperationException("RouterHost.sln not found");
+    }
+}
