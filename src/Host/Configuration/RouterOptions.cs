@@ -16,7 +16,8 @@ internal sealed record RouterOptions(
 /// <summary>The stage chain, inside to outside, and batch sizing.</summary>
 /// <param name="BatchSize">Most packets read and processed as one batch.</param>
 /// <param name="Stages">The stages, inside (index 0) to outside.</param>
-internal sealed record PipelineOptions(int BatchSize, IReadOnlyList<StageOptions> Stages);
+/// <param name="CpuAffinity">The CPU of each lane's thread (lane i: entry i mod count), or null when threads float.</param>
+internal sealed record PipelineOptions(int BatchSize, IReadOnlyList<StageOptions> Stages, IReadOnlyList<int>? CpuAffinity = null);
 
 /// <summary>One stage of the chain.</summary>
 /// <param name="Name">Unique name in the chain (defaults to the type).</param>

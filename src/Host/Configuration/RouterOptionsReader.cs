@@ -19,7 +19,7 @@ internal static class RouterOptionsReader
         [ConfigurationKeys.Plugins, ConfigurationKeys.Pipeline, ConfigurationKeys.Interfaces, ConfigurationKeys.Shutdown, ConfigurationKeys.Control, ConfigurationKeys.Serilog];
 
     private static readonly string[] s_pluginsKeys = ["Path"];
-    private static readonly string[] s_pipelineKeys = [ConfigurationKeys.BatchSize, ConfigurationKeys.Stages];
+    private static readonly string[] s_pipelineKeys = [ConfigurationKeys.BatchSize, ConfigurationKeys.Stages, ConfigurationKeys.CpuAffinity];
     private static readonly string[] s_stageKeys = [ConfigurationKeys.Name, ConfigurationKeys.Type, ConfigurationKeys.Settings];
     private static readonly string[] s_interfaceKeys = [ConfigurationKeys.Backend, ConfigurationKeys.Groups, ConfigurationKeys.Settings];
     private static readonly string[] s_shutdownKeys = ["TimeoutSeconds"];
@@ -76,10 +76,49 @@ internal static class RouterOptionsReader
         return text;
     }
 
+    /// <summary>
+    /// <c>Pipeline:CpuAffinity</c>: absent or <c>"off"</c> (threads float), <c>"auto"</c> (lane i on CPU i mod the CPU
+    /// count: an interface's queue i and a tunnel's socket i then share CPU i), or a list of CPU numbers (lane i on entry
+    /// i mod the list's length).
+    /// </summary>
+    private static IReadOnlyList<int>? ReadCpuAffinity(IConfigurationSection section, List<ConfigurationProblem> problems)
+    {
+        if (section.Value is { } text)
+        {
+            if (string.Equals(text.Trim(), "off", StringComparison.OrdinalIgnoreCase) || text.Length == 0)
+            {
+                return null;
+            }
+
+            if (string.Equals(text.Trim(), "auto", StringComparison.OrdinalIgnoreCase))
+            {
+                return [.. Enumerable.Range(0, Environment.ProcessorCount)];
+            }
+
+            problems.Add(new(section.Path, $"must be \"off\", \"auto\" or a list of CPU numbers (got '{text}')"));
+            return null;
+        }
+
+        var cpus = new List<int>();
+        foreach (IConfigurationSection item in section.GetChildren())
+        {
+            if (!int.TryParse(item.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int cpu) || cpu >= 1024)
+            {
+                problems.Add(new(item.Path, $"must be a CPU number 0..1023 (got '{item.Value}')"));
+                continue;
+            }
+
+            cpus.Add(cpu);
+        }
+
+        return cpus.Count == 0 ? null : cpus;
+    }
+
     private static PipelineOptions ReadPipeline(IConfigurationSection section, List<ConfigurationProblem> problems)
     {
         CheckKnownKeys(section.GetChildren(), s_pipelineKeys, section.Path, problems);
         int batchSize = ReadInt(section.GetSection(ConfigurationKeys.BatchSize), DefaultBatchSize, 1, MaxBatchSize, problems);
+        IReadOnlyList<int>? affinity = ReadCpuAffinity(section.GetSection(ConfigurationKeys.CpuAffinity), problems);
 
         var stages = new List<StageOptions>();
         var namesSeen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -110,7 +149,7 @@ internal static class RouterOptionsReader
             stages.Add(new StageOptions(name, type, stage.Path));
         }
 
-        return new PipelineOptions(batchSize, stages);
+        return new PipelineOptions(batchSize, stages, affinity);
     }
 
     private static List<InterfaceOptions> ReadInterfaces(IConfigurationSection section, List<ConfigurationProblem> problems)

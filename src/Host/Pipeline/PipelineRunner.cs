@@ -231,6 +231,14 @@ internal sealed partial class PipelineRunner : IDisposable
 
             throw;
         }
+
+        if (_router.CpuAffinity is { Count: > 0 } cpus)
+        {
+            foreach (QueueWorker worker in _workers)
+            {
+                worker.Cpu = cpus[worker.Lane % cpus.Count];
+            }
+        }
     }
 
     private static partial class Log

@@ -128,8 +128,23 @@ internal sealed partial class QueueWorker : IDisposable
     /// <summary>Waits for the thread to leave; false if it did not within the timeout.</summary>
     public bool Join(TimeSpan timeout) => _thread is null || _thread.Join(timeout);
 
+    /// <summary>The CPU this worker's thread pins itself to when it starts; null: the thread floats.</summary>
+    public int? Cpu { get; set; }
+
     private void Run(Action<QueueWorker, Exception> onFault)
     {
+        if (Cpu is { } cpu && OperatingSystem.IsLinux())
+        {
+            if (Linux.ThreadAffinity.TryPin(cpu, out string? error))
+            {
+                Log.Pinned(_logger, _name, _queueIndex, cpu);
+            }
+            else
+            {
+                Log.PinFailed(_logger, _name, _queueIndex, error!);
+            }
+        }
+
         try
         {
             while (!_stopping)
@@ -446,6 +461,12 @@ internal sealed partial class QueueWorker : IDisposable
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 103, Level = LogLevel.Debug, Message = "Worker {Interface}/q{Queue} runs on CPU {Cpu}")]
+        public static partial void Pinned(ILogger logger, string @interface, int queue, int cpu);
+
+        [LoggerMessage(EventId = 104, Level = LogLevel.Warning, Message = "Worker {Interface}/q{Queue} could not be pinned ({Error}); it runs unpinned")]
+        public static partial void PinFailed(ILogger logger, string @interface, int queue, string error);
+
         [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "Flushing writes to {Interface} failed")]
         public static partial void FlushFailed(ILogger logger, Exception exception, string @interface);
 

@@ -15,12 +15,13 @@ internal sealed class Router : IDisposable
 {
     private bool _disposed;
 
-    private Router(PortRegistry ports, RouterInterface[] interfaces, RouterStage[] stages, int batchSize)
+    private Router(PortRegistry ports, RouterInterface[] interfaces, RouterStage[] stages, int batchSize, IReadOnlyList<int>? cpuAffinity)
     {
         Ports = ports;
         Interfaces = interfaces;
         Stages = stages;
         BatchSize = batchSize;
+        CpuAffinity = cpuAffinity;
     }
 
     public PortRegistry Ports { get; }
@@ -32,6 +33,9 @@ internal sealed class Router : IDisposable
     public IReadOnlyList<RouterStage> Stages { get; }
 
     public int BatchSize { get; }
+
+    /// <summary>The CPU each runner lane's thread is pinned to (lane i: entry i mod count); null when threads are not pinned.</summary>
+    public IReadOnlyList<int>? CpuAffinity { get; }
 
     public static Router Build(RouterOptions options, IConfiguration configuration, PluginCatalog catalog, ILoggerFactory loggerFactory)
     {
@@ -86,7 +90,7 @@ internal sealed class Router : IDisposable
                 Invoke<object?>(() => { stage.Stage.Start(ports); return null; }, $"stage '{stage.Name}' (plugin '{stage.Type}') could not start");
             }
 
-            return new Router(ports, [.. interfaces], [.. stages], options.Pipeline.BatchSize);
+            return new Router(ports, [.. interfaces], [.. stages], options.Pipeline.BatchSize, options.Pipeline.CpuAffinity);
         }
         catch
         {
