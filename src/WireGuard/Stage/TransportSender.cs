@@ -140,6 +140,9 @@ internal sealed class TransportSender
                 _flushDrops.Clear();
             }
 
+            _counters.UdpDatagramsSent = (_v4?.DatagramsSent ?? 0) + (_v6?.DatagramsSent ?? 0);
+            _counters.UdpMessagesSent = (_v4?.MessagesSent ?? 0) + (_v6?.MessagesSent ?? 0);
+            _counters.UdpGsoMessagesSent = (_v4?.GsoMessagesSent ?? 0) + (_v6?.GsoMessagesSent ?? 0);
             _pending = 0;
         }
 

@@ -35,6 +35,11 @@ internal sealed class WireGuardCounters(int peers)
     /// <summary>Handshake messages the handshake thread took from the queue.</summary>
     public long HandshakeMessagesHandled;
 
+    /// <summary>The send side's underlay totals (copied from this thread's senders at each flush).</summary>
+    public long UdpDatagramsSent;
+    public long UdpMessagesSent;
+    public long UdpGsoMessagesSent;
+
     public long Keepalives;
     public long KeepalivesSent;
     public long CookieRepliesSent;

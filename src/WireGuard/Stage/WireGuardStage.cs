@@ -264,6 +264,9 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
         writer.WriteBoolean("under_load", _loop?.UnderLoad == true);
         writer.WriteString("handshakes", $"{total.HandshakesAccepted[1]} initiations answered, {total.HandshakesAccepted[2]} responses accepted, {total.InitiationsSent} initiations sent, {total.CookieRepliesSent} cookie replies sent, {total.HandshakesAccepted[3]} cookies received");
         writer.WriteString("keepalives", $"{total.KeepalivesSent} sent, {total.Keepalives} received");
+        (long reads, long coalesced, long delivered) = ReceiveTotals();
+        writer.WriteString("udp_sent", $"{total.UdpDatagramsSent} datagrams in {total.UdpMessagesSent} messages, {total.UdpGsoMessagesSent} of them GSO");
+        writer.WriteString("udp_received", $"{reads} reads, {coalesced} of them coalesced (GRO), {delivered} datagrams");
         writer.WriteStartObject("drops");
         for (int id = 1; id < DropReason.Count; id++)
         {
@@ -330,6 +333,9 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
                     total.HandshakesAccepted[t] += c.HandshakesAccepted[t];
                 }
 
+                total.UdpDatagramsSent += c.UdpDatagramsSent;
+                total.UdpMessagesSent += c.UdpMessagesSent;
+                total.UdpGsoMessagesSent += c.UdpGsoMessagesSent;
                 total.TransportsAccepted += c.TransportsAccepted;
                 total.HandshakesQueued += c.HandshakesQueued;
                 total.HandshakeMessagesHandled += c.HandshakeMessagesHandled;
@@ -346,6 +352,20 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     }
 
     public bool UnderLoad => _loop?.UnderLoad == true;
+
+    /// <summary>Datagrams (reads) the sockets delivered, how many of them were GRO-coalesced, and the packets they split into.</summary>
+    public (long Reads, long Coalesced, long Delivered) ReceiveTotals()
+    {
+        long reads = 0, coalesced = 0, delivered = 0;
+        foreach (UdpReceiveQueue source in _sources)
+        {
+            reads += source.DatagramsReceived;
+            coalesced += source.CoalescedDatagrams;
+            delivered += source.PacketsDelivered;
+        }
+
+        return (reads, coalesced, delivered);
+    }
 
     /// <summary>The handshake thread's loop (tests drive <see cref="HandshakeLoop.RunOnce"/> without starting it).</summary>
     internal HandshakeLoop Loop => _loop!;
