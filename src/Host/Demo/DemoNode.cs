@@ -133,7 +133,23 @@ internal sealed class DemoNode : IDisposable
     /// <summary>The node's WireGuard peer as its status document shows it: latest handshake (Unix s), bytes in and out.</summary>
     public (long LatestHandshake, long RxBytes, long TxBytes) PeerStatus()
     {
-        using JsonDocument status = JsonDocument.Parse(ShowCommand.Ask(ControlSocket, "show"));
+        byte[] answer;
+        try
+        {
+            answer = ShowCommand.Ask(ControlSocket, "show");
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException)
+        {
+            // The node may have just died (its socket goes first, its exit is seen a moment later): say which.
+            if (_process.WaitForExit(TimeSpan.FromSeconds(3)))
+            {
+                throw Died();
+            }
+
+            throw new DemoException($"node {Name}'s control socket stopped answering: {ex.Message}");
+        }
+
+        using JsonDocument status = JsonDocument.Parse(answer);
         foreach (JsonElement stage in status.RootElement.GetProperty("stages").EnumerateArray())
         {
             if (stage.TryGetProperty("status", out JsonElement s) && s.ValueKind == JsonValueKind.Object && s.TryGetProperty("peers", out JsonElement peers))
@@ -145,6 +161,9 @@ internal sealed class DemoNode : IDisposable
 
         throw new DemoException($"node {Name}'s status has no WireGuard peer");
     }
+
+    /// <summary>The failure to report when the node has exited.</summary>
+    public DemoException Died() => new($"node {Name} (pid {Pid}) died; its last words:{Environment.NewLine}{Tail()}");
 
     /// <summary>Stops the node: SIGTERM, then SIGKILL if it has not gone in 5 s.</summary>
     public void Dispose()

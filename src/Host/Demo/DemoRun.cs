@@ -90,6 +90,12 @@ internal sealed class DemoRun
             _out.WriteLine("Interrupted.");
             return 130;
         }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or System.Text.Json.JsonException or InvalidOperationException)
+        {
+            _out.WriteLine();
+            _out.WriteLine($"error: the demo failed: {ex.GetType().Name}: {ex.Message}");
+            return 1;
+        }
         finally
         {
             _out.Write("Cleaning up: stopping the nodes, removing the namespaces, the veth pair and the key files ... ");
@@ -224,7 +230,7 @@ internal sealed class DemoRun
         {
             if (node is { HasExited: true })
             {
-                throw new DemoException($"node {node.Name} (pid {node.Pid}) died; its last words:{Environment.NewLine}{node.Tail()}");
+                throw node.Died();
             }
         }
     }
