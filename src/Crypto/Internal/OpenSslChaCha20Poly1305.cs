@@ -24,7 +24,7 @@ internal static unsafe class OpenSslChaCha20Poly1305
             ThrowHelper.Native(nameof(Interop.Crypto.EVP_CipherUpdate));
         }
 
-        if (length > 0 && Interop.Crypto.EVP_CipherUpdate(context, ciphertext, &written, plaintext, length) != 1)
+        if (length > 0 && Update(context, ciphertext, &written, plaintext, length) != 1)
         {
             ThrowHelper.Native(nameof(Interop.Crypto.EVP_CipherUpdate));
         }
@@ -52,7 +52,7 @@ internal static unsafe class OpenSslChaCha20Poly1305
             ThrowHelper.Native(nameof(Interop.Crypto.EVP_CipherUpdate));
         }
 
-        if (length > 0 && Interop.Crypto.EVP_CipherUpdate(context, plaintext, &written, ciphertext, length) != 1)
+        if (length > 0 && Update(context, plaintext, &written, ciphertext, length) != 1)
         {
             ThrowHelper.Native(nameof(Interop.Crypto.EVP_CipherUpdate));
         }
@@ -67,6 +67,11 @@ internal static unsafe class OpenSslChaCha20Poly1305
         new Span<byte>(plaintext, length).Clear();
         return false;
     }
+
+    private static int Update(IntPtr context, byte* output, int* written, byte* input, int length) =>
+        length <= Interop.Crypto.ShortUpdateBytes
+            ? Interop.Crypto.EVP_CipherUpdate_Short(context, output, written, input, length)
+            : Interop.Crypto.EVP_CipherUpdate(context, output, written, input, length);
 
     private static SafeEvpCipherHandle? Fetch()
     {

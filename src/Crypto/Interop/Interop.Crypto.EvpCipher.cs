@@ -33,6 +33,17 @@ internal static partial class Interop
         [LibraryImport(Libraries.Crypto)]
         internal static unsafe partial int EVP_CipherUpdate(IntPtr ctx, byte* @out, int* outl, byte* @in, int inl);
 
+        /// <summary>
+        /// The same call for at most <see cref="ShortUpdateBytes"/> bytes (an MTU-sized packet: ≈ 0.7 µs of AVX-512
+        /// ChaCha20-Poly1305), short enough to skip the GC transition as well; longer inputs keep it.
+        /// </summary>
+        [LibraryImport(Libraries.Crypto, EntryPoint = "EVP_CipherUpdate")]
+        [SuppressGCTransition]
+        internal static unsafe partial int EVP_CipherUpdate_Short(IntPtr ctx, byte* @out, int* outl, byte* @in, int inl);
+
+        /// <summary>Inputs up to this long use <see cref="EVP_CipherUpdate_Short"/>.</summary>
+        internal const int ShortUpdateBytes = 2048;
+
         [LibraryImport(Libraries.Crypto)]
         [SuppressGCTransition]
         internal static unsafe partial int EVP_CipherFinal_ex(IntPtr ctx, byte* outm, int* outl);
