@@ -1,0 +1,173 @@
+# Sourced by bench/tunnel/run: iperf3 runs through the system that is up (client in A, server in B), with the
+# tunnel processes' CPU and ping under load; and the memory run (RouterHost's RSS over a long transfer).
+
+readonly iperf_port=5201
+clk_tck=$(getconf CLK_TCK)
+server_pid=''
+
+# A one-off iperf3 server in B, listening when this returns; its pid is left in server_pid.
+iperf_server() {
+    spawn "$ns_b" "iperf3 server" "$tmp/iperf3-server.log" iperf3 -s -1 -p "$iperf_port"
+    server_pid=$spawned_pid
+    if ! wait_until 5 eval "ip netns exec $ns_b ss -Hltn 'sport = :$iperf_port' | grep -q . || ! pid_alive $server_pid"; then
+        problem "the iperf3 server in $ns_b is not listening after 5 s:$(log_tail "$tmp/iperf3-server.log")"
+        return 1
+    fi
+    require_alive "$server_pid" "the iperf3 server in $ns_b"
+}
+
+# iperf_client SECONDS STREAMS JSON: the client in A against target; a hung client is stopped 30 s late.
+iperf_client() {
+    ip netns exec "$ns_a" timeout -k 5 $(($1 + 30)) \
+        iperf3 -c "$target" -p "$iperf_port" -t "$1" -P "$2" -J --connect-timeout 5000 >"$3" 2>"$tmp/iperf3-client.err"
+}
+
+# Why an iperf3 run failed: its JSON error, its stderr, and whether the tunnel processes still run.
+iperf_failure() {
+    local sys=$1 json=$2 rc=$3 text i
+    text=$(jq -r '.error // empty' "$json" 2>/dev/null || true)
+    [ -n "$text" ] || text=$(head -c 500 "$tmp/iperf3-client.err")
+    [ "$rc" -ne 124 ] || text="timed out ($text)"
+    for i in "${!tunnel_pids[@]}"; do
+        pid_alive "${tunnel_pids[$i]}" || text="$text; ${tunnel_names[$i]} exited:$(log_tail "${proc_logs[${tunnel_pids[$i]}]}")"
+    done
+    problem "iperf3 through $sys failed (exit $rc): $text"
+}
+
+# An unmeasured transfer after each bring-up, so every system is measured warm (JIT-compiled, caches filled).
+warmup_run() {
+    local sys=$1 rc=0
+    [ "$warmup" -gt 0 ] || return 0
+    iperf_server || return 1
+    iperf_client "$warmup" 1 "$tmp/warmup.json" || rc=$?
+    stop_pid "$server_pid" 5 || true
+    [ $rc -eq 0 ] || iperf_failure "$sys" "$tmp/warmup.json" $rc
+}
+
+# measure_run SYSTEM STREAMS ROUND: one measured iperf3 run; appends a row to runs.tsv (columns in its header) and,
+# for single-stream runs, the ping RTTs (ms, one a line) to ping/SYSTEM-P1-rROUND.txt.
+measure_run() {
+    local sys=$1 streams=$2 round=$3
+    local tag="$sys-P$streams-r$round"
+    local json="$run_dir/iperf/$tag.json" i rc=0
+    iperf_server || return 1
+
+    local -a before=()
+    for i in "${!tunnel_pids[@]}"; do
+        before[i]=$(cpu_ticks "${tunnel_pids[$i]}") || { require_alive "${tunnel_pids[$i]}" "${tunnel_names[$i]}"; return 1; }
+    done
+    local busy0 soft0 busy1 soft1
+    read -r busy0 soft0 < <(machine_ticks)
+
+    local ping_pid=''
+    if [ "$streams" -eq 1 ]; then
+        local count
+        count=$(awk -v d="$duration" -v i="$ping_interval" 'BEGIN { c = int((d - 1) / i); print (c < 1 ? 1 : c) }')
+        spawn "$ns_a" "ping under load" "$tmp/ping.txt" \
+            sh -c "sleep 0.5; exec ping -n -i $ping_interval -c $count -W 1 $target"
+        ping_pid=$spawned_pid
+    fi
+
+    local start_us
+    start_us=$(now_us)
+    iperf_client "$duration" "$streams" "$json" || rc=$?
+    local wall_us=$(($(now_us) - start_us))
+
+    local cpu=0 after
+    for i in "${!tunnel_pids[@]}"; do
+        after=$(cpu_ticks "${tunnel_pids[$i]}") || { require_alive "${tunnel_pids[$i]}" "${tunnel_names[$i]}"; return 1; }
+        cpu=$((cpu + after - before[i]))
+    done
+    read -r busy1 soft1 < <(machine_ticks)
+
+    local sent=0 received=0
+    if [ -n "$ping_pid" ]; then
+        wait_until 5 eval "! pid_alive $ping_pid" || true
+        stop_pid "$ping_pid" 1 || true
+        grep -o 'time=[0-9.]*' "$tmp/ping.txt" | cut -d= -f2 >"$run_dir/ping/$tag.txt" || true
+        read -r sent received < <(awk '/packets transmitted/ { print $1, $4 }' "$tmp/ping.txt")
+        : "${sent:=0}" "${received:=0}"
+    fi
+    stop_pid "$server_pid" 5 || true
+
+    if [ $rc -ne 0 ] || [ -n "$(jq -r '.error // empty' "$json" 2>/dev/null)" ]; then
+        iperf_failure "$sys" "$json" "$rc"
+        return 1
+    fi
+    local bits bytes retransmits
+    read -r bits bytes retransmits < <(jq -r '[.end.sum_received.bits_per_second, .end.sum_received.bytes, (.end.sum_sent.retransmits // 0)] | @tsv' "$json")
+    if [ -z "$bytes" ] || [ "${bytes%.*}" -eq 0 ]; then
+        problem "iperf3 through $sys moved no data (see $json)"
+        return 1
+    fi
+    printf '%s\t%d\t%d\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n' "$sys" "$streams" "$round" "$duration" \
+        "$bits" "${bytes%.*}" "$retransmits" "$cpu" $((busy1 - busy0)) $((soft1 - soft0)) "$wall_us" \
+        "$sent" "$received" "$clk_tck" >>"$run_dir/runs.tsv"
+    log "    $(system_label "$sys"), $streams stream(s): $(awk -v b="$bits" 'BEGIN { printf "%.2f", b / 1e9 }') Gbit/s, $retransmits retransmits"
+}
+
+runs_header() {
+    printf 'system\tstreams\tround\tseconds\tbits_per_second\tbytes\tretransmits\ttunnel_cpu_ticks\tmachine_busy_ticks\tsoftirq_ticks\twall_us\tping_sent\tping_received\tclk_tck\n'
+}
+
+# status_line PID: "rss_kib anon_kib threads" from /proc/PID/status.
+status_line() {
+    awk '/^VmRSS:/ { r = $2 } /^RssAnon:/ { a = $2 } /^Threads:/ { t = $2 } END { print r + 0, a + 0, t + 0 }' "/proc/$1/status" 2>/dev/null
+}
+
+memory_sample() {
+    local t=$1 pa=${tunnel_pids[0]} pb=${tunnel_pids[1]} ra rb
+    if ! ra=$(status_line "$pa") || ! rb=$(status_line "$pb") || ! pid_alive "$pa" || ! pid_alive "$pb"; then
+        require_alive "$pa" "${tunnel_names[0]}" || return 1
+        require_alive "$pb" "${tunnel_names[1]}" || return 1
+        problem "cannot read /proc/$pa/status or /proc/$pb/status"
+        return 1
+    fi
+    printf '%s\t%s\t%s\n' "$t" "${ra// /$'\t'}" "${rb// /$'\t'}" >>"$run_dir/memory.tsv"
+}
+
+# The memory run: RouterHost (offloads on) carries one continuous iperf3 transfer for memory_seconds while both
+# nodes' RSS is sampled every memory_interval seconds (the first sample before any traffic).
+memory_run() {
+    log_tag=memory
+    log "memory run: RouterHost, $memory_streams stream(s) for $memory_seconds s, RSS every $memory_interval s"
+    system_up routerhost || die "RouterHost did not come up for the memory run"
+    printf 't_s\trss_a_kib\tanon_a_kib\tthreads_a\trss_b_kib\tanon_b_kib\tthreads_b\n' >"$run_dir/memory.tsv"
+    memory_sample 0 || die "cannot read RouterHost's memory: $problem_text"
+    local -a before=()
+    local i
+    for i in 0 1; do
+        before[i]=$(cpu_ticks "${tunnel_pids[$i]}")
+    done
+    iperf_server || die "$problem_text"
+    local json="$run_dir/iperf/memory.json"
+    spawn "$ns_a" "iperf3 client (memory run)" "$json" timeout -k 5 $((memory_seconds + 60)) \
+        iperf3 -c "$target" -p "$iperf_port" -t "$memory_seconds" -P "$memory_streams" -J --connect-timeout 5000
+    local client=$spawned_pid start_us next t
+    start_us=$(now_us)
+    next=$memory_interval
+    while pid_alive "$client"; do
+        t=$((($(now_us) - start_us) / 1000000))
+        if [ "$t" -ge "$next" ]; then
+            memory_sample "$t" || die "RouterHost failed during the memory run: $problem_text"
+            next=$((next + memory_interval))
+        fi
+        sleep 0.5
+    done
+    local rc=0
+    wait "$client" || rc=$?
+    unset "procs[$client]"
+    memory_sample $((($(now_us) - start_us) / 1000000)) || die "RouterHost failed during the memory run: $problem_text"
+    local cpu=0
+    for i in 0 1; do
+        cpu=$((cpu + $(cpu_ticks "${tunnel_pids[$i]}") - before[i]))
+    done
+    stop_pid "$server_pid" 5 || true
+    if [ $rc -ne 0 ] || [ -n "$(jq -r '.error // empty' "$json" 2>/dev/null)" ]; then
+        iperf_failure routerhost "$json" "$rc" || true
+        die "the memory run's transfer failed"
+    fi
+    memory_cpu_ticks=$cpu
+    routerhost_status routerhost
+    system_down routerhost || true
+}
