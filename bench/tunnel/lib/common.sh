@@ -44,12 +44,27 @@ log_tail() {
 
 now_us() { printf '%s' "${EPOCHREALTIME/./}"; }
 
+# in_background OUT ERR COMMAND...: runs COMMAND as a background job, its output to OUT and ERR, and waits for it.
+# A Ctrl-C then interrupts the wait at once and runs the INT trap; had COMMAND run in the foreground and caught the
+# SIGINT itself (iperf3 and ping do, and exit normally), bash would carry on as if nothing had happened. (The
+# redirections stay on COMMAND: on the call they would also capture what the trap prints.)
+in_background() {
+    local out=$1 err=$2
+    shift 2
+    "$@" >"$out" 2>"$err" </dev/null 8>&- 9>&- &
+    local pid=$! rc=0
+    procs[$pid]=$1
+    wait "$pid" || rc=$?
+    unset "procs[$pid]"
+    return $rc
+}
+
 # wait_until SECONDS COMMAND...: runs COMMAND every 0.1 s until it succeeds (0) or SECONDS have passed (1).
 wait_until() {
     local limit=$1
     shift
     local end=$(($(now_us) + limit * 1000000))
-    until "$@" >/dev/null 2>&1; do
+    until in_background /dev/null /dev/null "$@"; do
         if (($(now_us) > end)); then
             return 1
         fi
@@ -60,7 +75,7 @@ wait_until() {
 # True while PID runs (an exited child that was not reaped yet is a zombie: not running).
 pid_alive() {
     local stat
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
     stat=${stat##*) }
     [ "${stat%% *}" != Z ]
 }
@@ -70,7 +85,7 @@ pid_alive() {
 spawn() {
     local ns=$1 name=$2 logfile=$3
     shift 3
-    ip netns exec "$ns" "$@" >"$logfile" 2>&1 </dev/null &
+    ip netns exec "$ns" "$@" >"$logfile" 2>&1 </dev/null 8>&- 9>&- &
     spawned_pid=$!
     procs[$spawned_pid]=$name
     proc_logs[$spawned_pid]=$logfile
@@ -110,7 +125,8 @@ machine_ticks() {
 }
 
 # Takes the lock that keeps two runs from sharing the machine, then removes what earlier runs left behind. With
-# the lock held no other run is alive, so every rhtb-* namespace, temp dir and tbwg* socket is stale.
+# the lock held no other run is alive, so every rhtb-* namespace, temp dir and tbwg* socket is stale. (No process
+# started here inherits the lock's fd 9, so one left running by a killed run cannot hold the lock.)
 acquire_and_sweep() {
     exec 9>>"$lock_file"
     flock -n 9 || die "another bench/tunnel run is in progress (it holds $lock_file); wait for it or stop it"
@@ -135,7 +151,7 @@ acquire_and_sweep() {
         pid=${pid%/cmdline}
         [ "$pid" != $$ ] || continue
         local line
-        line=$(tr '\0' ' ' <"$cmd" 2>/dev/null) || continue
+        line=$(tr '\0' ' ' 2>/dev/null <"$cmd") || continue
         for dir in "${stale_dirs[@]}"; do
             if [[ $line == *"$dir/"* ]]; then
                 victims+=("$pid")
@@ -146,10 +162,16 @@ acquire_and_sweep() {
         fi
     done
     if [ ${#victims[@]} -gt 0 ]; then
+        local -A unique=()
+        for pid in "${victims[@]}"; do
+            unique[$pid]=1
+        done
+        victims=("${!unique[@]}")
         log "stopping ${#victims[@]} process(es) left by an earlier run: ${victims[*]}"
         kill -TERM "${victims[@]}" 2>/dev/null || true
-        sleep 1
-        kill -KILL "${victims[@]}" 2>/dev/null || true
+        for pid in "${victims[@]}"; do
+            wait_until 5 eval "! pid_alive $pid" || kill -KILL "$pid" 2>/dev/null || true
+        done
     fi
     for ns in "${stale_ns[@]}"; do
         log "removing namespace $ns left by an earlier run"
@@ -166,7 +188,8 @@ acquire_and_sweep() {
 
 cleanup() {
     local rc=$?
-    trap - EXIT INT TERM ERR
+    trap - EXIT ERR
+    trap '' INT TERM HUP  # a second Ctrl-C must not cut the cleanup short
     set +e
     local pid
     for pid in "${!procs[@]}"; do
@@ -183,19 +206,21 @@ cleanup() {
     if [ -n "$tmp" ]; then
         rm -rf "$tmp"
     fi
-    if [ $rc -ne 0 ] && [ $rc -ne 130 ]; then
-        printf 'bench/tunnel: stopped with exit code %d; namespaces, processes and temp files removed\n' "$rc" >&2
+    if [ $rc -ne 0 ] && [ -n "$tmp" ]; then
+        printf 'bench/tunnel: stopped (exit code %d); its namespaces, processes and temp files are removed\n' "$rc" >&8
     fi
     exit $rc
 }
 
 on_error() {
-    printf 'error: "%s" failed (exit %d) at %s\n' "$2" "$1" "$3" >&2
+    printf 'error: "%s" failed (exit %d) at %s\n' "$2" "$1" "$3" >&8
 }
 
+# The traps print to fd 8, the script's own stderr, whatever a function's redirections were when they fired.
 install_traps() {
+    exec 8>&2
     trap cleanup EXIT
-    trap 'printf "\ninterrupted; cleaning up\n" >&2; exit 130' INT
+    trap 'printf "\ninterrupted; cleaning up\n" >&8; exit 130' INT
     trap 'exit 143' TERM HUP
     trap 'on_error $? "$BASH_COMMAND" "${BASH_SOURCE[0]}:$LINENO"' ERR
 }

@@ -4,9 +4,22 @@
 readonly iperf_port=5201
 clk_tck=$(getconf CLK_TCK)
 server_pid=''
+ping_pid=''
+
+# Stops what a measurement left running when it failed half-way: the iperf3 server and the ping under load.
+stop_measurement() {
+    if [ -n "$server_pid" ]; then
+        stop_pid "$server_pid" 5 || true
+    fi
+    if [ -n "$ping_pid" ]; then
+        stop_pid "$ping_pid" 1 || true
+    fi
+    server_pid='' ping_pid=''
+}
 
 # A one-off iperf3 server in B, listening when this returns; its pid is left in server_pid.
 iperf_server() {
+    stop_measurement
     spawn "$ns_b" "iperf3 server" "$tmp/iperf3-server.log" iperf3 -s -1 -p "$iperf_port"
     server_pid=$spawned_pid
     if ! wait_until 5 eval "ip netns exec $ns_b ss -Hltn 'sport = :$iperf_port' | grep -q . || ! pid_alive $server_pid"; then
@@ -16,10 +29,26 @@ iperf_server() {
     require_alive "$server_pid" "the iperf3 server in $ns_b"
 }
 
-# iperf_client SECONDS STREAMS JSON: the client in A against target; a hung client is stopped 30 s late.
+# iperf_client SECONDS STREAMS JSON: the client in A against target, watched: when a tunnel process exits, the
+# client is stopped at once (status 125); one still running 30 s after its time is stopped by timeout (124).
 iperf_client() {
-    ip netns exec "$ns_a" timeout -k 5 $(($1 + 30)) \
-        iperf3 -c "$target" -p "$iperf_port" -t "$1" -P "$2" -J --connect-timeout 5000 >"$3" 2>"$tmp/iperf3-client.err"
+    ip netns exec "$ns_a" timeout -k 5 $(($1 + 30)) iperf3 -c "$target" -p "$iperf_port" -t "$1" -P "$2" -J \
+        --connect-timeout 5000 >"$3" 2>"$tmp/iperf3-client.err" </dev/null 8>&- 9>&- &
+    local pid=$! i
+    procs[$pid]="iperf3 client"
+    while pid_alive "$pid"; do
+        for i in "${!tunnel_pids[@]}"; do
+            if ! pid_alive "${tunnel_pids[$i]}"; then
+                stop_pid "$pid" 2 || true
+                return 125
+            fi
+        done
+        sleep 0.2
+    done
+    local rc=0
+    wait "$pid" || rc=$?
+    unset "procs[$pid]"
+    return $rc
 }
 
 # Why an iperf3 run failed: its JSON error, its stderr, and whether the tunnel processes still run.
@@ -28,6 +57,7 @@ iperf_failure() {
     text=$(jq -r '.error // empty' "$json" 2>/dev/null || true)
     [ -n "$text" ] || text=$(head -c 500 "$tmp/iperf3-client.err")
     [ "$rc" -ne 124 ] || text="timed out ($text)"
+    [ "$rc" -ne 125 ] || text="a tunnel process exited during the transfer"
     for i in "${!tunnel_pids[@]}"; do
         pid_alive "${tunnel_pids[$i]}" || text="$text; ${tunnel_names[$i]} exited:$(log_tail "${proc_logs[${tunnel_pids[$i]}]}")"
     done
@@ -40,7 +70,7 @@ warmup_run() {
     [ "$warmup" -gt 0 ] || return 0
     iperf_server || return 1
     iperf_client "$warmup" 1 "$tmp/warmup.json" || rc=$?
-    stop_pid "$server_pid" 5 || true
+    stop_measurement
     [ $rc -eq 0 ] || iperf_failure "$sys" "$tmp/warmup.json" $rc
 }
 
@@ -59,7 +89,6 @@ measure_run() {
     local busy0 soft0 busy1 soft1
     read -r busy0 soft0 < <(machine_ticks)
 
-    local ping_pid=''
     if [ "$streams" -eq 1 ]; then
         local count
         count=$(awk -v d="$duration" -v i="$ping_interval" 'BEGIN { c = int((d - 1) / i); print (c < 1 ? 1 : c) }')
@@ -84,11 +113,12 @@ measure_run() {
     if [ -n "$ping_pid" ]; then
         wait_until 5 eval "! pid_alive $ping_pid" || true
         stop_pid "$ping_pid" 1 || true
+        ping_pid=''
         grep -o 'time=[0-9.]*' "$tmp/ping.txt" | cut -d= -f2 >"$run_dir/ping/$tag.txt" || true
         read -r sent received < <(awk '/packets transmitted/ { print $1, $4 }' "$tmp/ping.txt")
         : "${sent:=0}" "${received:=0}"
     fi
-    stop_pid "$server_pid" 5 || true
+    stop_measurement
 
     if [ $rc -ne 0 ] || [ -n "$(jq -r '.error // empty' "$json" 2>/dev/null)" ]; then
         iperf_failure "$sys" "$json" "$rc"
@@ -162,7 +192,7 @@ memory_run() {
     for i in 0 1; do
         cpu=$((cpu + $(cpu_ticks "${tunnel_pids[$i]}") - before[i]))
     done
-    stop_pid "$server_pid" 5 || true
+    stop_measurement
     if [ $rc -ne 0 ] || [ -n "$(jq -r '.error // empty' "$json" 2>/dev/null)" ]; then
         iperf_failure routerhost "$json" "$rc" || true
         die "the memory run's transfer failed"

@@ -158,6 +158,10 @@ chart() {
         done
         printf '%s\n' "$line" >>"$data"
     done
+    if [ "$(awk -F'\t' 'NR > 1' "$run_dir/summary.tsv" | wc -l)" -eq 0 ]; then
+        warn "no system was measured; no chart"
+        return 0
+    fi
     local ceiling
     ceiling=$(summary_value veth "${streams[0]}" gbps)
     local -a plots=()
@@ -221,17 +225,19 @@ memory_report() {
     local warm=$((memory_seconds / 10))
     [ $warm -le 60 ] || warm=60
     local out="$run_dir/memory.md"
-    local gbps first last
+    local gbps first last span
     gbps=$(jq -r '.end.sum_received.bits_per_second / 1e9' "$run_dir/iperf/memory.json")
-    read -r first last < <(jq -r '[.intervals[] | .sum.bits_per_second] as $v | ($v | length) as $n | ([$n, 60] | min) as $k |
-        [($v[:$k] | add / $k / 1e9), ($v[($n - $k):] | add / $k / 1e9)] | @tsv' "$run_dir/iperf/memory.json")
+    # The mean of the first and of the last `span` one-second intervals (60, or half the run when it is shorter).
+    read -r span first last < <(jq -r '[.intervals[] | .sum.bits_per_second] as $v | ($v | length) as $n |
+        ([($n / 2 | floor), 60] | min | if . < 1 then 1 else . end) as $k |
+        [$k, ($v[:$k] | add / $k / 1e9), ($v[($n - $k):] | add / $k / 1e9)] | @tsv' "$run_dir/iperf/memory.json")
     {
         printf '# RouterHost steady-state memory, %s\n\n' "$(date '+%Y-%m-%d %H:%M %Z')"
         machine_info
         printf -- '- RouterHost ↔ RouterHost (offloads on), one iperf3 transfer of %s s with %s stream(s); RSS (/proc/PID/status VmRSS) every %s s; warm-up %s s\n' \
             "$memory_seconds" "$memory_streams" "$memory_interval" "$warm"
-        printf -- '- throughput: %.2f Gbit/s overall; first minute %.2f, last minute %.2f; RouterHost CPU %.1f s for %.1f GB (%.2f s/GB)\n\n' \
-            "$gbps" "$first" "$last" "$(awk -v t="$memory_cpu_ticks" -v k="$clk_tck" 'BEGIN { print t / k }')" \
+        printf -- '- throughput: %.2f Gbit/s overall; first %s s %.2f, last %s s %.2f; RouterHost CPU (both nodes) %.1f s for %.1f GB (%.2f s/GB)\n\n' \
+            "$gbps" "$span" "$first" "$span" "$last" "$(awk -v t="$memory_cpu_ticks" -v k="$clk_tck" 'BEGIN { print t / k }')" \
             "$(jq -r '.end.sum_received.bytes / 1e9' "$run_dir/iperf/memory.json")" \
             "$(awk -v t="$memory_cpu_ticks" -v k="$clk_tck" -v b="$(jq -r '.end.sum_received.bytes' "$run_dir/iperf/memory.json")" 'BEGIN { print t / k / (b / 1e9) }')"
         printf '| node | RSS start MiB | after warm-up MiB | max MiB | end MiB | anon end MiB | threads | slope, 2nd half, MiB/min | verdict |\n'

@@ -54,6 +54,7 @@ system_up() {
 
 system_down() {
     local i rc=0
+    stop_measurement
     for i in "${!tunnel_pids[@]}"; do
         if ! stop_pid "${tunnel_pids[$i]}" 10; then
             warn "${tunnel_names[$i]} (pid ${tunnel_pids[$i]}) did not stop within 10 s of SIGTERM and was killed"
@@ -194,7 +195,9 @@ wggo_up() {
         [ "$side" = b ] && ns=$ns_b
         dev="tbwg$$$side"
         rm -f "/var/run/wireguard/$dev.sock"
-        spawn "$ns" "wireguard-go ($side)" "$run_dir/logs/wireguard-go-$log_tag-$side.log" wireguard-go -f "$dev"
+        # The variable only silences the banner saying this kernel has WireGuard built in.
+        spawn "$ns" "wireguard-go ($side)" "$run_dir/logs/wireguard-go-$log_tag-$side.log" \
+            env WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 wireguard-go -f "$dev"
         tunnel_pids+=("$spawned_pid")
         tunnel_names+=("wireguard-go in $ns")
         devs+=("$dev")
