@@ -259,6 +259,7 @@ lighthouse:
 listen:
   host: 0.0.0.0
   port: $port
+routines: $nebula_routines
 punchy:
   punch: false
 relay:
