@@ -74,6 +74,26 @@ warmup_run() {
     [ $rc -eq 0 ] || iperf_failure "$sys" "$tmp/warmup.json" $rc
 }
 
+# Kernel drop counters, to tell where packets behind retransmits were lost: "UDP-receive-buffer errors in A, in B,
+# drops of the tunnel device (packets the kernel could not queue to the tunnel process, or took from it) in A, in B,
+# drops on the veth ends, softnet backlog drops (machine-wide: every namespace and everything else running)".
+kernel_drops() {
+    local ns udp devices underlay=0 softnet=0 d
+    local -a out=()
+    for ns in "$ns_a" "$ns_b"; do
+        udp=$(ip netns exec "$ns" cat /proc/net/snmp | awk '$1 == "Udp:" { if (h) { print $6; exit } h = 1 }')
+        read -r devices d < <(ip -n "$ns" -j -s link show | jq -r '[([.[] | select(.ifname != "lo" and .ifname != "ul0") |
+            .stats64.rx.dropped + .stats64.tx.dropped] | add // 0), ([.[] | select(.ifname == "ul0") |
+            .stats64.rx.dropped + .stats64.tx.dropped] | add // 0)] | @tsv')
+        out+=("${udp:-0}" "${devices:-0}")
+        underlay=$((underlay + ${d:-0}))
+    done
+    while read -r _ d _; do
+        softnet=$((softnet + 16#$d))
+    done </proc/net/softnet_stat
+    printf '%s %s %s %s %s %s' "${out[0]}" "${out[2]}" "${out[1]}" "${out[3]}" "$underlay" "$softnet"
+}
+
 # measure_run SYSTEM STREAMS ROUND: one measured iperf3 run; appends a row to runs.tsv (columns in its header) and,
 # for single-stream runs, the ping RTTs (ms, one a line) to ping/SYSTEM-P1-rROUND.txt.
 measure_run() {
@@ -81,6 +101,8 @@ measure_run() {
     local tag="$sys-P$streams-r$round"
     local json="$run_dir/iperf/$tag.json" i rc=0
     iperf_server || return 1
+    local -a drops0 drops1
+    read -r -a drops0 < <(kernel_drops)
 
     local -a before=()
     for i in "${!tunnel_pids[@]}"; do
@@ -108,6 +130,7 @@ measure_run() {
         cpu=$((cpu + after - before[i]))
     done
     read -r busy1 soft1 < <(machine_ticks)
+    read -r -a drops1 < <(kernel_drops)
 
     local sent=0 received=0
     if [ -n "$ping_pid" ]; then
@@ -130,14 +153,19 @@ measure_run() {
         problem "iperf3 through $sys moved no data (see $json)"
         return 1
     fi
-    printf '%s\t%d\t%d\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n' "$sys" "$streams" "$round" "$duration" \
+    printf '%s\t%d\t%d\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d' "$sys" "$streams" "$round" "$duration" \
         "$bits" "${bytes%.*}" "$retransmits" "$cpu" $((busy1 - busy0)) $((soft1 - soft0)) "$wall_us" \
         "$sent" "$received" "$clk_tck" >>"$run_dir/runs.tsv"
+    for i in "${!drops0[@]}"; do
+        printf '\t%d' $((drops1[i] - drops0[i])) >>"$run_dir/runs.tsv"
+    done
+    printf '\n' >>"$run_dir/runs.tsv"
     log "    $(system_label "$sys"), $streams stream(s): $(awk -v b="$bits" 'BEGIN { printf "%.2f", b / 1e9 }') Gbit/s, $retransmits retransmits"
 }
 
 runs_header() {
-    printf 'system\tstreams\tround\tseconds\tbits_per_second\tbytes\tretransmits\ttunnel_cpu_ticks\tmachine_busy_ticks\tsoftirq_ticks\twall_us\tping_sent\tping_received\tclk_tck\n'
+    printf 'system\tstreams\tround\tseconds\tbits_per_second\tbytes\tretransmits\ttunnel_cpu_ticks\tmachine_busy_ticks\tsoftirq_ticks\twall_us\tping_sent\tping_received\tclk_tck'
+    printf '\tudp_rcvbuf_errors_a\tudp_rcvbuf_errors_b\ttunnel_device_drops_a\ttunnel_device_drops_b\tunderlay_drops\tsoftnet_drops\n'
 }
 
 # status_line PID: "rss_kib anon_kib threads" from /proc/PID/status.

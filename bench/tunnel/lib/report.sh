@@ -30,13 +30,16 @@ rows() {
             bits = $c["bits_per_second"]; bytes = $c["bytes"]; gb = bytes / 1e9; tck = $c["clk_tck"]
             tunnel = $c["tunnel_cpu_ticks"] / tck; busy = $c["machine_busy_ticks"] / tck; soft = $c["softirq_ticks"] / tck
             retr = $c["retransmits"]; sent = $c["ping_sent"]; recv = $c["ping_received"]
+            udpa = $c["udp_rcvbuf_errors_a"]; udpb = $c["udp_rcvbuf_errors_b"]
+            deva = $c["tunnel_device_drops_a"]; devb = $c["tunnel_device_drops_b"]
+            veth = $c["underlay_drops"]; softnet = $c["softnet_drops"]
             print '"$3"' }' "$run_dir/runs.tsv"
 }
 
 # summarize: summary.tsv with one line per system and stream count (medians over the runs; ping pooled).
 summarize() {
     local out="$run_dir/summary.tsv" sys n
-    printf 'system\tstreams\truns\tgbps\tgbps_min\tgbps_max\tretransmits\ttunnel_cpu_s_per_gb\tmachine_cpu_s_per_gb\tsoftirq_s_per_gb\tping_median_ms\tping_p99_ms\tping_sent\tping_received\n' >"$out"
+    printf 'system\tstreams\truns\tgbps\tgbps_min\tgbps_max\tretransmits\ttunnel_cpu_s_per_gb\tmachine_cpu_s_per_gb\tsoftirq_s_per_gb\tping_median_ms\tping_p99_ms\tping_sent\tping_received\tkernel_drops\n' >"$out"
     for sys in "${systems[@]}"; do
         for n in "${streams[@]}"; do
             local count
@@ -58,8 +61,14 @@ summarize() {
             if [ "$n" -eq 1 ]; then
                 read -r pm pp _ < <(cat "$run_dir/ping/$sys-P1-r"*.txt 2>/dev/null | median_p99)
             fi
-            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$sys" "$n" "$count" "$gbps" "$gmin" "$gmax" \
-                "$retr" "$tunnel" "$busy" "$soft" "$pm" "$pp" "$sent" "$recv" >>"$out"
+            # Kernel drops, median per run: "UDP rcvbuf A/B, tunnel device A/B, veth, softnet".
+            local kd='' what value
+            for what in udpa udpb deva devb veth softnet; do
+                read -r value _ _ < <(rows "$sys" "$n" "$what" | median_p99)
+                kd="$kd${kd:+ }$(fixed "$value" 0)"
+            done
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$sys" "$n" "$count" "$gbps" "$gmin" "$gmax" \
+                "$retr" "$tunnel" "$busy" "$soft" "$pm" "$pp" "$sent" "$recv" "$kd" >>"$out"
         done
     done
 }
@@ -110,8 +119,8 @@ results_table() {
 
 detail_table() {
     local sys n
-    printf '| system | streams | runs | Gbit/s min – max | machine CPU s/GB (all cores busy) | of which softirq s/GB | pings lost |\n'
-    printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n'
+    printf '| system | streams | runs | Gbit/s min – max | machine CPU s/GB (all cores busy) | of which softirq s/GB | pings lost | kernel drops per run: UDP rcvbuf A / B, tunnel device A / B, veth, softnet |\n'
+    printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
     for sys in "${systems[@]}"; do
         for n in "${streams[@]}"; do
             [ -n "$(summary_value "$sys" "$n" gbps)" ] || continue
@@ -119,9 +128,12 @@ detail_table() {
             if [ "$n" -eq 1 ]; then
                 lost="$(($(summary_value "$sys" "$n" ping_sent) - $(summary_value "$sys" "$n" ping_received))) of $(summary_value "$sys" "$n" ping_sent)"
             fi
-            printf '| %s | %s | %s | %s – %s | %s | %s | %s |\n' "$(system_label "$sys")" "$n" "$(summary_value "$sys" "$n" runs)" \
+            local kd
+            read -r -a kd <<<"$(summary_value "$sys" "$n" kernel_drops)"
+            printf '| %s | %s | %s | %s – %s | %s | %s | %s | %s / %s, %s / %s, %s, %s |\n' "$(system_label "$sys")" "$n" "$(summary_value "$sys" "$n" runs)" \
                 "$(fixed "$(summary_value "$sys" "$n" gbps_min)" 2)" "$(fixed "$(summary_value "$sys" "$n" gbps_max)" 2)" \
-                "$(fixed "$(summary_value "$sys" "$n" machine_cpu_s_per_gb)" 2)" "$(fixed "$(summary_value "$sys" "$n" softirq_s_per_gb)" 2)" "$lost"
+                "$(fixed "$(summary_value "$sys" "$n" machine_cpu_s_per_gb)" 2)" "$(fixed "$(summary_value "$sys" "$n" softirq_s_per_gb)" 2)" "$lost" \
+                "${kd[@]}"
         done
     done
 }
@@ -139,7 +151,8 @@ routerhost_drops() {
             side=${side##*-}
             jq -r --arg side "$side" '
                 ((.interfaces // [])[] | (.rx_drops // {}), (.tx_drops // {}) | to_entries[] | [$side, .key, .value]),
-                ((.stages // [])[] | (.dropped // {}) | to_entries[] | [$side, .key, .value]) | @tsv' "$f" 2>/dev/null
+                ((.stages // [])[] | (.dropped // {}) | to_entries[] | [$side, .key, .value]),
+                ((.stages // [])[] | .status | objects | (.drops // {}) | to_entries[] | [$side, .key, .value]) | @tsv' "$f" 2>/dev/null
         done | awk -F'\t' '$3 > 0 { t[$1 " " $2] += $3 } END { for (k in t) { split(k, p, " "); printf "%s %s %d\n", p[1], p[2], t[k] } }' |
             sort | awk '{ printf "%s%s on %s: %d", (NR > 1 ? "; " : ""), $2, toupper($1), $3 }')
         printf -- '- %s: %s\n' "$(system_label "$sys")" "${text:-no drops}"
