@@ -94,6 +94,23 @@ kernel_drops() {
     printf '%s %s %s %s %s %s' "${out[0]}" "${out[2]}" "${out[1]}" "${out[3]}" "$underlay" "$softnet"
 }
 
+# thread_ticks PID: "name<TAB>ticks" per thread name of PID (user+system CPU; threads of one name summed). RouterHost
+# names its threads after their work ("rh tun/q0", "rh stage/wg/q1", "rh wg/handshake").
+thread_ticks() {
+    local task stat name
+    local -A sum=()
+    for task in /proc/"$1"/task/[0-9]*; do
+        { read -r name <"$task/comm" && read -r stat <"$task/stat"; } 2>/dev/null || continue
+        stat=${stat##*) }
+        local -a f
+        read -r -a f <<<"$stat"
+        sum[$name]=$((${sum[$name]:-0} + f[11] + f[12]))
+    done
+    for name in "${!sum[@]}"; do
+        printf '%s\t%s\n' "$name" "${sum[$name]}"
+    done
+}
+
 # measure_run SYSTEM STREAMS ROUND: one measured iperf3 run; appends a row to runs.tsv (columns in its header) and,
 # for single-stream runs, the ping RTTs (ms, one a line) to ping/SYSTEM-P1-rROUND.txt.
 measure_run() {
@@ -106,6 +123,7 @@ measure_run() {
 
     local -a before=()
     for i in "${!tunnel_pids[@]}"; do
+        thread_ticks "${tunnel_pids[$i]}" >"$tmp/threads-$i.before"
         before[i]=$(cpu_ticks "${tunnel_pids[$i]}") || { require_alive "${tunnel_pids[$i]}" "${tunnel_names[$i]}"; return 1; }
     done
     local busy0 soft0 busy1 soft1
@@ -128,6 +146,7 @@ measure_run() {
     for i in "${!tunnel_pids[@]}"; do
         after=$(cpu_ticks "${tunnel_pids[$i]}") || { require_alive "${tunnel_pids[$i]}" "${tunnel_names[$i]}"; return 1; }
         cpu=$((cpu + after - before[i]))
+        thread_ticks "${tunnel_pids[$i]}" >"$tmp/threads-$i.after"
     done
     read -r busy1 soft1 < <(machine_ticks)
     read -r -a drops1 < <(kernel_drops)
@@ -160,6 +179,12 @@ measure_run() {
         printf '\t%d' $((drops1[i] - drops0[i])) >>"$run_dir/runs.tsv"
     done
     printf '\n' >>"$run_dir/runs.tsv"
+    # CPU per thread name and side.
+    for i in "${!tunnel_pids[@]}"; do
+        awk -F'\t' -v OFS='\t' -v pre="$sys\t$streams\t$round\t${tunnel_sides[$i]}\t$duration\t$clk_tck" '
+            NR == FNR { b[$1] = $2; next }
+            { d = $2 - b[$1]; if (d > 0) print pre, $1, d }' "$tmp/threads-$i.before" "$tmp/threads-$i.after" >>"$run_dir/threads.tsv"
+    done
     log "    $(system_label "$sys"), $streams stream(s): $(awk -v b="$bits" 'BEGIN { printf "%.2f", b / 1e9 }') Gbit/s, $retransmits retransmits"
 }
 
@@ -175,9 +200,12 @@ status_line() {
 
 memory_sample() {
     local t=$1 pa=${tunnel_pids[0]} pb=${tunnel_pids[1]} ra rb
+    if [ "${tunnel_sides[0]}" = B ]; then
+        pa=${tunnel_pids[1]} pb=${tunnel_pids[0]}
+    fi
     if ! ra=$(status_line "$pa") || ! rb=$(status_line "$pb") || ! pid_alive "$pa" || ! pid_alive "$pb"; then
-        require_alive "$pa" "${tunnel_names[0]}" || return 1
-        require_alive "$pb" "${tunnel_names[1]}" || return 1
+        require_alive "$pa" "routerhost in $ns_a" || return 1
+        require_alive "$pb" "routerhost in $ns_b" || return 1
         problem "cannot read /proc/$pa/status or /proc/$pb/status"
         return 1
     fi

@@ -159,6 +159,70 @@ routerhost_drops() {
     done
 }
 
+# How RouterHost's received packets spread over its queues (from each node's per-queue totals logged at stop),
+# summed over every bring-up of each variant: whether the work used more than one thread per node.
+routerhost_queues() {
+    local sys side
+    for sys in "${systems[@]}"; do
+        [[ $sys == routerhost* ]] || continue
+        local text=''
+        for side in a b; do
+            local -a logs=("$run_dir/logs/$sys"-r*-"$side".log)
+            [ ${#logs[@]} -gt 0 ] || continue
+            local part
+            part=$(cat "${logs[@]}" | awk '
+                match($0, /: [^ ]+\/q[0-9]+: received [0-9]+ packets/) {
+                    split(substr($0, RSTART + 2, RLENGTH - 2), f, " ")
+                    q = f[1]; sub(/:$/, "", q); n = split(q, p, "/q")
+                    iface = substr(q, 1, length(q) - length(p[n]) - 2)
+                    count[iface, p[n]] += f[3]; total[iface] += f[3]
+                    if (!((iface, p[n]) in seen)) { seen[iface, p[n]] = 1; order[iface] = order[iface] " " p[n] }
+                    if (!(iface in known)) { known[iface] = 1; ifaces[++m] = iface }
+                }
+                END {
+                    for (i = 1; i <= m; i++) {
+                        iface = ifaces[i]; k = split(order[iface], qs, " ")
+                        printf "%s%s", (i > 1 ? ", " : ""), iface
+                        for (j = 1; j <= k; j++)
+                            printf " q%s %.0f%%", qs[j], (total[iface] > 0 ? 100 * count[iface, qs[j]] / total[iface] : 0)
+                    }
+                }')
+            text="$text${text:+; }${side^^}: ${part:-no queue totals logged}"
+        done
+        [ -z "$text" ] || printf -- '- %s: %s\n' "$(system_label "$sys")" "$text"
+    done
+}
+
+# Where each RouterHost variant's CPU went, per thread and node: the busiest threads as the share of one core they
+# kept busy during the runs (median over the runs). A thread near 100 % bounds the tunnel.
+routerhost_threads() {
+    [ -s "$run_dir/threads.tsv" ] || return 0
+    local sys n
+    for sys in "${systems[@]}"; do
+        [[ $sys == routerhost* ]] || continue
+        for n in "${streams[@]}"; do
+            local text
+            text=$(awk -F'\t' -v s="$sys" -v n="$n" '
+                $1 == s && $2 == n {
+                    key = $4 "\t" $7; v = 100 * $8 / $6 / $5
+                    c[key]++; vals[key, c[key]] = v
+                }
+                END {
+                    for (k in c) {
+                        m = c[k]; for (i = 1; i <= m; i++) a[i] = vals[k, i]
+                        for (i = 2; i <= m; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+                        med = (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+                        split(k, p, "\t"); printf "%s\t%.0f\t%s\n", p[1], med, p[2]
+                    }
+                }' "$run_dir/threads.tsv" | sort -t$'\t' -k1,1 -k2,2nr | awk -F'\t' '
+                    $2 >= 5 { name = $3; sub(/^rh /, "", name)
+                              out[$1] = out[$1] (out[$1] == "" ? "" : ", ") name " " $2 "%" }
+                    END { printf "A: %s; B: %s", out["A"], out["B"] }')
+            printf -- '- %s, %s stream%s: %s\n' "$(system_label "$sys")" "$n" "$([ "$n" -eq 1 ] || echo s)" "$text"
+        done
+    done
+}
+
 # chart: throughput.png, a clustered bar per system (1 and 4 streams), log scale, the raw veth ceiling dashed.
 chart() {
     local data="$run_dir/chart.dat" sys n value line
@@ -228,6 +292,16 @@ write_results() {
         drops=$(routerhost_drops)
         if [ -n "$drops" ]; then
             printf '\nRouterHost drop counters (A = client side, B = server side; summed over all runs):\n%s\n' "$drops"
+        fi
+        local threads
+        threads=$(routerhost_threads)
+        if [ -n "$threads" ]; then
+            printf '\nRouterHost CPU per thread (share of one core during the run, median; threads under 5 %% left out):\n%s\n' "$threads"
+        fi
+        local queues
+        queues=$(routerhost_queues)
+        if [ -n "$queues" ]; then
+            printf '\nRouterHost packets received per queue (share of each interface'"'"'s total; "stage/wg" are the WireGuard sockets):\n%s\n' "$queues"
         fi
         printf '\n![throughput](throughput.png)\n'
     } >"$run_dir/results.md"

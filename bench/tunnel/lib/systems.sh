@@ -2,7 +2,7 @@
 # side A, server side B) and proves it with a ping both ways; it sets
 #   target        the address in B that iperf3 and ping aim at,
 #   tunnel_pids   the tunnel's processes, whose CPU is counted ("" for raw veth),
-#   tunnel_names  what each of them is (for messages).
+#   tunnel_names  what each of them is (for messages), tunnel_sides  A or B for each.
 # system_down NAME removes it again. Each tunnel has its own overlay subnet, so a device that outlived its process
 # could never answer for the next one: RouterHost 10.88.0.0/24, wireguard-go 10.89.0.0/24, nebula 10.90.0.0/24.
 # All three use the overlay MTU 1420.
@@ -15,6 +15,7 @@ target=''
 log_tag=''      # names this bring-up's log files: r1, r2, ... or check
 tunnel_pids=()
 tunnel_names=()
+tunnel_sides=() # A or B for each of tunnel_pids
 
 system_label() {
     case $1 in
@@ -43,6 +44,7 @@ system_packages() {
 system_up() {
     tunnel_pids=()
     tunnel_names=()
+    tunnel_sides=()
     case $1 in
         veth) veth_up ;;
         routerhost*) routerhost_up "$1" ;;
@@ -63,6 +65,7 @@ system_down() {
     done
     tunnel_pids=()
     tunnel_names=()
+    tunnel_sides=()
     case $1 in
         wireguard-go) rm -f "/var/run/wireguard/tbwg$$a.sock" "/var/run/wireguard/tbwg$$b.sock" ;;
         *) ;;
@@ -160,6 +163,7 @@ routerhost_up() {
         spawn "$ns" "routerhost ($side, $variant)" "$run_dir/logs/$variant-$log_tag-$side.log" dotnet "$rh_dll" run --config "$tmp/rh-$side.json"
         tunnel_pids+=("$spawned_pid")
         tunnel_names+=("routerhost in $ns")
+        tunnel_sides+=("${side^^}")
     done
     for pid in "${tunnel_pids[@]}"; do
         if ! wait_until 30 eval "grep -q 'RouterHost ready' '${proc_logs[$pid]}' || ! pid_alive $pid"; then
@@ -200,6 +204,7 @@ wggo_up() {
             env WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 wireguard-go -f "$dev"
         tunnel_pids+=("$spawned_pid")
         tunnel_names+=("wireguard-go in $ns")
+        tunnel_sides+=("${side^^}")
         devs+=("$dev")
     done
     for side in a b; do
@@ -284,6 +289,7 @@ EOF
         spawn "$ns" "nebula ($side)" "$run_dir/logs/nebula-$log_tag-$side.log" nebula -config "$tmp/nebula-$side.yml"
         tunnel_pids+=("$spawned_pid")
         tunnel_names+=("nebula in $ns")
+        tunnel_sides+=("${side^^}")
     done
     for pid in "${tunnel_pids[@]}"; do
         if ! wait_until 10 eval "grep -q 'Nebula interface is active' '${proc_logs[$pid]}' || ! pid_alive $pid"; then
