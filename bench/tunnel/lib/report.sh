@@ -347,7 +347,7 @@ memory_report() {
                     sx = sy = sxx = sxy = 0; k = 0
                     for (i = mid; i <= n; i++) { k++; sx += t[i]; sy += r[i]; sxx += t[i] * t[i]; sxy += t[i] * r[i] }
                     slope = (k > 1 && k * sxx - sx * sx > 0) ? (k * sxy - sx * sy) / (k * sxx - sx * sx) * 60 : 0
-                    verdict = (n - w < 4) ? "too short to judge" : (m2 <= m1 * 1.02 + 1 ? "bounded (no new high in the 2nd half)" : "GREW")
+                    verdict = (n - w < 4) ? "too short to judge" : (m2 <= m1 * 1.02 + 1 ? "bounded (2nd-half max within 2 % + 1 MiB of the 1st-half max)" : "GREW")
                     printf "| %s | %.1f | %.1f | %.1f | %.1f | %.1f | %d | %+.2f | %s |\n", node, r[1], r[w], max, r[n], a[n], th[n], slope, verdict
                 }' "$run_dir/memory.tsv"
         done
