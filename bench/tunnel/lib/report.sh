@@ -257,11 +257,12 @@ chart() {
         printf 'set title "TCP throughput through each tunnel (iperf3, median of %s run(s) of %s s; %s)"\n' "$runs" "$duration" "$(date +%Y-%m-%d)"
         printf 'set datafile missing "-"\n'
         printf 'set style data histogram\nset style histogram cluster gap 1\nset style fill solid 0.8 border -1\nset boxwidth 0.9\n'
-        printf 'set logscale y\nset yrange [0.05:%s]\n' "$(awk -v c="${ceiling:-10}" 'BEGIN { print c * 3 }')"
+        printf 'set logscale y\nset yrange [0.05:%s]\n' "$(awk -F'\t' 'NR > 1 && $4 > m { m = $4 } END { print (m > 0 ? m : 10) * 2.5 }' "$run_dir/summary.tsv")"
         printf 'set ylabel "Gbit/s (log scale)"\nset grid ytics\nset key top right\nset xtics nomirror\nset bmargin 5\n'
         if [ -n "$ceiling" ]; then
             printf 'set arrow from graph 0, first %s to graph 1, first %s nohead dashtype 2 lc rgb "gray30"\n' "$ceiling" "$ceiling"
-            printf 'set label "raw veth ceiling, %.1f Gbit/s" at graph 0.5, first %s offset 0,0.8 center tc rgb "gray30"\n' "$ceiling" "$ceiling"
+            printf 'set label "raw veth ceiling (%s stream%s): %.1f Gbit/s" at graph 0.5, first %s offset 0,0.8 center tc rgb "gray30"\n' \
+                "${streams[0]}" "$([ "${streams[0]}" -eq 1 ] || echo s)" "$ceiling" "$ceiling"
         fi
         printf 'plot %s\n' "$(IFS=,; echo "${plots[*]}")"
     } >"$run_dir/chart.gp"
