@@ -1,0 +1,303 @@
+# Sourced by bench/tunnel/run: the systems under test. system_up NAME brings one up in the two namespaces (client
+# side A, server side B) and proves it with a ping both ways; it sets
+#   target        the address in B that iperf3 and ping aim at,
+#   tunnel_pids   the tunnel's processes, whose CPU is counted ("" for raw veth),
+#   tunnel_names  what each of them is (for messages), tunnel_sides  A or B for each.
+# system_down NAME removes it again. Each tunnel has its own overlay subnet, so a device that outlived its process
+# could never answer for the next one: RouterHost 10.88.0.0/24, wireguard-go 10.89.0.0/24, nebula 10.90.0.0/24.
+# All three use the overlay MTU 1420.
+
+readonly all_systems=(veth routerhost routerhost-tun-offloads-off routerhost-udp-gso-off routerhost-udp-gro-off
+    routerhost-batch-1 routerhost-all-off wireguard-go nebula)
+readonly overlay_mtu=1420
+
+target=''
+log_tag=''      # names this bring-up's log files: r1, r2, ... or check
+tunnel_pids=()
+tunnel_names=()
+tunnel_sides=() # A or B for each of tunnel_pids
+
+system_label() {
+    case $1 in
+        veth) echo "raw veth (no tunnel)" ;;
+        routerhost) echo "RouterHost" ;;
+        routerhost-tun-offloads-off) echo "RouterHost, TUN TSO/GRO off" ;;
+        routerhost-udp-gso-off) echo "RouterHost, UDP GSO off" ;;
+        routerhost-udp-gro-off) echo "RouterHost, UDP GRO off" ;;
+        routerhost-batch-1) echo "RouterHost, batching off" ;;
+        routerhost-all-off) echo "RouterHost, all of these off" ;;
+        wireguard-go) echo "wireguard-go" ;;
+        nebula) echo "nebula" ;;
+        *) echo "$1" ;;
+    esac
+}
+
+# The packages a system needs (command:package, as routerhost_require_packages takes them).
+system_packages() {
+    case $1 in
+        wireguard-go) echo "wireguard-go:wireguard-go wg:wireguard-tools" ;;
+        nebula) echo "nebula:nebula nebula-cert:nebula" ;;
+        *) ;;
+    esac
+}
+
+system_up() {
+    tunnel_pids=()
+    tunnel_names=()
+    tunnel_sides=()
+    case $1 in
+        veth) veth_up ;;
+        routerhost*) routerhost_up "$1" ;;
+        wireguard-go) wggo_up ;;
+        nebula) nebula_up ;;
+        *) problem "unknown system '$1' (known: ${all_systems[*]})" ;;
+    esac
+}
+
+system_down() {
+    local i rc=0
+    stop_measurement
+    for i in "${!tunnel_pids[@]}"; do
+        if ! stop_pid "${tunnel_pids[$i]}" 10; then
+            warn "${tunnel_names[$i]} (pid ${tunnel_pids[$i]}) did not stop within 10 s of SIGTERM and was killed"
+            rc=1
+        fi
+    done
+    tunnel_pids=()
+    tunnel_names=()
+    tunnel_sides=()
+    case $1 in
+        wireguard-go) rm -f "/var/run/wireguard/tbwg$$a.sock" "/var/run/wireguard/tbwg$$b.sock" ;;
+        *) ;;
+    esac
+    return $rc
+}
+
+# Fails with NAME's log when it has exited.
+require_alive() {
+    local pid=$1 name=$2
+    pid_alive "$pid" || problem "$name exited (pid $pid):$(log_tail "${proc_logs[$pid]:-/dev/null}")"
+}
+
+# ping_both SYSTEM A_ADDR B_ADDR: a ping each way across the tunnel, retried for 15 s (the first one starts the
+# handshake).
+ping_both() {
+    local sys=$1 addr_a=$2 addr_b=$3 i
+    if ! wait_until 15 ip netns exec "$ns_a" ping -c 1 -W 1 "$addr_b"; then
+        for i in "${!tunnel_pids[@]}"; do
+            require_alive "${tunnel_pids[$i]}" "${tunnel_names[$i]}" || return 1
+        done
+        problem "no ping across $sys from $ns_a to $addr_b in 15 s:$(for i in "${!tunnel_pids[@]}"; do
+            printf '\n  %s:' "${tunnel_names[$i]}"
+            log_tail "${proc_logs[${tunnel_pids[$i]}]}" 8
+        done)"
+        return 1
+    fi
+    wait_until 10 ip netns exec "$ns_b" ping -c 1 -W 1 "$addr_a" ||
+        problem "ping from $ns_a to $addr_b works but not back from $ns_b to $addr_a across $sys"
+}
+
+veth_up() {
+    target=$underlay_b
+}
+
+# RouterHost: one `routerhost run` per namespace, a LinuxTun interface and the chain [Routing, WireGuard].
+
+rh_keys_made=0
+
+routerhost_keys() {
+    [ $rh_keys_made -eq 0 ] || return 0
+    local side
+    for side in a b; do
+        (umask 077 && dotnet "$rh_dll" genkey >"$tmp/rh-$side.key") || problem "routerhost genkey failed" || return 1
+        dotnet "$rh_dll" pubkey <"$tmp/rh-$side.key" >"$tmp/rh-$side.pub" || problem "routerhost pubkey failed" || return 1
+    done
+    rh_keys_made=1
+}
+
+# routerhost_config SIDE VARIANT: writes $tmp/rh-SIDE.json.
+routerhost_config() {
+    local side=$1 variant=$2 other own_ip other_ip port other_port other_underlay batch=64 tun_offloads='' udp_offloads=''
+    if [ "$side" = a ]; then
+        other=b own_ip=10.88.0.1 other_ip=10.88.0.2 port=51820 other_port=51821 other_underlay=$underlay_b
+    else
+        other=a own_ip=10.88.0.2 other_ip=10.88.0.1 port=51821 other_port=51820 other_underlay=$underlay_a
+    fi
+    case $variant in
+        routerhost) ;;
+        routerhost-tun-offloads-off) tun_offloads=', "Offloads": { "Enabled": false }' ;;
+        routerhost-udp-gso-off) udp_offloads=', "Offloads": { "Gso": false }' ;;
+        routerhost-udp-gro-off) udp_offloads=', "Offloads": { "Gro": false }' ;;
+        routerhost-batch-1) batch=1 ;;
+        routerhost-all-off)
+            tun_offloads=', "Offloads": { "Enabled": false }'
+            udp_offloads=', "Offloads": { "Gso": false, "Gro": false }'
+            batch=1
+            ;;
+        *)
+            problem "unknown RouterHost variant '$variant'"
+            return 1
+            ;;
+    esac
+    cat >"$tmp/rh-$side.json" <<EOF
+{
+  "Control": { "Socket": "$tmp/rh-$side.sock" },
+  "Pipeline": { "BatchSize": $batch, "Stages": [
+    { "Type": "Routing", "Settings": { "Routes": [ { "Destination": "$own_ip/32", "Interface": "tun" } ] } },
+    { "Type": "WireGuard", "Name": "wg", "Settings": {
+        "PrivateKeyFile": "$tmp/rh-$side.key", "ListenPort": $port, "ListenAddresses": [ "0.0.0.0" ], "Sockets": 2$udp_offloads,
+        "Peers": { "$other": { "PublicKey": "$(cat "$tmp/rh-$other.pub")", "Endpoint": "$other_underlay:$other_port", "AllowedIPs": [ "$other_ip/32" ] } } } } ] },
+  "Interfaces": { "tun": { "Backend": "LinuxTun", "Settings": { "DeviceName": "rhwg0", "Mtu": $overlay_mtu, "Queues": 2, "Addresses": [ "$own_ip/24" ]$tun_offloads } } }
+}
+EOF
+}
+
+routerhost_up() {
+    local variant=$1 side ns pid
+    routerhost_keys || return 1
+    routerhost_config a "$variant" || return 1
+    routerhost_config b "$variant" || return 1
+    for side in b a; do
+        ns=$ns_a
+        [ "$side" = b ] && ns=$ns_b
+        spawn "$ns" "routerhost ($side, $variant)" "$run_dir/logs/$variant-$log_tag-$side.log" dotnet "$rh_dll" run --config "$tmp/rh-$side.json"
+        tunnel_pids+=("$spawned_pid")
+        tunnel_names+=("routerhost in $ns")
+        tunnel_sides+=("${side^^}")
+    done
+    for pid in "${tunnel_pids[@]}"; do
+        if ! wait_until 30 eval "grep -q 'RouterHost ready' '${proc_logs[$pid]}' || ! pid_alive $pid"; then
+            problem "${procs[$pid]} did not come up in 30 s:$(log_tail "${proc_logs[$pid]}")"
+            return 1
+        fi
+        require_alive "$pid" "${procs[$pid]}" || return 1
+    done
+    target=10.88.0.2
+    ping_both "$variant" 10.88.0.1 10.88.0.2
+}
+
+# routerhost_status VARIANT: saves each node's `routerhost show --json` (counters and drops) to the results.
+routerhost_status() {
+    local variant=$1 side
+    for side in a b; do
+        dotnet "$rh_dll" show --socket "$tmp/rh-$side.sock" --json >"$run_dir/status/$variant-$log_tag-$side.json" 2>&1 ||
+            warn "routerhost show of $variant ($side) failed: $(head -c 300 "$run_dir/status/$variant-$log_tag-$side.json")"
+    done
+}
+
+# wireguard-go: Debian's daemon in the foreground (-f), configured with wg.
+
+wggo_up() {
+    local side ns own_ip other_ip port other_port other_underlay dev other_key pid
+    local -a devs=()
+    for side in a b; do
+        [ -s "$tmp/wg-$side.key" ] || (umask 077 && wg genkey >"$tmp/wg-$side.key") || problem "wg genkey failed" || return 1
+        wg pubkey <"$tmp/wg-$side.key" >"$tmp/wg-$side.pub" || problem "wg pubkey failed" || return 1
+    done
+    for side in a b; do
+        ns=$ns_a
+        [ "$side" = b ] && ns=$ns_b
+        dev="tbwg$$$side"
+        rm -f "/var/run/wireguard/$dev.sock"
+        # The variable only silences the banner saying this kernel has WireGuard built in.
+        spawn "$ns" "wireguard-go ($side)" "$run_dir/logs/wireguard-go-$log_tag-$side.log" \
+            env WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 wireguard-go -f "$dev"
+        tunnel_pids+=("$spawned_pid")
+        tunnel_names+=("wireguard-go in $ns")
+        tunnel_sides+=("${side^^}")
+        devs+=("$dev")
+    done
+    for side in a b; do
+        if [ "$side" = a ]; then
+            ns=$ns_a own_ip=10.89.0.1 other_ip=10.89.0.2 port=51830 other_port=51831 other_underlay=$underlay_b other_key=$(cat "$tmp/wg-b.pub")
+            pid=${tunnel_pids[0]} dev=${devs[0]}
+        else
+            ns=$ns_b own_ip=10.89.0.2 other_ip=10.89.0.1 port=51831 other_port=51830 other_underlay=$underlay_a other_key=$(cat "$tmp/wg-a.pub")
+            pid=${tunnel_pids[1]} dev=${devs[1]}
+        fi
+        # The UAPI socket appears once the device is up.
+        if ! wait_until 10 eval "[ -S /var/run/wireguard/$dev.sock ] || ! pid_alive $pid"; then
+            problem "wireguard-go did not come up in 10 s (no /var/run/wireguard/$dev.sock):$(log_tail "${proc_logs[$pid]}")"
+            return 1
+        fi
+        require_alive "$pid" "wireguard-go in $ns" || return 1
+        ip netns exec "$ns" wg set "$dev" private-key "$tmp/wg-$side.key" listen-port "$port" \
+            peer "$other_key" allowed-ips "$other_ip/32" endpoint "$other_underlay:$other_port" ||
+            problem "wg set $dev in $ns failed" || return 1
+        ip -n "$ns" link set "$dev" mtu "$overlay_mtu" &&
+            ip -n "$ns" addr add "$own_ip/24" dev "$dev" &&
+            ip -n "$ns" link set "$dev" up ||
+            problem "could not address and bring up $dev in $ns" || return 1
+    done
+    target=10.89.0.2
+    ping_both wireguard-go 10.89.0.1 10.89.0.2
+}
+
+# nebula: Debian's nebula with certificates from nebula-cert, no lighthouse (a static host map), punching and
+# relays off, and a firewall that accepts everything.
+
+nebula_up() {
+    local side ns own_ip other_ip port other_port other_underlay pid
+    if [ ! -s "$tmp/nebula-ca.crt" ]; then
+        (cd "$tmp" && umask 077 &&
+            nebula-cert ca -name "rhtb-$$" -duration 24h -out-crt nebula-ca.crt -out-key nebula-ca.key &&
+            nebula-cert sign -name a -ip 10.90.0.1/24 -ca-crt nebula-ca.crt -ca-key nebula-ca.key -out-crt nebula-a.crt -out-key nebula-a.key &&
+            nebula-cert sign -name b -ip 10.90.0.2/24 -ca-crt nebula-ca.crt -ca-key nebula-ca.key -out-crt nebula-b.crt -out-key nebula-b.key) \
+            >"$tmp/nebula-cert.log" 2>&1 || problem "nebula-cert failed:$(log_tail "$tmp/nebula-cert.log")" || return 1
+    fi
+    for side in b a; do
+        if [ "$side" = a ]; then
+            ns=$ns_a own_ip=10.90.0.1 other_ip=10.90.0.2 port=4242 other_port=4243 other_underlay=$underlay_b
+        else
+            ns=$ns_b own_ip=10.90.0.2 other_ip=10.90.0.1 port=4243 other_port=4242 other_underlay=$underlay_a
+        fi
+        cat >"$tmp/nebula-$side.yml" <<EOF
+pki:
+  ca: $tmp/nebula-ca.crt
+  cert: $tmp/nebula-$side.crt
+  key: $tmp/nebula-$side.key
+static_host_map:
+  "$other_ip": ["$other_underlay:$other_port"]
+lighthouse:
+  am_lighthouse: false
+  hosts: []
+listen:
+  host: 0.0.0.0
+  port: $port
+routines: $nebula_routines
+punchy:
+  punch: false
+relay:
+  am_relay: false
+  use_relays: false
+tun:
+  disabled: false
+  dev: nebula1
+  mtu: $overlay_mtu
+logging:
+  level: info
+firewall:
+  outbound:
+    - port: any
+      proto: any
+      host: any
+  inbound:
+    - port: any
+      proto: any
+      host: any
+EOF
+        spawn "$ns" "nebula ($side)" "$run_dir/logs/nebula-$log_tag-$side.log" nebula -config "$tmp/nebula-$side.yml"
+        tunnel_pids+=("$spawned_pid")
+        tunnel_names+=("nebula in $ns")
+        tunnel_sides+=("${side^^}")
+    done
+    for pid in "${tunnel_pids[@]}"; do
+        if ! wait_until 10 eval "grep -q 'Nebula interface is active' '${proc_logs[$pid]}' || ! pid_alive $pid"; then
+            problem "${procs[$pid]} did not come up in 10 s:$(log_tail "${proc_logs[$pid]}")"
+            return 1
+        fi
+        require_alive "$pid" "${procs[$pid]}" || return 1
+    done
+    target=10.90.0.2
+    ping_both nebula 10.90.0.1 10.90.0.2
+}
