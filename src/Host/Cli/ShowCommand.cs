@@ -115,7 +115,9 @@ internal static class ShowCommand
             output.WriteLine();
             output.WriteLine($"interface: {iface.GetProperty("name").GetString()} ({iface.GetProperty("backend").GetString()}, {Number(iface, "queues")} queue(s))");
             output.WriteLine($"  received: {Number(iface, "rx_packets")} packets, {Bytes(iface.GetProperty("rx_bytes").GetInt64())}{Drops(iface.GetProperty("rx_drops"))}");
-            output.WriteLine($"  sent: {Number(iface, "tx_packets")} packets, {Bytes(iface.GetProperty("tx_bytes").GetInt64())}{Drops(iface.GetProperty("tx_drops"))}");
+            output.WriteLine(iface.GetProperty("backend").GetString() == "stage source"
+                ? "  sent: by its stage (see the stage's status below)"
+                : $"  sent: {Number(iface, "tx_packets")} packets, {Bytes(iface.GetProperty("tx_bytes").GetInt64())}{Drops(iface.GetProperty("tx_drops"))}");
         }
 
         foreach (JsonElement stage in root.GetProperty("stages").EnumerateArray())

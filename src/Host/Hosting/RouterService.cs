@@ -95,7 +95,15 @@ internal sealed partial class RouterService : IHostedService, IDisposable
             _runner.Stop(_options.ShutdownTimeout);
             foreach (QueueStatistics q in _runner.Metrics.SnapshotQueues())
             {
-                Log.QueueTotals(_logger, q.Interface, q.Queue, q.ReceivedPackets, q.ReceivedBytes, q.SentPackets, q.SentBytes);
+                if (q.Interface.StartsWith("stage/", StringComparison.Ordinal))
+                {
+                    // A stage's source is read, never written: the stage sends on its own (its counters say how much).
+                    Log.SourceTotals(_logger, q.Interface, q.Queue, q.ReceivedPackets, q.ReceivedBytes);
+                }
+                else
+                {
+                    Log.QueueTotals(_logger, q.Interface, q.Queue, q.ReceivedPackets, q.ReceivedBytes, q.SentPackets, q.SentBytes);
+                }
             }
         }
 
@@ -141,6 +149,9 @@ internal sealed partial class RouterService : IHostedService, IDisposable
 
         [LoggerMessage(EventId = 13, Level = LogLevel.Information, Message = "{Interface}/q{Queue}: received {RxPackets} packets ({RxBytes} bytes), sent {TxPackets} packets ({TxBytes} bytes)")]
         public static partial void QueueTotals(ILogger logger, string @interface, int queue, long rxPackets, long rxBytes, long txPackets, long txBytes);
+
+        [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "{Interface}/q{Queue}: received {RxPackets} packets ({RxBytes} bytes); what the stage sent is in its own counters (routerhost show)")]
+        public static partial void SourceTotals(ILogger logger, string @interface, int queue, long rxPackets, long rxBytes);
 
         [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Plugin folder {Folder} was not loaded: {Reason}")]
         public static partial void PluginFolderFailed(ILogger logger, string folder, string reason);

@@ -36,6 +36,8 @@ public sealed class ShowAndKeyCommandTests
         string shown = text.ToString();
 
         Assert.Contains("stage: wg (WireGuard)", shown, StringComparison.Ordinal);
+        Assert.Contains("interface: stage/wg (stage source, 2 queue(s))", shown, StringComparison.Ordinal);
+        Assert.Contains("  sent: by its stage (see the stage's status below)", shown, StringComparison.Ordinal);
         Assert.Contains($"  public key: {keys.PublicKey}", shown, StringComparison.Ordinal);
         Assert.Contains("  listening port: 51820", shown, StringComparison.Ordinal);
         Assert.Contains($"  peer: {peer.PublicKey}", shown, StringComparison.Ordinal);
