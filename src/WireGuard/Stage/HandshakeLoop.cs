@@ -251,24 +251,8 @@ internal sealed partial class HandshakeLoop : IDisposable
 
         peer.Cookies.AddMacs(response, now);
         _stage.Indices.Replace(index, new IndexEntry(peer, keypair));
-        while (true)
-        {
-            // A responder's session waits as Next until the initiator's first message confirms it.
-            KeypairSet set = peer.Keypairs;
-            if (peer.TrySwapKeypairs(set, new KeypairSet(set.Current, null, keypair)))
-            {
-                Retire(set.Previous, now);
-                Retire(set.Next, now);
-                break;
-            }
-        }
-
-        peer.SetEndpoint(new PeerEndpoint(source, destination));
-        peer.OnReceived(now);
-        peer.RetransmitAtMs = 0;
-        peer.HandshakeAttempts = 0;
-        peer.LastSessionDerivedMs = now;
-        Volatile.Write(ref peer.LatestHandshakeUnixMs, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        // A responder's session waits as Next until the initiator's first message confirms it.
+        Install(peer, keypair, asInitiator: false, source, destination, now);
         // A handshake just happened: our own initiation must not cross it (wireguard-go stamps its response the same way).
         peer.LastInitiationSentMs = now;
         if (_sender.SendMessage(source, destination, response).IsNone)
@@ -302,11 +286,27 @@ internal sealed partial class HandshakeLoop : IDisposable
         _stage.Indices.Replace(receiver, new IndexEntry(peer, keypair));
         peer.HandshakeIndex = 0;
         peer.HandshakeEntry = null;
+        // The initiator may send at once: the new session becomes current, the old one previous.
+        Install(peer, keypair, asInitiator: true, source, destination, now);
+        Counters.HandshakesAccepted[(int)MessageType.Response]++;
+        Log.Completed(_logger, _stage.Name, peer.Name, source.ToString());
+        if (SendStaged(peer, now) == 0)
+        {
+            SendKeepalive(peer, now); // confirms the session to the responder
+        }
+    }
+
+    /// <summary>
+    /// Puts a just-derived session in place (the initiator's as current, a responder's as next), retires what it
+    /// pushes out, and records the handshake: the peer's endpoint is where the message came from, its retries stop.
+    /// </summary>
+    private void Install(WireGuardPeer peer, Keypair keypair, bool asInitiator, in UdpEndpoint source, in UdpEndpoint destination, long now)
+    {
         while (true)
         {
-            // The initiator may send at once: the new session becomes current, the old one previous.
             KeypairSet set = peer.Keypairs;
-            if (peer.TrySwapKeypairs(set, new KeypairSet(keypair, set.Current, null)))
+            KeypairSet installed = asInitiator ? new KeypairSet(keypair, set.Current, null) : new KeypairSet(set.Current, null, keypair);
+            if (peer.TrySwapKeypairs(set, installed))
             {
                 Retire(set.Previous, now);
                 Retire(set.Next, now);
@@ -320,12 +320,6 @@ internal sealed partial class HandshakeLoop : IDisposable
         peer.HandshakeAttempts = 0;
         peer.LastSessionDerivedMs = now;
         Volatile.Write(ref peer.LatestHandshakeUnixMs, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        Counters.HandshakesAccepted[(int)MessageType.Response]++;
-        Log.Completed(_logger, _stage.Name, peer.Name, source.ToString());
-        if (SendStaged(peer, now) == 0)
-        {
-            SendKeepalive(peer, now); // confirms the session to the responder
-        }
     }
 
     private void HandleCookieReply(ReadOnlySpan<byte> message, long now)
