@@ -84,8 +84,9 @@ internal sealed class DemoNetwork : IDisposable
                 {
                     Directory.Delete(directory, recursive: true);
                 }
-                catch (IOException)
+                catch (IOException ex)
                 {
+                    Console.Error.WriteLine($"warning: could not remove {directory}, left by an earlier demo: {ex.Message}");
                 }
             }
         }

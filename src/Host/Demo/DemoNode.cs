@@ -182,6 +182,7 @@ internal sealed class DemoNode : IDisposable
         }
         catch (InvalidOperationException)
         {
+            // The process was already reaped: nothing is left to stop.
         }
 
         _process.Dispose();

@@ -105,12 +105,13 @@ internal sealed class DemoRun
             try
             {
                 Directory.Delete(directory, recursive: true);
+                _out.WriteLine("done.");
             }
-            catch (IOException)
+            catch (IOException ex)
             {
+                // Its keys would stay behind: say so (the next demo sweeps it too).
+                _out.WriteLine($"done, but {directory} could not be removed: {ex.Message}");
             }
-
-            _out.WriteLine("done.");
         }
     }
 
@@ -128,6 +129,7 @@ internal sealed class DemoRun
         }
         catch (IOException)
         {
+            // No /proc/self/status: not Linux as we know it; treated as not root (the message says what is needed).
         }
 
         return false;

@@ -58,8 +58,10 @@ internal sealed partial class ControlServer : IDisposable
             {
                 File.Delete(_path);
             }
-            catch (IOException)
+            catch (IOException ex)
             {
+                // A stale socket file is replaced by the next router that starts; this one only says so.
+                Log.RemoveFailed(_logger, _path, ex.Message);
             }
         }
 
@@ -194,6 +196,9 @@ internal sealed partial class ControlServer : IDisposable
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "No control socket at {Path}: {Reason}; 'routerhost show' cannot reach this router (set Control:Socket to another path)")]
         public static partial void Unavailable(ILogger logger, string path, string reason);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Control socket {Path} could not be removed: {Reason}")]
+        public static partial void RemoveFailed(ILogger logger, string path, string reason);
 
         [LoggerMessage(Level = LogLevel.Debug, Message = "A control client failed: {Reason}")]
         public static partial void ClientFailed(ILogger logger, string reason);
