@@ -179,7 +179,7 @@ public abstract class AeadAlgorithm : Algorithm
     }
 
     /// <summary>Whether the key's OpenSSL contexts are keyed once (true) or re-keyed on every call.</summary>
-    internal abstract bool EvpContextHoldsKey { get; }
+    internal abstract bool ContextHoldsKey { get; }
 
     private protected abstract unsafe void SealCore(NativeBackend backend, AeadKey key, byte* nonce, byte* plaintext, int length, byte* ad, int adLength, byte* ciphertext, byte* tag);
 

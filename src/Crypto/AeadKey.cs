@@ -13,7 +13,7 @@ namespace RouterHost.Crypto;
 public sealed class AeadKey : IDisposable
 {
     private readonly byte[] _secret;
-    private EvpCipherContextPool? _evpPool;
+    private CipherContextPool? _contextPool;
     private volatile bool _disposed;
 
     internal AeadKey(AeadAlgorithm algorithm, ReadOnlySpan<byte> key)
@@ -45,7 +45,7 @@ public sealed class AeadKey : IDisposable
 
     internal unsafe byte* SecretPointer => SecretBuffer.Pointer(_secret);
 
-    internal EvpCipherContextPool EvpPool => _evpPool ?? CreateEvpPool();
+    internal CipherContextPool ContextPool => _contextPool ?? CreateContextPool();
 
     /// <summary>Copies the key bytes out: the only way key material leaves this object.</summary>
     public void Export(Span<byte> destination)
@@ -72,15 +72,15 @@ public sealed class AeadKey : IDisposable
         }
 
         _disposed = true;
-        _evpPool?.Dispose();
+        _contextPool?.Dispose();
         CryptographicOperations.ZeroMemory(_secret);
         GC.SuppressFinalize(this);
     }
 
-    private EvpCipherContextPool CreateEvpPool()
+    private CipherContextPool CreateContextPool()
     {
-        EvpCipherContextPool pool = new(OpenSslChaCha20Poly1305.Cipher, Algorithm.EvpContextHoldsKey ? _secret : null);
-        EvpCipherContextPool? existing = Interlocked.CompareExchange(ref _evpPool, pool, null);
+        CipherContextPool pool = new(OpenSslChaCha20Poly1305.Cipher, Algorithm.ContextHoldsKey ? _secret : null);
+        CipherContextPool? existing = Interlocked.CompareExchange(ref _contextPool, pool, null);
         if (existing is not null)
         {
             pool.Dispose();

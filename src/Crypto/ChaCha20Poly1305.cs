@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using RouterHost.Crypto.Internal;
 
 namespace RouterHost.Crypto;
@@ -18,7 +19,7 @@ public sealed class ChaCha20Poly1305 : AeadAlgorithm
     /// <inheritdoc/>
     public override bool IsSupported => BackendChoice.ChaCha20Poly1305 != NativeBackend.None;
 
-    internal override bool EvpContextHoldsKey => true;
+    internal override bool ContextHoldsKey => true;
 
     /// <summary>Seals with WireGuard's nonce for <paramref name="counter"/>.</summary>
     public void Seal(AeadKey key, ulong counter, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associatedData, Span<byte> ciphertextAndTag)
@@ -68,8 +69,8 @@ public sealed class ChaCha20Poly1305 : AeadAlgorithm
     {
         if (backend == NativeBackend.OpenSsl)
         {
-            EvpCipherContextPool pool = key.EvpPool;
-            SafeEvpCipherCtxHandle context = pool.Rent(out int slot);
+            CipherContextPool pool = key.ContextPool;
+            SafeHandle context = pool.Rent(out int slot);
             OpenSslChaCha20Poly1305.Seal(context.DangerousGetHandle(), null, nonce, plaintext, length, ad, adLength, ciphertext, tag);
             pool.Return(context, slot);
         }
@@ -87,8 +88,8 @@ public sealed class ChaCha20Poly1305 : AeadAlgorithm
     {
         if (backend == NativeBackend.OpenSsl)
         {
-            EvpCipherContextPool pool = key.EvpPool;
-            SafeEvpCipherCtxHandle context = pool.Rent(out int slot);
+            CipherContextPool pool = key.ContextPool;
+            SafeHandle context = pool.Rent(out int slot);
             bool ok = OpenSslChaCha20Poly1305.Open(context.DangerousGetHandle(), null, nonce, ciphertext, length, tag, ad, adLength, plaintext);
             pool.Return(context, slot);
             return ok;

@@ -20,6 +20,13 @@ public static class CryptoLibrary
     /// <summary>"OpenSSL", "libsodium" or "none": the library carrying (X)ChaCha20-Poly1305.</summary>
     public static string AeadProvider => Name(BackendChoice.ChaCha20Poly1305);
 
+    /// <summary>
+    /// How OpenSSL's ChaCha20-Poly1305 is called: "provider" (its implementing provider's functions, EVP skipped),
+    /// "EVP", or "none" when OpenSSL does not carry it.
+    /// </summary>
+    public static string OpenSslAeadPath =>
+        !Internal.OpenSslChaCha20Poly1305.IsSupported ? "none" : Internal.OpenSslChaCha20Poly1305.UsesProvider ? "provider" : "EVP";
+
     /// <summary>"OpenSSL", "libsodium" or "none": the library carrying X25519.</summary>
     public static string KeyAgreementProvider => Name(BackendChoice.X25519);
 

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Runtime.InteropServices;
 using RouterHost.Crypto.Internal;
 
 namespace RouterHost.Crypto;
@@ -19,7 +20,7 @@ public sealed class XChaCha20Poly1305 : AeadAlgorithm
     /// <inheritdoc/>
     public override bool IsSupported => BackendChoice.ChaCha20Poly1305 != NativeBackend.None;
 
-    internal override bool EvpContextHoldsKey => false;
+    internal override bool ContextHoldsKey => false;
 
     private protected override unsafe void SealCore(NativeBackend backend, AeadKey key, byte* nonce, byte* plaintext, int length, byte* ad, int adLength, byte* ciphertext, byte* tag)
     {
@@ -30,8 +31,8 @@ public sealed class XChaCha20Poly1305 : AeadAlgorithm
         {
             if (backend == NativeBackend.OpenSsl)
             {
-                EvpCipherContextPool pool = key.EvpPool;
-                SafeEvpCipherCtxHandle context = pool.Rent(out int slot);
+                CipherContextPool pool = key.ContextPool;
+                SafeHandle context = pool.Rent(out int slot);
                 OpenSslChaCha20Poly1305.Seal(context.DangerousGetHandle(), subkey, innerNonce, plaintext, length, ad, adLength, ciphertext, tag);
                 pool.Return(context, slot);
             }
@@ -59,8 +60,8 @@ public sealed class XChaCha20Poly1305 : AeadAlgorithm
         {
             if (backend == NativeBackend.OpenSsl)
             {
-                EvpCipherContextPool pool = key.EvpPool;
-                SafeEvpCipherCtxHandle context = pool.Rent(out int slot);
+                CipherContextPool pool = key.ContextPool;
+                SafeHandle context = pool.Rent(out int slot);
                 bool ok = OpenSslChaCha20Poly1305.Open(context.DangerousGetHandle(), subkey, innerNonce, ciphertext, length, tag, ad, adLength, plaintext);
                 pool.Return(context, slot);
                 return ok;

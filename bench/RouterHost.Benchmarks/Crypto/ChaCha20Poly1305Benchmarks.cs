@@ -25,7 +25,7 @@ public class ChaCha20Poly1305Benchmarks
     private byte[] _opened = null!;
     private ulong _counter;
 
-    [Params(64, 1420, 65000)]
+    [Params(64, 128, 256, 512, 1420, 65000)]
     public int Size { get; set; }
 
     [GlobalSetup]

@@ -1,6 +1,10 @@
 namespace RouterHost.Crypto.Internal;
 
-/// <summary>ChaCha20-Poly1305 (RFC 8439) through OpenSSL's EVP interface. Core methods: arguments are valid.</summary>
+/// <summary>
+/// ChaCha20-Poly1305 (RFC 8439) from OpenSSL: through the implementing provider's own functions when
+/// <see cref="ProviderChaCha20Poly1305"/> is available (the contexts are then provider contexts), else through EVP.
+/// Core methods: arguments are valid.
+/// </summary>
 internal static unsafe class OpenSslChaCha20Poly1305
 {
     private static readonly SafeEvpCipherHandle? s_cipher = Fetch();
@@ -9,8 +13,30 @@ internal static unsafe class OpenSslChaCha20Poly1305
 
     internal static SafeEvpCipherHandle Cipher => s_cipher ?? throw new PlatformNotSupportedException("OpenSSL ChaCha20-Poly1305 is not available.");
 
+    /// <summary>Whether contexts are provider contexts (read once; the JIT folds it).</summary>
+    internal static readonly bool UsesProvider = IsSupported && ProviderChaCha20Poly1305.IsAvailable;
+
     /// <summary>Encrypts <paramref name="length"/> bytes; <paramref name="key"/> null means the context already holds it.</summary>
     internal static void Seal(IntPtr context, byte* key, byte* nonce, byte* plaintext, int length, byte* ad, int adLength, byte* ciphertext, byte* tag)
+    {
+        if (UsesProvider)
+        {
+            ProviderChaCha20Poly1305.Seal(context, key, nonce, plaintext, length, ad, adLength, ciphertext, tag);
+        }
+        else
+        {
+            SealEvp(context, key, nonce, plaintext, length, ad, adLength, ciphertext, tag);
+        }
+    }
+
+    /// <summary>Decrypts and verifies; false when the tag does not match (the plaintext is then cleared).</summary>
+    internal static bool Open(IntPtr context, byte* key, byte* nonce, byte* ciphertext, int length, byte* tag, byte* ad, int adLength, byte* plaintext) =>
+        UsesProvider
+            ? ProviderChaCha20Poly1305.Open(context, key, nonce, ciphertext, length, tag, ad, adLength, plaintext)
+            : OpenEvp(context, key, nonce, ciphertext, length, tag, ad, adLength, plaintext);
+
+    /// <summary><see cref="Seal"/> on an <c>EVP_CIPHER_CTX</c>.</summary>
+    internal static void SealEvp(IntPtr context, byte* key, byte* nonce, byte* plaintext, int length, byte* ad, int adLength, byte* ciphertext, byte* tag)
     {
         int written;
         if (Interop.Crypto.EVP_CipherInit_ex(context, IntPtr.Zero, IntPtr.Zero, key, nonce, 1) != 1)
@@ -37,8 +63,8 @@ internal static unsafe class OpenSslChaCha20Poly1305
         }
     }
 
-    /// <summary>Decrypts and verifies; false when the tag does not match (the plaintext is then cleared).</summary>
-    internal static bool Open(IntPtr context, byte* key, byte* nonce, byte* ciphertext, int length, byte* tag, byte* ad, int adLength, byte* plaintext)
+    /// <summary><see cref="Open"/> on an <c>EVP_CIPHER_CTX</c>.</summary>
+    internal static bool OpenEvp(IntPtr context, byte* key, byte* nonce, byte* ciphertext, int length, byte* tag, byte* ad, int adLength, byte* plaintext)
     {
         int written;
         if (Interop.Crypto.EVP_CipherInit_ex(context, IntPtr.Zero, IntPtr.Zero, key, nonce, 0) != 1 ||

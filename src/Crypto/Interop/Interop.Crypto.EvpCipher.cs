@@ -23,7 +23,7 @@ internal static partial class Interop
         internal static unsafe partial int EVP_CipherInit_ex(SafeEvpCipherCtxHandle ctx, SafeEvpCipherHandle cipher, IntPtr impl, byte* key, byte* iv, int enc);
 
         // The data path passes the raw context pointer: the caller owns the context exclusively for the call
-        // (see EvpCipherContextPool), so the per-call SafeHandle add-ref/release would buy nothing.
+        // (see CipherContextPool), so the per-call SafeHandle add-ref/release would buy nothing.
         // Init (nonce only), Final (the last Poly1305 block) and ctrl (tag copy) are short and never block, so they
         // skip the GC transition; Update runs for as long as the data is and keeps it.
         [LibraryImport(Libraries.Crypto)]
