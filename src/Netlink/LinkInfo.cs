@@ -9,7 +9,11 @@ namespace RouterHost.Netlink;
 /// <param name="Flags">The IFF_* flags (ifi_flags).</param>
 /// <param name="HardwareAddress">The link-layer address (IFLA_ADDRESS), null when the link has none (TUN, dummy without one).</param>
 /// <param name="DeviceType">The ARPHRD_* device type (ifi_type): 1 Ethernet, 772 loopback, 65534 none (TUN).</param>
-public sealed record LinkInfo(int Index, string Name, int Mtu, uint Flags, PhysicalAddress? HardwareAddress, ushort DeviceType)
+/// <param name="Statistics">The kernel's counters of the device (IFLA_STATS64), null when the kernel sent none.</param>
+/// <param name="TransmitQueueLength">The device's transmit queue length (IFLA_TXQLEN, <c>txqueuelen</c>), null when not sent.</param>
+public sealed record LinkInfo(
+    int Index, string Name, int Mtu, uint Flags, PhysicalAddress? HardwareAddress, ushort DeviceType,
+    LinkStatistics? Statistics = null, uint? TransmitQueueLength = null)
 {
     /// <summary>IFF_UP: administratively up.</summary>
     public bool IsUp => (Flags & Interop.Netlink.IFF_UP) != 0;

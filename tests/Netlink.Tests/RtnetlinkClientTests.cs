@@ -54,6 +54,26 @@ public sealed class RtnetlinkClientTests : IDisposable
     }
 
     [Fact]
+    public void A_link_carries_the_kernels_counters_and_queue_length_as_ip_shows_them()
+    {
+        // Traffic over lo in the namespace: ping counts both ways on the same device.
+        InNamespace(client => client.SetLinkUp(client.GetLinkIndex("lo"), true));
+        _ns.Exec("ping", "-c", "3", "-i", "0.2", "-q", "127.0.0.1").EnsureSuccess();
+
+        var lo = InNamespace(client => client.FindLink("lo"));
+
+        Assert.NotNull(lo?.Statistics);
+        Assert.True(lo.Statistics.TxPackets >= 6, $"tx_packets {lo.Statistics.TxPackets}");
+        Assert.Equal(lo.Statistics.TxPackets, lo.Statistics.RxPackets);
+        // "... RX: bytes packets errors dropped missed mcast \ 504 6 0 0 0 0 \ TX: ..." once spaces are collapsed.
+        string shown = System.Text.RegularExpressions.Regex.Replace(_ns.Ip("-s", "-o", "link", "show", "dev", "lo").EnsureSuccess().StdOut, @"\s+", " ");
+        Assert.Contains($"mcast \\ {lo.Statistics.RxBytes} {lo.Statistics.RxPackets} {lo.Statistics.RxErrors} {lo.Statistics.RxDropped} ", shown, StringComparison.Ordinal);
+        Assert.Contains($"collsns \\ {lo.Statistics.TxBytes} {lo.Statistics.TxPackets} {lo.Statistics.TxErrors} {lo.Statistics.TxDropped} ", shown, StringComparison.Ordinal);
+        Assert.NotNull(lo.TransmitQueueLength);
+        Assert.Contains($"qlen {lo.TransmitQueueLength}", shown, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Lists_the_links_of_its_namespace_only()
     {
         var names = InNamespace(client => client.ListLinks().Select(l => l.Name).Order().ToArray());

@@ -29,6 +29,20 @@ internal readonly ref struct NetlinkAttribute
         return HostOrder.ReadUInt32(Payload);
     }
 
+    /// <summary>The leading counters of a <c>struct rtnl_link_stats64</c>; later fields (newer kernels) are ignored.</summary>
+    public LinkStatistics GetLinkStatistics(string name)
+    {
+        if (Payload.Length < LinkStatistics.Size)
+        {
+            throw new MalformedNetlinkMessageException($"{name} has a {Payload.Length}-byte payload, expected at least {LinkStatistics.Size}", Offset);
+        }
+
+        ReadOnlySpan<byte> p = Payload;
+        return new LinkStatistics(
+            HostOrder.ReadUInt64(p), HostOrder.ReadUInt64(p[8..]), HostOrder.ReadUInt64(p[16..]), HostOrder.ReadUInt64(p[24..]),
+            HostOrder.ReadUInt64(p[32..]), HostOrder.ReadUInt64(p[40..]), HostOrder.ReadUInt64(p[48..]), HostOrder.ReadUInt64(p[56..]));
+    }
+
     public byte GetUInt8(string name)
     {
         RequireLength(name, 1);

@@ -90,4 +90,7 @@ internal static class HostOrder
         BitConverter.IsLittleEndian ? BinaryPrimitives.ReadUInt32LittleEndian(bytes) : BinaryPrimitives.ReadUInt32BigEndian(bytes);
 
     public static int ReadInt32(ReadOnlySpan<byte> bytes) => unchecked((int)ReadUInt32(bytes));
+
+    public static ulong ReadUInt64(ReadOnlySpan<byte> bytes) =>
+        BitConverter.IsLittleEndian ? BinaryPrimitives.ReadUInt64LittleEndian(bytes) : BinaryPrimitives.ReadUInt64BigEndian(bytes);
 }

@@ -28,6 +28,8 @@ internal static class RtnetlinkDecoder
         string? name = null;
         var mtu = 0;
         PhysicalAddress? hardwareAddress = null;
+        LinkStatistics? statistics = null;
+        uint? transmitQueueLength = null;
         var attributes = new NetlinkAttributeReader(payload[IFINFOMSG_SIZE..], message.PayloadOffset + IFINFOMSG_SIZE);
         while (attributes.TryRead(out var attribute))
         {
@@ -42,6 +44,12 @@ internal static class RtnetlinkDecoder
                 case IFLA_ADDRESS:
                     hardwareAddress = attribute.GetLinkLayerAddress("IFLA_ADDRESS");
                     break;
+                case IFLA_STATS64:
+                    statistics = attribute.GetLinkStatistics("IFLA_STATS64");
+                    break;
+                case IFLA_TXQLEN:
+                    transmitQueueLength = attribute.GetUInt32("IFLA_TXQLEN");
+                    break;
             }
         }
 
@@ -50,7 +58,7 @@ internal static class RtnetlinkDecoder
             throw new MalformedNetlinkMessageException($"link message for ifindex {index} carries no IFLA_IFNAME", message.Offset);
         }
 
-        return new LinkInfo(index, name, mtu, flags, hardwareAddress, deviceType);
+        return new LinkInfo(index, name, mtu, flags, hardwareAddress, deviceType, statistics, transmitQueueLength);
     }
 
     public static AddressInfo? DecodeAddress(NetlinkMessage message)

@@ -67,6 +67,7 @@ internal static partial class Interop
         internal const ushort IFLA_MTU = 4;
         internal const ushort IFLA_TXQLEN = 13;
         internal const ushort IFLA_OPERSTATE = 16;
+        internal const ushort IFLA_STATS64 = 23;
         internal const int IFNAMSIZ = 16;
 
         internal const uint IFF_UP = 1 << 0;

@@ -25,6 +25,46 @@ public sealed class RtnetlinkDecoderTests
         Assert.Equal("020000000007", link.HardwareAddress!.ToString());
     }
 
+    [Theory]
+    [InlineData(64)]  // the eight counters read
+    [InlineData(184)] // 23 counters (kernels before 4.6)
+    [InlineData(200)] // 25 counters (6.x: rx_nohandler, rx_otherhost_dropped)
+    public void A_link_message_decodes_the_kernel_counters_and_queue_length_whatever_the_stats64_size(int size)
+    {
+        byte[] stats = new byte[size];
+        for (int i = 0; i < size / 8; i++)
+        {
+            BitConverter.TryWriteBytes(stats.AsSpan(i * 8), (ulong)(1000 + i)); // host order, as netlink carries it
+        }
+
+        var link = Assert.IsType<LinkInfo>(DecodeOne(RTM_NEWLINK, Concat(LinkPayload(), Attr(23, stats), Attr(13, U32(500)))));
+
+        Assert.Equal(new LinkStatistics(1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007), link.Statistics);
+        Assert.Equal(500u, link.TransmitQueueLength);
+    }
+
+    [Fact]
+    public void A_link_message_without_counters_has_none()
+    {
+        var link = Assert.IsType<LinkInfo>(DecodeOne(RTM_NEWLINK, LinkPayload()));
+
+        Assert.Null(link.Statistics);
+        Assert.Null(link.TransmitQueueLength);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(8)]
+    [InlineData(63)]
+    public void Link_counters_cut_short_are_rejected_by_name_and_offset(int size)
+    {
+        byte[] payload = LinkPayload();
+        var error = Assert.Throws<MalformedNetlinkMessageException>(() => DecodeOne(RTM_NEWLINK, Concat(payload, Attr(23, new byte[size]))));
+
+        Assert.Equal($"IFLA_STATS64 has a {size}-byte payload, expected at least 64", error.Problem);
+        Assert.Equal(16 + payload.Length, error.Offset);
+    }
+
     [Fact]
     public void A_link_with_a_nonpositive_index_is_rejected()
     {
