@@ -1,5 +1,6 @@
 using System.Net;
 using System.Runtime.InteropServices;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using RouterHost.Abstractions;
 using RouterHost.Linux;
@@ -11,9 +12,11 @@ namespace RouterHost.Plugins.LinuxTun;
 /// A TUN device as a router interface: opens one fd per queue, negotiates offloads, configures the link over
 /// rtnetlink (MTU, addresses, up, routes) and, on dispose, removes the addresses and routes it added before
 /// closing its queues in order. A non-persistent device disappears with its last fd; a persistent one
-/// (<c>Persist: true</c>) stays, without what this run added to it.
+/// (<c>Persist: true</c>) stays, without what this run added to it. Reports the kernel's own counters of the device
+/// since this run opened it (<c>routerhost show</c>), so packets the kernel dropped before RouterHost could read them
+/// (the device's tx_dropped: its queue was full) are seen, and logs them at close.
 /// </summary>
-internal sealed partial class TunContainer : IContainer
+internal sealed partial class TunContainer : IContainer, IStatusReporter
 {
     private readonly List<TunQueue> _queues = [];
     private readonly List<InterfaceAddress> _addedAddresses = [];
@@ -21,6 +24,7 @@ internal sealed partial class TunContainer : IContainer
     private readonly TunSettings _settings;
     private readonly int _batchSize;
     private readonly ILogger _logger;
+    private LinkStatistics? _countersAtOpen;
     private int _disposed;
 
     private TunContainer(string name, string deviceName, TunSettings settings, int batchSize, ILogger logger)
@@ -134,7 +138,11 @@ internal sealed partial class TunContainer : IContainer
         }
 
         Close();
-        NetworkNamespaceThread.Run(_settings.Namespace, Unconfigure);
+        NetworkNamespaceThread.Run(_settings.Namespace, () =>
+        {
+            LogKernelDrops();
+            Unconfigure();
+        });
         foreach (TunQueue queue in _queues)
         {
             TunMetrics.Remove(queue);
@@ -142,6 +150,89 @@ internal sealed partial class TunContainer : IContainer
         }
 
         Log.Closed(_logger, Name, DeviceName, _settings.Persist);
+    }
+
+    /// <summary>
+    /// The device (name, ifindex, txqueuelen) and the kernel's counters of it since this run opened it: what the kernel
+    /// passed towards RouterHost (the device's tx side) and what it took from RouterHost (the rx side), each with the
+    /// packets it dropped. Read over rtnetlink in the device's namespace, on the control plane.
+    /// </summary>
+    public void WriteStatus(Utf8JsonWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        LinkInfo? link = NetworkNamespaceThread.Run(_settings.Namespace, ReadLink);
+        writer.WriteStartObject();
+        writer.WriteString("device", DeviceName);
+        writer.WriteNumber("ifindex", InterfaceIndex);
+        if (link?.TransmitQueueLength is uint queueLength)
+        {
+            writer.WriteNumber("txqueuelen", queueLength);
+        }
+
+        if (link?.Statistics is LinkStatistics now)
+        {
+            LinkStatistics since = Since(now);
+            writer.WriteStartObject("kernel_to_router");
+            writer.WriteNumber("packets", since.TxPackets);
+            writer.WriteNumber("bytes", since.TxBytes);
+            writer.WriteNumber("dropped", since.TxDropped);
+            writer.WriteNumber("errors", since.TxErrors);
+            writer.WriteEndObject();
+            writer.WriteStartObject("router_to_kernel");
+            writer.WriteNumber("packets", since.RxPackets);
+            writer.WriteNumber("bytes", since.RxBytes);
+            writer.WriteNumber("dropped", since.RxDropped);
+            writer.WriteNumber("errors", since.RxErrors);
+            writer.WriteEndObject();
+        }
+        else
+        {
+            writer.WriteString("kernel_counters", link is null ? "the device is gone" : "not reported by the kernel");
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private LinkInfo? ReadLink()
+    {
+        if (InterfaceIndex == 0)
+        {
+            return null;
+        }
+
+        using var netlink = new RtnetlinkClient();
+        return netlink.FindLink(InterfaceIndex);
+    }
+
+    /// <summary>The counters since open (a persistent device keeps counting across runs; unsigned wrap-around is fine).</summary>
+    private LinkStatistics Since(LinkStatistics now)
+    {
+        LinkStatistics open = _countersAtOpen ?? new LinkStatistics(0, 0, 0, 0, 0, 0, 0, 0);
+        return new LinkStatistics(
+            unchecked(now.RxPackets - open.RxPackets), unchecked(now.TxPackets - open.TxPackets),
+            unchecked(now.RxBytes - open.RxBytes), unchecked(now.TxBytes - open.TxBytes),
+            unchecked(now.RxErrors - open.RxErrors), unchecked(now.TxErrors - open.TxErrors),
+            unchecked(now.RxDropped - open.RxDropped), unchecked(now.TxDropped - open.TxDropped));
+    }
+
+    /// <summary>At close: says how many packets the kernel dropped at the device, towards RouterHost or from it.</summary>
+    private void LogKernelDrops()
+    {
+        try
+        {
+            if (ReadLink()?.Statistics is LinkStatistics now)
+            {
+                LinkStatistics since = Since(now);
+                if (since.TxDropped != 0 || since.RxDropped != 0)
+                {
+                    Log.KernelDrops(_logger, Name, DeviceName, since.TxDropped, since.TxPackets, since.RxDropped);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is NetlinkException or IOException)
+        {
+            Log.KernelCountersUnavailable(_logger, ex, DeviceName);
+        }
     }
 
     private TunQueue AddQueue(SafeFileDescriptor fd)
@@ -158,6 +249,7 @@ internal sealed partial class TunContainer : IContainer
         InterfaceIndex = netlink.GetLinkIndex(DeviceName);
         netlink.SetMtu(InterfaceIndex, _settings.Mtu);
         netlink.SetTxQueueLength(InterfaceIndex, _settings.TxQueueLength);
+        _countersAtOpen = netlink.FindLink(InterfaceIndex)?.Statistics;
 
         var existing = new HashSet<(IPAddress, int)>();
         foreach (AddressInfo address in netlink.ListAddresses(InterfaceIndex))
@@ -218,6 +310,12 @@ internal sealed partial class TunContainer : IContainer
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "Interface {Interface}: since this run opened TUN device {Device}, the kernel dropped {TowardsRouter} packet(s) bound for RouterHost (tx_dropped: the device's queue was full; {Passed} passed) and {FromRouter} packet(s) RouterHost wrote (rx_dropped)")]
+        public static partial void KernelDrops(ILogger logger, string @interface, string device, ulong towardsRouter, ulong passed, ulong fromRouter);
+
+        [LoggerMessage(EventId = 207, Level = LogLevel.Warning, Message = "TUN device {Device}: its kernel counters could not be read at close")]
+        public static partial void KernelCountersUnavailable(ILogger logger, Exception exception, string device);
+
         [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Interface {Interface}: TUN device {Device} (ifindex {Index}) in namespace {Namespace}, {Queues} queue(s), MTU {Mtu}")]
         public static partial void Opened(ILogger logger, string @interface, string device, int index, string @namespace, int queues, int mtu);
 

@@ -118,6 +118,10 @@ internal static class ShowCommand
             output.WriteLine(iface.GetProperty("backend").GetString() == "stage source"
                 ? "  sent: by its stage (see the stage's status below)"
                 : $"  sent: {Number(iface, "tx_packets")} packets, {Bytes(iface.GetProperty("tx_bytes").GetInt64())}{Drops(iface.GetProperty("tx_drops"))}");
+            if (iface.TryGetProperty("status", out JsonElement backendStatus))
+            {
+                RenderObject(backendStatus, output, "  ");
+            }
         }
 
         foreach (JsonElement stage in root.GetProperty("stages").EnumerateArray())

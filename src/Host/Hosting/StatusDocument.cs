@@ -6,7 +6,8 @@ namespace RouterHost.Hosting;
 
 /// <summary>
 /// The running router as one JSON document, for <c>routerhost show</c>: interfaces (and stage sources) with
-/// their traffic and drops, stages with their packet counts, and each stage's own status (<see cref="IStatusReporter"/>).
+/// their traffic and drops and each backend's own status (a TUN device's kernel counters), stages with their packet
+/// counts, and each stage's own status (<see cref="IStatusReporter"/>).
 /// </summary>
 internal static class StatusDocument
 {
@@ -34,6 +35,11 @@ internal static class StatusDocument
                 writer.WriteNumber("tx_bytes", group.Sum(q => q.SentBytes));
                 WriteCounts(writer, "rx_drops", group.SelectMany(q => q.ReceiveDrops));
                 WriteCounts(writer, "tx_drops", group.SelectMany(q => q.SendDrops));
+                if (iface?.Container is IStatusReporter containerReporter)
+                {
+                    WriteStatus(writer, containerReporter);
+                }
+
                 writer.WriteEndObject();
             }
 
@@ -55,22 +61,7 @@ internal static class StatusDocument
                 WriteCounts(writer, "rejected", stats?.Rejected ?? []);
                 if (stage.Stage is IStatusReporter reporter)
                 {
-                    writer.WritePropertyName("status");
-                    try
-                    {
-                        // Written apart first, so a reporter that fails halfway cannot break the document.
-                        using var part = new MemoryStream();
-                        using (var partWriter = new Utf8JsonWriter(part))
-                        {
-                            reporter.WriteStatus(partWriter);
-                        }
-
-                        writer.WriteRawValue(part.ToArray());
-                    }
-                    catch (Exception ex) when (ex is not OutOfMemoryException)
-                    {
-                        writer.WriteStringValue($"status unavailable: {ex.GetType().Name}: {ex.Message}");
-                    }
+                    WriteStatus(writer, reporter);
                 }
 
                 writer.WriteEndObject();
@@ -81,6 +72,27 @@ internal static class StatusDocument
         }
 
         return stream.ToArray();
+    }
+
+    /// <summary>The reporter's object as the "status" property.</summary>
+    private static void WriteStatus(Utf8JsonWriter writer, IStatusReporter reporter)
+    {
+        writer.WritePropertyName("status");
+        try
+        {
+            // Written apart first, so a reporter that fails halfway cannot break the document.
+            using var part = new MemoryStream();
+            using (var partWriter = new Utf8JsonWriter(part))
+            {
+                reporter.WriteStatus(partWriter);
+            }
+
+            writer.WriteRawValue(part.ToArray());
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            writer.WriteStringValue($"status unavailable: {ex.GetType().Name}: {ex.Message}");
+        }
     }
 
     private static void WriteCounts(Utf8JsonWriter writer, string name, IEnumerable<KeyValuePair<string, long>> counts)
