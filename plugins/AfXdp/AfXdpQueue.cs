@@ -252,44 +252,28 @@ internal sealed unsafe partial class AfXdpQueue : IQueue
     /// <summary>Blocks until the RX ring has something (true) or the queue is closed (false).</summary>
     private bool WaitReadable()
     {
-        pollfd* fds = stackalloc pollfd[2];
-        while (true)
+        Readiness wait = ReadinessWait.Wait(_socket.Fd, _closed, IdlePollMilliseconds);
+        if (wait.Outcome == ReadinessOutcome.Failed)
         {
-            fds[0] = new pollfd { fd = _socket.Fd.Fd, events = POLLIN };
-            fds[1] = new pollfd { fd = _closed.Handle.Fd, events = POLLIN };
-            int ready = poll(fds, 2, IdlePollMilliseconds);
-            if (ready < 0)
-            {
-                if (Errno.Last == Errno.EINTR)
-                {
-                    continue;
-                }
-
-                throw LinuxException.FromErrno(Errno.Last, $"poll on the AF_XDP socket of '{_device}' queue {QueueId}");
-            }
-
-            if (fds[1].revents != 0 || _isClosed)
-            {
-                return false;
-            }
-
-            short revents = fds[0].revents;
-            if ((revents & POLLIN) != 0)
-            {
-                return true;
-            }
-
-            if ((revents & (POLLERR | POLLHUP | POLLNVAL)) != 0)
-            {
-                throw new LinuxException($"the AF_XDP socket of '{_device}' queue {QueueId} reported poll events 0x{revents:x} (the device is gone?)");
-            }
-
-            if (ready == 0)
-            {
-                // Idle: frames a kick could not hand over yet (no socket buffer) go now; the RX ring is checked again.
-                _transmitter.KickIfBacklogged(_transmitter.SelfPath);
-                return true;
-            }
+            throw LinuxException.FromErrno(wait.ErrorNumber, $"poll on the AF_XDP socket of '{_device}' queue {QueueId}");
         }
+
+        if (wait.Outcome == ReadinessOutcome.Closed || _isClosed)
+        {
+            return false;
+        }
+
+        if (wait.Outcome == ReadinessOutcome.Error)
+        {
+            throw new LinuxException($"the AF_XDP socket of '{_device}' queue {QueueId} reported poll events 0x{wait.Events:x} (the device is gone?)");
+        }
+
+        if (wait.Outcome == ReadinessOutcome.TimedOut)
+        {
+            // Idle: frames a kick could not hand over yet (no socket buffer) go now; the RX ring is checked again.
+            _transmitter.KickIfBacklogged(_transmitter.SelfPath);
+        }
+
+        return true;
     }
 }

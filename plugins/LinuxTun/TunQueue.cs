@@ -235,37 +235,23 @@ internal sealed unsafe class TunQueue : IQueue
     /// <summary>Blocks until the device has a packet (true) or the queue is closed (false).</summary>
     private bool WaitReadable()
     {
-        pollfd* fds = stackalloc pollfd[2];
-        while (true)
+        Readiness wait = ReadinessWait.Wait(_fd, _closed, ReadinessWait.Infinite);
+        if (wait.Outcome == ReadinessOutcome.Failed)
         {
-            fds[0] = new pollfd { fd = _fd.Fd, events = POLLIN };
-            fds[1] = new pollfd { fd = _closed.Handle.Fd, events = POLLIN };
-            int ready = poll(fds, 2, -1);
-            if (ready < 0)
-            {
-                if (Errno.Last == Errno.EINTR)
-                {
-                    continue;
-                }
-
-                throw LinuxException.FromErrno(Errno.Last, $"poll on queue {Index} of TUN device '{_device}'");
-            }
-
-            if (fds[1].revents != 0 || _isClosed)
-            {
-                return false;
-            }
-
-            short revents = fds[0].revents;
-            if ((revents & POLLIN) != 0)
-            {
-                return true;
-            }
-
-            if ((revents & (POLLERR | POLLHUP | POLLNVAL)) != 0)
-            {
-                throw new LinuxException($"TUN device '{_device}' queue {Index} reported poll events 0x{revents:x} (the device is gone?)");
-            }
+            throw LinuxException.FromErrno(wait.ErrorNumber, $"poll on queue {Index} of TUN device '{_device}'");
         }
+
+        if (wait.Outcome == ReadinessOutcome.Closed || _isClosed)
+        {
+            return false;
+        }
+
+        if (wait.Outcome == ReadinessOutcome.Readable)
+        {
+            return true;
+        }
+
+        // Error: without a timeout the wait never times out.
+        throw new LinuxException($"TUN device '{_device}' queue {Index} reported poll events 0x{wait.Events:x} (the device is gone?)");
     }
 }

@@ -372,37 +372,24 @@ public sealed unsafe class UdpReceiveQueue : IQueue
     /// <summary>Blocks until the socket has something to read (true) or the queue is closed (false).</summary>
     private bool WaitReadable()
     {
-        pollfd* fds = stackalloc pollfd[2];
-        while (true)
+        Readiness wait = ReadinessWait.Wait(_socket.Handle, _closed, ReadinessWait.Infinite);
+        if (wait.Outcome == ReadinessOutcome.Failed)
         {
-            fds[0] = new pollfd { fd = _socket.Handle.Fd, events = POLLIN };
-            fds[1] = new pollfd { fd = _closed.Handle.Fd, events = POLLIN };
-            int ready = poll(fds, 2, -1);
-            if (ready < 0)
-            {
-                if (Errno.Last == Errno.EINTR)
-                {
-                    continue;
-                }
-
-                throw LinuxException.FromErrno(Errno.Last, $"poll on UDP socket {_socket.LocalEndpoint} (source queue {Index})");
-            }
-
-            if (fds[1].revents != 0 || _isClosed)
-            {
-                return false;
-            }
-
-            short revents = fds[0].revents;
-            if ((revents & (POLLIN | POLLERR)) != 0)
-            {
-                return true;
-            }
-
-            if ((revents & (POLLHUP | POLLNVAL)) != 0)
-            {
-                throw new LinuxException($"UDP socket {_socket.LocalEndpoint} (source queue {Index}) reported poll events 0x{revents:x} (closed under its reader?)");
-            }
+            throw LinuxException.FromErrno(wait.ErrorNumber, $"poll on UDP socket {_socket.LocalEndpoint} (source queue {Index})");
         }
+
+        if (wait.Outcome == ReadinessOutcome.Closed || _isClosed)
+        {
+            return false;
+        }
+
+        // POLLERR is something to read here: recvmmsg returns the socket's pending error, which Read counts as a drop.
+        if (wait.Outcome == ReadinessOutcome.Readable || (wait.Events & POLLERR) != 0)
+        {
+            return true;
+        }
+
+        // Error with POLLHUP or POLLNVAL: without a timeout the wait never times out.
+        throw new LinuxException($"UDP socket {_socket.LocalEndpoint} (source queue {Index}) reported poll events 0x{wait.Events:x} (closed under its reader?)");
     }
 }
