@@ -220,7 +220,7 @@ public sealed class NetworkNamespaceTests
     private static ulong NetworkNamespaceInode(string path)
     {
         // stat -c %i on the nsfs bind mount gives the namespace's inode number.
-        var result = NetworkNamespace.RunProgram("stat", TimeSpan.FromSeconds(10), "-L", "-c", "%i", path).EnsureSuccess();
+        var result = ChildProcess.Run("stat", ["-L", "-c", "%i", path], timeout: TimeSpan.FromSeconds(10)).EnsureSuccess();
         return ulong.Parse(result.StdOut.Trim(), CultureInfo.InvariantCulture);
     }
 

@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using RouterHost.Cli;
 using RouterHost.Hosting;
+using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Keys;
 using RouterHost.WireGuard.Tests.Interop;
 using RouterHost.WireGuard.Tests.Support;
@@ -79,13 +79,5 @@ public sealed class ShowAndKeyCommandTests
         Assert.Contains("standard input is not a WireGuard key", error.ToString(), StringComparison.Ordinal);
     }
 
-    private static string Wg(string command, string stdin)
-    {
-        using Process process = Process.Start(new ProcessStartInfo("/usr/bin/wg", command) { RedirectStandardInput = true, RedirectStandardOutput = true })!;
-        process.StandardInput.Write(stdin);
-        process.StandardInput.Close();
-        string output = process.StandardOutput.ReadToEnd().Trim();
-        process.WaitForExit();
-        return output;
-    }
+    private static string Wg(string command, string stdin) => ChildProcess.Run("/usr/bin/wg", [command], stdin).StdOut.Trim();
 }
