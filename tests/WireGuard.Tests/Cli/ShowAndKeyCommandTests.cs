@@ -18,7 +18,7 @@ public sealed class ShowAndKeyCommandTests
     public void Show_prints_the_tunnels_peers_like_wg_show_with_endpoint_latest_handshake_and_transfer()
     {
         Assert.SkipWhen(WireGuardGoPeer.UnsupportedReason is not null, WireGuardGoPeer.UnsupportedReason ?? string.Empty);
-        using TunnelNamespaces net = TunnelNamespaces.Create("wgs");
+        using NamespacePair net = TunnelNamespaces.Create("wgs");
         using var keys = new KeyPair();
         using WireGuardGoPeer peer = WireGuardGoPeer.Start(net.B, 51830, ["10.88.0.2/24", "fd88::2/64"]);
         peer.SetPeer(keys.PublicKey, "10.88.0.1/32,fd88::1/128");
