@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using RouterHost.Linux.TestSupport;
@@ -12,20 +11,13 @@ namespace RouterHost.Plugins.AfXdp.Tests;
 /// </summary>
 public sealed class RouterProcessTests
 {
-#if DEBUG
-    private const string Configuration = "Debug";
-#else
-    private const string Configuration = "Release";
-#endif
-
     [Theory]
     [InlineData("TERM")]
     [InlineData("KILL")]
     public void After_the_routerhost_process_ends_by_signal_no_XDP_program_is_left_on_its_devices(string signal)
     {
         Requires.NetworkNamespaces();
-        string hostDir = Path.Combine(FindRepoRoot(), "src", "Host", "bin", Configuration, "net10.0");
-        Assert.True(File.Exists(Path.Combine(hostDir, "plugins", "AfXdp", "RouterHost.Plugins.AfXdp.dll")), $"AfXdp was not deployed to {hostDir}/plugins");
+        Assert.True(File.Exists(Path.Combine(RepositoryPaths.HostPlugins, "AfXdp", "RouterHost.Plugins.AfXdp.dll")), $"AfXdp was not deployed to {RepositoryPaths.HostPlugins}");
         using var a = NetworkNamespace.Create("xpa");
         using var r = NetworkNamespace.Create("xpr");
         using var b = NetworkNamespace.Create("xpb");
@@ -45,36 +37,18 @@ public sealed class RouterProcessTests
               }
             }
             """);
-        var output = new ConcurrentQueue<string>();
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Path.Combine(hostDir, "routerhost.dll"));
-        info.ArgumentList.Add("run");
-        info.ArgumentList.Add("--config");
-        info.ArgumentList.Add(config);
-        info.Environment.Remove("NOTIFY_SOCKET");
-        using var process = new Process { StartInfo = info };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
         try
         {
-            process.Start();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            var watch = Stopwatch.StartNew();
-            while (!output.Any(l => l.Contains("RouterHost ready", StringComparison.Ordinal)))
-            {
-                Assert.False(process.HasExited, string.Join('\n', output));
-                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), string.Join('\n', output));
-                Thread.Sleep(50);
-            }
+            using RouterHostProcess process = RouterHostProcess.Start(["run", "--config", config]);
+            Assert.True(process.WaitForOutput("RouterHost ready", TimeSpan.FromSeconds(60)), process.Output);
 
-            Assert.Contains(output, l => l.Contains("AF_XDP on xa", StringComparison.Ordinal) && l.Contains("XDP program in native mode", StringComparison.Ordinal));
+            Assert.Contains(process.Lines, l => l.Contains("AF_XDP on xa", StringComparison.Ordinal) && l.Contains("XDP program in native mode", StringComparison.Ordinal));
             Assert.True(RoutedXdpNamespaces.HasXdpProgram(r, "xa"));
             Assert.True(RoutedXdpNamespaces.HasXdpProgram(r, "xb"));
             DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
             while (a.Exec("ping", "-c", "1", "-W", "1", "10.2.0.2").ExitCode != 0)
             {
-                Assert.True(DateTime.UtcNow < deadline, "no ping crossed the router: " + string.Join('\n', output));
+                Assert.True(DateTime.UtcNow < deadline, "no ping crossed the router: " + process.Output);
             }
 
             ExecResult ping = a.Exec("ping", "-c", "3", "-i", "0.2", "-W", "2", "10.2.0.2");
@@ -86,7 +60,7 @@ public sealed class RouterProcessTests
                 Assert.Equal(0, kill.ExitCode);
             }
 
-            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(10)), string.Join('\n', output));
+            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(10)), process.Output);
             if (signal == "TERM")
             {
                 Assert.Equal(0, process.ExitCode);
@@ -105,25 +79,7 @@ public sealed class RouterProcessTests
         }
         finally
         {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-
             Directory.Delete(directory, recursive: true);
         }
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
-        {
-            if (File.Exists(Path.Combine(dir, "RouterHost.sln")))
-            {
-                return dir;
-            }
-        }
-
-        throw new InvalidOperationException("RouterHost.sln not found");
     }
 }

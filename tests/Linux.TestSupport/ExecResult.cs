@@ -1,6 +1,6 @@
 namespace RouterHost.Linux.TestSupport;
 
-/// <summary>How a program run by <see cref="NetworkNamespace.Exec(string, string[])"/> ended.</summary>
+/// <summary>How a program run by <see cref="NetworkNamespace.Exec(string, string[])"/> or <see cref="ChildProcess.Run"/> ended.</summary>
 /// <param name="CommandLine">What was run, for messages.</param>
 /// <param name="ExitCode">Its exit status.</param>
 /// <param name="StdOut">Everything it wrote to standard output.</param>

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
@@ -247,37 +246,7 @@ public sealed partial class NetworkNamespace : IDisposable
         return true;
     }
 
-    internal static ExecResult RunIp(TimeSpan timeout, params string[] args) => RunProgram(IpPath, timeout, args);
-
-    internal static ExecResult RunProgram(string program, TimeSpan timeout, params string[] args)
-    {
-        var startInfo = new ProcessStartInfo(program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            startInfo.ArgumentList.Add(arg);
-        }
-
-        var commandLine = $"{program} {string.Join(' ', args)}";
-        using var process = Process.Start(startInfo) ?? throw new InvalidOperationException($"could not start `{commandLine}`");
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-            throw new TimeoutException($"`{commandLine}` did not finish within {timeout.TotalSeconds:0.#} s and was killed");
-        }
-
-        process.WaitForExit();
-        return new ExecResult(commandLine, process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
-    }
+    internal static ExecResult RunIp(TimeSpan timeout, params string[] args) => ChildProcess.Run(IpPath, args, timeout: timeout);
 
     private static void DeleteNamespace(string name)
     {

@@ -21,7 +21,7 @@ public sealed class UdpNamespaceTests
     public void Replies_leave_from_the_second_address_of_an_interface_when_the_peer_used_it(bool ipv6)
     {
         Skip();
-        using TwoNamespaces net = TwoNamespaces.Create(ipv6 ? "uds6" : "uds4");
+        using NamespacePair net = TwoNamespaces.Create(ipv6 ? "uds6" : "uds4");
         IPAddress any = ipv6 ? IPAddress.IPv6Any : IPAddress.Any;
         using UdpSocket server = UdpSocket.Open(new UdpSocketOptions(any, 51820) { NetworkNamespace = net.A.Name, Gro = false });
         using UdpSocket client = UdpSocket.Open(new UdpSocketOptions(any) { NetworkNamespace = net.B.Name, Gro = false });
@@ -55,7 +55,7 @@ public sealed class UdpNamespaceTests
     public void Many_datagrams_cross_the_veth_pair_byte_exact_both_ways_with_GSO_and_GRO(bool ipv6)
     {
         Skip();
-        using TwoNamespaces net = TwoNamespaces.Create(ipv6 ? "udb6" : "udb4");
+        using NamespacePair net = TwoNamespaces.Create(ipv6 ? "udb6" : "udb4");
         IPAddress a = IPAddress.Parse(ipv6 ? TwoNamespaces.A6 : TwoNamespaces.A4);
         IPAddress b = IPAddress.Parse(ipv6 ? TwoNamespaces.B6 : TwoNamespaces.B4);
         using UdpSocket socketA = UdpSocket.Open(new UdpSocketOptions(a) { NetworkNamespace = net.A.Name, Gro = false });
@@ -107,7 +107,7 @@ public sealed class UdpNamespaceTests
     public void A_GSO_run_with_segments_larger_than_the_path_MTU_is_resent_one_by_one_and_GSO_stays_on()
     {
         Skip();
-        using TwoNamespaces net = TwoNamespaces.Create("udmtu");
+        using NamespacePair net = TwoNamespaces.Create("udmtu");
         net.A.Ip("link", "set", "va", "mtu", "1280").EnsureSuccess();
         using UdpSocket socketA = UdpSocket.Open(new UdpSocketOptions(IPAddress.Parse(TwoNamespaces.A4)) { NetworkNamespace = net.A.Name });
         using UdpSocket socketB = UdpSocket.Open(new UdpSocketOptions(IPAddress.Parse(TwoNamespaces.B4)) { NetworkNamespace = net.B.Name, Gro = false });
@@ -134,7 +134,7 @@ public sealed class UdpNamespaceTests
     public unsafe void GSO_through_a_device_without_checksum_offload_delivers_every_datagram()
     {
         Skip();
-        using TwoNamespaces net = TwoNamespaces.Create("udcsum");
+        using NamespacePair net = TwoNamespaces.Create("udcsum");
         net.A.Run(() => SetTxChecksum("va", on: false));
         Assert.False(net.A.Run(() => GetTxChecksum("va")));
         using UdpSocket socketA = UdpSocket.Open(new UdpSocketOptions(IPAddress.Parse(TwoNamespaces.A4)) { NetworkNamespace = net.A.Name });
@@ -163,7 +163,7 @@ public sealed class UdpNamespaceTests
     public void Unreachable_prohibited_and_blackholed_destinations_are_counted_by_reason()
     {
         Skip();
-        using TwoNamespaces net = TwoNamespaces.Create("udrt");
+        using NamespacePair net = TwoNamespaces.Create("udrt");
         net.A.Ip("route", "add", "unreachable", "203.0.113.0/24").EnsureSuccess();
         net.A.Ip("route", "add", "prohibit", "198.51.100.0/24").EnsureSuccess();
         net.A.Ip("route", "add", "blackhole", "192.0.2.0/24").EnsureSuccess();

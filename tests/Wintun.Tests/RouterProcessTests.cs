@@ -1,4 +1,4 @@
-using RouterHost.Plugins.Wintun.Tests.Support;
+using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.Plugins.Wintun.Tests;
 
@@ -10,7 +10,8 @@ public sealed class RouterProcessTests : IDisposable
 
     public RouterProcessTests()
     {
-        string plugins = RouterHostProcess.CopyDeployedWintun(_root);
+        string plugins = Path.Combine(_root, "plugins");
+        RepositoryPaths.CopyBuiltFolder(Path.Combine(RepositoryPaths.HostPlugins, "Wintun"), Path.Combine(plugins, "Wintun"));
         _config = Path.Combine(_root, "router.json");
         File.WriteAllText(_config, $$"""
             {

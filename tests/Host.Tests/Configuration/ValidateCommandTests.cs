@@ -1,4 +1,5 @@
 using RouterHost.Cli;
+using RouterHost.Linux.TestSupport;
 using RouterHost.Tests.Support;
 
 namespace RouterHost.Tests.Configuration;
@@ -14,7 +15,7 @@ public sealed class ValidateCommandTests
         return (exit, output.ToString(), error.ToString());
     }
 
-    private static string PluginsOverride => $"Plugins:Path={TestPaths.TestPlugins}";
+    private static string PluginsOverride => $"Plugins:Path={RepositoryPaths.TestPlugins}";
 
     [Fact]
     public void The_embedded_default_configuration_is_valid()
@@ -28,7 +29,7 @@ public sealed class ValidateCommandTests
     [Fact]
     public void The_repository_appsettings_json_is_valid()
     {
-        var (exit, _, error) = Validate("--config", Path.Combine(TestPaths.RepoRoot, "appsettings.json"));
+        var (exit, _, error) = Validate("--config", Path.Combine(RepositoryPaths.Root, "appsettings.json"));
         Assert.True(exit == 0, error);
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using RouterHost.Linux.TestSupport;
 using RouterHost.Tests.Support;
 
 namespace RouterHost.Tests.Hosting;
@@ -22,7 +23,7 @@ public sealed partial class DemoCommandTests
     public void The_demo_shows_the_handshake_a_ping_and_throughput_then_leaves_nothing_behind()
     {
         Assert.SkipWhen(Unsupported, Why);
-        using RouterProcess demo = RouterProcess.Start(["demo", "--seconds", "2"]);
+        using RouterHostProcess demo = RouterHostProcess.Start(["demo", "--seconds", "2"]);
         Assert.True(demo.WaitForExit(Timeout), demo.Output);
         string output = demo.Output;
         Assert.True(demo.ExitCode == 0, output);
@@ -38,7 +39,7 @@ public sealed partial class DemoCommandTests
     public void SIGINT_ends_a_waiting_demo_and_it_cleans_up()
     {
         Assert.SkipWhen(Unsupported, Why);
-        using RouterProcess demo = RouterProcess.Start(["demo", "--seconds", "0", "--wait"]);
+        using RouterHostProcess demo = RouterHostProcess.Start(["demo", "--seconds", "0", "--wait"]);
         Assert.True(demo.WaitForOutput("Running until Ctrl-C", Timeout), demo.Output);
         demo.Signal(2);
         Assert.True(demo.WaitForExit(TimeSpan.FromSeconds(30)), demo.Output);
@@ -50,7 +51,7 @@ public sealed partial class DemoCommandTests
     public void When_a_node_dies_the_demo_says_so_exits_1_and_still_removes_everything()
     {
         Assert.SkipWhen(Unsupported, Why);
-        using RouterProcess demo = RouterProcess.Start(["demo", "--seconds", "0", "--wait"]);
+        using RouterHostProcess demo = RouterHostProcess.Start(["demo", "--seconds", "0", "--wait"]);
         Assert.True(demo.WaitForOutput("Running until Ctrl-C", Timeout), demo.Output);
         int[] nodes = NodePids(demo.Output);
         Assert.Equal(0, Kill(nodes[0], 9)); // node b
@@ -66,7 +67,7 @@ public sealed partial class DemoCommandTests
         Assert.SkipWhen(Unsupported, Why);
         int killed;
         int[] nodes;
-        using (RouterProcess demo = RouterProcess.Start(["demo", "--seconds", "0", "--wait"]))
+        using (RouterHostProcess demo = RouterHostProcess.Start(["demo", "--seconds", "0", "--wait"]))
         {
             Assert.True(demo.WaitForOutput("Running until Ctrl-C", Timeout), demo.Output);
             nodes = NodePids(demo.Output);
@@ -83,7 +84,7 @@ public sealed partial class DemoCommandTests
         }
 
         Assert.DoesNotContain(nodes, Alive);
-        using RouterProcess next = RouterProcess.Start(["demo", "--seconds", "0"]);
+        using RouterHostProcess next = RouterHostProcess.Start(["demo", "--seconds", "0"]);
         Assert.True(next.WaitForExit(Timeout), next.Output);
         Assert.True(next.ExitCode == 0, next.Output);
         AssertNothingLeft(killed, nodes);

@@ -2,6 +2,7 @@ using RouterHost.Abstractions;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
+using RouterHost.Linux.TestSupport;
 using RouterHost.Tests.Support;
 
 namespace RouterHost.Tests.Hosting;
@@ -13,7 +14,7 @@ public sealed class RunProcessTests
     private static string WriteConfig(TempDirectory dir, string interfacesAndStages) =>
         dir.WriteFile("router.json", $$"""
             {
-              "Plugins": { "Path": "{{TestPaths.TestPlugins}}" },
+              "Plugins": { "Path": "{{RepositoryPaths.TestPlugins}}" },
               {{interfacesAndStages}}
             }
             """);
@@ -30,7 +31,7 @@ public sealed class RunProcessTests
     {
         using var dir = new TempDirectory();
         string config = WriteConfig(dir, GeneratedTraffic);
-        using RouterProcess router = RouterProcess.Start(["run", "--config", config]);
+        using RouterHostProcess router = RouterHostProcess.Start(["run", "--config", config]);
 
         Assert.True(router.WaitForOutput("RouterHost ready: 2 interface(s), 2 stage(s)", StartTimeout), router.Output);
         Thread.Sleep(300); // let traffic flow
@@ -54,15 +55,15 @@ public sealed class RunProcessTests
     {
         using var dir = new TempDirectory();
         string config = WriteConfig(dir, GeneratedTraffic);
-        using RouterProcess router = RouterProcess.Start(["run", "--config", config]);
+        using RouterHostProcess router = RouterHostProcess.Start(["run", "--config", config]);
         Assert.True(router.WaitForOutput("RouterHost ready", StartTimeout), router.Output);
 
         File.WriteAllText(config, File.ReadAllText(config).Replace("\"To\": \"mem1\"", "\"To\": \"mem0\"", StringComparison.Ordinal));
-        router.Signal(RouterProcess.SIGHUP);
+        router.Signal(RouterHostProcess.SIGHUP);
         Assert.True(router.WaitForOutput("reload #1 applied: 1 stage(s) reconfigured", TimeSpan.FromSeconds(10)), router.Output);
 
         File.WriteAllText(config, File.ReadAllText(config).Replace("\"Queues\": 2", "\"Queues\": \"two\"", StringComparison.Ordinal));
-        router.Signal(RouterProcess.SIGHUP);
+        router.Signal(RouterHostProcess.SIGHUP);
         Assert.True(router.WaitForOutput("refused (1 problem(s)); keeping the last good configuration", TimeSpan.FromSeconds(10)), router.Output);
         Assert.Contains("Configuration reload: Interfaces:mem0:Settings:Queues: must be a whole number between 1 and 64 (got 'two')", router.Output, StringComparison.Ordinal);
 
@@ -81,7 +82,7 @@ public sealed class RunProcessTests
         socket.Bind(new UnixDomainSocketEndPoint(socketPath));
         socket.ReceiveTimeout = (int)StartTimeout.TotalMilliseconds;
 
-        using RouterProcess router = RouterProcess.Start(["run", "--config", config], new Dictionary<string, string> { ["NOTIFY_SOCKET"] = socketPath });
+        using RouterHostProcess router = RouterHostProcess.Start(["run", "--config", config], new Dictionary<string, string> { ["NOTIFY_SOCKET"] = socketPath });
 
         string first = Receive(socket);
         Assert.StartsWith("READY=1", first, StringComparison.Ordinal);
@@ -101,7 +102,7 @@ public sealed class RunProcessTests
         string config = WriteConfig(dir, """
             "Interfaces": { "mem0": { "Backend": "Memory", "Settings": { "Mode": "Generate", "FailAfterReads": 100 } } }
             """);
-        using RouterProcess router = RouterProcess.Start(["run", "--config", config]);
+        using RouterHostProcess router = RouterHostProcess.Start(["run", "--config", config]);
 
         Assert.True(router.WaitForExit(StartTimeout), router.Output);
         Assert.Equal(1, router.ExitCode);
@@ -116,7 +117,7 @@ public sealed class RunProcessTests
         string config = WriteConfig(dir, """
             "Interfaces": { "mem0": { "Backend": "Memory" }, "bad0": { "Backend": "Thrower" } }
             """);
-        using RouterProcess router = RouterProcess.Start(["run", "--config", config]);
+        using RouterHostProcess router = RouterHostProcess.Start(["run", "--config", config]);
 
         Assert.True(router.WaitForExit(StartTimeout), router.Output);
         Assert.Equal(1, router.ExitCode);
@@ -128,7 +129,7 @@ public sealed class RunProcessTests
     [Fact]
     public void Environment_variables_with_the_ROUTERHOST_prefix_override_configuration()
     {
-        using RouterProcess router = RouterProcess.Start(["validate"], new Dictionary<string, string> { ["ROUTERHOST__Pipeline__BatchSize"] = "many" });
+        using RouterHostProcess router = RouterHostProcess.Start(["validate"], new Dictionary<string, string> { ["ROUTERHOST__Pipeline__BatchSize"] = "many" });
 
         Assert.True(router.WaitForExit(StartTimeout), router.Output);
         Assert.Equal(1, router.ExitCode);
@@ -138,7 +139,7 @@ public sealed class RunProcessTests
     [Fact]
     public void Plugins_command_lists_plugins_with_versions_capabilities_and_load_errors()
     {
-        using RouterProcess router = RouterProcess.Start(["plugins", $"Plugins:Path={TestPaths.TestPlugins}"]);
+        using RouterHostProcess router = RouterHostProcess.Start(["plugins", $"Plugins:Path={RepositoryPaths.TestPlugins}"]);
 
         Assert.True(router.WaitForExit(StartTimeout), router.Output);
         Assert.Equal(0, router.ExitCode);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RouterHost.Linux.TestSupport;
 using RouterHost.Tests.Support;
 
 namespace RouterHost.Tests.Hosting;
@@ -10,7 +11,7 @@ public sealed class ShowCommandTests
 
     private static string Config(TempDirectory dir, string socket) => dir.WriteFile("router.json", $$"""
         {
-          "Plugins": { "Path": "{{TestPaths.TestPlugins}}" },
+          "Plugins": { "Path": "{{RepositoryPaths.TestPlugins}}" },
           "Control": { "Socket": "{{socket}}" },
           "Pipeline": { "Stages": [
             { "Type": "Firewall", "Settings": { "Rules": [ { "Action": "drop", "Protocol": "tcp", "Ports": [ "23" ] } ] } },
@@ -27,12 +28,12 @@ public sealed class ShowCommandTests
         using var dir = new TempDirectory();
         string socket = dir.Combine("control.sock");
         File.WriteAllText(socket, "left by a crashed router"); // a stale file is replaced
-        using RouterProcess router = RouterProcess.Start(["run", "--config", Config(dir, socket)]);
+        using RouterHostProcess router = RouterHostProcess.Start(["run", "--config", Config(dir, socket)]);
         Assert.True(router.WaitForOutput("RouterHost ready", StartTimeout), router.Output);
         Assert.Contains($"Control socket: {socket}", router.Output, StringComparison.Ordinal);
         Thread.Sleep(300);
 
-        using RouterProcess show = RouterProcess.Start(["show", "--socket", socket]);
+        using RouterHostProcess show = RouterHostProcess.Start(["show", "--socket", socket]);
         Assert.True(show.WaitForExit(StartTimeout), show.Output);
         Assert.Equal(0, show.ExitCode);
         string text = show.Output;
@@ -43,14 +44,14 @@ public sealed class ShowCommandTests
         Assert.Matches(@"  connections: \d+ of 65536", text);
         Assert.Contains("stage: Forward (Forward)", text, StringComparison.Ordinal);
 
-        using RouterProcess json = RouterProcess.Start(["show", "--socket", socket, "--json"]);
+        using RouterHostProcess json = RouterHostProcess.Start(["show", "--socket", socket, "--json"]);
         Assert.True(json.WaitForExit(StartTimeout), json.Output);
         using JsonDocument document = JsonDocument.Parse(json.Output);
         Assert.Equal(router.Id, document.RootElement.GetProperty("pid").GetInt32());
         Assert.Equal(2, document.RootElement.GetProperty("stages").GetArrayLength());
 
         // A second router on the same socket leaves the first one's alone and runs without one.
-        using RouterProcess second = RouterProcess.Start(["run", "--config", Config(dir, socket)]);
+        using RouterHostProcess second = RouterHostProcess.Start(["run", "--config", Config(dir, socket)]);
         Assert.True(second.WaitForOutput("RouterHost ready", StartTimeout), second.Output);
         Assert.Contains("another running router answers on it", second.Output, StringComparison.Ordinal);
         second.Terminate();
@@ -65,7 +66,7 @@ public sealed class ShowCommandTests
     public void Show_without_a_running_router_says_so_and_exits_1()
     {
         using var dir = new TempDirectory();
-        using RouterProcess show = RouterProcess.Start(["show", "--socket", dir.Combine("none.sock")]);
+        using RouterHostProcess show = RouterHostProcess.Start(["show", "--socket", dir.Combine("none.sock")]);
         Assert.True(show.WaitForExit(StartTimeout), show.Output);
         Assert.Equal(1, show.ExitCode);
         Assert.Contains("cannot reach a running router at", show.Output, StringComparison.Ordinal);

@@ -1,5 +1,6 @@
 using System.Reflection;
 using RouterHost.Abstractions;
+using RouterHost.Linux.TestSupport;
 using RouterHost.Plugins;
 using RouterHost.Tests.Support;
 
@@ -14,7 +15,7 @@ public sealed class PluginCatalogTests
     {
         PluginDescriptor memory = Assert.IsType<PluginDescriptor>(Catalog.Find("Memory", PluginKind.Backend));
         Assert.True(memory.IsUsable, memory.Error);
-        Assert.Equal(Path.Combine(TestPaths.TestPlugins, "MemoryBackend"), memory.Source);
+        Assert.Equal(Path.Combine(RepositoryPaths.TestPlugins, "MemoryBackend"), memory.Source);
         Assert.Equal(new Version(PluginContract.Major, PluginContract.Minor), memory.ContractVersion);
         Assert.True(memory.Capabilities.HasFlag(BackendCapabilities.MultiQueue));
 
@@ -57,7 +58,7 @@ public sealed class PluginCatalogTests
         Assert.Equal(2, hostVersion.Major);
         Assert.Equal(3, pluginVersion.Major);
         Assert.NotSame(typeof(System.CommandLine.RootCommand).Assembly, pluginCopy);
-        Assert.StartsWith(Path.Combine(TestPaths.TestPlugins, "DependencyProbe"), pluginCopy.Location, StringComparison.Ordinal);
+        Assert.StartsWith(Path.Combine(RepositoryPaths.TestPlugins, "DependencyProbe"), pluginCopy.Location, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -174,9 +175,9 @@ public sealed class PluginCatalogTests
     public void Building_the_solution_places_host_plugins_beside_the_host()
     {
         // Every plugin project under plugins/ deploys itself to the host's plugins/<Name>/ folder.
-        string hostPlugins = Path.Combine(Path.GetDirectoryName(TestPaths.HostDll)!, "plugins");
-        string[] projects = Directory.Exists(Path.Combine(TestPaths.RepoRoot, "plugins"))
-            ? Directory.GetFiles(Path.Combine(TestPaths.RepoRoot, "plugins"), "*.csproj", SearchOption.AllDirectories)
+        string hostPlugins = Path.Combine(Path.GetDirectoryName(RepositoryPaths.HostDll)!, "plugins");
+        string[] projects = Directory.Exists(Path.Combine(RepositoryPaths.Root, "plugins"))
+            ? Directory.GetFiles(Path.Combine(RepositoryPaths.Root, "plugins"), "*.csproj", SearchOption.AllDirectories)
             : [];
         foreach (string project in projects)
         {

@@ -1,3 +1,5 @@
+using RouterHost.Linux.TestSupport;
+
 namespace RouterHost.Tests.Support;
 
 /// <summary>A scratch folder removed when disposed.</summary>
@@ -16,9 +18,9 @@ internal sealed class TempDirectory : IDisposable
     /// <summary>Copies a built test plugin folder in under another name.</summary>
     public string CopyPlugin(string pluginFolder, string? asName = null)
     {
-        string source = System.IO.Path.Combine(TestPaths.TestPlugins, pluginFolder);
+        string source = System.IO.Path.Combine(RepositoryPaths.TestPlugins, pluginFolder);
         string target = Combine(asName ?? pluginFolder);
-        CopyTree(source, target);
+        RepositoryPaths.CopyBuiltFolder(source, target);
         return target;
     }
 
@@ -41,20 +43,6 @@ internal sealed class TempDirectory : IDisposable
         }
         catch (UnauthorizedAccessException)
         {
-        }
-    }
-
-    private static void CopyTree(string source, string target)
-    {
-        Directory.CreateDirectory(target);
-        foreach (string file in Directory.GetFiles(source))
-        {
-            File.Copy(file, System.IO.Path.Combine(target, System.IO.Path.GetFileName(file)));
-        }
-
-        foreach (string dir in Directory.GetDirectories(source))
-        {
-            CopyTree(dir, System.IO.Path.Combine(target, System.IO.Path.GetFileName(dir)));
         }
     }
 }

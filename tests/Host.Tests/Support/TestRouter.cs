@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using RouterHost.Configuration;
+using RouterHost.Linux.TestSupport;
 using RouterHost.Pipeline;
 using RouterHost.Plugins;
 
@@ -10,7 +11,7 @@ namespace RouterHost.Tests.Support;
 /// <summary>A router assembled in process from JSON configuration and the real test plugins, running its threads.</summary>
 internal sealed class TestRouter : IDisposable
 {
-    private static readonly Lazy<PluginCatalog> s_catalog = new(() => PluginCatalog.Discover(TestPaths.TestPlugins, PluginDiscovery.BuiltInFactories));
+    private static readonly Lazy<PluginCatalog> s_catalog = new(() => PluginCatalog.Discover(RepositoryPaths.TestPlugins, PluginDiscovery.BuiltInFactories));
 
     private TestRouter(Router router, PipelineRunner runner, MemoryExchange exchange)
     {

@@ -210,6 +210,32 @@ public sealed class NetworkNamespaceTests
         Assert.False(b.Ip("link", "show", "dev", "vb").Succeeded);
     }
 
+    [Fact]
+    public void A_namespace_pair_is_two_new_namespaces_joined_by_an_addressed_veth_pair_and_Dispose_removes_both()
+    {
+        var net = NamespacePair.Create("nspair", "va", "vb", ["192.0.2.1/24", "2001:db8::1/64"], ["192.0.2.2/24", "2001:db8::2/64"]);
+        try
+        {
+            Assert.StartsWith($"rh-nspaira-{Environment.ProcessId}-", net.A.Name, StringComparison.Ordinal);
+            Assert.StartsWith($"rh-nspairb-{Environment.ProcessId}-", net.B.Name, StringComparison.Ordinal);
+            Assert.Equal(("va", "vb"), (net.Link.FirstName, net.Link.SecondName));
+            var ping4 = net.A.Exec("ping", "-c", "1", "-W", "5", "192.0.2.2");
+            var ping6 = net.B.Exec("ping", "-6", "-c", "1", "-W", "5", "2001:db8::1");
+            Assert.True(ping4.Succeeded, ping4.StdOut + ping4.StdErr);
+            Assert.True(ping6.Succeeded, ping6.StdOut + ping6.StdErr);
+        }
+        finally
+        {
+            net.Dispose();
+        }
+
+        net.Dispose();
+        Assert.True(net.A.IsDisposed);
+        Assert.True(net.B.IsDisposed);
+        Assert.False(File.Exists(net.A.Path));
+        Assert.False(File.Exists(net.B.Path));
+    }
+
     private static void ThrowFormatException() => throw new FormatException("thrown inside");
 
     private static string NetNamespaceOfThisThread() => new FileInfo("/proc/thread-self/ns/net").LinkTarget!;
@@ -220,7 +246,7 @@ public sealed class NetworkNamespaceTests
     private static ulong NetworkNamespaceInode(string path)
     {
         // stat -c %i on the nsfs bind mount gives the namespace's inode number.
-        var result = NetworkNamespace.RunProgram("stat", TimeSpan.FromSeconds(10), "-L", "-c", "%i", path).EnsureSuccess();
+        var result = ChildProcess.Run("stat", ["-L", "-c", "%i", path], timeout: TimeSpan.FromSeconds(10)).EnsureSuccess();
         return ulong.Parse(result.StdOut.Trim(), CultureInfo.InvariantCulture);
     }
 

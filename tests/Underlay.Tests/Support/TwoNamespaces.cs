@@ -7,7 +7,7 @@ namespace RouterHost.Underlay.Tests.Support;
 /// address of each family (10.77.0.3, and fd00:77::8000:0:0:3 deprecated); B (<c>vb</c>) has 10.77.0.2/24 and
 /// fd00:77::2/64. Kernel source selection from A to B picks the first addresses. Disposing removes everything.
 /// </summary>
-internal sealed class TwoNamespaces : IDisposable
+internal static class TwoNamespaces
 {
     public const string A4 = "10.77.0.1";
     public const string A4Second = "10.77.0.3";
@@ -16,45 +16,21 @@ internal sealed class TwoNamespaces : IDisposable
     public const string A6Second = "fd00:77::8000:0:0:3";
     public const string B6 = "fd00:77::2";
 
-    private TwoNamespaces(NetworkNamespace a, NetworkNamespace b, VethPair link)
+    public static NamespacePair Create(string prefix)
     {
-        A = a;
-        B = b;
-        Link = link;
-    }
-
-    public NetworkNamespace A { get; }
-
-    public NetworkNamespace B { get; }
-
-    public VethPair Link { get; }
-
-    public static TwoNamespaces Create(string prefix)
-    {
-        NetworkNamespace a = NetworkNamespace.Create(prefix + "a");
-        NetworkNamespace? b = null;
+        NamespacePair net = NamespacePair.Create(prefix, "va", "vb", [$"{A4}/24", $"{A6}/64"], [$"{B4}/24", $"{B6}/64"]);
         try
         {
-            b = NetworkNamespace.Create(prefix + "b");
-            VethPair link = VethPair.Create(a, "va", b, "vb", [$"{A4}/24", $"{A6}/64"], [$"{B4}/24", $"{B6}/64"]);
-            a.Ip("addr", "add", $"{A4Second}/24", "dev", "va").EnsureSuccess();
+            net.A.Ip("addr", "add", $"{A4Second}/24", "dev", "va").EnsureSuccess();
             // Deprecated (preferred_lft 0), so the kernel never picks it on its own but it still sends and receives:
             // IPv6 source selection otherwise prefers the newest address of equal prefix match.
-            a.Ip("addr", "add", $"{A6Second}/64", "dev", "va", "nodad", "preferred_lft", "0").EnsureSuccess();
-            return new TwoNamespaces(a, b, link);
+            net.A.Ip("addr", "add", $"{A6Second}/64", "dev", "va", "nodad", "preferred_lft", "0").EnsureSuccess();
+            return net;
         }
         catch
         {
-            b?.Dispose();
-            a.Dispose();
+            net.Dispose();
             throw;
         }
-    }
-
-    public void Dispose()
-    {
-        Link.Dispose();
-        B.Dispose();
-        A.Dispose();
     }
 }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Tests.Support;
 
 namespace RouterHost.WireGuard.Tests.Cli;
@@ -7,12 +7,6 @@ namespace RouterHost.WireGuard.Tests.Cli;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class KeyFileRefusalTests
 {
-#if DEBUG
-    private const string Configuration = "Debug";
-#else
-    private const string Configuration = "Release";
-#endif
-
     [Theory]
     [InlineData("run")]
     [InlineData("validate")]
@@ -31,7 +25,7 @@ public sealed class KeyFileRefusalTests
             }
             """);
 
-        (int exit, string output) = Run(command, "--config", config);
+        (int exit, string output) = RouterHostProcess.Run(command, "--config", config);
 
         Assert.Equal(1, exit);
         Assert.Contains("Pipeline:Stages:0:Settings:PrivateKeyFile", output, StringComparison.Ordinal);
@@ -41,34 +35,4 @@ public sealed class KeyFileRefusalTests
         Assert.DoesNotContain("RouterHost ready", output, StringComparison.Ordinal);
     }
 
-    private static (int Exit, string Output) Run(params string[] args)
-    {
-        string host = Path.Combine(RepoRoot(), "src", "Host", "bin", Configuration, "net10.0", "routerhost.dll");
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(host);
-        foreach (string arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment.Remove("NOTIFY_SOCKET");
-        using Process process = Process.Start(info)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)), "routerhost did not exit");
-        return (process.ExitCode, stdout.Result + stderr.Result);
-    }
-
-    private static string RepoRoot()
-    {
-        for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
-        {
-            if (File.Exists(Path.Combine(dir, "RouterHost.sln")))
-            {
-                return dir;
-            }
-        }
-
-        throw new InvalidOperationException("RouterHost.sln not found");
-    }
 }

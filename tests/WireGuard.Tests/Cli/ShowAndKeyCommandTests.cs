@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using RouterHost.Cli;
 using RouterHost.Hosting;
+using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Keys;
 using RouterHost.WireGuard.Tests.Interop;
 using RouterHost.WireGuard.Tests.Support;
@@ -18,7 +18,7 @@ public sealed class ShowAndKeyCommandTests
     public void Show_prints_the_tunnels_peers_like_wg_show_with_endpoint_latest_handshake_and_transfer()
     {
         Assert.SkipWhen(WireGuardGoPeer.UnsupportedReason is not null, WireGuardGoPeer.UnsupportedReason ?? string.Empty);
-        using TunnelNamespaces net = TunnelNamespaces.Create("wgs");
+        using NamespacePair net = TunnelNamespaces.Create("wgs");
         using var keys = new KeyPair();
         using WireGuardGoPeer peer = WireGuardGoPeer.Start(net.B, 51830, ["10.88.0.2/24", "fd88::2/64"]);
         peer.SetPeer(keys.PublicKey, "10.88.0.1/32,fd88::1/128");
@@ -79,13 +79,5 @@ public sealed class ShowAndKeyCommandTests
         Assert.Contains("standard input is not a WireGuard key", error.ToString(), StringComparison.Ordinal);
     }
 
-    private static string Wg(string command, string stdin)
-    {
-        using Process process = Process.Start(new ProcessStartInfo("/usr/bin/wg", command) { RedirectStandardInput = true, RedirectStandardOutput = true })!;
-        process.StandardInput.Write(stdin);
-        process.StandardInput.Close();
-        string output = process.StandardOutput.ReadToEnd().Trim();
-        process.WaitForExit();
-        return output;
-    }
+    private static string Wg(string command, string stdin) => ChildProcess.Run("/usr/bin/wg", [command], stdin).StdOut.Trim();
 }

@@ -28,7 +28,7 @@ public sealed class HostileInputTests
     public void Hostile_datagrams_are_counted_drops_the_flood_draws_cookie_replies_and_the_tunnel_keeps_carrying_traffic()
     {
         Assert.SkipWhen(WireGuardGoPeer.UnsupportedReason is not null, WireGuardGoPeer.UnsupportedReason ?? string.Empty);
-        using TunnelNamespaces net = TunnelNamespaces.Create("wgh");
+        using NamespacePair net = TunnelNamespaces.Create("wgh");
         using var keys = new KeyPair();
         using var mallory = new KeyPair();
         using WireGuardGoPeer peer = WireGuardGoPeer.Start(net.B, PeerPort, ["10.88.0.2/24", "fd88::2/64"]);

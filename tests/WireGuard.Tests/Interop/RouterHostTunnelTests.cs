@@ -17,7 +17,7 @@ public sealed class RouterHostTunnelTests
     public void Two_nodes_handshake_ping_both_ways_and_carry_200_MB_each_way_byte_exact(bool ipv6, bool withPsk)
     {
         Assert.SkipUnless(NetworkNamespace.IsSupported, NetworkNamespace.UnsupportedReason ?? string.Empty);
-        using TunnelNamespaces net = TunnelNamespaces.Create("rhh");
+        using NamespacePair net = TunnelNamespaces.Create("rhh");
         using var keysA = new KeyPair();
         using var keysB = new KeyPair();
         string? psk = withPsk ? KeyPair.NewPresharedKey() : null;
@@ -46,7 +46,7 @@ public sealed class RouterHostTunnelTests
     public void With_offloads_on_1_GB_each_way_at_once_arrives_byte_exact_as_superpackets_GSO_and_GRO()
     {
         Assert.SkipUnless(NetworkNamespace.IsSupported, NetworkNamespace.UnsupportedReason ?? string.Empty);
-        using TunnelNamespaces net = TunnelNamespaces.Create("rhg");
+        using NamespacePair net = TunnelNamespaces.Create("rhg");
         using var keysA = new KeyPair();
         using var keysB = new KeyPair();
         using RouterHostNode b = RouterHostNode.Start(NodeConfig(net.B, keysB, PortB, keysA, "a", null, null, sideA: false));
@@ -77,7 +77,7 @@ public sealed class RouterHostTunnelTests
     public void A_node_restarted_mid_transfer_is_reconnected_without_restarting_the_other()
     {
         Assert.SkipUnless(NetworkNamespace.IsSupported, NetworkNamespace.UnsupportedReason ?? string.Empty);
-        using TunnelNamespaces net = TunnelNamespaces.Create("rhr");
+        using NamespacePair net = TunnelNamespaces.Create("rhr");
         using var keysA = new KeyPair();
         using var keysB = new KeyPair();
         var logA = new CapturedLog();
@@ -103,7 +103,7 @@ public sealed class RouterHostTunnelTests
     public void When_the_other_node_comes_back_on_another_port_the_first_follows_it()
     {
         Assert.SkipUnless(NetworkNamespace.IsSupported, NetworkNamespace.UnsupportedReason ?? string.Empty);
-        using TunnelNamespaces net = TunnelNamespaces.Create("rhm");
+        using NamespacePair net = TunnelNamespaces.Create("rhm");
         using var keysA = new KeyPair();
         using var keysB = new KeyPair();
         using RouterHostNode a = RouterHostNode.Start(NodeConfig(net.A, keysA, PortA, keysB, "b", Endpoint(sideA: false, true, PortB), null, sideA: true));

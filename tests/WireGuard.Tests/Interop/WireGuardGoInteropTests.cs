@@ -22,7 +22,7 @@ public sealed class WireGuardGoInteropTests
     public void RouterHost_initiates_and_pings_cross_the_tunnel_both_ways(bool ipv6Underlay, bool withPsk)
     {
         Assert.SkipWhen(WireGuardGoPeer.UnsupportedReason is not null, WireGuardGoPeer.UnsupportedReason ?? string.Empty);
-        using TunnelNamespaces net = TunnelNamespaces.Create("wgi");
+        using NamespacePair net = TunnelNamespaces.Create("wgi");
         using var keys = new KeyPair();
         using WireGuardGoPeer peer = WireGuardGoPeer.Start(net.B, WireGuardGoPort, ["10.88.0.2/24", "fd88::2/64"]);
         string? psk = withPsk ? KeyPair.NewPresharedKey() : null;
@@ -46,7 +46,7 @@ public sealed class WireGuardGoInteropTests
     public void WireGuard_go_initiates_to_a_RouterHost_that_knows_no_endpoint_and_RouterHost_learns_it()
     {
         Assert.SkipWhen(WireGuardGoPeer.UnsupportedReason is not null, WireGuardGoPeer.UnsupportedReason ?? string.Empty);
-        using TunnelNamespaces net = TunnelNamespaces.Create("wgi");
+        using NamespacePair net = TunnelNamespaces.Create("wgi");
         using var keys = new KeyPair();
         using WireGuardGoPeer peer = WireGuardGoPeer.Start(net.B, WireGuardGoPort, ["10.88.0.2/24", "fd88::2/64"]);
         peer.SetPeer(keys.PublicKey, "10.88.0.1/32,fd88::1/128", endpoint: Endpoint(sideA: true, ipv6: false, RouterHostPort));
@@ -69,7 +69,7 @@ public sealed class WireGuardGoInteropTests
     public void A_200_MB_TCP_transfer_each_way_at_once_arrives_byte_exact(bool ipv6, bool withPsk)
     {
         Assert.SkipWhen(WireGuardGoPeer.UnsupportedReason is not null, WireGuardGoPeer.UnsupportedReason ?? string.Empty);
-        using TunnelNamespaces net = TunnelNamespaces.Create("wgt");
+        using NamespacePair net = TunnelNamespaces.Create("wgt");
         using var keys = new KeyPair();
         using WireGuardGoPeer peer = WireGuardGoPeer.Start(net.B, WireGuardGoPort, ["10.88.0.2/24", "fd88::2/64"]);
         string? psk = withPsk ? KeyPair.NewPresharedKey() : null;
@@ -89,7 +89,7 @@ public sealed class WireGuardGoInteropTests
     public void A_peer_restarted_mid_transfer_is_reconnected_and_the_transfer_completes_without_restarting_RouterHost()
     {
         Assert.SkipWhen(WireGuardGoPeer.UnsupportedReason is not null, WireGuardGoPeer.UnsupportedReason ?? string.Empty);
-        using TunnelNamespaces net = TunnelNamespaces.Create("wgr");
+        using NamespacePair net = TunnelNamespaces.Create("wgr");
         using var keys = new KeyPair();
         WireGuardGoPeer peer = WireGuardGoPeer.Start(net.B, WireGuardGoPort, ["10.88.0.2/24", "fd88::2/64"]);
         try
@@ -124,7 +124,7 @@ public sealed class WireGuardGoInteropTests
     public void When_the_peer_sends_from_a_new_port_RouterHost_follows_it()
     {
         Assert.SkipWhen(WireGuardGoPeer.UnsupportedReason is not null, WireGuardGoPeer.UnsupportedReason ?? string.Empty);
-        using TunnelNamespaces net = TunnelNamespaces.Create("wgm");
+        using NamespacePair net = TunnelNamespaces.Create("wgm");
         using var keys = new KeyPair();
         using WireGuardGoPeer peer = WireGuardGoPeer.Start(net.B, WireGuardGoPort, ["10.88.0.2/24", "fd88::2/64"]);
         peer.SetPeer(keys.PublicKey, "10.88.0.1/32,fd88::1/128", endpoint: Endpoint(sideA: true, ipv6: false, RouterHostPort));

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using FsCheck;
 using FsCheck.Fluent;
+using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Keys;
 
 namespace RouterHost.WireGuard.Tests.Keys;
@@ -11,7 +11,7 @@ public sealed class WireGuardKeyTests
     public void A_key_made_by_wg_parses_and_formats_back_to_the_same_text()
     {
         Assert.SkipWhen(!File.Exists("/usr/bin/wg"), "wg is not installed (apt-get install wireguard-tools; scripts/test installs it)");
-        string text = Run("/usr/bin/wg", "genkey").Trim();
+        string text = ChildProcess.Run("/usr/bin/wg", ["genkey"]).StdOut.Trim();
         var key = new byte[32];
         Assert.True(WireGuardKey.TryParse(text, key, out string? problem), problem);
         Assert.Equal(text, WireGuardKey.Format(key));
@@ -71,13 +71,5 @@ public sealed class WireGuardKeyTests
         WireGuardKey.GeneratePresharedKey(a);
         WireGuardKey.GeneratePresharedKey(b);
         Assert.NotEqual(a, b);
-    }
-
-    private static string Run(string program, string args)
-    {
-        using Process process = Process.Start(new ProcessStartInfo(program, args) { RedirectStandardOutput = true })!;
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return output;
     }
 }

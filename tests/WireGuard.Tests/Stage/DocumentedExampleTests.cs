@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using RouterHost.Configuration;
+using RouterHost.Linux.TestSupport;
 using RouterHost.Plugins;
 using RouterHost.Plugins.LinuxTun;
 using RouterHost.WireGuard.Tests.Support;
@@ -14,7 +15,7 @@ public sealed partial class DocumentedExampleTests
     [Fact]
     public void The_site_router_example_in_the_configuration_reference_validates()
     {
-        string docs = File.ReadAllText(Path.Combine(RepoRoot(), "docs", "configuration.md"));
+        string docs = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "docs", "configuration.md"));
         int at = docs.IndexOf("A site router", StringComparison.Ordinal);
         Assert.True(at >= 0, "the example is gone from docs/configuration.md");
         Match block = JsonBlock().Match(docs, at);
@@ -27,19 +28,6 @@ public sealed partial class DocumentedExampleTests
         PluginCatalog catalog = PluginCatalog.Discover("/nonexistent", [.. PluginDiscovery.BuiltInFactories, typeof(LinuxTunBackendPlugin)]);
         var problems = ConfigurationValidator.Validate(configuration, catalog, out _);
         Assert.True(problems.Count == 0, string.Join("\n", problems));
-    }
-
-    private static string RepoRoot()
-    {
-        for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
-        {
-            if (File.Exists(Path.Combine(dir, "RouterHost.sln")))
-            {
-                return dir;
-            }
-        }
-
-        throw new InvalidOperationException("RouterHost.sln not found");
     }
 
     [GeneratedRegex("```json\\n(.*?)\\n```", RegexOptions.Singleline)]

@@ -6,9 +6,9 @@ namespace RouterHost.WireGuard.Tests.Support;
 /// <summary>
 /// Two network namespaces joined by a veth pair, the underlay of a tunnel test: A (192.168.77.1/24, fd77::1/64) and
 /// B (192.168.77.2/24, fd77::2/64). Each side's tunnel endpoint (RouterHost or wireguard-go) gets an overlay address
-/// of 10.88.0.0/24 and fd88::/64. Everything is removed on <see cref="Dispose"/>.
+/// of 10.88.0.0/24 and fd88::/64. Disposing the pair removes everything.
 /// </summary>
-internal sealed class TunnelNamespaces : IDisposable
+internal static class TunnelNamespaces
 {
     public static readonly IPAddress UnderlayA4 = IPAddress.Parse("192.168.77.1");
     public static readonly IPAddress UnderlayB4 = IPAddress.Parse("192.168.77.2");
@@ -19,36 +19,8 @@ internal sealed class TunnelNamespaces : IDisposable
     public static readonly IPAddress OverlayA6 = IPAddress.Parse("fd88::1");
     public static readonly IPAddress OverlayB6 = IPAddress.Parse("fd88::2");
 
-    private TunnelNamespaces(NetworkNamespace a, NetworkNamespace b, VethPair link)
-    {
-        A = a;
-        B = b;
-        Link = link;
-    }
-
-    public NetworkNamespace A { get; }
-
-    public NetworkNamespace B { get; }
-
-    public VethPair Link { get; }
-
-    public static TunnelNamespaces Create(string prefix)
-    {
-        NetworkNamespace a = NetworkNamespace.Create(prefix + "a");
-        NetworkNamespace? b = null;
-        try
-        {
-            b = NetworkNamespace.Create(prefix + "b");
-            VethPair link = VethPair.Create(a, "ul0", b, "ul0", ["192.168.77.1/24", "fd77::1/64"], ["192.168.77.2/24", "fd77::2/64"]);
-            return new TunnelNamespaces(a, b, link);
-        }
-        catch
-        {
-            b?.Dispose();
-            a.Dispose();
-            throw;
-        }
-    }
+    public static NamespacePair Create(string prefix) =>
+        NamespacePair.Create(prefix, "ul0", "ul0", ["192.168.77.1/24", "fd77::1/64"], ["192.168.77.2/24", "fd77::2/64"]);
 
     /// <summary>"192.168.77.1:port" or "[fd77::1]:port" for side A or B.</summary>
     public static string Endpoint(bool sideA, bool ipv6, int port) =>
@@ -57,11 +29,4 @@ internal sealed class TunnelNamespaces : IDisposable
     /// <summary>Pings <paramref name="target"/> from <paramref name="from"/>; true when every echo came back.</summary>
     public static ExecResult Ping(NetworkNamespace from, IPAddress target, int count = 3) =>
         from.Exec(TimeSpan.FromSeconds(30), "ping", "-c", count.ToString(System.Globalization.CultureInfo.InvariantCulture), "-i", "0.2", "-W", "5", target.ToString());
-
-    public void Dispose()
-    {
-        Link.Dispose();
-        B.Dispose();
-        A.Dispose();
-    }
 }

@@ -59,8 +59,8 @@ internal sealed class WireGuardGoPeer : IDisposable
     {
         string name = "wgt" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
         string directory = Directory.CreateTempSubdirectory("rh-wg-").FullName;
-        privateKey ??= Run("wg", "genkey").Trim();
-        string publicKey = Run("wg", "pubkey", privateKey).Trim();
+        privateKey ??= ChildProcess.Run("/usr/bin/wg", ["genkey"]).StdOut.Trim();
+        string publicKey = ChildProcess.Run("/usr/bin/wg", ["pubkey"], privateKey).StdOut.Trim();
         string keyFile = Path.Combine(directory, "private.key");
         File.WriteAllText(keyFile, privateKey + "\n");
         File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -191,21 +191,5 @@ internal sealed class WireGuardGoPeer : IDisposable
         {
             _log.AppendLine(line);
         }
-    }
-
-    private static string Run(string program, string argument, string? stdin = null)
-    {
-        var start = new ProcessStartInfo("/usr/bin/" + program, argument)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        using Process process = Process.Start(start)!;
-        process.StandardInput.Write(stdin ?? string.Empty);
-        process.StandardInput.Close();
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return output;
     }
 }
