@@ -27,6 +27,20 @@ public static class CryptoLibrary
     public static string OpenSslAeadPath =>
         !Internal.OpenSslChaCha20Poly1305.IsSupported ? "none" : Internal.OpenSslChaCha20Poly1305.UsesProvider ? "provider" : "EVP";
 
+    /// <summary>
+    /// One line on the AEAD for a start-up log: the libraries, and how OpenSSL's ChaCha20-Poly1305 is called — when it
+    /// falls back to EVP, why the provider's functions were not used.
+    /// </summary>
+    public static string AeadDescription =>
+        $"ChaCha20-Poly1305 from {AeadProvider} (OpenSSL {OpenSslVersion ?? "absent"}, libsodium {SodiumVersion ?? "absent"}; " +
+        (OpenSslAeadPath switch
+        {
+            "provider" => "OpenSSL called through its provider's functions",
+            "EVP" => $"OpenSSL called through EVP: {Internal.ProviderChaCha20Poly1305.UnavailableReason}",
+            _ => "OpenSSL does not carry it",
+        }) +
+        (AeadProvider == "OpenSSL" && SodiumVersion is not null ? $"; libsodium below {BackendChoice.SmallMessageBytes} bytes)" : ")");
+
     /// <summary>"OpenSSL", "libsodium" or "none": the library carrying X25519.</summary>
     public static string KeyAgreementProvider => Name(BackendChoice.X25519);
 

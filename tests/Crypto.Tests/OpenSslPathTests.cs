@@ -20,6 +20,8 @@ public sealed unsafe class OpenSslPathTests
         Assert.SkipUnless(OpenSslChaCha20Poly1305.IsSupported, "OpenSSL 3 with ChaCha20-Poly1305 is not installed");
         Assert.True(ProviderChaCha20Poly1305.IsAvailable, ProviderChaCha20Poly1305.UnavailableReason);
         Assert.Equal("provider", CryptoLibrary.OpenSslAeadPath);
+        Assert.Null(ProviderChaCha20Poly1305.UnavailableReason);
+        Assert.Contains("OpenSSL called through its provider's functions", CryptoLibrary.AeadDescription, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -174,6 +174,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
         }
 
         Log.Started(_logger, Name, WireGuardKey.Format(Local.PublicKey), ListenPort, _sockets.Count, Peers.Count);
+        Log.Crypto(_logger, Name, RouterHost.Crypto.CryptoLibrary.AeadDescription);
     }
 
     public IStageWorker CreateWorker(int lane) => new WireGuardWorker(this, lane);
@@ -525,6 +526,9 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     {
         [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': public key {PublicKey}, listening on port {Port} ({Sockets} sockets), {Peers} peers")]
         public static partial void Started(ILogger logger, string stage, string publicKey, int port, int sockets, int peers);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': {Crypto}")]
+        public static partial void Crypto(ILogger logger, string stage, string crypto);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard '{Stage}': no IPv6 socket ({Reason}); listening on IPv4 only")]
         public static partial void NoIPv6(ILogger logger, string stage, string reason);
