@@ -14,8 +14,13 @@ public sealed partial class TunContainerTests
     {
         using var ns = NetworkNamespace.Create("tunk");
         // No IPv6 in the namespace, so the kernel sends nothing of its own (router solicitations, MLD) to the device.
-        ns.Exec("sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1").EnsureSuccess();
-        ns.Exec("sysctl", "-q", "-w", "net.ipv6.conf.default.disable_ipv6=1").EnsureSuccess();
+        // (net sysctls follow the writing thread's namespace.)
+        NetworkNamespaceThread.Run(ns.Name, () =>
+        {
+            File.WriteAllText("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+            File.WriteAllText("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+            return 0;
+        });
         using TunContainer container = Open(ns, ("TxQueueLength", "16"), ("Addresses:0", "10.9.0.1/24"), ("Offloads:Enabled", "false"));
         JsonElement before = Status(container);
         Assert.Equal("rh0", before.GetProperty("device").GetString());
