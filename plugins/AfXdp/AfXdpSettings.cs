@@ -151,28 +151,9 @@ internal sealed record AfXdpSettings(
 
     internal static bool TryParseAddress(string? text, out DeviceAddress address)
     {
-        address = default;
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return false;
-        }
-
-        int slash = text.IndexOf('/', StringComparison.Ordinal);
-        if (!IPAddress.TryParse(slash < 0 ? text : text[..slash], out IPAddress? parsed)
-            || parsed.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
-        {
-            return false;
-        }
-
-        int max = parsed.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
-        int prefix = max;
-        if (slash >= 0 && (!int.TryParse(text.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out prefix) || prefix > max))
-        {
-            return false;
-        }
-
-        address = new DeviceAddress(parsed, prefix);
-        return true;
+        bool parsed = AddressPrefixText.TryParse(text, out IPAddress? ip, out int prefix);
+        address = parsed ? new DeviceAddress(ip!, prefix) : default;
+        return parsed;
     }
 
     private static IReadOnlyList<uint>? ParseQueueIds(IConfigurationSection section, SettingsReader reader)

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
+using RouterHost.Settings;
 
 namespace RouterHost.Plugins.LinuxTun;
 
@@ -147,51 +148,16 @@ internal sealed record TunSettings(
             }
         }
 
-        return new TunRoute(Network(destination, prefix), prefix, via, metric);
+        return new TunRoute(AddressPrefixText.Network(destination, prefix), prefix, via, metric);
     }
 
-    /// <summary>Parses "address/prefix"; a route destination is reduced to its network.</summary>
-    internal static bool TryParsePrefix(string? text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPAddress? address, out int prefix, bool host)
-    {
-        address = null;
-        prefix = 0;
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return false;
-        }
-
-        int slash = text.IndexOf('/', StringComparison.Ordinal);
-        string addressText = slash < 0 ? text : text[..slash];
-        if (!IPAddress.TryParse(addressText, out IPAddress? parsed) || (!host && parsed.AddressFamily == AddressFamily.InterNetworkV6 && parsed.ScopeId != 0))
-        {
-            return false;
-        }
-
-        int max = parsed.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
-        if (slash < 0)
-        {
-            prefix = max;
-        }
-        else if (!int.TryParse(text.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out prefix) || prefix > max)
-        {
-            return false;
-        }
-
-        address = parsed;
-        return true;
-    }
-
-    internal static IPAddress Network(IPAddress address, int prefix)
-    {
-        byte[] bytes = address.GetAddressBytes();
-        for (int i = 0; i < bytes.Length; i++)
-        {
-            int bits = Math.Clamp(prefix - (i * 8), 0, 8);
-            bytes[i] &= (byte)(0xFF << (8 - bits));
-        }
-
-        return new IPAddress(bytes);
-    }
+    /// <summary>
+    /// Parses "address/prefix" (<see cref="AddressPrefixText"/>); a route destination (<paramref name="host"/> false)
+    /// must not carry an IPv6 zone. The caller reduces a destination to its network.
+    /// </summary>
+    internal static bool TryParsePrefix(string? text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPAddress? address, out int prefix, bool host) =>
+        AddressPrefixText.TryParse(text, out address, out prefix)
+        && (host || address.AddressFamily != AddressFamily.InterNetworkV6 || address.ScopeId == 0);
 
     private static IEnumerable<IConfigurationSection> Items(IConfigurationSection section) =>
         section.Value is { Length: > 0 } ? [section] : section.GetChildren();

@@ -125,49 +125,20 @@ internal sealed record WintunSettings(
         return new Guid(hash[..16], bigEndian: true);
     }
 
-    /// <summary>Parses "address/prefix" (a bare address is a host prefix).</summary>
+    /// <summary>
+    /// Parses "address/prefix" (<see cref="AddressPrefixText"/>) without a zone: a zone (fe80::1%3) names another
+    /// interface, and addresses here always belong to this adapter.
+    /// </summary>
     internal static bool TryParsePrefix(string? text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPAddress? address, out int prefix)
     {
-        address = null;
-        prefix = 0;
-        if (string.IsNullOrWhiteSpace(text))
+        if (text is not null && text.Contains('%', StringComparison.Ordinal))
         {
+            address = null;
+            prefix = 0;
             return false;
         }
 
-        int slash = text.IndexOf('/', StringComparison.Ordinal);
-        string addressText = slash < 0 ? text : text[..slash];
-        if (addressText.Contains('%', StringComparison.Ordinal) || !IPAddress.TryParse(addressText, out IPAddress? parsed))
-        {
-            // A zone (fe80::1%3) names another interface; addresses here always belong to this adapter.
-            return false;
-        }
-
-        int max = parsed.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
-        if (slash < 0)
-        {
-            prefix = max;
-        }
-        else if (!int.TryParse(text.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out prefix) || prefix > max)
-        {
-            return false;
-        }
-
-        address = parsed;
-        return true;
-    }
-
-    /// <summary>The network of <paramref name="address"/>/<paramref name="prefix"/> (host bits cleared).</summary>
-    internal static IPAddress Network(IPAddress address, int prefix)
-    {
-        byte[] bytes = address.GetAddressBytes();
-        for (int i = 0; i < bytes.Length; i++)
-        {
-            int bits = Math.Clamp(prefix - (i * 8), 0, 8);
-            bytes[i] &= (byte)(0xFF << (8 - bits));
-        }
-
-        return new IPAddress(bytes);
+        return AddressPrefixText.TryParse(text, out address, out prefix);
     }
 
     private static void CheckKeys(IConfigurationSection settings, SettingsReader reader)
@@ -279,7 +250,7 @@ internal sealed record WintunSettings(
             }
         }
 
-        return new WintunRoute(Network(destination, prefix), prefix, via, metric);
+        return new WintunRoute(AddressPrefixText.Network(destination, prefix), prefix, via, metric);
     }
 
     private static void CheckIPv6Mtu(SettingsReader reader, string path, IPAddress address, int mtu)
