@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.ExceptionServices;
 
 namespace RouterHost.Linux.TestSupport;
 
@@ -41,8 +40,8 @@ public sealed partial class ImpairmentRelay : IDisposable
         _serverFacing = serverFacing;
         Listen = (IPEndPoint)clientFacing.LocalEndPoint!;
         ServerFacing = (IPEndPoint)serverFacing.LocalEndPoint!;
-        _towardServer = new Direction(this, "impair→server", clientFacing, serverFacing, options.TowardServer, options, options.Seed * 2);
-        _towardClient = new Direction(this, "impair→client", serverFacing, clientFacing, options.TowardClient, options, (options.Seed * 2) + 1);
+        _towardServer = new Direction(this, "relay to server", clientFacing, serverFacing, options.TowardServer, options, options.Seed * 2);
+        _towardClient = new Direction(this, "relay to client", serverFacing, clientFacing, options.TowardClient, options, (options.Seed * 2) + 1);
     }
 
     /// <summary>Where clients send (the port the kernel chose when the options said 0).</summary>
@@ -120,12 +119,13 @@ public sealed partial class ImpairmentRelay : IDisposable
         {
             Stop();
         }
-        catch (Exception ex) when (ex is SocketException or InvalidOperationException)
+        catch (Exception)
         {
-            // A way's failure is reported by Stop; Dispose runs in finally blocks where it would hide the test's own.
+            // Whatever ended a way's thread: Stop reports it; Dispose runs in finally blocks, where it would hide the test's own failure.
         }
     }
 
+    /// <summary>A plain .NET socket, not src/Underlay's: the relay judges RouterHost's underlay, so it shares no code with it.</summary>
     private static Socket Bind(IPEndPoint at)
     {
         var socket = new Socket(at.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
