@@ -16,13 +16,22 @@ public sealed class PeerToPeerTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
-    private const string HubConfig = """
+    private const string FirewallStage = """
+        { "Type": "Firewall", "Settings": { "Rules": [
+            { "Direction": "inbound", "From": "group:spokes", "To": "group:spokes", "Protocol": "tcp", "Ports": [ "23" ], "Action": "reject" },
+            { "Direction": "inbound", "From": "group:spokes", "To": "group:spokes", "Action": "accept" } ] } }
+        """;
+
+    private const string RoutingStage = """{ "Type": "Routing", "Settings": { "IcmpSource": { "IPv4": "10.0.0.1" } } }""";
+
+    private static readonly string HubConfig = Hub(firewallOutsideRouting: false);
+
+    /// <summary>[Firewall, Routing, t1, t2, t3] (or Routing first): t1's and t2's peers in the group "spokes", t3's not.</summary>
+    private static string Hub(bool firewallOutsideRouting) => $$"""
         {
           "Pipeline": { "Stages": [
-            { "Type": "Firewall", "Settings": { "Rules": [
-                { "Direction": "inbound", "From": "group:spokes", "To": "group:spokes", "Protocol": "tcp", "Ports": [ "23" ], "Action": "reject" },
-                { "Direction": "inbound", "From": "group:spokes", "To": "group:spokes", "Action": "accept" } ] } },
-            { "Type": "Routing", "Settings": { "IcmpSource": { "IPv4": "10.0.0.1" } } },
+            {{(firewallOutsideRouting ? RoutingStage : FirewallStage)}},
+            {{(firewallOutsideRouting ? FirewallStage : RoutingStage)}},
             { "Type": "Tunnel", "Name": "t1", "Settings": { "Exchange": "$EXCHANGE-1", "Peer": "one", "Prefixes": [ "10.9.0.0/16" ], "Groups": [ "spokes" ] } },
             { "Type": "Tunnel", "Name": "t2", "Settings": { "Exchange": "$EXCHANGE-2", "Peer": "two", "Prefixes": [ "10.10.0.0/16" ], "Groups": [ "spokes" ] } },
             { "Type": "Tunnel", "Name": "t3", "Settings": { "Exchange": "$EXCHANGE-3", "Peer": "three", "Prefixes": [ "10.11.0.0/16" ] } } ] },
@@ -50,10 +59,13 @@ public sealed class PeerToPeerTests
         Assert.Empty(router.Exchange.Drain("mem0", 0, "out"));
     }
 
-    [Fact]
-    public async Task The_firewall_decides_a_peer_to_peer_packet_once_with_both_peers_and_rules_between_groups_apply()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_firewall_decides_a_peer_to_peer_packet_once_with_both_peers_and_rules_between_groups_apply(bool firewallOutsideRouting)
     {
-        using TestRouter router = TestRouter.Start(HubConfig);
+        // Outside routing, the firewall finds the egress peer through the routing stage's resolver.
+        using TestRouter router = TestRouter.Start(Hub(firewallOutsideRouting));
         var wire = new TunnelWires(router.Exchange.Id);
 
         // Between the spokes (group rule): accepted. From t3's peer (not in the group): the inbound default, drop.
@@ -67,9 +79,10 @@ public sealed class PeerToPeerTests
         Assert.Equal(1, firewall.Dropped.GetValueOrDefault("firewall.default_drop"));
         Assert.False(wire.Out(1).TryRead(out _));
 
-        // The routing stage saw each once too; the owner, t1, once on the way out.
+        // Routing saw each once too (only the accepted one when the firewall, outside it, came first); the owner, t1,
+        // took the accepted one on the way out.
         StageStatistics t1 = router.Runner.Metrics.SnapshotStages().Single(s => s.Name == "t1");
-        Assert.Equal(2, router.Runner.Metrics.SnapshotStages().Single(s => s.Name == "Routing").In);
+        Assert.Equal(firewallOutsideRouting ? 1 : 2, router.Runner.Metrics.SnapshotStages().Single(s => s.Name == "Routing").In);
         Assert.Equal(1, t1.Consumed);
         AssertNoPeerNotHandled(router);
     }
