@@ -33,7 +33,7 @@ public readonly struct DropReason : IEquatable<DropReason>
     /// <summary>The packet's egress port does not exist or cannot take packets.</summary>
     public static DropReason EgressUnavailable { get; } = Register("egress_unavailable");
 
-    /// <summary>A peer egress reached the end of the chain without a stage taking it.</summary>
+    /// <summary>A packet for a peer that the stage owning the peer did not take when handed it (or a peer no stage of the chain owns).</summary>
     public static DropReason PeerNotHandled { get; } = Register("peer_not_handled");
 
     /// <summary>A superpacket reached an egress that cannot take it and could not be segmented.</summary>

@@ -4,7 +4,9 @@ namespace RouterHost.Abstractions;
 /// A stage that reads packets of its own, such as a tunnel stage's UDP sockets. The runner serves each of its
 /// <see cref="Sources"/> with a thread of its own, run to completion like an interface queue: a batch read from
 /// a source enters the chain <b>at this stage</b>, walking <see cref="PacketDirection.Inbound"/> (this stage
-/// first, then the stages inside it), and afterwards goes to each packet's <see cref="Packet.Egress"/>.
+/// first, then the stages inside it), and afterwards goes to each packet's <see cref="Packet.Egress"/>: an
+/// interface's queue, or for a peer (one peer sending to another) the stage that owns that peer, which the runner
+/// hands the packet to walking outbound.
 /// <para>
 /// Packets read from a source carry no <see cref="Packet.Ingress"/> (<see cref="PortId.None"/>) and the
 /// source's index in <see cref="Packet.IngressQueue"/>: the stage recognizes its own datagrams that way, turns

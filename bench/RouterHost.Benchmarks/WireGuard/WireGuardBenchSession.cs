@@ -47,12 +47,26 @@ internal sealed class WireGuardBenchSession : IDisposable
         Stage = (WireGuardStage)new WireGuardStagePlugin().Create(new StageContext("wg", settings, NullLoggerFactory.Instance, new PortRegistry(), 0, 1));
         Peer = Stage.Peers[0];
 
-        // The real handshake, the stage initiating.
-        var placeholder = new IndexEntry(Peer, null);
-        uint index = Stage.Indices.Add(placeholder);
+        (Session, RemoteSession) = Establish(Stage, Peer, _remote);
+
+        // The stage's clock stands still from here: a long (or slowed) run never ages the session past its 180 s, after
+        // which every packet would be an expired-session drop and the benchmark would measure the drop path.
+        long now = Stage.Now;
+        Stage.Clock = () => now;
+    }
+
+    /// <summary>
+    /// Runs the real handshake between <paramref name="stage"/> (initiating) and <paramref name="remote"/>, the other
+    /// end of <paramref name="peer"/>, and installs the session as the peer's current one. Returns the stage's half and
+    /// the remote's half (which seals what the stage receives from that peer).
+    /// </summary>
+    public static (Keypair Session, Keypair RemoteSession) Establish(WireGuardStage stage, WireGuardPeer peer, LocalIdentity remote)
+    {
+        var placeholder = new IndexEntry(peer, null);
+        uint index = stage.Indices.Add(placeholder);
         using var initiatorState = new Handshake();
         using var responderState = new Handshake();
-        if (!RemoteIdentity.TryCreate(_remote, Stage.Local.PublicKey, [], out RemoteIdentity? stageAsSeen))
+        if (!RemoteIdentity.TryCreate(remote, stage.Local.PublicKey, [], out RemoteIdentity? stageAsSeen))
         {
             throw new InvalidOperationException("no identity");
         }
@@ -60,19 +74,20 @@ internal sealed class WireGuardBenchSession : IDisposable
         using (stageAsSeen)
         {
             var initiation = new byte[MessageLayout.InitiationSize];
-            NoiseHandshake.CreateInitiation(Stage.Local, Peer.Identity, initiatorState, index, DateTimeOffset.UtcNow, initiation);
+            NoiseHandshake.CreateInitiation(stage.Local, peer.Identity, initiatorState, index, DateTimeOffset.UtcNow, initiation);
             var pending = new PendingInitiation();
-            Check(NoiseHandshake.TryOpenInitiation(_remote, initiation, pending));
+            Check(NoiseHandshake.TryOpenInitiation(remote, initiation, pending));
             Check(NoiseHandshake.TryAcceptInitiation(pending, stageAsSeen!, responderState, initiation, 1));
             var response = new byte[MessageLayout.ResponseSize];
-            Check(NoiseHandshake.CreateResponse(stageAsSeen!, responderState, 0x5151, response));
-            Check(NoiseHandshake.TryConsumeResponse(Stage.Local, Peer.Identity, initiatorState, response));
+            Check(NoiseHandshake.CreateResponse(stageAsSeen!, responderState, 0x5151 + index, response));
+            Check(NoiseHandshake.TryConsumeResponse(stage.Local, peer.Identity, initiatorState, response));
         }
 
-        Session = NoiseHandshake.DeriveKeypair(initiatorState, Stage.Now)!;
-        RemoteSession = NoiseHandshake.DeriveKeypair(responderState, Stage.Now)!;
-        Stage.Indices.Replace(index, new IndexEntry(Peer, Session));
-        Peer.TrySwapKeypairs(Peer.Keypairs, new KeypairSet(Session, null, null));
+        Keypair session = NoiseHandshake.DeriveKeypair(initiatorState, stage.Now)!;
+        Keypair remoteSession = NoiseHandshake.DeriveKeypair(responderState, stage.Now)!;
+        stage.Indices.Replace(index, new IndexEntry(peer, session));
+        peer.TrySwapKeypairs(peer.Keypairs, new KeypairSet(session, null, null));
+        return (session, remoteSession);
     }
 
     public WireGuardStage Stage { get; }
@@ -91,16 +106,27 @@ internal sealed class WireGuardBenchSession : IDisposable
     /// <summary>Writes a transport message from the peer carrying an IPv4 packet of <paramref name="length"/> bytes.</summary>
     public int SealFromPeer(Span<byte> destination, int length)
     {
-        int padding = MessageLayout.PaddingFor(length, 1420);
-        Span<byte> packet = destination.Slice(MessageLayout.TransportHeaderSize, length + padding);
+        Span<byte> packet = destination.Slice(MessageLayout.TransportHeaderSize, length);
         packet.Clear();
         packet[0] = 0x45;
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(packet[2..], (ushort)length);
         packet[9] = 17;
-        RemoteSession.TryReserveCounter(out ulong counter);
-        MessageLayout.WriteTransportHeader(destination, RemoteSession.RemoteIndex, counter);
+        return Seal(RemoteSession, destination, length);
+    }
+
+    /// <summary>
+    /// Makes the transport message that <paramref name="remoteSession"/>'s owner sends for the IP packet of
+    /// <paramref name="length"/> bytes already at <paramref name="message"/>[16..]: padded as a 1420-byte MTU asks,
+    /// header written, sealed in place on the session's next counter. Returns the message's length.
+    /// </summary>
+    public static int Seal(Keypair remoteSession, Span<byte> message, int length)
+    {
+        int padding = MessageLayout.PaddingFor(length, 1420);
+        message.Slice(MessageLayout.TransportHeaderSize + length, padding).Clear();
+        remoteSession.TryReserveCounter(out ulong counter);
+        MessageLayout.WriteTransportHeader(message, remoteSession.RemoteIndex, counter);
         int total = MessageLayout.TransportHeaderSize + length + padding + MessageLayout.TagSize;
-        AeadAlgorithm.ChaCha20Poly1305.Seal(RemoteSession.SendKey, counter, destination[MessageLayout.TransportHeaderSize..total], default);
+        AeadAlgorithm.ChaCha20Poly1305.Seal(remoteSession.SendKey, counter, message[MessageLayout.TransportHeaderSize..total], default);
         return total;
     }
 

@@ -4,10 +4,11 @@ using RouterHost.Abstractions;
 namespace RouterHost.Pipeline;
 
 /// <summary>
-/// Runs the router: one <see cref="QueueWorker"/> thread per queue of every interface. Decides, once, which
-/// queue each worker writes to for each egress interface (its own queue index modulo the egress's queue
-/// count, so equal queue counts pair queues one to one) and creates a <see cref="WriteGate"/> only for a
-/// queue that more than one worker writes to. Stops in order: close every container (waking readers), join
+/// Runs the router: one <see cref="QueueWorker"/> thread per queue of every interface and per source of every stage
+/// that has sources. Tells every worker, once, which stage owns each peer (where a packet with a peer egress
+/// leaves). Decides, once, which queue each worker writes to for each egress interface (its own queue index modulo
+/// the egress's queue count, so equal queue counts pair queues one to one) and creates a <see cref="WriteGate"/>
+/// only for a queue that more than one worker writes to. Stops in order: close every container (waking readers), join
 /// the threads, dispose workers; the <see cref="Router"/> then releases stages and containers.
 /// </summary>
 internal sealed partial class PipelineRunner : IDisposable
@@ -183,6 +184,7 @@ internal sealed partial class PipelineRunner : IDisposable
             }
         }
 
+        int[] peerOwners = QueueWorker.PeerOwners(_router.Ports.Ports, _router.Stages);
         int lane = 0;
         try
         {
@@ -205,7 +207,7 @@ internal sealed partial class PipelineRunner : IDisposable
                         }
                     }
 
-                    _workers.Add(new QueueWorker(source, queue, lane++, _router.Stages, egress, _router.BatchSize, _logger));
+                    _workers.Add(new QueueWorker(source, queue, lane++, _router.Stages, egress, peerOwners, _router.BatchSize, _logger));
                 }
             }
 
@@ -219,7 +221,7 @@ internal sealed partial class PipelineRunner : IDisposable
                     egress[e] = new EgressTarget(target.Name, target.Container.Queues[q], isSelf: false, gates[e][q]);
                 }
 
-                _workers.Add(new QueueWorker(stage, position, queue, lane++, _router.Stages, egress, _router.BatchSize, _logger));
+                _workers.Add(new QueueWorker(stage, position, queue, lane++, _router.Stages, egress, peerOwners, _router.BatchSize, _logger));
             }
         }
         catch

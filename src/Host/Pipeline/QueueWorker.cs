@@ -9,8 +9,11 @@ namespace RouterHost.Pipeline;
 /// Serves one queue of one interface (or one source of a stage, see <see cref="IStageSource"/>), run to
 /// completion on its own thread: read a batch, walk it through every stage, hand what is left to its egress,
 /// flush, repeat. An interface's batches enter at the inside end walking outbound; a stage source's enter at
-/// its stage walking inbound. Everything it touches per packet was allocated
-/// before the first read: the batch and its emit arenas, its stages' workers, its egress targets, counters.
+/// its stage walking inbound. At the end of a walk a packet leaves by its egress: an interface's through that
+/// interface's queue (segmented first when the queue has no GSO), a peer's through the stage that owns the peer
+/// (turned around to it, walking outbound: a packet from one peer routed to another). Everything it touches per
+/// packet was allocated before the first read: the batch and its emit arenas, the turnaround batch, its stages'
+/// workers, its egress targets, counters.
 /// </summary>
 internal sealed partial class QueueWorker : IDisposable
 {
@@ -34,6 +37,13 @@ internal sealed partial class QueueWorker : IDisposable
     private readonly ILogger _logger;
     private readonly DropTally _flushDrops = new();
 
+    // Peer egress: the chain position of the stage that owns each peer (by peer index; -1 = none), and the batch
+    // that carries packets turned around to that stage. One turnaround per packet: a packet the owner leaves with
+    // a peer egress (or one emitted while turning around) is peer_not_handled, never turned again.
+    private readonly int[] _peerOwners;
+    private readonly PacketBatch _turnaround;
+    private bool _turning;
+
     // Segmentation of superpackets for egresses without GSO: a pinned scratch area, bump-allocated per batch and
     // reused after the batch's flush (a queue may hold written packets until then).
     private const int SegmentHeadroom = 64;
@@ -48,18 +58,20 @@ internal sealed partial class QueueWorker : IDisposable
     private Thread? _thread;
     private volatile bool _stopping;
 
-    public QueueWorker(RouterInterface iface, IQueue source, int lane, IReadOnlyList<RouterStage> stages, EgressTarget?[] egress, int batchSize, ILogger logger)
-        : this(iface.Name, iface.Port.Id, 0, PacketDirection.Outbound, source, lane, stages, egress, batchSize, logger)
+    /// <summary>A worker for an interface's queue: batches enter at stage 0 walking outbound.</summary>
+    /// <param name="peerOwners">For each peer index, the chain position of the stage that owns the peer (-1: none); see <see cref="PeerOwners"/>.</param>
+    public QueueWorker(RouterInterface iface, IQueue source, int lane, IReadOnlyList<RouterStage> stages, EgressTarget?[] egress, int[] peerOwners, int batchSize, ILogger logger)
+        : this(iface.Name, iface.Port.Id, 0, PacketDirection.Outbound, source, lane, stages, egress, peerOwners, batchSize, logger)
     {
     }
 
     /// <summary>A worker for a stage's own source: batches enter at <paramref name="entryStage"/> walking inbound.</summary>
-    public QueueWorker(RouterStage stage, int entryStage, IQueue source, int lane, IReadOnlyList<RouterStage> stages, EgressTarget?[] egress, int batchSize, ILogger logger)
-        : this($"stage/{stage.Name}", PortId.None, entryStage, PacketDirection.Inbound, source, lane, stages, egress, batchSize, logger)
+    public QueueWorker(RouterStage stage, int entryStage, IQueue source, int lane, IReadOnlyList<RouterStage> stages, EgressTarget?[] egress, int[] peerOwners, int batchSize, ILogger logger)
+        : this($"stage/{stage.Name}", PortId.None, entryStage, PacketDirection.Inbound, source, lane, stages, egress, peerOwners, batchSize, logger)
     {
     }
 
-    private QueueWorker(string name, PortId ingress, int entryStage, PacketDirection direction, IQueue source, int lane, IReadOnlyList<RouterStage> stages, EgressTarget?[] egress, int batchSize, ILogger logger)
+    private QueueWorker(string name, PortId ingress, int entryStage, PacketDirection direction, IQueue source, int lane, IReadOnlyList<RouterStage> stages, EgressTarget?[] egress, int[] peerOwners, int batchSize, ILogger logger)
     {
         _name = name;
         _source = source;
@@ -69,6 +81,10 @@ internal sealed partial class QueueWorker : IDisposable
         _queueIndex = (ushort)source.Index;
         Lane = lane;
         _batch = new PacketBatch(batchSize);
+
+        // The owner may emit (one generation deep); what it emits walks on like any emission.
+        _turnaround = new PacketBatch(batchSize, emitDepth: 1) { Direction = PacketDirection.Outbound };
+        _peerOwners = peerOwners;
         _egress = egress;
         _touched = new EgressTarget[egress.Length];
         _logger = logger;
@@ -94,6 +110,43 @@ internal sealed partial class QueueWorker : IDisposable
     }
 
     public int Lane { get; }
+
+    /// <summary>
+    /// For each peer of <paramref name="ports"/> (by peer index), the position in <paramref name="stages"/> of the
+    /// stage that registered it (<see cref="PortInfo.Owner"/>), or -1 when no stage of the chain has that name.
+    /// </summary>
+    public static int[] PeerOwners(IReadOnlyList<PortInfo> ports, IReadOnlyList<RouterStage> stages)
+    {
+        int count = 0;
+        foreach (PortInfo port in ports)
+        {
+            if (port.Id.Kind == PortKind.Peer)
+            {
+                count = Math.Max(count, port.Id.Index + 1);
+            }
+        }
+
+        var owners = new int[count];
+        Array.Fill(owners, -1);
+        foreach (PortInfo port in ports)
+        {
+            if (port.Id.Kind != PortKind.Peer)
+            {
+                continue;
+            }
+
+            for (int k = 0; k < stages.Count; k++)
+            {
+                if (string.Equals(stages[k].Name, port.Owner, StringComparison.Ordinal))
+                {
+                    owners[port.Id.Index] = k;
+                    break;
+                }
+            }
+        }
+
+        return owners;
+    }
 
     /// <summary>The interface's name, or <c>stage/NAME</c> for a stage's source.</summary>
     public string InterfaceName => _name;
@@ -186,6 +239,7 @@ internal sealed partial class QueueWorker : IDisposable
 
         Received.Packets += packets.Length;
         Received.Bytes += bytes;
+        _turnaround.Clear();
         DropTally readDrops = batch.ReadDrops;
         for (int i = 0; i < readDrops.ReasonCount; i++)
         {
@@ -303,16 +357,30 @@ internal sealed partial class QueueWorker : IDisposable
         }
     }
 
+    /// <summary>
+    /// The end of a walk: each packet leaves by its egress. An interface egress is written to that interface's queue
+    /// (through <see cref="SegmentAndSend"/> when it is a superpacket and the queue has no GSO); a peer egress is
+    /// handed to the stage that owns the peer (<see cref="TurnToPeers"/>); no egress is <c>no_egress</c>.
+    /// </summary>
     private void Deliver(PacketBatch batch)
     {
         Span<Packet> packets = batch.AsSpan();
+        int toPeers = 0;
         for (int i = 0; i < packets.Length; i++)
         {
             ref Packet p = ref packets[i];
             PortId egress = p.Egress;
             if (egress.Kind != PortKind.Interface)
             {
-                Received.AddDrop(egress.IsNone ? DropReason.NoEgress : egress.Kind == PortKind.Peer ? DropReason.PeerNotHandled : DropReason.EgressUnavailable);
+                if (egress.Kind == PortKind.Peer)
+                {
+                    toPeers++;
+                }
+                else
+                {
+                    Received.AddDrop(egress.IsNone ? DropReason.NoEgress : DropReason.EgressUnavailable);
+                }
+
                 continue;
             }
 
@@ -333,6 +401,98 @@ internal sealed partial class QueueWorker : IDisposable
                 Send(target, in p);
             }
         }
+
+        if (toPeers != 0)
+        {
+            TurnToPeers(batch, toPeers);
+        }
+    }
+
+    /// <summary>
+    /// Hands the batch's packets with a peer egress to the stages that own those peers: for each owner (usually
+    /// one), its packets are copied (the <see cref="Packet"/> values, not their bytes) into the turnaround batch,
+    /// which that stage alone processes walking outbound, on this thread — a tunnel stage encrypts them (segmenting
+    /// superpackets itself) and sends them on this lane's sockets. The stages between the walk's end and the owner
+    /// are not walked again: each stage, the firewall included, saw the packet once on its way in. What the owner
+    /// emits walks on as any emission; what it leaves goes to its egress, a peer egress now counted
+    /// <c>peer_not_handled</c>.
+    /// </summary>
+    private void TurnToPeers(PacketBatch batch, int toPeers)
+    {
+        if (_turning)
+        {
+            Received.AddDrop(DropReason.PeerNotHandled, toPeers);
+            return;
+        }
+
+        _turning = true;
+        try
+        {
+            Span<Packet> packets = batch.AsSpan();
+            int next = 0;
+            while (toPeers > 0)
+            {
+                int owner = -1;
+                _turnaround.Truncate(0);
+                for (int i = next; i < packets.Length; i++)
+                {
+                    ref Packet p = ref packets[i];
+                    if (p.Egress.Kind != PortKind.Peer || p.Verdict != PacketVerdict.Forward)
+                    {
+                        continue;
+                    }
+
+                    int index = p.Egress.Index;
+                    int stage = (uint)index < (uint)_peerOwners.Length ? _peerOwners[index] : -1;
+                    if (stage < 0)
+                    {
+                        Received.AddDrop(DropReason.PeerNotHandled);
+                        p.Verdict = PacketVerdict.Consumed;
+                        toPeers--;
+                        continue;
+                    }
+
+                    if (owner < 0)
+                    {
+                        owner = stage;
+                        next = i + 1;
+                    }
+                    else if (stage != owner)
+                    {
+                        continue;
+                    }
+
+                    ref Packet turned = ref _turnaround.Append(p.Buffer, p.Offset, p.Length);
+                    turned = p;
+                    p.Verdict = PacketVerdict.Consumed;
+                    toPeers--;
+                }
+
+                if (owner < 0)
+                {
+                    break;
+                }
+
+                RunOwner(_turnaround, owner);
+            }
+        }
+        finally
+        {
+            _turning = false;
+        }
+    }
+
+    /// <summary>One stage processes the turnaround batch walking outbound; then its emissions and leftovers go on.</summary>
+    private void RunOwner(PacketBatch turnaround, int owner)
+    {
+        turnaround.Direction = PacketDirection.Outbound;
+        StageCounters counters = _stageCounters[owner];
+        counters.In += turnaround.Count;
+        _stages[owner].Process(turnaround);
+        Account(counters, turnaround);
+        RunEmitted(turnaround, PacketDirection.Outbound, owner + 1, counters);
+        RunEmitted(turnaround, PacketDirection.Inbound, owner - 1, counters);
+        Deliver(turnaround);
     }
 
     private void Send(EgressTarget target, in Packet p)

@@ -9,7 +9,8 @@ namespace RouterHost.TestPlugins.TestStages;
 /// (<c>Settings:Peer</c>, allowed <c>Settings:Prefixes</c>) and reads packets "from the wire" out of an in-process
 /// channel (<c>AppContext</c> data <c>RouterHost.TestStages.Tunnel/{Exchange}/in</c>, byte arrays): they enter the
 /// chain at this stage walking inbound, and the stage gives them the peer as ingress. Packets routed to the
-/// peer are consumed and written to <c>.../out</c>.
+/// peer are consumed and written to <c>.../out</c> (or, with <c>Settings:Discard</c> true, consumed without a copy:
+/// for benchmarks, which must not allocate). The peer belongs to the groups <c>Settings:Groups</c> (default <c>tunnel</c>).
 /// </summary>
 [RouterHostPlugin("Tunnel", Description = "A tunnel stand-in with its own packet source")]
 public sealed class TunnelStagePlugin : IStagePlugin
@@ -23,8 +24,9 @@ public sealed class TunnelStagePlugin : IStagePlugin
     {
         string peerName = context.Settings["Peer"] ?? "peer";
         string[] prefixes = context.Settings.GetSection("Prefixes").GetChildren().Select(c => c.Value ?? string.Empty).ToArray();
-        PortInfo peer = context.Ports.AddPeer(peerName, ["tunnel"], context.Name, prefixes);
-        return new TunnelStage(peer.Id, context.Settings["Exchange"]!);
+        string[] groups = context.Settings.GetSection("Groups").GetChildren().Select(c => c.Value ?? string.Empty).ToArray();
+        PortInfo peer = context.Ports.AddPeer(peerName, groups.Length == 0 ? ["tunnel"] : groups, context.Name, prefixes);
+        return new TunnelStage(peer.Id, context.Settings["Exchange"]!, string.Equals(context.Settings["Discard"], "true", StringComparison.OrdinalIgnoreCase));
     }
 
     private sealed class TunnelStage : IStage, IStageSource
@@ -33,10 +35,12 @@ public sealed class TunnelStagePlugin : IStagePlugin
         private readonly ChannelSource _source;
         private readonly Channel<byte[]> _out = Channel.CreateUnbounded<byte[]>();
         private readonly string[] _keys;
+        private readonly bool _discard;
 
-        public TunnelStage(PortId peer, string exchange)
+        public TunnelStage(PortId peer, string exchange, bool discard)
         {
             _peer = peer;
+            _discard = discard;
             _source = new ChannelSource();
             _keys = [$"RouterHost.TestStages.Tunnel/{exchange}/in", $"RouterHost.TestStages.Tunnel/{exchange}/out"];
             AppContext.SetData(_keys[0], _source.In);
@@ -75,7 +79,11 @@ public sealed class TunnelStagePlugin : IStagePlugin
                     }
                     else if (batch.Direction == PacketDirection.Outbound && p.Egress == stage._peer)
                     {
-                        stage._out.Writer.TryWrite(p.Data.ToArray());
+                        if (!stage._discard)
+                        {
+                            stage._out.Writer.TryWrite(p.Data.ToArray());
+                        }
+
                         p.Consume();
                     }
                 }

@@ -76,7 +76,7 @@ internal sealed class RouterHostNode : IDisposable
         return node;
     }
 
-    /// <summary>Every stage's counts and the WireGuard stage's status document, for failure messages.</summary>
+    /// <summary>Every stage's counts and each WireGuard stage's status document, for failure messages.</summary>
     public string Describe()
     {
         var text = new System.Text.StringBuilder();
@@ -90,13 +90,17 @@ internal sealed class RouterHostNode : IDisposable
             text.Append(System.Globalization.CultureInfo.InvariantCulture, $"queue {queue.Interface}/{queue.Queue}: rx {queue.ReceivedPackets}, tx {queue.SentPackets}, rx drops [{string.Join(", ", queue.ReceiveDrops.Select(d => $"{d.Key} {d.Value}"))}], tx drops [{string.Join(", ", queue.SendDrops.Select(d => $"{d.Key} {d.Value}"))}]\n");
         }
 
-        using var stream = new MemoryStream();
-        using (var writer = new System.Text.Json.Utf8JsonWriter(stream, new System.Text.Json.JsonWriterOptions { Indented = true }))
+        foreach (RouterStage stage in Router.Stages.Where(s => s.Type == "WireGuard"))
         {
-            Tunnel.WriteStatus(writer);
+            using var stream = new MemoryStream();
+            using (var writer = new System.Text.Json.Utf8JsonWriter(stream, new System.Text.Json.JsonWriterOptions { Indented = true }))
+            {
+                ((WireGuardStage)stage.Stage).WriteStatus(writer);
+            }
+
+            text.Append(System.Text.Encoding.UTF8.GetString(stream.ToArray())).Append('\n');
         }
 
-        text.Append(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
         return text.ToString();
     }
 
