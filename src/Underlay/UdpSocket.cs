@@ -214,7 +214,8 @@ public sealed partial class UdpSocket : IDisposable
                 own.Add(UdpPortHolders.InodeOf(socket.Handle));
             }
 
-            foreach (UdpSocketEntry entry in UdpSocketTable.Read())
+            // Without the group's own inodes (no /proc) ours cannot be told from theirs: nothing is refused then.
+            foreach (UdpSocketEntry entry in own.Contains(0) ? [] : UdpSocketTable.Read())
             {
                 if (UdpSocketTable.Overlaps(entry.Local, bind) && !own.Contains(entry.Inode))
                 {
