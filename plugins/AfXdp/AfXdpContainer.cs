@@ -20,10 +20,10 @@ internal sealed partial class AfXdpContainer : IContainer
     private const ushort ARPHRD_ETHER = 1;
 
     private readonly List<AfXdpQueue> _queues = [];
-    private readonly List<DeviceAddress> _addedAddresses = [];
     private readonly AfXdpSettings _settings;
     private readonly ILogger _logger;
     private RtnetlinkClient? _netlink;
+    private DeviceConfiguration? _configuration;
     private SafeFileDescriptor? _map;
     private SafeFileDescriptor? _program;
     private SafeFileDescriptor? _link;
@@ -196,24 +196,13 @@ internal sealed partial class AfXdpContainer : IContainer
                 + $"({_settings.FrameSize} − {Interop.Xsk.XDP_PACKET_HEADROOM} XDP headroom − {_settings.Headroom} Headroom − 14 Ethernet): set Mtu to {_settings.MaxMtu} or less, or FrameSize 4096");
         }
 
-        var existing = new HashSet<(IPAddress, int)>();
-        foreach (AddressInfo address in _netlink!.ListAddresses(InterfaceIndex))
-        {
-            existing.Add((address.Address, address.PrefixLength));
-        }
-
-        foreach (DeviceAddress address in _settings.Addresses)
-        {
-            if (!existing.Contains((address.Address, address.PrefixLength)))
-            {
-                _netlink.AddAddress(InterfaceIndex, address.Address, address.PrefixLength);
-                _addedAddresses.Add(address);
-            }
-        }
+        // Addresses a killed run left carry RouterHost's mark: adopted (removed at close) or removed now.
+        _configuration = new DeviceConfiguration(InterfaceIndex);
+        LogChanges(_configuration.ApplyAddresses(_netlink!, _settings.Addresses.Select(a => (a.Address, a.PrefixLength))));
 
         if (!link.IsUp)
         {
-            _netlink.SetLinkUp(InterfaceIndex, true);
+            _netlink!.SetLinkUp(InterfaceIndex, true);
         }
     }
 
@@ -234,19 +223,38 @@ internal sealed partial class AfXdpContainer : IContainer
         return ids;
     }
 
+    private void LogChanges(IReadOnlyList<ConfigurationChange> changes)
+    {
+        foreach (ConfigurationChange change in changes)
+        {
+            switch (change.Kind)
+            {
+                case ConfigurationChangeKind.Adopted:
+                    Log.Adopted(_logger, change.What, _settings.Device);
+                    break;
+                case ConfigurationChangeKind.LeftAlone:
+                    Log.LeftAlone(_logger, change.What, _settings.Device);
+                    break;
+                case ConfigurationChangeKind.LeftoverRemoved:
+                    Log.LeftoverRemoved(_logger, change.What, _settings.Device);
+                    break;
+                case ConfigurationChangeKind.SecondariesPromoted:
+                    Log.SecondariesPromoted(_logger, change.What, _settings.Device);
+                    break;
+            }
+        }
+    }
+
     private void RemoveAddedAddresses()
     {
-        if (_netlink is null || _addedAddresses.Count == 0)
+        if (_netlink is null || _configuration is null || _configuration.Addresses.Count == 0)
         {
             return;
         }
 
         try
         {
-            foreach (DeviceAddress address in _addedAddresses)
-            {
-                _netlink.DeleteAddress(InterfaceIndex, address.Address, address.PrefixLength, missingIsSuccess: true);
-            }
+            LogChanges(_configuration.Remove(_netlink));
         }
         catch (Exception ex) when (ex is NetlinkException or IOException or ObjectDisposedException)
         {
@@ -272,5 +280,17 @@ internal sealed partial class AfXdpContainer : IContainer
 
         [LoggerMessage(EventId = 304, Level = LogLevel.Warning, Message = "Could not remove the addresses added to {Device}")]
         public static partial void UnconfigureFailed(ILogger logger, Exception exception, string device);
+
+        [LoggerMessage(EventId = 330, Level = LogLevel.Information, Message = "The {What} on {Device} is not RouterHost's (someone else added it); keeping it and leaving it in place at exit")]
+        public static partial void LeftAlone(ILogger logger, string what, string device);
+
+        [LoggerMessage(EventId = 331, Level = LogLevel.Information, Message = "The {What} on {Device} was left by an earlier RouterHost run; adopting it (removed at exit)")]
+        public static partial void Adopted(ILogger logger, string what, string device);
+
+        [LoggerMessage(EventId = 333, Level = LogLevel.Information, Message = "The {What} on {Device} is not RouterHost's and shares a subnet with one of its addresses: turned promote_secondaries on for {Device}, so removing RouterHost's keeps it")]
+        public static partial void SecondariesPromoted(ILogger logger, string what, string device);
+
+        [LoggerMessage(EventId = 332, Level = LogLevel.Information, Message = "Removed the {What} an earlier RouterHost run left on {Device}; the configuration no longer asks for it")]
+        public static partial void LeftoverRemoved(ILogger logger, string what, string device);
     }
 }

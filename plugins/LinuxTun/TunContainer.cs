@@ -12,15 +12,15 @@ namespace RouterHost.Plugins.LinuxTun;
 /// A TUN device as a router interface: opens one fd per queue, negotiates offloads, configures the link over
 /// rtnetlink (MTU, addresses, up, routes) and, on dispose, removes the addresses and routes it added before
 /// closing its queues in order. A non-persistent device disappears with its last fd; a persistent one
-/// (<c>Persist: true</c>) stays, without what this run added to it. Reports the kernel's own counters of the device
+/// (<c>Persist: true</c>) stays, without what this run added to it — or adopted from a run that was killed (see
+/// <see cref="DeviceConfiguration"/>). Reports the kernel's own counters of the device
 /// since this run opened it (<c>routerhost show</c>), so packets the kernel dropped before RouterHost could read them
 /// (the device's tx_dropped: its queue was full) are seen, and logs them at close.
 /// </summary>
 internal sealed partial class TunContainer : IContainer, IStatusReporter
 {
     private readonly List<TunQueue> _queues = [];
-    private readonly List<InterfaceAddress> _addedAddresses = [];
-    private readonly List<TunRoute> _addedRoutes = [];
+    private DeviceConfiguration? _configuration;
     private readonly TunSettings _settings;
     private readonly int _batchSize;
     private readonly ILogger _logger;
@@ -251,40 +251,38 @@ internal sealed partial class TunContainer : IContainer, IStatusReporter
         netlink.SetTxQueueLength(InterfaceIndex, _settings.TxQueueLength);
         _countersAtOpen = netlink.FindLink(InterfaceIndex)?.Statistics;
 
-        var existing = new HashSet<(IPAddress, int)>();
-        foreach (AddressInfo address in netlink.ListAddresses(InterfaceIndex))
-        {
-            existing.Add((address.Address, address.PrefixLength));
-        }
-
-        foreach (InterfaceAddress address in _settings.Addresses)
-        {
-            if (!existing.Contains((address.Address, address.PrefixLength)))
-            {
-                netlink.AddAddress(InterfaceIndex, address.Address, address.PrefixLength);
-                _addedAddresses.Add(address);
-            }
-        }
-
+        // What an earlier run left on a persistent device carries RouterHost's mark: adopted or removed here.
+        _configuration = new DeviceConfiguration(InterfaceIndex);
+        LogChanges(_configuration.ApplyAddresses(netlink, _settings.Addresses.Select(a => (a.Address, a.PrefixLength))));
         netlink.SetLinkUp(InterfaceIndex, true);
-        foreach (TunRoute route in _settings.Routes)
+        LogChanges(_configuration.ApplyRoutes(netlink, _settings.Routes.Select(r => new DeviceRoute(r.Destination, r.PrefixLength, r.Via, r.Metric))));
+    }
+
+    private void LogChanges(IReadOnlyList<ConfigurationChange> changes)
+    {
+        foreach (ConfigurationChange change in changes)
         {
-            try
+            switch (change.Kind)
             {
-                netlink.AddRoute(route.Destination, route.PrefixLength, InterfaceIndex, route.Via, route.Metric);
-                _addedRoutes.Add(route);
-            }
-            catch (NetlinkException ex) when (ex.Errno == Errno.EEXIST)
-            {
-                // Left by an earlier run on a persistent device: it is what we want; it is not ours to remove.
-                Log.RouteExisted(_logger, route.ToString(), DeviceName);
+                case ConfigurationChangeKind.Adopted:
+                    Log.Adopted(_logger, change.What, DeviceName);
+                    break;
+                case ConfigurationChangeKind.LeftAlone:
+                    Log.LeftAlone(_logger, change.What, DeviceName);
+                    break;
+                case ConfigurationChangeKind.LeftoverRemoved:
+                    Log.LeftoverRemoved(_logger, change.What, DeviceName);
+                    break;
+                case ConfigurationChangeKind.SecondariesPromoted:
+                    Log.SecondariesPromoted(_logger, change.What, DeviceName);
+                    break;
             }
         }
     }
 
     private void Unconfigure()
     {
-        if (InterfaceIndex == 0 || (_addedRoutes.Count == 0 && _addedAddresses.Count == 0))
+        if (_configuration is null || (_configuration.Routes.Count == 0 && _configuration.Addresses.Count == 0))
         {
             return;
         }
@@ -292,15 +290,7 @@ internal sealed partial class TunContainer : IContainer, IStatusReporter
         try
         {
             using var netlink = new RtnetlinkClient();
-            foreach (TunRoute route in _addedRoutes)
-            {
-                netlink.DeleteRoute(route.Destination, route.PrefixLength, InterfaceIndex, route.Via, route.Metric, missingIsSuccess: true);
-            }
-
-            foreach (InterfaceAddress address in _addedAddresses)
-            {
-                netlink.DeleteAddress(InterfaceIndex, address.Address, address.PrefixLength, missingIsSuccess: true);
-            }
+            LogChanges(_configuration.Remove(netlink));
         }
         catch (Exception ex) when (ex is NetlinkException or IOException)
         {
@@ -328,8 +318,17 @@ internal sealed partial class TunContainer : IContainer, IStatusReporter
         public static void Closed(ILogger logger, string @interface, string device, bool persist) =>
             Closed(logger, @interface, device, persist ? " (persistent: left in place without this run's addresses and routes)" : string.Empty);
 
-        [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Route {Route} on {Device} already existed; keeping it and leaving it in place at exit")]
-        public static partial void RouteExisted(ILogger logger, string route, string device);
+        [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "The {What} on {Device} is not RouterHost's (someone else added it); keeping it and leaving it in place at exit")]
+        public static partial void LeftAlone(ILogger logger, string what, string device);
+
+        [LoggerMessage(EventId = 208, Level = LogLevel.Information, Message = "The {What} on {Device} was left by an earlier RouterHost run; adopting it (removed at exit)")]
+        public static partial void Adopted(ILogger logger, string what, string device);
+
+        [LoggerMessage(EventId = 211, Level = LogLevel.Information, Message = "The {What} on {Device} is not RouterHost's and shares a subnet with one of its addresses: turned promote_secondaries on for {Device}, so removing RouterHost's keeps it")]
+        public static partial void SecondariesPromoted(ILogger logger, string what, string device);
+
+        [LoggerMessage(EventId = 209, Level = LogLevel.Information, Message = "Removed the {What} an earlier RouterHost run left on {Device}; the configuration no longer asks for it")]
+        public static partial void LeftoverRemoved(ILogger logger, string what, string device);
 
         [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Could not remove the addresses and routes added to {Device}")]
         public static partial void UnconfigureFailed(ILogger logger, Exception exception, string device);

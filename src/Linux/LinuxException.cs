@@ -6,6 +6,10 @@ public sealed class LinuxException : IOException
     public LinuxException(string operation, int errno)
         : base($"{operation} failed: {Errno.Describe(errno)}") => ErrorNumber = errno;
 
+    /// <summary>A system call failed for a reason <paramref name="detail"/> explains (who is in the way, how to fix it).</summary>
+    public LinuxException(string operation, int errno, string detail)
+        : base($"{operation} failed: {Errno.Describe(errno)}; {detail}") => ErrorNumber = errno;
+
     public LinuxException()
     {
     }

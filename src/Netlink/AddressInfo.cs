@@ -10,6 +10,7 @@ namespace RouterHost.Netlink;
 /// <param name="Scope">The RT_SCOPE_* scope: 0 universe, 253 link, 254 host.</param>
 /// <param name="Label">The IPv4 label (IFA_LABEL), null for IPv6.</param>
 /// <param name="PeerAddress">The peer of a point-to-point address (IFA_ADDRESS when it differs from IFA_LOCAL), else null.</param>
+/// <param name="Protocol">Who added it (IFA_PROTO, Linux 6.1 on): 0 unknown, 1–3 the kernel, <see cref="RtProtocol.RouterHost"/> RouterHost.</param>
 public sealed record AddressInfo(
     int InterfaceIndex,
     IPAddress Address,
@@ -17,4 +18,5 @@ public sealed record AddressInfo(
     AddressFlags Flags,
     byte Scope,
     string? Label,
-    IPAddress? PeerAddress);
+    IPAddress? PeerAddress,
+    byte Protocol = 0);

@@ -11,7 +11,7 @@ namespace RouterHost.Netlink;
 /// <param name="OutputInterfaceIndex">RTA_OIF, null when absent (multipath, blackhole).</param>
 /// <param name="Metric">RTA_PRIORITY, null when absent.</param>
 /// <param name="Table">RTA_TABLE when present, else rtm_table.</param>
-/// <param name="Protocol">RTPROT_*: 2 kernel, 3 boot, 4 static.</param>
+/// <param name="Protocol">RTPROT_*: 2 kernel, 3 boot, 4 static, <see cref="RtProtocol.RouterHost"/> RouterHost.</param>
 /// <param name="Scope">RT_SCOPE_*: 0 universe, 253 link, 254 host.</param>
 /// <param name="Type">RTN_*: 1 unicast, 2 local, 6 blackhole, ...</param>
 /// <param name="PreferredSource">RTA_PREFSRC, null when absent.</param>

@@ -112,6 +112,39 @@ public sealed class RtnetlinkClient : IDisposable
             ifindex, link => $"setting {link} {(up ? "up" : "down")}");
     }
 
+    /// <summary>
+    /// Sets the link's IPv4 <c>promote_secondaries</c> (as <c>net.ipv4.conf.LINK.promote_secondaries</c> would, through
+    /// IFLA_AF_SPEC/AF_INET/IFLA_INET_CONF): when on, removing a primary address promotes a secondary of its subnet
+    /// instead of removing them all.
+    /// </summary>
+    public void SetPromoteSecondaries(int ifindex, bool on)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ifindex);
+        Span<byte> option = stackalloc byte[8];
+        NetlinkRequestWriter.WriteUInt16(option, 8);
+        NetlinkRequestWriter.WriteUInt16(option[2..], IPV4_DEVCONF_PROMOTE_SECONDARIES);
+        NetlinkRequestWriter.WriteUInt32(option[4..], on ? 1u : 0u);
+        byte[] inet = Nest(IFLA_INET_CONF, option);
+        byte[] family = Nest(AF_INET, inet);
+        ExecuteAck(
+            RTM_NEWLINK, 0,
+            writer =>
+            {
+                WriteIfInfo(writer.AddFixedHeader(IFINFOMSG_SIZE), ifindex, 0, 0);
+                writer.AddAttribute(IFLA_AF_SPEC, family);
+            },
+            ifindex, link => $"setting promote_secondaries {(on ? 1 : 0)} on {link}");
+
+        static byte[] Nest(ushort type, ReadOnlySpan<byte> inner)
+        {
+            var nested = new byte[RTA_HDRLEN + inner.Length];
+            NetlinkRequestWriter.WriteUInt16(nested, (ushort)nested.Length);
+            NetlinkRequestWriter.WriteUInt16(nested.AsSpan(2), type);
+            inner.CopyTo(nested.AsSpan(RTA_HDRLEN));
+            return nested;
+        }
+    }
+
     /// <summary>Sets the link's MTU (IFLA_MTU).</summary>
     public void SetMtu(int ifindex, int mtu)
     {
@@ -150,9 +183,10 @@ public sealed class RtnetlinkClient : IDisposable
     /// <summary>
     /// Adds <paramref name="address"/>/<paramref name="prefixLength"/> to the link. IPv6 addresses are added
     /// with IFA_F_NODAD so they are usable at once. Fails with EEXIST if the address is already there, unless
-    /// <paramref name="existingIsSuccess"/>.
+    /// <paramref name="existingIsSuccess"/>. A nonzero <paramref name="protocol"/> is stamped on it (IFA_PROTO, Linux
+    /// 6.1 on; an older kernel ignores it) and comes back in <see cref="AddressInfo.Protocol"/>.
     /// </summary>
-    public void AddAddress(int ifindex, IPAddress address, int prefixLength, bool existingIsSuccess = false)
+    public void AddAddress(int ifindex, IPAddress address, int prefixLength, bool existingIsSuccess = false, byte protocol = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ifindex);
         var family = ValidateAddress(address, prefixLength, nameof(address));
@@ -167,6 +201,11 @@ public sealed class RtnetlinkClient : IDisposable
                 if (flags != 0)
                 {
                     writer.AddUInt32(IFA_FLAGS, flags);
+                }
+
+                if (protocol != 0)
+                {
+                    writer.AddUInt8(IFA_PROTO, protocol);
                 }
             },
             ifindex, link => $"adding address {address}/{prefixLength} to {link}",
@@ -209,13 +248,13 @@ public sealed class RtnetlinkClient : IDisposable
 
     /// <summary>
     /// Adds a unicast route to <paramref name="destination"/>/<paramref name="prefixLength"/> out of the link,
-    /// through <paramref name="gateway"/> when given (directly connected otherwise), with protocol RTPROT_STATIC.
-    /// The destination must have no bits set beyond the prefix. Fails with EEXIST if the same route exists,
-    /// unless <paramref name="existingIsSuccess"/>.
+    /// through <paramref name="gateway"/> when given (directly connected otherwise), with <paramref name="protocol"/>
+    /// (RTPROT_STATIC unless told). The destination must have no bits set beyond the prefix. Fails with EEXIST if the
+    /// same route exists, unless <paramref name="existingIsSuccess"/>.
     /// </summary>
     public void AddRoute(
         IPAddress destination, int prefixLength, int ifindex, IPAddress? gateway = null, int? metric = null,
-        int table = RouteTable.Main, bool existingIsSuccess = false)
+        int table = RouteTable.Main, bool existingIsSuccess = false, byte protocol = RtProtocol.Static)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ifindex);
         var family = ValidateRoute(destination, prefixLength, gateway, metric, table);
@@ -223,7 +262,7 @@ public sealed class RtnetlinkClient : IDisposable
         var scope = family == AF_INET && gateway is null ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
         ExecuteAck(
             RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL,
-            writer => WriteRoute(writer, family, destination, prefixLength, ifindex, gateway, metric, table, RTPROT_STATIC, scope, RTN_UNICAST),
+            writer => WriteRoute(writer, family, destination, prefixLength, ifindex, gateway, metric, table, protocol, scope, RTN_UNICAST),
             ifindex, link => $"adding route {DescribeRoute(destination, prefixLength, gateway)} dev {link}",
             toleratedErrno: existingIsSuccess ? Interop.Libc.EEXIST : 0);
     }

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using RouterHost.Linux;
+using RouterHost.Underlay.Internal;
 using static RouterHost.Linux.Interop.Libc;
 
 namespace RouterHost.Underlay;
@@ -17,6 +18,11 @@ namespace RouterHost.Underlay;
 /// </summary>
 public sealed partial class UdpSocket : IDisposable
 {
+    /// <summary>The most sockets <see cref="OpenGroup(UdpSocketOptions, int, ILogger)"/> opens on one port.</summary>
+    public const int MaxGroupSockets = 1024;
+
+    private const string SsCommand = "ss -ulpn";
+
     private readonly ILogger _logger;
     private int _gso;
 
@@ -94,6 +100,45 @@ public sealed partial class UdpSocket : IDisposable
         return NetworkNamespaceThread.Run(options.NetworkNamespace, () => OpenHere(options, bind, logger));
     }
 
+    /// <summary>
+    /// Opens <paramref name="count"/> sockets on one address and port that this process alone receives on: one runner
+    /// lane each, the kernel spreading flows over them and keeping each flow on one socket.
+    /// <list type="bullet">
+    /// <item>One socket is bound without <c>SO_REUSEPORT</c>: no other socket can join it.</item>
+    /// <item>Several share the port with <c>SO_REUSEPORT</c>. A probe bind without it first proves the port free
+    /// (<c>EADDRINUSE</c>: someone holds it); after the group is bound, the kernel's socket table must show no other
+    /// socket on the port (one that slipped in between); then a classic BPF program (<see cref="ReuseportProgram"/>)
+    /// picks among the group's first <paramref name="count"/> sockets only, so a socket of the same user that joins later
+    /// receives nothing.</item>
+    /// </list>
+    /// A port another socket holds is refused with <see cref="LinuxException"/> (<c>EADDRINUSE</c>) naming the address,
+    /// the port, the process holding it when it can be seen, and the <c>ss</c> command that shows it. The options'
+    /// <see cref="UdpSocketOptions.ReusePort"/> is not used; port 0 picks one free port for all.
+    /// </summary>
+    public static UdpSocket[] OpenGroup(UdpSocketOptions options, int count, ILogger logger) => OpenGroup(options, count, logger, afterProbe: null);
+
+    /// <summary>
+    /// <see cref="OpenGroup(UdpSocketOptions, int, ILogger)"/> with a seam: <paramref name="afterProbe"/> runs (in the
+    /// socket's namespace) between the probe and the group's binds, where another process could slip in.
+    /// </summary>
+    internal static UdpSocket[] OpenGroup(UdpSocketOptions options, int count, ILogger logger, Action<UdpEndpoint>? afterProbe)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(options.Address);
+        ArgumentNullException.ThrowIfNull(logger);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, MaxGroupSockets);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.ReceiveBufferBytes);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.SendBufferBytes);
+        IPAddress address = options.Address.IsIPv4MappedToIPv6 ? options.Address.MapToIPv4() : options.Address;
+        if (address.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
+        {
+            throw new ArgumentException($"{address} is neither an IPv4 nor an IPv6 address.", nameof(options));
+        }
+
+        return NetworkNamespaceThread.Run(options.NetworkNamespace, () => OpenGroupHere(options, address, count, logger, afterProbe));
+    }
+
     /// <summary>Closes the socket. Readers and senders must be done with it (the queue's Close wakes a reader first).</summary>
     public void Dispose() => Handle.Dispose();
 
@@ -107,6 +152,124 @@ public sealed partial class UdpSocket : IDisposable
         {
             Log.GsoDisabled(_logger, LocalEndpoint.ToString(), Errno.Describe(errno));
         }
+    }
+
+    private static UdpSocket[] OpenGroupHere(UdpSocketOptions options, IPAddress address, int count, ILogger logger, Action<UdpEndpoint>? afterProbe)
+    {
+        UdpEndpoint bind = UdpEndpoint.Create(address, options.Port);
+        if (count == 1)
+        {
+            try
+            {
+                return [OpenHere(options with { ReusePort = false }, bind, logger)];
+            }
+            catch (LinuxException ex) when (ex.ErrorNumber == Errno.EADDRINUSE)
+            {
+                throw PortHeld(bind, options, new HashSet<ulong>());
+            }
+        }
+
+        // The probe takes the port alone, so EADDRINUSE means another socket holds it, SO_REUSEPORT or not; for port 0
+        // it also picks one that is free for all of them.
+        UdpEndpoint port;
+        try
+        {
+            using UdpSocket probe = OpenHere(new UdpSocketOptions(address, options.Port) { V6Only = options.V6Only, Gro = false, Gso = false, ReceiveBufferBytes = 0, SendBufferBytes = 0 }, bind, NullLogger.Instance);
+            port = probe.LocalEndpoint;
+        }
+        catch (LinuxException ex) when (ex.ErrorNumber == Errno.EADDRINUSE)
+        {
+            throw PortHeld(bind, options, new HashSet<ulong>());
+        }
+
+        bind = UdpEndpoint.Create(address, port.Port);
+        afterProbe?.Invoke(bind);
+        var sockets = new List<UdpSocket>(count);
+        try
+        {
+            var shared = options with { ReusePort = true, Port = port.Port };
+            for (int i = 0; i < count; i++)
+            {
+                sockets.Add(OpenHere(shared, bind, logger));
+            }
+        }
+        catch (LinuxException ex) when (ex.ErrorNumber == Errno.EADDRINUSE)
+        {
+            DisposeAll(sockets);
+            throw PortHeld(bind, options, new HashSet<ulong>());
+        }
+        catch
+        {
+            DisposeAll(sockets);
+            throw;
+        }
+
+        try
+        {
+            // Another process may have bound the port between the probe and the first of these binds (and then shares
+            // the group): the kernel's table tells, and nothing but the group's own sockets may be on the port.
+            var own = new HashSet<ulong>();
+            foreach (UdpSocket socket in sockets)
+            {
+                own.Add(UdpPortHolders.InodeOf(socket.Handle));
+            }
+
+            // Without the group's own inodes (no /proc) ours cannot be told from theirs: nothing is refused then.
+            foreach (UdpSocketEntry entry in own.Contains(0) ? [] : UdpSocketTable.Read())
+            {
+                if (UdpSocketTable.Overlaps(entry.Local, bind) && !own.Contains(entry.Inode))
+                {
+                    throw PortHeld(bind, options, own);
+                }
+            }
+
+            AttachSteering(sockets[0], count);
+        }
+        catch
+        {
+            DisposeAll(sockets);
+            throw;
+        }
+
+        Log.GroupOpened(logger, bind.ToString(), count);
+        return [.. sockets];
+    }
+
+    private static void DisposeAll(List<UdpSocket> sockets)
+    {
+        foreach (UdpSocket socket in sockets)
+        {
+            socket.Dispose();
+        }
+    }
+
+    private static unsafe void AttachSteering(UdpSocket first, int count)
+    {
+        Interop.Filter.sock_filter[] program = ReuseportProgram.Build(count);
+        fixed (Interop.Filter.sock_filter* instructions = program)
+        {
+            var fprog = new Interop.Filter.sock_fprog { len = (ushort)program.Length, filter = instructions };
+            if (setsockopt(first.Handle, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &fprog, (uint)sizeof(Interop.Filter.sock_fprog)) != 0)
+            {
+                throw LinuxException.FromErrno(Errno.Last, $"setsockopt(SO_ATTACH_REUSEPORT_CBPF) on the UDP sockets for {first.LocalEndpoint}");
+            }
+        }
+    }
+
+    // EADDRINUSE with who holds the port and how to see it; the caller adds which setting chose the port.
+    private static LinuxException PortHeld(UdpEndpoint bind, UdpSocketOptions options, HashSet<ulong> own)
+    {
+        string holders = UdpPortHolders.Describe(bind, own);
+        string where = options.NetworkNamespace is null ? string.Empty : $" in network namespace '{options.NetworkNamespace}'";
+        string ss = $"{SsCommand} 'sport = :{bind.Port}'";
+        if (options.NetworkNamespace is { } ns)
+        {
+            ss = ns.StartsWith('/') ? $"nsenter --net={ns} {ss}" : $"ip netns exec {ns} {ss}";
+        }
+
+        return new LinuxException(
+            $"bind({bind})", Errno.EADDRINUSE,
+            $"{holders} holds UDP port {bind.Port}{where}. Sockets of two processes on one port would split its datagrams between them, so this one is not opened: stop the other, or choose another port ({ss} shows who holds it)");
     }
 
     private static unsafe UdpSocket OpenHere(UdpSocketOptions options, UdpEndpoint bind, ILogger logger)
@@ -243,6 +406,9 @@ public sealed partial class UdpSocket : IDisposable
 
         [LoggerMessage(EventId = 601, Level = LogLevel.Information, Message = "UDP socket {Local}: the kernel refused {Option} ({Error}); continuing without it")]
         public static partial void OptionRefused(ILogger logger, string option, string local, string error);
+
+        [LoggerMessage(EventId = 603, Level = LogLevel.Debug, Message = "UDP {Local}: {Count} sockets share the port; a classic BPF program steers each flow to one of them and never to a socket another process adds")]
+        public static partial void GroupOpened(ILogger logger, string local, int count);
 
         [LoggerMessage(EventId = 602, Level = LogLevel.Warning, Message = "UDP socket {Local}: the kernel refused a UDP GSO send ({Error}); this socket sends without segmentation offload from now on")]
         public static partial void GsoDisabled(ILogger logger, string local, string error);

@@ -94,6 +94,44 @@ public sealed class AfXdpContainerTests
         Assert.True(RoutedXdpNamespaces.HasXdpProgram(ns, "v0"));   // the first one's program is untouched
     }
 
+    [Fact]
+    public void Addresses_an_earlier_run_left_are_adopted_and_removed_at_close_and_an_operators_are_left_alone()
+    {
+        Requires.NetworkNamespaces();
+        using var ns = NetworkNamespace.Create("xaddr");
+        using var veth = VethPair.Create(ns, "v0", ns, "v1");
+        ns.Run(() =>
+        {
+            // A killed run's addresses: one the configuration still asks for, one it no longer does.
+            using var netlink = new Netlink.RtnetlinkClient();
+            int index = netlink.GetLinkIndex("v0");
+            netlink.AddAddress(index, System.Net.IPAddress.Parse("10.5.0.1"), 24, protocol: Netlink.RtProtocol.RouterHost);
+            netlink.AddAddress(index, System.Net.IPAddress.Parse("10.5.9.1"), 24, protocol: Netlink.RtProtocol.RouterHost);
+        });
+        ns.Ip("addr", "add", "fd05::1/64", "dev", "v0").EnsureSuccess();    // an operator's, equal to one configured
+        ns.Ip("addr", "add", "10.5.0.99/24", "dev", "v0").EnsureSuccess();  // an operator's, in the subnet of RouterHost's
+
+        using (Create(ns, """{ "Namespace": "@NS", "Device": "v0", "Addresses": [ "10.5.0.1/24", "fd05::1/64", "10.5.1.1/24" ] }"""))
+        {
+            Assert.Equal(["10.5.0.1/24", "10.5.1.1/24"], Marked(ns));
+        }
+
+        Assert.Empty(Marked(ns));
+        string left = ns.Ip("addr", "show", "dev", "v0").EnsureSuccess().StdOut;
+        Assert.Contains("inet 10.5.0.99/24", left, StringComparison.Ordinal);
+        Assert.Contains("inet6 fd05::1/64", left, StringComparison.Ordinal);
+        Assert.DoesNotContain("10.5.0.1/", left, StringComparison.Ordinal);
+        Assert.DoesNotContain("10.5.1.1/", left, StringComparison.Ordinal);
+        Assert.DoesNotContain("10.5.9.1/", left, StringComparison.Ordinal);
+    }
+
+    private static List<string> Marked(NetworkNamespace ns) => ns.Run(() =>
+    {
+        using var netlink = new Netlink.RtnetlinkClient();
+        return netlink.ListAddresses(netlink.GetLinkIndex("v0")).Where(a => a.Protocol == Netlink.RtProtocol.RouterHost)
+            .Select(a => $"{a.Address}/{a.PrefixLength}").Order(StringComparer.Ordinal).ToList();
+    });
+
     private static void TwoQueueVeth(NetworkNamespace ns)
     {
         ns.Ip("link", "add", "v0", "numrxqueues", "2", "numtxqueues", "2", "type", "veth", "peer", "name", "v1", "numrxqueues", "2", "numtxqueues", "2").EnsureSuccess();

@@ -76,10 +76,38 @@ public sealed class RouterProcessTests
             Assert.False(RoutedXdpNamespaces.HasXdpProgram(r, "xa"), r.Ip("-d", "link", "show", "xa").StdOut);
             Assert.False(RoutedXdpNamespaces.HasXdpProgram(r, "xb"), r.Ip("-d", "link", "show", "xb").StdOut);
             Assert.NotEqual(0, a.Exec("ping", "-c", "1", "-W", "1", "10.2.0.2").ExitCode);
+            if (signal == "KILL")
+            {
+                // The killed run could not remove its addresses; the next run takes them as its own and removes them
+                // at its close, and leaves an operator's address (a secondary in the same subnet) where it was.
+                Assert.Equal(["10.1.0.1/24"], MarkedAddresses(r, "xa"));
+                r.Ip("addr", "add", "10.1.0.99/24", "dev", "xa").EnsureSuccess();
+                using (RouterHostProcess next = RouterHostProcess.Start(["run", "--config", config]))
+                {
+                    Assert.True(next.WaitForOutput("RouterHost ready", TimeSpan.FromSeconds(60)), next.Output);
+                    Assert.Contains("The address 10.1.0.1/24 on xa was left by an earlier RouterHost run; adopting it", next.Output, StringComparison.Ordinal);
+                    next.Terminate();
+                    Assert.True(next.WaitForExit(TimeSpan.FromSeconds(10)), next.Output);
+                    Assert.Equal(0, next.ExitCode);
+                }
+
+                Assert.Empty(MarkedAddresses(r, "xa"));
+                Assert.Empty(MarkedAddresses(r, "xb"));
+                string remaining = r.Ip("addr", "show", "dev", "xa").EnsureSuccess().StdOut;
+                Assert.DoesNotContain("10.1.0.1/", remaining, StringComparison.Ordinal);
+                Assert.Contains("inet 10.1.0.99/24", remaining, StringComparison.Ordinal);
+            }
         }
         finally
         {
             Directory.Delete(directory, recursive: true);
         }
     }
+
+    // The device's addresses that carry RouterHost's mark (IFA_PROTO), as "address/length".
+    private static List<string> MarkedAddresses(NetworkNamespace ns, string device) => ns.Run(() =>
+    {
+        using var netlink = new Netlink.RtnetlinkClient();
+        return netlink.ListAddresses(netlink.GetLinkIndex(device)).Where(a => a.Protocol == Netlink.RtProtocol.RouterHost).Select(a => $"{a.Address}/{a.PrefixLength}").ToList();
+    });
 }

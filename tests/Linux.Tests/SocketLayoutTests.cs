@@ -58,6 +58,29 @@ public sealed unsafe class SocketLayoutTests
     }
 
     [Fact]
+    public void Classic_BPF_structs_and_constants_match_the_6_1_headers()
+    {
+        // sizeof/offsetof and values printed by a C program with Debian 12's linux-libc-dev 6.1 (linux/filter.h).
+        Assert.Equal(8, sizeof(Interop.Filter.sock_filter));
+        Assert.Equal(2, (int)Marshal.OffsetOf<Interop.Filter.sock_filter>(nameof(Interop.Filter.sock_filter.jt)));
+        Assert.Equal(3, (int)Marshal.OffsetOf<Interop.Filter.sock_filter>(nameof(Interop.Filter.sock_filter.jf)));
+        Assert.Equal(4, (int)Marshal.OffsetOf<Interop.Filter.sock_filter>(nameof(Interop.Filter.sock_filter.k)));
+        Assert.Equal(16, sizeof(Interop.Filter.sock_fprog));
+        Assert.Equal(8, (int)Marshal.OffsetOf<Interop.Filter.sock_fprog>(nameof(Interop.Filter.sock_fprog.filter)));
+        Assert.Equal(51, SO_ATTACH_REUSEPORT_CBPF);
+        Assert.Equal(-1048576, Interop.Filter.SKF_NET_OFF);
+        Assert.Equal(
+            [0, 1, 4, 5, 6, 7, 0, 8, 16, 32, 64, 160, 0, 8, 112, 32, 144, 160, 0, 16, 0, 16],
+            new int[]
+            {
+                Interop.Filter.BPF_LD, Interop.Filter.BPF_LDX, Interop.Filter.BPF_ALU, Interop.Filter.BPF_JMP, Interop.Filter.BPF_RET, Interop.Filter.BPF_MISC,
+                Interop.Filter.BPF_W, Interop.Filter.BPF_H, Interop.Filter.BPF_B, Interop.Filter.BPF_ABS, Interop.Filter.BPF_IND, Interop.Filter.BPF_MSH,
+                Interop.Filter.BPF_K, Interop.Filter.BPF_X, Interop.Filter.BPF_RSH, Interop.Filter.BPF_MUL, Interop.Filter.BPF_MOD, Interop.Filter.BPF_XOR,
+                Interop.Filter.BPF_JA, Interop.Filter.BPF_JEQ, Interop.Filter.BPF_TAX, Interop.Filter.BPF_A,
+            });
+    }
+
+    [Fact]
     public void A_udp_socket_opens_binds_and_reports_its_address()
     {
         int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);

@@ -176,6 +176,41 @@ public sealed class RtnetlinkClientTests : IDisposable
     }
 
     [Fact]
+    public void An_address_and_a_route_carry_the_protocol_they_were_added_with_back_from_the_kernel()
+    {
+        var index = D0Index;
+        var (addresses, routes) = InNamespace(client =>
+        {
+            client.SetLinkUp(index, true);
+            client.AddAddress(index, IPAddress.Parse("192.0.2.1"), 24, protocol: RtProtocol.RouterHost);
+            client.AddAddress(index, IPAddress.Parse("2001:db8::1"), 64, protocol: RtProtocol.RouterHost);
+            client.AddAddress(index, IPAddress.Parse("192.0.2.2"), 24);
+            client.AddRoute(IPAddress.Parse("198.51.100.0"), 24, index, protocol: RtProtocol.RouterHost);
+            client.AddRoute(IPAddress.Parse("203.0.113.0"), 24, index);
+            return (client.ListAddresses(index), client.ListRoutes(AddressFamily.InterNetwork));
+        });
+
+        Assert.Equal(RtProtocol.RouterHost, Assert.Single(addresses, a => a.Address.Equals(IPAddress.Parse("192.0.2.1"))).Protocol);
+        Assert.Equal(RtProtocol.RouterHost, Assert.Single(addresses, a => a.Address.Equals(IPAddress.Parse("2001:db8::1"))).Protocol);
+        Assert.Equal(0, Assert.Single(addresses, a => a.Address.Equals(IPAddress.Parse("192.0.2.2"))).Protocol);
+        Assert.Equal(RtProtocol.RouterHost, Assert.Single(routes, r => r.Destination.Equals(IPAddress.Parse("198.51.100.0"))).Protocol);
+        Assert.Equal(RtProtocol.Static, Assert.Single(routes, r => r.Destination.Equals(IPAddress.Parse("203.0.113.0"))).Protocol);
+        Assert.Contains("198.51.100.0/24 dev d0 proto 210", _ns.Ip("route").EnsureSuccess().StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Sets_promote_secondaries_as_the_sysctl_shows_it()
+    {
+        var index = D0Index;
+        string Shown() => _ns.Exec("cat", "/proc/sys/net/ipv4/conf/d0/promote_secondaries").EnsureSuccess().StdOut.Trim();
+
+        InNamespace(client => client.SetPromoteSecondaries(index, true));
+        Assert.Equal("1", Shown());
+        InNamespace(client => client.SetPromoteSecondaries(index, false));
+        Assert.Equal("0", Shown());
+    }
+
+    [Fact]
     public void Ipv6_addresses_are_usable_at_once_on_an_up_link()
     {
         var v6 = IPAddress.Parse("2001:db8::5");

@@ -39,6 +39,12 @@ public static unsafe partial class Interop
         public const int SO_SNDBUFFORCE = 32;
         public const int SO_RCVBUFFORCE = 33;
 
+        /// <summary>
+        /// Attaches a classic BPF program (a <see cref="Filter.sock_fprog"/>) to the socket's <c>SO_REUSEPORT</c> group:
+        /// it returns the index of the group's socket that receives a datagram (asm-generic/socket.h).
+        /// </summary>
+        public const int SO_ATTACH_REUSEPORT_CBPF = 51;
+
         /// <summary>IPv4: receive (and send) <see cref="in_pktinfo"/> ancillary data.</summary>
         public const int IP_PKTINFO = 8;
 

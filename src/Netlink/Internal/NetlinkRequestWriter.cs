@@ -44,6 +44,8 @@ internal sealed class NetlinkRequestWriter
         value.CopyTo(space[Interop.Netlink.RTA_HDRLEN..]);
     }
 
+    public void AddUInt8(ushort type, byte value) => AddAttribute(type, [value]);
+
     public void AddUInt32(ushort type, uint value)
     {
         Span<byte> bytes = stackalloc byte[4];

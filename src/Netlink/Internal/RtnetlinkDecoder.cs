@@ -78,6 +78,7 @@ internal static class RtnetlinkDecoder
         IPAddress? address = null;
         IPAddress? local = null;
         string? label = null;
+        byte protocol = 0;
         var attributes = new NetlinkAttributeReader(payload[IFADDRMSG_SIZE..], message.PayloadOffset + IFADDRMSG_SIZE);
         while (attributes.TryRead(out var attribute))
         {
@@ -95,13 +96,16 @@ internal static class RtnetlinkDecoder
                 case IFA_FLAGS:
                     flags = attribute.GetUInt32("IFA_FLAGS");
                     break;
+                case IFA_PROTO:
+                    protocol = attribute.GetUInt8("IFA_PROTO");
+                    break;
             }
         }
 
         var own = local ?? address
             ?? throw new MalformedNetlinkMessageException("address message carries neither IFA_LOCAL nor IFA_ADDRESS", message.Offset);
         var peer = local is not null && address is not null && !local.Equals(address) ? address : null;
-        return new AddressInfo(index, own, prefixLength, (AddressFlags)flags, scope, label, peer);
+        return new AddressInfo(index, own, prefixLength, (AddressFlags)flags, scope, label, peer, protocol);
     }
 
     public static RouteInfo? DecodeRoute(NetlinkMessage message)

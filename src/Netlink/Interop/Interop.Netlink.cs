@@ -66,6 +66,11 @@ internal static partial class Interop
         internal const ushort IFLA_IFNAME = 3;
         internal const ushort IFLA_MTU = 4;
         internal const ushort IFLA_TXQLEN = 13;
+        internal const ushort IFLA_AF_SPEC = 26;
+
+        // IFLA_AF_SPEC > AF_INET > IFLA_INET_CONF > [IPV4_DEVCONF_*] = u32 (linux/if_link.h, linux/ip.h).
+        internal const ushort IFLA_INET_CONF = 1;
+        internal const ushort IPV4_DEVCONF_PROMOTE_SECONDARIES = 20;
         internal const ushort IFLA_OPERSTATE = 16;
         internal const ushort IFLA_STATS64 = 23;
         internal const int IFNAMSIZ = 16;
@@ -83,6 +88,9 @@ internal static partial class Interop
         internal const ushort IFA_LABEL = 3;
         internal const ushort IFA_BROADCAST = 4;
         internal const ushort IFA_FLAGS = 8;
+
+        /// <summary>u8: who added the address (Linux 6.1; older kernels ignore it and never report it).</summary>
+        internal const ushort IFA_PROTO = 11;
         internal const uint IFA_F_NODAD = 0x02;
 
         // struct rtmsg { u8 family, dst_len, src_len, tos, table, protocol, scope, type; u32 rtm_flags; }

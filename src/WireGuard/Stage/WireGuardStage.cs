@@ -137,7 +137,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
             }
 
             stage = new WireGuardStage(context.Name, settings, local, peers, batchSize, logger);
-            stage.OpenSockets();
+            stage.OpenSockets(context.Settings.Path);
             stage._loop = new HandshakeLoop(stage, logger);
             return stage;
         }
@@ -426,40 +426,41 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
         return UdpEndpoint.Create(address, (ushort)port);
     }
 
-    private void OpenSockets()
+    private void OpenSockets(string settingsPath)
     {
         int port = _settings.ListenPort;
         foreach (IPAddress address in _settings.ListenAddresses)
         {
-            for (int i = 0; i < _settings.Sockets; i++)
+            UdpSocket[] group;
+            try
             {
-                UdpSocket socket;
-                try
+                // One group per address: this process alone receives on the port (see UdpSocket.OpenGroup).
+                group = UdpSocket.OpenGroup(new UdpSocketOptions(address, (ushort)port)
                 {
-                    socket = UdpSocket.Open(new UdpSocketOptions(address, (ushort)port)
-                    {
-                        ReusePort = true,
-                        ReceiveBufferBytes = _settings.ReceiveBufferBytes,
-                        SendBufferBytes = _settings.SendBufferBytes,
-                        Gso = _settings.Gso,
-                        Gro = _settings.Gro,
-                        V6Only = true,
-                        NetworkNamespace = _settings.Namespace,
-                    }, _logger);
-                }
-                catch (LinuxException ex) when (!_settings.ListenAddressesConfigured && address.AddressFamily == AddressFamily.InterNetworkV6 && i == 0)
-                {
-                    // The default listens on both families; a host without IPv6 still gets IPv4.
-                    Log.NoIPv6(_logger, Name, ex.Message);
-                    break;
-                }
-                catch (LinuxException ex)
-                {
-                    throw new InvalidOperationException($"stage '{Name}': cannot listen on {(address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString())}:{port}: {ex.Message}", ex);
-                }
+                    ReceiveBufferBytes = _settings.ReceiveBufferBytes,
+                    SendBufferBytes = _settings.SendBufferBytes,
+                    Gso = _settings.Gso,
+                    Gro = _settings.Gro,
+                    V6Only = true,
+                    NetworkNamespace = _settings.Namespace,
+                }, _settings.Sockets, _logger);
+            }
+            catch (LinuxException ex) when (!_settings.ListenAddressesConfigured && address.AddressFamily == AddressFamily.InterNetworkV6 && ex.ErrorNumber != Errno.EADDRINUSE)
+            {
+                // The default listens on both families; a host without IPv6 still gets IPv4.
+                Log.NoIPv6(_logger, Name, ex.Message);
+                continue;
+            }
+            catch (LinuxException ex)
+            {
+                string key = ex.ErrorNumber == Errno.EADDRINUSE ? $" (set by {settingsPath}:ListenPort)" : string.Empty;
+                throw new InvalidOperationException($"stage '{Name}': cannot listen on {(address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString())}:{port}{key}: {ex.Message}", ex);
+            }
 
+            _sockets.AddRange(group); // owned (and disposed) by the stage from here
+            foreach (UdpSocket socket in group)
+            {
                 port = socket.LocalEndpoint.Port;
-                _sockets.Add(socket);
                 (socket.IsIPv6 ? _v6 : _v4).Add(socket);
                 _sources.Add(new UdpReceiveQueue(socket, _sources.Count, BatchSize, ReceiveHeadroom, ReceiveTailroom));
             }

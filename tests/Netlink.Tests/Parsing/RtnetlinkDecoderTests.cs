@@ -90,6 +90,26 @@ public sealed class RtnetlinkDecoderTests
     }
 
     [Fact]
+    public void An_address_message_reports_who_added_it_from_IFA_PROTO_and_0_without_it()
+    {
+        var marked = Concat(IfAddr(10, 64, 0, 0, 7), Attr(1, Ip("fd00::1")), Attr(11, [210]));
+        var unmarked = Concat(IfAddr(10, 64, 0, 0, 7), Attr(1, Ip("fd00::1")));
+
+        Assert.Equal(RtProtocol.RouterHost, Assert.IsType<AddressInfo>(DecodeOne(RTM_NEWADDR, marked)).Protocol);
+        Assert.Equal(0, Assert.IsType<AddressInfo>(DecodeOne(RTM_NEWADDR, unmarked)).Protocol);
+    }
+
+    [Fact]
+    public void An_empty_IFA_PROTO_is_malformed()
+    {
+        var payload = Concat(IfAddr(10, 64, 0, 0, 7), Attr(1, Ip("fd00::1")), Attr(11, []));
+
+        var error = Assert.Throws<MalformedNetlinkMessageException>(() => DecodeOne(RTM_NEWADDR, payload));
+
+        Assert.Contains("IFA_PROTO", error.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_point_to_point_address_reports_its_peer()
     {
         var payload = Concat(IfAddr(2, 32, 0, 0, 7), Attr(1, Ip("10.0.0.2")), Attr(2, Ip("10.0.0.1")));
