@@ -12,9 +12,9 @@ namespace RouterHost.Hosting;
 /// <summary>
 /// Live reconfiguration. SIGHUP re-reads the configuration files; a change to one of them (or to anything
 /// else that fires the configuration's reload token) schedules a reload after a short quiet period (editors
-/// write files in several steps). A configuration file that is no longer trusted (<see cref="RouterHost.Linux.FileTrust"/>:
-/// writable by others, another user's) refuses the reload with its reason, and nothing of it is read. A reload then
-/// validates the whole configuration: if anything is wrong,
+/// write files in several steps). A configuration file that is no longer trusted
+/// (<see cref="RouterHost.Linux.FileTrust"/>: writable by others, another user's) refuses the reload with its
+/// reason, and nothing of it is read. A reload then validates the whole configuration: if anything is wrong,
 /// each problem is logged with its key path and nothing changes — every stage keeps its last good snapshot.
 /// If it is valid, every stage that implements <see cref="IReconfigurableStage"/> rebuilds and swaps its
 /// snapshot while traffic flows. Changes to what the running router is built from (its interfaces, the

@@ -53,15 +53,20 @@ internal sealed class PluginCatalog
 
         if (Directory.Exists(pluginsPath))
         {
+            string[] folders = Directory.GetDirectories(pluginsPath);
+            Array.Sort(folders, StringComparer.Ordinal);
             if (!FileTrust.Check(pluginsPath, TrustedPathKind.PluginsFolder, out string? problem))
             {
-                // Nothing below a folder others can write is looked at: any of it may be theirs.
+                // Nothing below a folder others can write is looked at (any of it may be theirs); its folders are
+                // listed by name only, so none goes unmentioned.
                 catalog._folderErrors.Add(new PluginFolderError(pluginsPath, problem!, Refused: true));
+                foreach (string folder in folders)
+                {
+                    catalog._folderErrors.Add(new PluginFolderError(folder, $"plugin folder '{folder}' is in the refused plugins folder '{pluginsPath}'", Refused: true));
+                }
             }
             else
             {
-                string[] folders = Directory.GetDirectories(pluginsPath);
-                Array.Sort(folders, StringComparer.Ordinal);
                 foreach (string folder in folders)
                 {
                     catalog.DiscoverFolder(folder, pins);

@@ -64,6 +64,12 @@ public sealed class PluginTrustTests
             // What the configuration uses is refused, saying why: nothing under that folder was looked at.
             Assert.Contains("Interfaces:mem0:Backend: no backend plugin named 'Memory'", output, StringComparison.Ordinal);
         }
+        else
+        {
+            // Every folder is listed, by name only.
+            string evil = Path.Combine(plugins, "Evil");
+            Assert.Contains($"refused: {evil}: plugin folder '{evil}' is in the refused plugins folder '{plugins}'", output, StringComparison.Ordinal);
+        }
 
         Assert.DoesNotMatch(@"(?m)^Evil\s", output);
         Assert.Empty(EvilPlugin.MarkersLeft(dir.Path));
