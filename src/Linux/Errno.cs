@@ -15,6 +15,7 @@ public static class Errno
     public const int EACCES = 13;
     public const int EFAULT = 14;
     public const int EBUSY = 16;
+    public const int ENOTDIR = 20;
     public const int EEXIST = 17;
     public const int ENODEV = 19;
     public const int EINVAL = 22;
@@ -22,6 +23,8 @@ public static class Errno
     public const int EMFILE = 24;
     public const int ENOSPC = 28;
     public const int EPIPE = 32;
+    public const int ENAMETOOLONG = 36;
+    public const int ELOOP = 40;
     public const int ENOTSOCK = 88;
     public const int EMSGSIZE = 90;
     public const int ENOPROTOOPT = 92;
@@ -57,6 +60,7 @@ public static class Errno
         EACCES => "EACCES",
         EFAULT => "EFAULT",
         EBUSY => "EBUSY",
+        ENOTDIR => "ENOTDIR",
         EEXIST => "EEXIST",
         ENODEV => "ENODEV",
         EINVAL => "EINVAL",
@@ -64,6 +68,8 @@ public static class Errno
         EMFILE => "EMFILE",
         ENOSPC => "ENOSPC",
         EPIPE => "EPIPE",
+        ENAMETOOLONG => "ENAMETOOLONG",
+        ELOOP => "ELOOP",
         ENOTSOCK => "ENOTSOCK",
         EMSGSIZE => "EMSGSIZE",
         ENOPROTOOPT => "ENOPROTOOPT",

@@ -66,16 +66,26 @@ public sealed class RouterHostProcess : IDisposable
     /// <paramref name="standardInput"/>, when given, is written to its standard input, which is then closed (otherwise
     /// standard input stays open and empty).
     /// </summary>
-    public static RouterHostProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, string? standardInput = null)
+    /// <remarks>With <paramref name="umask"/> (octal digits, as the shell's <c>umask</c> takes them) it runs under that umask.</remarks>
+    public static RouterHostProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, string? standardInput = null, string? umask = null)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(umask is null ? "dotnet" : "/bin/sh")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (umask is not null)
+        {
+            // The shell sets the umask and becomes dotnet (exec), so the process is still the host itself.
+            foreach (string arg in (string[])["-c", $"umask {umask} && exec dotnet \"$@\"", "sh"])
+            {
+                info.ArgumentList.Add(arg);
+            }
+        }
+
         info.ArgumentList.Add(RepositoryPaths.HostDll);
         foreach (string arg in args)
         {

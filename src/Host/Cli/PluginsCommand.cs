@@ -9,30 +9,54 @@ internal static class PluginsCommand
 {
     public static Command Create() => CliConfiguration.CreateCommand(
         "plugins",
-        "List discovered plugins: name, kind, version, contract version, capabilities, source, and load errors.",
+        "List discovered plugins: name, kind, version, contract version, capabilities, source and its SHA-256, load errors, and folders refused as untrusted.",
         List);
 
     public static int Run(ParseResult parseResult, TextWriter output, TextWriter error) => CliConfiguration.Run(parseResult, output, error, List);
 
     private static int List(IConfiguration configuration, PluginCatalog catalog, TextWriter output, TextWriter error)
     {
+        // Only folders that passed the trust check (and their pins) have plugins to construct.
+        catalog.ConstructAll();
         output.WriteLine($"Plugins in {catalog.PluginsPath}");
         output.WriteLine($"{"NAME",-16} {"KIND",-8} {"VERSION",-10} {"CONTRACT",-9} {"CAPABILITIES",-28} STATUS");
         foreach (PluginDescriptor p in catalog.Plugins)
         {
+            string kind = p.Kind?.ToString().ToLowerInvariant() ?? "-";
             string capabilities = p.Kind == PluginKind.Backend && p.IsUsable ? p.Capabilities.ToString() : "-";
             string status = p.Error is not null ? $"error: {p.Error}"
                 : p.UnsupportedReason is { } reason ? $"unsupported here: {reason}"
                 : "ok";
-            output.WriteLine($"{p.Name,-16} {p.Kind.ToString().ToLowerInvariant(),-8} {p.Version.ToString(3),-10} {p.ContractVersion.ToString(2),-9} {capabilities,-28} {status}");
-            output.WriteLine($"{string.Empty,-16} {p.Source}");
+            output.WriteLine($"{p.Name,-16} {kind,-8} {p.Version.ToString(3),-10} {p.ContractVersion.ToString(2),-9} {capabilities,-28} {status}");
+            output.WriteLine(p.Sha256 is { } sha ? $"{string.Empty,-16} {p.Source}  sha256 {sha}" : $"{string.Empty,-16} {p.Source}");
         }
 
         foreach (PluginFolderError folder in catalog.FolderErrors)
         {
-            output.WriteLine($"error: {folder.Folder}: {folder.Message}");
+            output.WriteLine($"{(folder.Refused ? "refused" : "error")}: {folder.Folder}: {folder.Message}");
+        }
+
+        foreach (PluginFolderInfo folder in catalog.Folders)
+        {
+            if (folder.Sha256 is { } sha && !HasPlugin(catalog, folder.Folder))
+            {
+                output.WriteLine($"{string.Empty,-16} {folder.Folder}  sha256 {sha}");
+            }
         }
 
         return 0;
+    }
+
+    private static bool HasPlugin(PluginCatalog catalog, string folder)
+    {
+        foreach (PluginDescriptor p in catalog.Plugins)
+        {
+            if (p.Source == folder)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

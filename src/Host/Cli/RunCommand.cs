@@ -47,6 +47,14 @@ internal static class RunCommand
         using (logger)
         {
             PluginCatalog catalog = PluginDiscovery.Discover(configuration);
+            foreach (PluginFolderError folder in catalog.FolderErrors)
+            {
+                if (folder.Refused)
+                {
+                    logger.Warning("Refused: {Reason}; nothing in it was loaded", folder.Message);
+                }
+            }
+
             List<ConfigurationProblem> problems = ConfigurationValidator.Validate(configuration, catalog, out RouterOptions options);
             if (problems.Count > 0)
             {

@@ -19,6 +19,15 @@ internal static class ValidateCommand
     private static int Check(IConfiguration configuration, PluginCatalog catalog, TextWriter output, TextWriter error)
     {
         List<ConfigurationProblem> problems = ConfigurationValidator.Validate(configuration, catalog, out RouterOptions options);
+        foreach (PluginFolderError folder in catalog.FolderErrors)
+        {
+            if (folder.Refused)
+            {
+                // Not an error unless the configuration uses what it holds, but never silent.
+                error.WriteLine($"warning: {folder.Message}; nothing in it was loaded");
+            }
+        }
+
         if (problems.Count > 0)
         {
             foreach (ConfigurationProblem problem in problems)

@@ -7,7 +7,7 @@ namespace RouterHost.Configuration;
 /// <summary>
 /// Checks a whole configuration: the host's own keys, that every backend and stage it names exists, can be
 /// used and runs on this platform, and each plugin's own settings (through its <c>Validate</c>). Every
-/// problem names its key path. Touches no device.
+/// problem names its key path. Touches no device, and constructs only the plugins the configuration names.
 /// </summary>
 internal static class ConfigurationValidator
 {
@@ -47,7 +47,42 @@ internal static class ConfigurationValidator
             RunPluginValidation(plugin, () => factory.Validate(configuration.GetSection($"{stage.Path}:{ConfigurationKeys.Settings}")), keyPath, problems);
         }
 
+        CheckPins(configuration, catalog, problems);
         return problems;
+    }
+
+    /// <summary>A pin for a folder that is not there is a typo or a plugin gone missing: either way, say so.</summary>
+    private static void CheckPins(IConfiguration configuration, PluginCatalog catalog, List<ConfigurationProblem> problems)
+    {
+        if (catalog.IsPluginsFolderRefused)
+        {
+            return; // the plugins folder itself was refused: no folder in it was looked at
+        }
+
+        foreach (IConfigurationSection pin in configuration.GetSection(ConfigurationKeys.PluginsSha256).GetChildren())
+        {
+            bool found = false;
+            foreach (PluginFolderInfo folder in catalog.Folders)
+            {
+                found |= string.Equals(Path.GetFileName(folder.Folder), pin.Key, StringComparison.OrdinalIgnoreCase);
+            }
+
+            if (!found)
+            {
+                problems.Add(new(pin.Path, $"no plugin folder '{pin.Key}' in {catalog.PluginsPath} (folders: {FolderNames(catalog)}); remove the pin or install the plugin"));
+            }
+        }
+    }
+
+    private static string FolderNames(PluginCatalog catalog)
+    {
+        var names = new List<string>();
+        foreach (PluginFolderInfo folder in catalog.Folders)
+        {
+            names.Add(Path.GetFileName(folder.Folder));
+        }
+
+        return names.Count == 0 ? "none" : string.Join(", ", names);
     }
 
     private static PluginDescriptor? ResolvePlugin(PluginCatalog catalog, string name, PluginKind kind, string keyPath, List<ConfigurationProblem> problems)
@@ -56,7 +91,9 @@ internal static class ConfigurationValidator
         PluginDescriptor? plugin = catalog.Find(name, kind);
         if (plugin is null)
         {
-            string folders = catalog.FolderErrors.Count == 0 ? string.Empty : $"; {catalog.FolderErrors.Count} plugin folder(s) failed to load, see 'routerhost plugins'";
+            string folders = catalog.RefusalFor(name) is { } refusal ? $"; {refusal}"
+                : catalog.FolderErrors.Count == 0 ? string.Empty
+                : $"; {catalog.FolderErrors.Count} plugin folder(s) failed to load, see 'routerhost plugins'";
             problems.Add(new(keyPath, $"no {kindName} plugin named '{name}' (known: {catalog.KnownNames(kind)}; searched {catalog.PluginsPath}){folders}"));
             return null;
         }

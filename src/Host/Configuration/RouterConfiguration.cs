@@ -1,11 +1,12 @@
 using System.Reflection;
 using Microsoft.Extensions.Configuration;
+using RouterHost.Linux;
 
 namespace RouterHost.Configuration;
 
 /// <summary>
 /// Builds the layered configuration: the embedded default <c>appsettings.json</c>, then each file given with
-/// <c>--config</c> (watched for changes), then <c>ROUTERHOST__</c> environment variables, then command-line
+/// <c>--config</c> (watched for changes, and read only while <see cref="FileTrust"/> trusts it), then <c>ROUTERHOST__</c> environment variables, then command-line
 /// <c>Key=Value</c> / <c>--Key=Value</c> overrides. Later layers win.
 /// </summary>
 internal static class RouterConfiguration
@@ -28,7 +29,7 @@ internal static class RouterConfiguration
                 throw new FileNotFoundException($"Configuration file '{full}' does not exist.", full);
             }
 
-            builder.AddJsonFile(full, optional: false, reloadOnChange: true);
+            AddTrustedJsonFile(builder, full);
         }
 
         builder.AddEnvironmentVariables(ConfigurationKeys.EnvironmentPrefix);
@@ -43,6 +44,23 @@ internal static class RouterConfiguration
         }
 
         return builder.Build();
+    }
+
+    /// <summary>
+    /// Adds <paramref name="file"/> as a watched JSON layer read only while <see cref="FileTrust"/> trusts it; throws
+    /// <see cref="ConfigurationFileRefusedException"/> (naming the file, what is wrong and the fix) when it is not.
+    /// </summary>
+    public static IConfigurationBuilder AddTrustedJsonFile(IConfigurationBuilder builder, string file)
+    {
+        string full = Path.GetFullPath(file);
+        if (!FileTrust.Check(full, TrustedPathKind.ConfigurationFile, out string? problem))
+        {
+            throw new ConfigurationFileRefusedException(problem!);
+        }
+
+        var source = new TrustedJsonConfigurationSource { FullPath = full, Path = full, Optional = false, ReloadOnChange = true };
+        source.ResolveFileProvider();
+        return builder.Add(source);
     }
 
     /// <summary>The embedded default configuration's text.</summary>

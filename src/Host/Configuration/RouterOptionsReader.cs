@@ -18,7 +18,7 @@ internal static class RouterOptionsReader
     private static readonly string[] s_rootKeys =
         [ConfigurationKeys.Plugins, ConfigurationKeys.Pipeline, ConfigurationKeys.Interfaces, ConfigurationKeys.Shutdown, ConfigurationKeys.Control, ConfigurationKeys.Serilog];
 
-    private static readonly string[] s_pluginsKeys = ["Path"];
+    private static readonly string[] s_pluginsKeys = ["Path", "Sha256"];
     private static readonly string[] s_pipelineKeys = [ConfigurationKeys.BatchSize, ConfigurationKeys.Stages, ConfigurationKeys.CpuAffinity];
     private static readonly string[] s_stageKeys = [ConfigurationKeys.Name, ConfigurationKeys.Type, ConfigurationKeys.Settings];
     private static readonly string[] s_interfaceKeys = [ConfigurationKeys.Backend, ConfigurationKeys.Groups, ConfigurationKeys.Settings];
@@ -36,6 +36,7 @@ internal static class RouterOptionsReader
 
         IConfigurationSection plugins = configuration.GetSection(ConfigurationKeys.Plugins);
         CheckKnownKeys(plugins.GetChildren(), s_pluginsKeys, plugins.Path, problems);
+        PluginPins.Read(configuration, problems);
         string pluginsPath = configuration[ConfigurationKeys.PluginsPath] is { Length: > 0 } p ? p : "plugins";
         pluginsPath = Path.GetFullPath(pluginsPath, baseDirectory);
 

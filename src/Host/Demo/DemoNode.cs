@@ -74,19 +74,24 @@ internal sealed class DemoNode : IDisposable
         string control = Path.Combine(directory, name + ".sock");
         string config = Path.Combine(directory, name + ".json");
         string endpoint = peerEndpoint is null ? string.Empty : $"\"Endpoint\": \"{peerEndpoint}\",";
-        File.WriteAllText(config, $$"""
-            {
-              "Control": { "Socket": "{{control}}" },
-              "Serilog": { "MinimumLevel": { "Default": "Information", "Override": { "Microsoft": "Warning" } } },
-              "Pipeline": { "Stages": [
-                { "Type": "Routing", "Settings": { "Routes": [ { "Destination": "{{address}}/32", "Interface": "tun" } ] } },
-                { "Type": "WireGuard", "Name": "wg", "Settings": {
-                    "PrivateKeyFile": "{{privateKeyFile}}", "ListenPort": {{port}}, "ListenAddresses": [ "0.0.0.0" ], "Sockets": 2,
-                    "Peers": { "{{peerName}}": { "PublicKey": "{{peerPublicKey}}", {{endpoint}} "AllowedIPs": [ "{{peerAddress}}/32" ] } } } } ] },
-              "Interfaces": {
-                "tun": { "Backend": "LinuxTun", "Settings": { "DeviceName": "rhdemo0", "Mtu": 1420, "Queues": 2, "Addresses": [ "{{address}}/24" ] } } }
-            }
-            """);
+        // 0600 whatever the umask: the node refuses a configuration file others could write.
+        using (var file = new FileStream(config, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
+        using (var writer = new StreamWriter(file))
+        {
+            writer.Write($$"""
+                {
+                  "Control": { "Socket": "{{control}}" },
+                  "Serilog": { "MinimumLevel": { "Default": "Information", "Override": { "Microsoft": "Warning" } } },
+                  "Pipeline": { "Stages": [
+                    { "Type": "Routing", "Settings": { "Routes": [ { "Destination": "{{address}}/32", "Interface": "tun" } ] } },
+                    { "Type": "WireGuard", "Name": "wg", "Settings": {
+                        "PrivateKeyFile": "{{privateKeyFile}}", "ListenPort": {{port}}, "ListenAddresses": [ "0.0.0.0" ], "Sockets": 2,
+                        "Peers": { "{{peerName}}": { "PublicKey": "{{peerPublicKey}}", {{endpoint}} "AllowedIPs": [ "{{peerAddress}}/32" ] } } } } ] },
+                  "Interfaces": {
+                    "tun": { "Backend": "LinuxTun", "Settings": { "DeviceName": "rhdemo0", "Mtu": 1420, "Queues": 2, "Addresses": [ "{{address}}/24" ] } } }
+                }
+                """);
+        }
 
         // Started from the demo's main thread: the kernel's parent-death signal follows the thread that forked.
         string host = typeof(Program).Assembly.Location;
@@ -137,6 +142,11 @@ internal sealed class DemoNode : IDisposable
         try
         {
             answer = ShowCommand.Ask(ControlSocket, "show");
+            if (answer.Length == 0)
+            {
+                // A node killed while the kernel had already queued our connection closes it unanswered.
+                throw new IOException("the connection was closed without an answer");
+            }
         }
         catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException)
         {

@@ -12,7 +12,9 @@ namespace RouterHost.Hosting;
 /// <summary>
 /// Live reconfiguration. SIGHUP re-reads the configuration files; a change to one of them (or to anything
 /// else that fires the configuration's reload token) schedules a reload after a short quiet period (editors
-/// write files in several steps). A reload validates the whole configuration first: if anything is wrong,
+/// write files in several steps). A configuration file that is no longer trusted
+/// (<see cref="RouterHost.Linux.FileTrust"/>: writable by others, another user's) refuses the reload with its
+/// reason, and nothing of it is read. A reload then validates the whole configuration: if anything is wrong,
 /// each problem is logged with its key path and nothing changes — every stage keeps its last good snapshot.
 /// If it is valid, every stage that implements <see cref="IReconfigurableStage"/> rebuilds and swaps its
 /// snapshot while traffic flows. Changes to what the running router is built from (its interfaces, the
@@ -103,7 +105,16 @@ internal sealed partial class ConfigurationReloader : IDisposable
             }
 
             int generation = ++_generation;
-            List<ConfigurationProblem> problems = ConfigurationValidator.Validate(_configuration, _catalog, out RouterOptions next);
+
+            // A file that others could have written is not read (its layer keeps what it last trusted), and the reload
+            // is refused as a whole: part of an edit is not applied either.
+            List<ConfigurationProblem> problems = RefusedFiles();
+            RouterOptions next = _running;
+            if (problems.Count == 0)
+            {
+                problems = ConfigurationValidator.Validate(_configuration, _catalog, out next);
+            }
+
             if (problems.Count > 0)
             {
                 foreach (ConfigurationProblem problem in problems)
@@ -175,6 +186,20 @@ internal sealed partial class ConfigurationReloader : IDisposable
         _sighup?.Dispose();
         _changeRegistration?.Dispose();
         _timer.Dispose();
+    }
+
+    private List<ConfigurationProblem> RefusedFiles()
+    {
+        var problems = new List<ConfigurationProblem>();
+        foreach (IConfigurationProvider provider in _configuration.Providers)
+        {
+            if (provider is TrustedJsonConfigurationProvider { Refusal: { } refusal } file)
+            {
+                problems.Add(new(file.FullPath, refusal));
+            }
+        }
+
+        return problems;
     }
 
     private void Schedule() => _timer.Change(QuietPeriod, Timeout.InfiniteTimeSpan);

@@ -1,13 +1,14 @@
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using RouterHost.Linux;
 using RouterHost.Pipeline;
 
 namespace RouterHost.Hosting;
 
 /// <summary>
-/// The local control socket (a Unix stream socket, mode 0600, root's) that <c>routerhost show</c> reads the
-/// running router from. One request per connection: a line naming the command (<c>show</c>), answered with the
+/// The local control socket (a Unix stream socket, mode 0600, root's, in a folder only root can enter: created 0700, or
+/// an existing one that passes <see cref="FileTrust"/>) that <c>routerhost show</c> reads the running router from. One request per connection: a line naming the command (<c>show</c>), answered with the
 /// status document (<see cref="StatusDocument"/>) and closed. Runs on the thread pool, never on the data path.
 /// A socket file left by a crashed router is replaced; one another running router answers on is left alone
 /// (this router then runs without a control socket, saying so).
@@ -73,7 +74,7 @@ internal sealed partial class ControlServer : IDisposable
         string? directory = Path.GetDirectoryName(_path);
         if (!string.IsNullOrEmpty(directory))
         {
-            Directory.CreateDirectory(directory);
+            PrepareFolder(directory);
         }
 
         if (File.Exists(_path))
@@ -106,6 +107,43 @@ internal sealed partial class ControlServer : IDisposable
         _listener = listener;
         Log.Listening(_logger, _path);
         _ = Task.Run(AcceptLoop);
+    }
+
+    /// <summary>
+    /// The socket's folder is what keeps others away from it (the socket is bound before its mode can be set): a
+    /// missing one (and any missing above it) is created 0700 whatever the umask; an existing one must pass
+    /// <see cref="FileTrust"/> (root's or ours, writable by nobody else, in trusted folders).
+    /// </summary>
+    private static void PrepareFolder(string directory)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(directory);
+        }
+        else
+        {
+            // Every folder made here, from the highest missing one down (CreateDirectory would make the ones above
+            // the last with the umask's mode).
+            var missing = new Stack<string>();
+            for (string? d = directory; !string.IsNullOrEmpty(d) && !Directory.Exists(d); d = Path.GetDirectoryName(d))
+            {
+                missing.Push(d);
+            }
+
+            const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+            while (missing.TryPop(out string? folder))
+            {
+                Directory.CreateDirectory(folder, OwnerOnly);
+
+                // mkdir's mode passes through the umask, which may take more than group and others away.
+                File.SetUnixFileMode(folder, OwnerOnly);
+            }
+        }
+
+        if (!FileTrust.Check(directory, TrustedPathKind.ControlSocketFolder, out string? problem))
+        {
+            throw new InvalidOperationException(problem);
+        }
     }
 
     private async Task AcceptLoop()

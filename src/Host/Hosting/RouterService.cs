@@ -56,7 +56,11 @@ internal sealed partial class RouterService : IHostedService, IDisposable
     {
         foreach (PluginFolderError error in _catalog.FolderErrors)
         {
-            Log.PluginFolderFailed(_logger, error.Folder, error.Message);
+            if (!error.Refused)
+            {
+                // Refused folders were reported before validation (RunCommand), whatever came of it.
+                Log.PluginFolderFailed(_logger, error.Folder, error.Message);
+            }
         }
 
         foreach (PluginDescriptor plugin in _catalog.Plugins)

@@ -3,16 +3,18 @@ using RouterHost.Abstractions;
 namespace RouterHost.Plugins;
 
 /// <summary>
-/// One plugin found by discovery: what it is, where it came from, and either its factory or why it cannot
-/// be used.
+/// One plugin found by discovery: what its metadata declares, where it came from, and — once the catalog has
+/// constructed it (only when configuration names it, or <c>routerhost plugins</c> lists everything) — its factory or
+/// why it cannot be used.
 /// </summary>
 internal sealed class PluginDescriptor
 {
     public required string Name { get; init; }
 
-    public required PluginKind Kind { get; init; }
+    /// <summary>What it provides; null while only loading can tell (its metadata does not say).</summary>
+    public required PluginKind? Kind { get; set; }
 
-    /// <summary>The folder it was loaded from, or "built-in".</summary>
+    /// <summary>The folder it was found in, or "built-in".</summary>
     public required string Source { get; init; }
 
     /// <summary>The factory type's full name.</summary>
@@ -26,14 +28,23 @@ internal sealed class PluginDescriptor
     /// <summary>The plugin contract version it was built against.</summary>
     public required Version ContractVersion { get; init; }
 
-    /// <summary>The factory; null when <see cref="Error"/> is set.</summary>
-    public object? Factory { get; init; }
+    /// <summary>The entry assembly the factory type is in; null for built-ins.</summary>
+    public string? EntryAssembly { get; init; }
 
-    /// <summary>Why the plugin cannot be used; null when it can.</summary>
+    /// <summary>The SHA-256 of its folder's files (<see cref="PluginFolderHash"/>); null for built-ins.</summary>
+    public string? Sha256 { get; init; }
+
+    /// <summary>Whether the catalog has tried to construct the factory (it then has <see cref="Factory"/> or <see cref="Error"/>).</summary>
+    public bool IsConstructed { get; set; }
+
+    /// <summary>The factory; null until constructed, or when <see cref="Error"/> is set.</summary>
+    public object? Factory { get; set; }
+
+    /// <summary>Why the plugin cannot be used; null when it can (or has not been constructed yet).</summary>
     public string? Error { get; set; }
 
     /// <summary>The load context, for plugins loaded from a folder.</summary>
-    public PluginLoadContext? LoadContext { get; init; }
+    public PluginLoadContext? LoadContext { get; set; }
 
     public bool IsUsable => Error is null && Factory is not null;
 

@@ -6,7 +6,10 @@ using RouterHost.Routing.Stage;
 
 namespace RouterHost.Plugins;
 
-/// <summary>Discovers plugins where configuration says (<c>Plugins:Path</c>, relative to the executable).</summary>
+/// <summary>
+/// Discovers plugins where configuration says (<c>Plugins:Path</c>, relative to the executable), holding folders to
+/// their pins (<c>Plugins:Sha256:&lt;Folder&gt;</c>).
+/// </summary>
 internal static class PluginDiscovery
 {
     /// <summary>The factories built into the host: the Routing, Firewall and WireGuard stages.</summary>
@@ -19,5 +22,5 @@ internal static class PluginDiscovery
     }
 
     public static PluginCatalog Discover(IConfiguration configuration) =>
-        PluginCatalog.Discover(ResolvePluginsPath(configuration), BuiltInFactories);
+        PluginCatalog.Discover(ResolvePluginsPath(configuration), BuiltInFactories, PluginPins.Read(configuration, null));
 }

@@ -1,21 +1,19 @@
 using System.Security.Cryptography;
+using RouterHost.Linux;
 
 namespace RouterHost.WireGuard.Keys;
 
 /// <summary>
 /// Reads a secret key (a private key or a preshared key) from a file holding its base64 form, as <c>wg</c>'s
-/// <c>private-key</c> and <c>preshared-key</c> files do. The file must not be accessible to group or others: a key
-/// other users can read is no longer secret, so the router refuses to start and says how to fix it.
+/// <c>private-key</c> and <c>preshared-key</c> files do. The file must not be accessible to group or others (a key
+/// other users can read is no longer secret) and must pass <see cref="FileTrust"/> (owned by root or the router's
+/// user, in folders nobody else can write), else the router refuses to start and says how to fix it.
 /// </summary>
 public static class KeyFile
 {
-    private const UnixFileMode GroupOrOthers =
-        UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
-        UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
-
     /// <summary>
     /// Reads the key in <paramref name="path"/> into <paramref name="key"/>; false with <paramref name="problem"/>
-    /// naming the file and what is wrong (missing, unreadable, too open, not a key).
+    /// naming the file and what is wrong (missing, unreadable, too open, another user's, in a folder others can write, not a key).
     /// </summary>
     public static bool TryRead(string path, Span<byte> key, out string? problem)
     {
@@ -25,14 +23,10 @@ public static class KeyFile
             return false;
         }
 
-        if (!OperatingSystem.IsWindows())
+        // Who could write the file, or any folder on its way, could swap the key; who could read it has the secret.
+        if (!FileTrust.Check(path, TrustedPathKind.KeyFile, out problem))
         {
-            UnixFileMode mode = File.GetUnixFileMode(path);
-            if ((mode & GroupOrOthers) != 0)
-            {
-                problem = $"key file '{path}' has mode {Octal(mode)}: a key must not be accessible to group or others (chmod 600 '{path}')";
-                return false;
-            }
+            return false;
         }
 
         byte[] bytes;
@@ -70,6 +64,4 @@ public static class KeyFile
             CryptographicOperations.ZeroMemory(bytes);
         }
     }
-
-    private static string Octal(UnixFileMode mode) => "0" + Convert.ToString((int)mode & 0x1ff, 8);
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using RouterHost.Configuration;
 using RouterHost.Hosting;
 using RouterHost.Pipeline;
+using RouterHost.Linux.TestSupport;
 using RouterHost.Tests.Support;
 
 namespace RouterHost.Tests.Hosting;
@@ -93,6 +94,44 @@ public sealed class ConfigurationReloaderTests
         Assert.Contains(logs.Lines, l => l.Contains("stage Forward refused its new settings", StringComparison.Ordinal));
         exchange.Inject("mem0", 0, Bytes.Packet(0x45, 1));
         Assert.Single(exchange.Take("mem1", 0, "out", 1, Wait));
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void An_attackers_edit_of_a_watched_file_others_can_write_is_refused_with_its_reason_and_traffic_keeps_its_path()
+    {
+        Assert.SkipWhen(UnprivilegedUser.UnavailableReason is not null, UnprivilegedUser.UnavailableReason ?? string.Empty);
+        using var dir = new TempDirectory();
+        var exchange = MemoryExchange.New();
+        string file = dir.WriteFile("router.json", Config(exchange.Id, "mem1"));
+        string edit = dir.WriteFile("edit.json", Config(exchange.Id, "mem2"));
+        IConfigurationRoot configuration = RouterConfiguration.AddTrustedJsonFile(new ConfigurationBuilder(), file).Build();
+        Assert.Empty(ConfigurationValidator.Validate(configuration, TestRouter.Catalog, out RouterOptions options));
+        var logs = new ListLogger();
+        using Router router = Router.Build(options, configuration, TestRouter.Catalog, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        using var runner = new PipelineRunner(router, Microsoft.Extensions.Logging.Abstractions.NullLogger<PipelineRunner>.Instance);
+        using var reloader = new ConfigurationReloader(configuration, TestRouter.Catalog, router, options, logs);
+        runner.Start();
+        reloader.Start();
+
+        // A careless chmod, and nobody rewrites the file in place.
+        File.SetUnixFileMode(file, (UnixFileMode)0x1B6);
+        UnprivilegedUser.Run("/bin/cp", edit, file);
+        Eventually(() => reloader.Refused >= 1);
+
+        Assert.Contains(logs.Lines, l => l.Contains($"Configuration reload: {file}: configuration file '{file}' is writable by group and others (mode 0666, owner root): run `chmod go-w '{file}'`", StringComparison.Ordinal));
+        Assert.Equal(0, reloader.Applied);
+        Assert.Equal("mem1", configuration["Pipeline:Stages:0:Settings:To"]);
+        exchange.Inject("mem0", 0, Bytes.Packet(0x45, 1));
+        Assert.Single(exchange.Take("mem1", 0, "out", 1, Wait));
+        Assert.Empty(exchange.Drain("mem2", 0, "out"));
+
+        // Closed again by its owner, the file is read on its next change.
+        File.SetUnixFileMode(file, TempDirectory.FileMode);
+        File.Copy(edit, file, overwrite: true);
+        Eventually(() => reloader.Applied == 1);
+        exchange.Inject("mem0", 0, Bytes.Packet(0x45, 2));
+        Assert.Single(exchange.Take("mem2", 0, "out", 1, Wait));
     }
 
     private static void Eventually(Func<bool> condition)

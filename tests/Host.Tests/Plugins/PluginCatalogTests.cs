@@ -163,6 +163,55 @@ public sealed class PluginCatalogTests
     }
 
     [Fact]
+    public void Discovery_reads_names_from_metadata_and_runs_a_plugins_code_only_when_it_is_asked_for_by_name()
+    {
+        using var dir = new TempDirectory();
+        string plugins = dir.CreateFolder("plugins", TempDirectory.FolderMode);
+        RepositoryPaths.CopyBuiltFolder(EvilPlugin.BuiltFolder, Path.Combine(plugins, "Evil"));
+        dir.CopyPlugin("MemoryBackend", "plugins/MemoryBackend");
+
+        PluginCatalog catalog = PluginCatalog.Discover(plugins, []);
+
+        PluginDescriptor evil = Assert.Single(catalog.Plugins, p => p.Name == "Evil");
+        Assert.Equal(PluginKind.Backend, evil.Kind);
+        Assert.Equal("RouterHost.TestPlugins.Evil.EvilBackendPlugin", evil.TypeName);
+        Assert.Equal("Leaves a marker for every piece of its code that runs", evil.Description);
+        Assert.False(evil.IsConstructed);
+        Assert.Equal("Evil, Memory", catalog.KnownNames(PluginKind.Backend));
+        Assert.True(catalog.Find("Memory", PluginKind.Backend)!.IsUsable);
+        Assert.Null(catalog.Find("Evil", PluginKind.Stage));
+        Assert.Empty(EvilPlugin.MarkersLeft(dir.Path));
+
+        PluginDescriptor found = catalog.Find("evil", PluginKind.Backend)!;
+        Assert.Same(evil, found);
+        Assert.True(found.IsUsable, found.Error);
+        Assert.Equal(EvilPlugin.AllMarkers.Order(StringComparer.Ordinal), EvilPlugin.MarkersLeft(dir.Path));
+    }
+
+    [Fact]
+    public void A_pinned_folder_loads_when_its_files_hash_to_the_pin_and_is_refused_naming_both_hashes_when_not()
+    {
+        using var dir = new TempDirectory();
+        string plugins = dir.CreateFolder("plugins", TempDirectory.FolderMode);
+        string memory = dir.CopyPlugin("MemoryBackend", "plugins/MemoryBackend");
+        string hash = Assert.Single(PluginCatalog.Discover(plugins, []).Folders).Sha256!;
+
+        PluginCatalog pinned = PluginCatalog.Discover(plugins, [], new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["memorybackend"] = hash });
+        Assert.True(pinned.Find("Memory", PluginKind.Backend)!.IsUsable);
+
+        string other = new('a', 64);
+        PluginCatalog refused = PluginCatalog.Discover(plugins, [], new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["MemoryBackend"] = other });
+        PluginFolderError error = Assert.Single(refused.FolderErrors);
+        Assert.True(error.Refused);
+        Assert.Equal(memory, error.Folder);
+        Assert.Equal(
+            $"plugin folder '{memory}' does not match its pin: its files hash to {hash}, but Plugins:Sha256:MemoryBackend is {other}; if the plugin was updated on purpose, set Plugins:Sha256:MemoryBackend to the new hash, otherwise restore the plugin's files",
+            error.Message);
+        Assert.Null(refused.Find("Memory", PluginKind.Backend));
+        Assert.Equal(error.Message, refused.RefusalFor("MemoryBackend"));
+    }
+
+    [Fact]
     public void A_missing_plugins_folder_yields_an_empty_catalog()
     {
         PluginCatalog catalog = PluginCatalog.Discover(Path.Combine(Path.GetTempPath(), "no-such-" + Guid.NewGuid()), []);

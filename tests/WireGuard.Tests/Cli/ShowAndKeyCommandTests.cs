@@ -26,30 +26,39 @@ public sealed class ShowAndKeyCommandTests
             WireGuardGoInteropTests.PeerSettings(keys, peer, Endpoint(sideA: false, ipv6: false, 51830), psk: null)));
         Assert.True(Ping(net.A, OverlayB4).Succeeded, node.Describe());
 
-        string socket = Path.Combine(Path.GetTempPath(), $"rh-show-{Environment.ProcessId}-{Guid.NewGuid():N}.sock");
-        using ControlServer server = ControlServer.TryStart(socket, node.Router, node.Runner, NullLogger.Instance)!;
-        Assert.NotNull(server);
-        byte[] answer = ShowCommand.Ask(socket, "show");
-        using JsonDocument document = JsonDocument.Parse(answer);
-        var text = new StringWriter();
-        ShowCommand.Render(document.RootElement, text);
-        string shown = text.ToString();
+        // In a folder of its own: the control server refuses a folder others can write, as /tmp is.
+        string folder = Directory.CreateTempSubdirectory("rh-show-").FullName;
+        try
+        {
+            string socket = Path.Combine(folder, "control.sock");
+            using ControlServer server = ControlServer.TryStart(socket, node.Router, node.Runner, NullLogger.Instance)!;
+            Assert.NotNull(server);
+            byte[] answer = ShowCommand.Ask(socket, "show");
+            using JsonDocument document = JsonDocument.Parse(answer);
+            var text = new StringWriter();
+            ShowCommand.Render(document.RootElement, text);
+            string shown = text.ToString();
 
-        Assert.Contains("stage: wg (WireGuard)", shown, StringComparison.Ordinal);
-        Assert.Contains("interface: stage/wg (stage source, 2 queue(s))", shown, StringComparison.Ordinal);
-        Assert.Contains("  sent: by its stage (see the stage's status below)", shown, StringComparison.Ordinal);
-        Assert.Contains($"  public key: {keys.PublicKey}", shown, StringComparison.Ordinal);
-        Assert.Contains("  listening port: 51820", shown, StringComparison.Ordinal);
-        Assert.Contains($"  peer: {peer.PublicKey}", shown, StringComparison.Ordinal);
-        Assert.Contains("    endpoint: 192.168.77.2:51830", shown, StringComparison.Ordinal);
-        Assert.Contains("    allowed ips: 10.88.0.2/32, fd88::2/128", shown, StringComparison.Ordinal);
-        Assert.Matches(@"    latest handshake: \d+ seconds? ago", shown);
-        Assert.Matches(@"    transfer: [\d.]+ (B|KiB) received, [\d.]+ (B|KiB) sent", shown);
-        JsonElement status = document.RootElement.GetProperty("stages").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "wg").GetProperty("status");
-        JsonElement shownPeer = status.GetProperty("peers")[0];
-        Assert.True(shownPeer.GetProperty("rx_bytes").GetInt64() > 0);
-        Assert.True(shownPeer.GetProperty("tx_bytes").GetInt64() > 0);
-        Assert.InRange(shownPeer.GetProperty("latest_handshake_unix").GetInt64(), peer.LatestHandshake(keys.PublicKey) - 2, peer.LatestHandshake(keys.PublicKey) + 2);
+            Assert.Contains("stage: wg (WireGuard)", shown, StringComparison.Ordinal);
+            Assert.Contains("interface: stage/wg (stage source, 2 queue(s))", shown, StringComparison.Ordinal);
+            Assert.Contains("  sent: by its stage (see the stage's status below)", shown, StringComparison.Ordinal);
+            Assert.Contains($"  public key: {keys.PublicKey}", shown, StringComparison.Ordinal);
+            Assert.Contains("  listening port: 51820", shown, StringComparison.Ordinal);
+            Assert.Contains($"  peer: {peer.PublicKey}", shown, StringComparison.Ordinal);
+            Assert.Contains("    endpoint: 192.168.77.2:51830", shown, StringComparison.Ordinal);
+            Assert.Contains("    allowed ips: 10.88.0.2/32, fd88::2/128", shown, StringComparison.Ordinal);
+            Assert.Matches(@"    latest handshake: \d+ seconds? ago", shown);
+            Assert.Matches(@"    transfer: [\d.]+ (B|KiB) received, [\d.]+ (B|KiB) sent", shown);
+            JsonElement status = document.RootElement.GetProperty("stages").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "wg").GetProperty("status");
+            JsonElement shownPeer = status.GetProperty("peers")[0];
+            Assert.True(shownPeer.GetProperty("rx_bytes").GetInt64() > 0);
+            Assert.True(shownPeer.GetProperty("tx_bytes").GetInt64() > 0);
+            Assert.InRange(shownPeer.GetProperty("latest_handshake_unix").GetInt64(), peer.LatestHandshake(keys.PublicKey) - 2, peer.LatestHandshake(keys.PublicKey) + 2);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     [Fact]

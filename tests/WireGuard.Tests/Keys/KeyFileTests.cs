@@ -1,3 +1,4 @@
+using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Keys;
 
 namespace RouterHost.WireGuard.Tests.Keys;
@@ -5,6 +6,9 @@ namespace RouterHost.WireGuard.Tests.Keys;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class KeyFileTests : IDisposable
 {
+    private const UnixFileMode Mode0755 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+        | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+
     private readonly string _directory = Directory.CreateTempSubdirectory("rh-keyfile-").FullName;
 
     [Theory]
@@ -47,6 +51,54 @@ public sealed class KeyFileTests : IDisposable
         string huge = Write("huge.key", new string('A', 10_000), UnixFileMode.UserRead | UnixFileMode.UserWrite);
         Assert.False(KeyFile.TryRead(huge, new byte[32], out problem));
         Assert.Contains("10000 bytes", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_0600_key_another_user_owns_is_refused_naming_the_owner_and_the_chown()
+    {
+        Assert.SkipWhen(UnprivilegedUser.UnavailableReason is not null, UnprivilegedUser.UnavailableReason ?? string.Empty);
+        File.SetUnixFileMode(_directory, Mode0755);
+        string drop = Path.Combine(_directory, "drop");
+        Directory.CreateDirectory(drop);
+        File.SetUnixFileMode(drop, (UnixFileMode)0x3FF);
+        string path = Path.Combine(drop, "wg0.key");
+        UnprivilegedUser.Shell($"umask 077 && echo '{WireGuardKey.Format(new byte[32])}' > '{path}'");
+
+        Assert.False(KeyFile.TryRead(path, new byte[32], out string? problem));
+        Assert.Equal($"key file '{path}' is owned by another user (mode 0600, owner nobody): run `chown root: '{path}'`", problem);
+    }
+
+    [Fact]
+    public void A_0600_root_key_in_a_folder_others_can_write_is_refused_naming_the_folder()
+    {
+        string open = Path.Combine(_directory, "open");
+        Directory.CreateDirectory(open);
+        File.SetUnixFileMode(open, (UnixFileMode)0x1FF);
+        string path = Path.Combine(open, "wg0.key");
+        File.WriteAllText(path, WireGuardKey.Format(new byte[32]) + "\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        Assert.False(KeyFile.TryRead(path, new byte[32], out string? problem));
+        Assert.Equal(
+            $"key file '{path}': its folder '{open}' is writable by group and others (mode 0777, owner root), so they can replace '{path}': run `chmod go-w '{open}'`",
+            problem);
+    }
+
+    [Fact]
+    public void A_0600_root_key_in_a_0700_root_folder_is_read()
+    {
+        string folder = Path.Combine(_directory, "keys");
+        Directory.CreateDirectory(folder);
+        File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var key = new byte[32];
+        key[31] = 7;
+        string path = Path.Combine(folder, "wg0.key");
+        File.WriteAllText(path, WireGuardKey.Format(key) + "\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        var read = new byte[32];
+        Assert.True(KeyFile.TryRead(path, read, out string? problem), problem);
+        Assert.Equal(key, read);
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
