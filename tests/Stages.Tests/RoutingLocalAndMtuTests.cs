@@ -310,4 +310,47 @@ public sealed class RoutingLocalAndMtuTests
             [new MtuMismatch("lan0", 1500, "tunnel", 1420), new MtuMismatch("lan1", 1500, "tunnel", 1420)],
             found);
     }
+    [Theory]
+    [InlineData("echo")]
+    [InlineData("too big")]
+    [InlineData("fragment")]
+    public void Answering_refusing_and_fragmenting_allocate_nothing_once_warm(string kind)
+    {
+        using StageHarness h = Harness("{ \"IcmpErrors\": { \"PerSecond\": 1000000, \"Burst\": 1000000 }, " + IcmpSource + " }");
+        byte[] template = kind switch
+        {
+            "echo" => Ping("10.1.0.1", "10.0.0.7"),
+            "too big" => Tcp("10.9.0.5", payload: 1460),
+            _ => Tcp("10.9.0.5", payload: 1460, dontFragment: false),
+        };
+        var buffers = new byte[64][];
+        for (int i = 0; i < buffers.Length; i++)
+        {
+            buffers[i] = new byte[template.Length];
+        }
+
+        var batch = new PacketBatch(64);
+        void Round()
+        {
+            batch.Clear();
+            for (int i = 0; i < buffers.Length; i++)
+            {
+                template.CopyTo(buffers[i], 0);
+                ref Packet p = ref batch.Append(buffers[i], 0, template.Length);
+                p.Ingress = StageHarness.Lan0;
+            }
+
+            h.RoutingWorker.Process(batch);
+        }
+
+        Round();
+        Assert.Equal(64, batch.Emitted(PacketDirection.Outbound)!.Count);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int round = 0; round < 50; round++)
+        {
+            Round();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }
