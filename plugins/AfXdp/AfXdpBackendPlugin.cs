@@ -9,7 +9,7 @@ namespace RouterHost.Plugins.AfXdp;
 /// next-hop MACs from the kernel's neighbour table. See <see cref="AfXdpSettings"/>.
 /// </summary>
 [RouterHostPlugin("AfXdp", Description = "AF_XDP sockets on an Ethernet device's queues: UMEM and rings, own XDP program, kernel neighbour table")]
-public sealed class AfXdpBackendPlugin : IBackendPlugin
+public sealed class AfXdpBackendPlugin : IBackendPlugin, IInterfaceLinkReader
 {
     public BackendCapabilities Capabilities => BackendCapabilities.MultiQueue | BackendCapabilities.ZeroCopy;
 
@@ -23,6 +23,13 @@ public sealed class AfXdpBackendPlugin : IBackendPlugin
         var problems = new List<ConfigurationProblem>();
         AfXdpSettings.Parse(settings, InterfaceNameOf(settings), problems);
         return problems;
+    }
+
+    public InterfaceLink? ReadLink(IConfigurationSection settings)
+    {
+        var problems = new List<ConfigurationProblem>();
+        AfXdpSettings parsed = AfXdpSettings.Parse(settings, InterfaceNameOf(settings), problems);
+        return problems.Count == 0 ? parsed.Link(parsed.Mtu ?? 0) : null;
     }
 
     public IContainer Create(BackendContext context)

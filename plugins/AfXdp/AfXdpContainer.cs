@@ -15,7 +15,7 @@ namespace RouterHost.Plugins.AfXdp;
 /// sockets and their mappings, program, map — and the addresses this run added are removed. Because the program is
 /// held only by the link's descriptor, the kernel removes it also when the process dies without disposing.
 /// </summary>
-internal sealed partial class AfXdpContainer : IContainer
+internal sealed partial class AfXdpContainer : IContainer, IInterfaceLinkProvider
 {
     private const ushort ARPHRD_ETHER = 1;
 
@@ -39,6 +39,9 @@ internal sealed partial class AfXdpContainer : IContainer
     }
 
     public string Name { get; }
+
+    /// <inheritdoc />
+    public InterfaceLink Link => _settings.Link(Mtu);
 
     public string DeviceName => _settings.Device;
 

@@ -61,6 +61,13 @@ internal sealed record AfXdpSettings(
     /// <summary>The largest MTU a frame of these settings carries (frame − XDP headroom − Headroom − Ethernet header).</summary>
     public int MaxMtu => Layout.MaxReceiveFrame - EthernetFrame.HeaderLength;
 
+    /// <summary>
+    /// The link the router sees with the device's <paramref name="mtu"/>: the addresses are the router's own, since
+    /// the XDP program gives every IP packet to RouterHost and the kernel never sees one addressed to them.
+    /// </summary>
+    public InterfaceLink Link(int mtu) =>
+        new([.. Addresses.Select(a => new InterfaceAddress(a.Address, a.PrefixLength))], InterfaceAddressOwner.Router, mtu);
+
     public XskSocketOptions SocketOptions => new(Layout, FillRingSize, CompletionRingSize, RxRingSize, TxRingSize, BindMode, NeedWakeup);
 
     public static AfXdpSettings Parse(IConfigurationSection settings, string interfaceName, List<ConfigurationProblem> problems)

@@ -8,7 +8,7 @@ namespace RouterHost.Plugins.LinuxTun;
 /// GSO writes out), one queue per fd (IFF_MULTI_QUEUE), configured over rtnetlink. See <see cref="TunSettings"/>.
 /// </summary>
 [RouterHostPlugin("LinuxTun", Description = "Linux TUN device: TSO/USO offloads, GRO coalescing, multi-queue, rtnetlink configuration")]
-public sealed class LinuxTunBackendPlugin : IBackendPlugin
+public sealed class LinuxTunBackendPlugin : IBackendPlugin, IInterfaceLinkReader
 {
     public BackendCapabilities Capabilities => BackendCapabilities.Gso | BackendCapabilities.MultiQueue | BackendCapabilities.AdoptFileDescriptor;
 
@@ -19,6 +19,13 @@ public sealed class LinuxTunBackendPlugin : IBackendPlugin
         var problems = new List<ConfigurationProblem>();
         TunSettings.Parse(settings, InterfaceNameOf(settings), Environment.ProcessorCount, problems);
         return problems;
+    }
+
+    public InterfaceLink? ReadLink(IConfigurationSection settings)
+    {
+        var problems = new List<ConfigurationProblem>();
+        TunSettings parsed = TunSettings.Parse(settings, InterfaceNameOf(settings), Environment.ProcessorCount, problems);
+        return problems.Count == 0 ? parsed.Link : null;
     }
 
     public IContainer Create(BackendContext context)

@@ -17,7 +17,7 @@ namespace RouterHost.Plugins.LinuxTun;
 /// since this run opened it (<c>routerhost show</c>), so packets the kernel dropped before RouterHost could read them
 /// (the device's tx_dropped: its queue was full) are seen, and logs them at close.
 /// </summary>
-internal sealed partial class TunContainer : IContainer, IStatusReporter
+internal sealed partial class TunContainer : IContainer, IStatusReporter, IInterfaceLinkProvider
 {
     private readonly List<TunQueue> _queues = [];
     private DeviceConfiguration? _configuration;
@@ -37,6 +37,9 @@ internal sealed partial class TunContainer : IContainer, IStatusReporter
     }
 
     public string Name { get; }
+
+    /// <inheritdoc />
+    public InterfaceLink Link => _settings.Link;
 
     /// <summary>The kernel's name for the device.</summary>
     public string DeviceName { get; }

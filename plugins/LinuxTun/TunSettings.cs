@@ -8,12 +8,6 @@ using RouterHost.Settings;
 
 namespace RouterHost.Plugins.LinuxTun;
 
-/// <summary>An address with its prefix length, as in <c>10.0.0.1/24</c>.</summary>
-internal readonly record struct InterfaceAddress(IPAddress Address, int PrefixLength)
-{
-    public override string ToString() => $"{Address}/{PrefixLength}";
-}
-
 /// <summary>A route to this interface: a destination prefix, optionally via a next hop, with a metric.</summary>
 internal sealed record TunRoute(IPAddress Destination, int PrefixLength, IPAddress? Via, int? Metric)
 {
@@ -47,6 +41,9 @@ internal sealed record TunSettings(
     bool Gro)
 {
     public const int MaxQueues = 256;
+
+    /// <summary>The link the router sees: the device's addresses belong to the kernel behind the TUN.</summary>
+    public InterfaceLink Link => new(Addresses, InterfaceAddressOwner.HostStack, Mtu);
 
     private static readonly string[] s_keys = ["DeviceName", "Queues", "Mtu", "TxQueueLength", "Addresses", "Routes", "Persist", "Namespace", "Offloads"];
     private static readonly string[] s_offloadKeys = ["Enabled", "Tso", "Uso", "Gro"];

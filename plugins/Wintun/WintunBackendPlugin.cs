@@ -10,7 +10,7 @@ namespace RouterHost.Plugins.Wintun;
 /// usable wintun.dll, <see cref="UnsupportedReason"/> says why and the host refuses configuration that selects it.
 /// </summary>
 [RouterHostPlugin("Wintun", Description = "Windows Wintun adapter: ring sessions through wintun.dll, IP Helper configuration; no offloads")]
-public sealed class WintunBackendPlugin : IBackendPlugin
+public sealed class WintunBackendPlugin : IBackendPlugin, IInterfaceLinkReader
 {
     public BackendCapabilities Capabilities => BackendCapabilities.None;
 
@@ -22,6 +22,14 @@ public sealed class WintunBackendPlugin : IBackendPlugin
         var problems = new List<ConfigurationProblem>();
         WintunSettings.Parse(settings, InterfaceNameOf(settings), problems);
         return problems;
+    }
+
+    public InterfaceLink? ReadLink(IConfigurationSection settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var problems = new List<ConfigurationProblem>();
+        WintunSettings parsed = WintunSettings.Parse(settings, InterfaceNameOf(settings), problems);
+        return problems.Count == 0 ? parsed.Link : null;
     }
 
     public IContainer Create(BackendContext context)

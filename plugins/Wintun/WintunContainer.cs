@@ -12,7 +12,7 @@ namespace RouterHost.Plugins.Wintun;
 /// those away again, ends the session once every thread has left it, and closes the adapter (which removes an adapter
 /// this run created).
 /// </summary>
-internal sealed partial class WintunContainer : IContainer
+internal sealed partial class WintunContainer : IContainer, IInterfaceLinkProvider
 {
     private readonly SafeWintunAdapterHandle _adapter;
     private readonly AdapterIpConfiguration _ip;
@@ -32,6 +32,9 @@ internal sealed partial class WintunContainer : IContainer
     }
 
     public string Name { get; }
+
+    /// <inheritdoc />
+    public InterfaceLink Link => _settings.Link;
 
     /// <summary>The adapter's NET_LUID.</summary>
     public ulong Luid { get; }

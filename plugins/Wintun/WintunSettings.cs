@@ -33,6 +33,10 @@ internal sealed record WintunSettings(
 
     public const int DefaultMtu = 1500;
 
+    /// <summary>The link the router sees: the adapter's addresses belong to Windows' stack behind it.</summary>
+    public InterfaceLink Link =>
+        new([.. Addresses.Select(a => new InterfaceAddress(a.Address, a.PrefixLength))], InterfaceAddressOwner.HostStack, Mtu);
+
     /// <summary>Windows' smallest IPv4 MTU; IPv6 needs 1280.</summary>
     public const int MinMtu = 576;
 

@@ -28,4 +28,10 @@ public interface IPortRegistry
     /// Added in contract 1.1.
     /// </summary>
     PortInfo AddPeer(string name, IReadOnlyList<string> groups, string ownerStage, IReadOnlyList<string> prefixes);
+
+    /// <summary>
+    /// Registers a peer with its allowed prefixes and the inner MTU of its tunnel (<see cref="PortInfo.Mtu"/>: the
+    /// largest IP packet the tunnel carries to it), which the routing stage holds packets to. Added in contract 1.3.
+    /// </summary>
+    PortInfo AddPeer(string name, IReadOnlyList<string> groups, string ownerStage, IReadOnlyList<string> prefixes, int mtu);
 }

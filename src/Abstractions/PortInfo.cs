@@ -14,6 +14,22 @@ public sealed record PortInfo(PortId Id, string Name, IReadOnlyList<string> Grou
     /// </summary>
     public IReadOnlyList<string> Prefixes { get; init; } = [];
 
+    /// <summary>
+    /// For an interface whose container is an <see cref="IInterfaceLinkProvider"/>: its addresses with their prefix
+    /// lengths (each prefix is directly connected). Empty for peers and for interfaces that do not say. Added in
+    /// contract 1.3.
+    /// </summary>
+    public IReadOnlyList<InterfaceAddress> Addresses { get; init; } = [];
+
+    /// <summary>Who answers for <see cref="Addresses"/>. Added in contract 1.3.</summary>
+    public InterfaceAddressOwner AddressOwner { get; init; } = InterfaceAddressOwner.HostStack;
+
+    /// <summary>
+    /// The largest IP packet the port carries, in bytes: an interface's MTU, or a peer's tunnel inner MTU (what the
+    /// stage that registered it says); 0 when unknown, and then nothing is checked against it. Added in contract 1.3.
+    /// </summary>
+    public int Mtu { get; init; }
+
     /// <summary>Whether it belongs to <paramref name="group"/> (case-insensitive).</summary>
     public bool InGroup(string group)
     {

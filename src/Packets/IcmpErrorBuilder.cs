@@ -196,10 +196,12 @@ public static class IcmpErrorBuilder
         return DropReason.None;
     }
 
-    private static bool IsSpecialIPv4(ReadOnlySpan<byte> a) =>
+    /// <summary>Whether an IPv4 address is one no ICMP message goes to or about: 0/8, loopback, multicast, reserved, broadcast.</summary>
+    internal static bool IsSpecialIPv4(ReadOnlySpan<byte> a) =>
         a[0] == 0 || a[0] == 127 || a[0] >= 224 || (a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255);
 
-    private static bool IsSpecialIPv6(ReadOnlySpan<byte> a)
+    /// <summary>Whether an IPv6 address is one no ICMP message goes to or about: multicast, unspecified, loopback.</summary>
+    internal static bool IsSpecialIPv6(ReadOnlySpan<byte> a)
     {
         if (a[0] == 0xFF)
         {

@@ -23,6 +23,21 @@ public static class PacketDropReasons
     /// <summary>An IPv4 fragment that would reassemble past 65535 bytes.</summary>
     public static DropReason Ipv4BadFragment { get; } = DropReason.Register("packet.ipv4.bad_fragment");
 
+    /// <summary>The IPv4 header checksum does not verify: the header was damaged on the way (RFC 1812 5.2.2).</summary>
+    public static DropReason Ipv4BadChecksum { get; } = DropReason.Register("packet.ipv4.bad_checksum");
+
+    /// <summary>An IPv4 option whose length runs past the header or is below 2.</summary>
+    public static DropReason Ipv4BadOption { get; } = DropReason.Register("packet.ipv4.bad_option");
+
+    /// <summary>
+    /// An IPv4 loose or strict source-route option (LSRR, SSRR): the sender choosing the path through the network is
+    /// refused, as hosts and routers have done by default since RFC 7126 (it defeats address-based filtering).
+    /// </summary>
+    public static DropReason Ipv4SourceRoute { get; } = DropReason.Register("packet.ipv4.source_route");
+
+    /// <summary>An IPv6 type-0 routing header, deprecated by RFC 5095 (it made traffic amplification possible).</summary>
+    public static DropReason Ipv6RoutingType0 { get; } = DropReason.Register("packet.ipv6.routing_type0");
+
     /// <summary>IPv6 payload length longer than the buffer. (Jumbograms, whose length is 0, fail as truncated headers.)</summary>
     public static DropReason Ipv6BadPayloadLength { get; } = DropReason.Register("packet.ipv6.bad_payload_length");
 

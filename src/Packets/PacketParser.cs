@@ -6,11 +6,22 @@ namespace RouterHost.Packets;
 /// <summary>
 /// Finds the IP, extension and L4 headers of a packet, checking every length against the buffer. Never
 /// throws and never reads out of bounds: bad input yields the <see cref="DropReason"/> naming the problem.
+/// <para>
+/// Besides lengths, it refuses what no router should pass on, so every stage that parses a packet refuses it alike:
+/// an IPv4 header whose checksum does not verify, an IPv4 header with malformed options or a source-route option
+/// (LSRR, SSRR), and an IPv6 type-0 routing header (RFC 5095).
+/// </para>
 /// </summary>
 public static class PacketParser
 {
     // A legitimate packet carries a handful of extension headers at most; a longer chain is an attack on parsers.
     private const int MaxExtensionHeaders = 8;
+
+    private const byte OptionEndOfList = 0;
+    private const byte OptionNoOperation = 1;
+    private const byte OptionLooseSourceRoute = 0x83;
+    private const byte OptionStrictSourceRoute = 0x89;
+    private const byte RoutingType0 = 0;
 
     /// <summary>Parses the IP packet at the start of <paramref name="packet"/>.</summary>
     public static DropReason Parse(ReadOnlySpan<byte> packet, out PacketLayout layout)
@@ -36,6 +47,20 @@ public static class PacketParser
         if (!reason.IsNone)
         {
             return reason;
+        }
+
+        if (!header.ChecksumValid)
+        {
+            return PacketDropReasons.Ipv4BadChecksum;
+        }
+
+        if (header.HasOptions)
+        {
+            reason = CheckOptions(header.Options);
+            if (!reason.IsNone)
+            {
+                return reason;
+            }
         }
 
         int totalLength = header.TotalLength;
@@ -91,6 +116,20 @@ public static class PacketParser
             {
                 length = (ip[offset + 1] + 2) * 4;
             }
+            else if (next == IpProtocol.Routing)
+            {
+                // The routing type is the third byte; a routing header is at least 8 bytes long.
+                length = (ip[offset + 1] + 1) * 8;
+                if (length > ip.Length - offset)
+                {
+                    return PacketDropReasons.Ipv6BadExtensionHeader;
+                }
+
+                if (ip[offset + 2] == RoutingType0)
+                {
+                    return PacketDropReasons.Ipv6RoutingType0;
+                }
+            }
             else
             {
                 if (next == IpProtocol.HopByHop && offset != Ipv6Header.Length)
@@ -134,6 +173,49 @@ public static class PacketParser
         }
 
         return Finish(ip, 6, next, offset, fragmentOffset, isFragment, moreFragments, out layout);
+    }
+
+    /// <summary>
+    /// Walks IPv4 options (RFC 791: end-of-list, no-op, else type, length, data) and refuses source routes and
+    /// options whose length does not fit.
+    /// </summary>
+    private static DropReason CheckOptions(ReadOnlySpan<byte> options)
+    {
+        int i = 0;
+        while (i < options.Length)
+        {
+            byte type = options[i];
+            if (type == OptionEndOfList)
+            {
+                break;
+            }
+
+            if (type == OptionNoOperation)
+            {
+                i++;
+                continue;
+            }
+
+            if (options.Length - i < 2)
+            {
+                return PacketDropReasons.Ipv4BadOption;
+            }
+
+            int length = options[i + 1];
+            if (length < 2 || length > options.Length - i)
+            {
+                return PacketDropReasons.Ipv4BadOption;
+            }
+
+            if (type is OptionLooseSourceRoute or OptionStrictSourceRoute)
+            {
+                return PacketDropReasons.Ipv4SourceRoute;
+            }
+
+            i += length;
+        }
+
+        return DropReason.None;
     }
 
     private static bool IsExtensionHeader(byte next) =>

@@ -72,6 +72,24 @@ public sealed class AfXdpQueueTests
         Assert.Equal(packets[^1], last.AsSpan(0, lastLength).ToArray());
     }
 
+    [Fact]
+    public void A_packet_larger_than_the_MTU_or_a_frame_is_refused_by_the_queue_itself()
+    {
+        // Routing keeps such packets away (it knows the MTU); the queue still refuses them for any stage that does not.
+        Requires.NetworkNamespaces();
+        using var ns = NetworkNamespace.Create("xq");
+        using var veth = VethPair.Create(ns, "v0", ns, "v1");
+        using IContainer sender = Create(ns, "v0");
+        IQueue write = sender.Queues[0];
+        byte[] overMtu = Packets.Tests.TestPackets.Udp(false, new byte[2000 - 28]);
+        byte[] overFrame = Packets.Tests.TestPackets.Udp(false, new byte[5000 - 28]);
+
+        Assert.Equal(AfXdpDropReasons.LargerThanMtu, write.Write(new Packet { Buffer = overMtu, Length = overMtu.Length }));
+        Assert.Equal(AfXdpDropReasons.LargerThanFrame, write.Write(new Packet { Buffer = overFrame, Length = overFrame.Length }));
+        Assert.Equal(1500, ((IInterfaceLinkProvider)sender).Link.Mtu);
+        Assert.Equal(InterfaceAddressOwner.Router, ((IInterfaceLinkProvider)sender).Link.Owner);
+    }
+
     private static int SendAndReceive(IQueue write, IQueue read, Packet[] outgoing, PacketBatch batch, DropTally drops, byte[] last)
     {
         for (int i = 0; i < outgoing.Length; i++)

@@ -156,4 +156,15 @@ public sealed class AfXdpSettingsTests
             return s is not null && problems.All(p => p.Path.StartsWith(Root, StringComparison.Ordinal) && p.Message.Length > 0);
         }).QuickCheckThrowOnFailure();
     }
+
+    [Fact]
+    public void The_link_the_router_sees_has_the_router_s_own_addresses_and_the_device_s_MTU()
+    {
+        var (s, problems) = Parse(new() { ["Addresses:0"] = "10.1.0.1/24", ["Addresses:1"] = "fd01::1/64" });
+        Assert.Empty(problems);
+        InterfaceLink link = s.Link(1500);
+        Assert.Equal(1500, link.Mtu);
+        Assert.Equal(InterfaceAddressOwner.Router, link.Owner);
+        Assert.Equal(["10.1.0.1/24", "fd01::1/64"], link.Addresses.Select(a => a.ToString()));
+    }
 }

@@ -133,4 +133,20 @@ public sealed class TunSettingsTests
             return true;
         }).QuickCheckThrowOnFailure();
     }
+
+    [Fact]
+    public void The_link_the_router_sees_has_the_device_s_addresses_owned_by_the_host_behind_it_and_its_MTU()
+    {
+        var (s, problems) = Parse(new() { ["Mtu"] = "1400", ["Addresses:0"] = "10.0.0.1/24", ["Addresses:1"] = "fd00::1/64" });
+        Assert.Empty(problems);
+        InterfaceLink link = s.Link;
+        Assert.Equal(1400, link.Mtu);
+        Assert.Equal(InterfaceAddressOwner.HostStack, link.Owner);
+        Assert.Equal(["10.0.0.1/24", "fd00::1/64"], link.Addresses.Select(a => a.ToString()));
+        Assert.Equal(1400, new LinuxTunBackendPlugin().ReadLink(SectionOf(new() { ["Mtu"] = "1400" }))!.Mtu);
+        Assert.Null(new LinuxTunBackendPlugin().ReadLink(SectionOf(new() { ["Mtu"] = "big" })));
+    }
+
+    private static IConfigurationSection SectionOf(Dictionary<string, string?> values) =>
+        new ConfigurationBuilder().AddInMemoryCollection(values.ToDictionary(kv => $"Interfaces:tun0:Settings:{kv.Key}", kv => kv.Value)).Build().GetSection("Interfaces:tun0:Settings");
 }

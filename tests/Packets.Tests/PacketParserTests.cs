@@ -118,6 +118,7 @@ public class PacketParserTests
     {
         byte[] packet = TestPackets.Udp(false, TestPackets.Pattern(16), dontFragment: false);
         BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(6), 185); // offset 1480
+        Ipv4Header.WriteChecksum(packet);
         Assert.Equal(DropReason.None, PacketParser.Parse(packet, out PacketLayout layout));
         Assert.True(layout.IsFragment);
         Assert.Equal(1480, layout.FragmentOffset);
@@ -129,6 +130,7 @@ public class PacketParserTests
     {
         byte[] packet = TestPackets.Udp(false, TestPackets.Pattern(16), dontFragment: false);
         packet[6] = 0x20; // MF
+        Ipv4Header.WriteChecksum(packet);
         BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(24), 3000);
         Assert.Equal(DropReason.None, PacketParser.Parse(packet, out PacketLayout layout));
         Assert.True(layout.MoreFragments);
@@ -154,6 +156,14 @@ public class PacketParserTests
         Add("total length below header", Mutate(tcp4, p => BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(2), 19)), PacketDropReasons.Ipv4BadTotalLength);
         Add("total length beyond buffer", tcp4[..^1], PacketDropReasons.Ipv4BadTotalLength);
         Add("fragment past 65535", Mutate(tcp4, p => BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(6), 0x1FFF)), PacketDropReasons.Ipv4BadFragment);
+        Add("ipv4 header checksum off by one bit", MutateKeepingChecksum(tcp4, p => p[8] ^= 1), PacketDropReasons.Ipv4BadChecksum);
+        Add("ipv4 header checksum zero", MutateKeepingChecksum(tcp4, p => { p[10] = 0; p[11] = 0; }), PacketDropReasons.Ipv4BadChecksum);
+        Add("loose source route", WithIpv4Options([0x83, 7, 4, 10, 0, 0, 1, 0]), PacketDropReasons.Ipv4SourceRoute);
+        Add("strict source route", WithIpv4Options([0x89, 7, 4, 10, 0, 0, 1, 0]), PacketDropReasons.Ipv4SourceRoute);
+        Add("source route after no-ops", WithIpv4Options([1, 1, 1, 0x83, 7, 4, 10, 0, 0, 1, 0, 0]), PacketDropReasons.Ipv4SourceRoute);
+        Add("option length 1", WithIpv4Options([7, 1, 0, 0]), PacketDropReasons.Ipv4BadOption);
+        Add("option length past the header", WithIpv4Options([7, 9, 4, 0]), PacketDropReasons.Ipv4BadOption);
+        Add("option without its length byte", WithIpv4Options([1, 1, 1, 7]), PacketDropReasons.Ipv4BadOption);
         Add("tcp truncated", Fit(tcp4, 30), PacketDropReasons.TcpTruncated);
         Add("tcp data offset 4", Mutate(tcp4, p => p[32] = 0x40), PacketDropReasons.TcpBadDataOffset);
         Add("tcp data offset past end", Mutate(Fit(tcp4, 50), p => p[32] = 0xF0), PacketDropReasons.TcpBadDataOffset);
@@ -174,6 +184,9 @@ public class PacketParserTests
         Add("fragment past 65535", Mutate(WithExtensions(udp6, (IpProtocol.Fragment, 8)), p => BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(42), 0xFFF8)), PacketDropReasons.Ipv6BadFragment);
         Add("non-final fragment not a multiple of 8", Mutate(WithExtensions(TestPackets.Udp(true, TestPackets.Pattern(9)), (IpProtocol.Fragment, 8)), p => p[43] = 1), PacketDropReasons.Ipv6BadFragment);
         Add("ipv6 tcp truncated", Fit(tcp6, 50), PacketDropReasons.TcpTruncated);
+        Add("type-0 routing header", Mutate(WithExtensions(udp6, (IpProtocol.Routing, 24)), p => p[42] = 0), PacketDropReasons.Ipv6RoutingType0);
+        Add("type-0 routing header after hop-by-hop", Mutate(WithExtensions(udp6, (IpProtocol.HopByHop, 8), (IpProtocol.Routing, 24)), p => p[50] = 0), PacketDropReasons.Ipv6RoutingType0);
+        Add("type-0 routing header with no segments left", Mutate(WithExtensions(udp6, (IpProtocol.Routing, 8)), p => { p[42] = 0; p[43] = 0; }), PacketDropReasons.Ipv6RoutingType0);
         return data;
     }
 
@@ -185,6 +198,51 @@ public class PacketParserTests
         DropReason actual = PacketParser.Parse(packet, out PacketLayout layout);
         Assert.True(reason == actual.Name, $"{name}: expected {reason}, got {actual.Name}");
         Assert.Equal(default(PacketLayout).IpVersion, layout.IpVersion);
+    }
+
+    [Fact]
+    public void Ipv4_options_that_do_not_route_pass()
+    {
+        // Record route (7), timestamp (68) and router alert (148) are not source routes; end-of-list stops the walk.
+        byte[] packet = WithIpv4Options([7, 7, 4, 0, 0, 0, 0, 68, 8, 5, 0, 0, 0, 0, 0, 148, 4, 0, 0, 0, 0x83, 0, 0, 0]);
+        Assert.Equal(DropReason.None, PacketParser.Parse(packet, out PacketLayout layout));
+        Assert.Equal(44, layout.TransportOffset);
+    }
+
+    [Fact]
+    public void Ipv6_routing_headers_other_than_type_0_pass()
+    {
+        byte[] udp6 = TestPackets.Udp(true, TestPackets.Pattern(8));
+        byte[] segmentRouting = WithExtensions(udp6, (IpProtocol.Routing, 24));
+        byte[] mobile = Mutate(WithExtensions(udp6, (IpProtocol.Routing, 24)), p => p[42] = 2);
+        Assert.Equal(DropReason.None, PacketParser.Parse(segmentRouting, out _));
+        Assert.Equal(DropReason.None, PacketParser.Parse(mobile, out _));
+    }
+
+    [Fact]
+    public void Source_routes_type_0_routing_headers_and_bad_checksums_are_refused_whatever_surrounds_them()
+    {
+        // Each generated header is judged against a model of the three rules; every other option or extension
+        // header is left to pass.
+        Gen<(byte[] Packet, string Expected)> ipv4 =
+            from options in Gen.ListOf(Gen.Elements<byte[]>(
+                [1], [7, 7, 4, 0, 0, 0, 0], [68, 4, 5, 0], [148, 4, 0, 0], [130, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                [0x83, 7, 4, 10, 0, 0, 1], [0x89, 3, 4]))
+            from end in ArbMap.Default.GeneratorFor<bool>()
+            from corrupt in Gen.Frequency((3, Gen.Constant(-1)), (1, Gen.Choose(4, 19)))
+            let bytes = Options(options, end)
+            where bytes is not null
+            select Ipv4Case(bytes, corrupt);
+        Gen<(byte[] Packet, string Expected)> ipv6 =
+            from chain in Gen.ListOf(Gen.Elements(IpProtocol.HopByHop, IpProtocol.DestinationOptions, IpProtocol.Routing))
+            from routingType in Gen.Elements<byte>(0, 2, 3, 4, 253)
+            where chain.Count <= 8
+            select Ipv6Case(chain, routingType);
+        Prop.ForAll(Gen.OneOf(ipv4, ipv6).ToArbitrary(), c =>
+        {
+            DropReason reason = PacketParser.Parse(c.Packet, out _);
+            return (reason.IsNone ? "none" : reason.Name) == c.Expected;
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(2000));
     }
 
     [Fact]
@@ -225,6 +283,86 @@ public class PacketParserTests
                 && layout.TransportOffset <= layout.PacketLength
                 && layout.PayloadOffset + layout.PayloadLength <= layout.PacketLength;
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(3000));
+    }
+
+    private static byte[] WithIpv4Options(byte[] options) =>
+        TestPackets.Tcp(new TestPackets.TcpSpec { Ipv4Options = options, Payload = TestPackets.Pattern(12) });
+
+    // Concatenates options (end-of-list after them when asked) padded to 4 bytes; null past IPv4's 40 bytes.
+    private static byte[]? Options(IList<byte[]> options, bool endOfList)
+    {
+        var bytes = new List<byte>();
+        foreach (byte[] option in options)
+        {
+            bytes.AddRange(option);
+        }
+
+        if (endOfList)
+        {
+            bytes.Add(0);
+        }
+
+        while (bytes.Count % 4 != 0)
+        {
+            bytes.Add(0);
+        }
+
+        return bytes.Count <= 40 ? [.. bytes] : null;
+    }
+
+    private static (byte[] Packet, string Expected) Ipv4Case(byte[] options, int corruptAt)
+    {
+        byte[] packet = WithIpv4Options(options);
+        bool sourceRoute = false;
+        for (int i = 0; i < options.Length && options[i] != 0;)
+        {
+            if (options[i] == 1)
+            {
+                i++;
+                continue;
+            }
+
+            sourceRoute |= options[i] is 0x83 or 0x89;
+            i += options[i + 1];
+        }
+
+        if (corruptAt >= 0)
+        {
+            // Past the version, length and total length, any flipped bit can only show in the checksum.
+            packet[corruptAt] ^= 0x10;
+            return (packet, "packet.ipv4.bad_checksum");
+        }
+
+        return (packet, sourceRoute ? "packet.ipv4.source_route" : "none");
+    }
+
+    private static (byte[] Packet, string Expected) Ipv6Case(List<byte> chain, byte routingType)
+    {
+        byte[] packet = WithExtensions(TestPackets.Udp(true, TestPackets.Pattern(8)), [.. chain.Select((t, i) => (t, 8 * (i % 3 + 1)))]);
+        bool type0 = false;
+        int at = 40;
+        for (int i = 0; i < chain.Count; i++)
+        {
+            if (chain[i] == IpProtocol.Routing)
+            {
+                packet[at + 2] = routingType;
+                type0 |= routingType == 0;
+            }
+
+            at += 8 * (i % 3 + 1);
+        }
+
+        // Hop-by-hop anywhere but first is malformed, and the parser stops at the first problem it meets.
+        for (int i = 0; i < chain.Count; i++)
+        {
+            if (chain[i] == IpProtocol.HopByHop && i != 0)
+            {
+                int firstType0 = chain.FindIndex(t => t == IpProtocol.Routing && routingType == 0);
+                return (packet, firstType0 >= 0 && firstType0 < i ? "packet.ipv6.routing_type0" : "packet.ipv6.bad_extension_header");
+            }
+        }
+
+        return (packet, type0 ? "packet.ipv6.routing_type0" : "none");
     }
 
     internal static Gen<byte[]> MutatedValidPackets() =>
@@ -279,6 +417,11 @@ public class PacketParserTests
                 IpProtocol.AuthenticationHeader => (byte)((length / 4) - 2),
                 _ => (byte)((length / 8) - 1),
             };
+            if (type == IpProtocol.Routing)
+            {
+                result[at + 2] = 4; // a segment routing header (RFC 8754); type 0 is refused (RFC 5095)
+            }
+
             at += length;
         }
 
@@ -286,11 +429,31 @@ public class PacketParserTests
         return result;
     }
 
+    // Changes a copy; an IPv4 header whose length still fits gets its checksum recomputed, so the change itself is
+    // what the parser sees (MutateKeepingChecksum leaves the old checksum in place).
     private static byte[] Mutate(byte[] packet, Action<byte[]> change)
+    {
+        byte[] copy = MutateKeepingChecksum(packet, change);
+        return Rechecksum(copy);
+    }
+
+    private static byte[] MutateKeepingChecksum(byte[] packet, Action<byte[]> change)
     {
         byte[] copy = (byte[])packet.Clone();
         change(copy);
         return copy;
+    }
+
+    private static byte[] Rechecksum(byte[] packet)
+    {
+        if (packet.Length >= 20 && packet[0] >> 4 == 4 && (packet[0] & 0xF) * 4 is int ihl && ihl >= 20 && ihl <= packet.Length)
+        {
+            packet[10] = 0;
+            packet[11] = 0;
+            BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(10), (ushort)~InternetChecksum.SumScalar(packet.AsSpan(0, ihl)));
+        }
+
+        return packet;
     }
 
     // Cuts a packet to length bytes and makes its IP length say so, so the cut shows up at the layer beyond IP.
@@ -300,6 +463,7 @@ public class PacketParserTests
         if (copy[0] >> 4 == 4)
         {
             BinaryPrimitives.WriteUInt16BigEndian(copy.AsSpan(2), (ushort)length);
+            Rechecksum(copy);
         }
         else
         {

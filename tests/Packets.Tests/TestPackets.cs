@@ -150,7 +150,7 @@ internal static class TestPackets
         }
     }
 
-    /// <summary>Whether the IPv4 header (if any) and the L4 checksum of a TCP/UDP packet verify, by the reference.</summary>
+    /// <summary>Whether the IPv4 header (if any) and the L4 checksum of a TCP, UDP or ICMP packet verify, by the reference.</summary>
     public static bool ChecksumsValid(byte[] packet)
     {
         Assert.Equal(DropReason.None, PacketParser.Parse(packet, out PacketLayout layout));
@@ -160,7 +160,8 @@ internal static class TestPackets
         }
 
         ReadOnlySpan<byte> l4 = packet.AsSpan(layout.TransportOffset, layout.PacketLength - layout.TransportOffset);
-        return InternetChecksum.SumScalar(l4, ScalarPseudo(packet, layout.Protocol, l4.Length)) == 0xFFFF;
+        ushort pseudo = layout.Protocol == IpProtocol.Icmp && !layout.IsIPv6 ? (ushort)0 : ScalarPseudo(packet, layout.Protocol, l4.Length);
+        return InternetChecksum.SumScalar(l4, pseudo) == 0xFFFF;
     }
 
     public static byte[] Pattern(int length, int seed = 0)

@@ -93,6 +93,7 @@ public class VirtioOffloadTests
         Add("gso without payload", Header(1, VirtioNetHeader.GsoTcpV4, 0, 1400, 20, 16), TestPackets.Tcp(new TestPackets.TcpSpec()), PacketDropReasons.GsoEmptyPayload);
         byte[] fragment = (byte[])v4.Clone();
         fragment[6] = 0x20;
+        Ipv4Header.WriteChecksum(fragment);
         Add("gso fragment", Header(1, VirtioNetHeader.GsoTcpV4, 0, 1400, 20, 16), fragment, PacketDropReasons.VirtioGsoFragment);
         Add("no gso csum start past end", Header(1, 0, 0, 0, (ushort)v4.Length, 0), v4, PacketDropReasons.VirtioBadChecksumStart);
         Add("no gso csum field past end", Header(1, 0, 0, 0, 20, (ushort)(v4.Length - 21)), v4, PacketDropReasons.VirtioBadChecksumOffset);

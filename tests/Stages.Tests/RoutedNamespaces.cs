@@ -64,17 +64,24 @@ internal sealed class RoutedNamespaces : IDisposable
     public int ReloadsRefused => _reloader.Refused;
 
     /// <summary>The JSON of the Firewall stage's Settings for <see cref="Start"/> and <see cref="Rewrite"/>.</summary>
-    public static string Json(string firewallSettings, string routingExtra = "")
+    /// <param name="firewallSettings">The Firewall stage's settings.</param>
+    /// <param name="routingExtra">More routes, each after a comma.</param>
+    /// <param name="configuredRoutes">False to configure no route at all (the interfaces' addresses remain).</param>
+    /// <param name="routingOptions">More Routing settings, each followed by a comma.</param>
+    public static string Json(string firewallSettings, string routingExtra = "", bool configuredRoutes = true, string routingOptions = "")
     {
+        string routes = configuredRoutes
+            ? $$"""
+                { "Destination": "10.1.0.0/24", "Interface": "tunA" }, { "Destination": "fd01::/64", "Interface": "tunA" },
+                { "Destination": "10.2.0.0/24", "Interface": "tunB" }, { "Destination": "fd02::/64", "Interface": "tunB" } {{routingExtra}}
+                """
+            : string.Empty;
         return $$"""
             {
               "Pipeline": { "Stages": [
                 { "Type": "Firewall", "Settings": {{firewallSettings}} },
                 { "Type": "Routing", "Settings": {
-                    "Routes": [
-                      { "Destination": "10.1.0.0/24", "Interface": "tunA" }, { "Destination": "fd01::/64", "Interface": "tunA" },
-                      { "Destination": "10.2.0.0/24", "Interface": "tunB" }, { "Destination": "fd02::/64", "Interface": "tunB" } {{routingExtra}}
-                    ],
+                    "Routes": [ {{routes}} ], {{routingOptions}}
                     "IcmpSource": { "IPv4": "{{IcmpSource4}}", "IPv6": "{{IcmpSource6}}" } } }
               ] },
               "Interfaces": {
@@ -87,7 +94,7 @@ internal sealed class RoutedNamespaces : IDisposable
             """;
     }
 
-    public static RoutedNamespaces Start(string firewallSettings, string routingExtra = "")
+    public static RoutedNamespaces Start(string firewallSettings, string routingExtra = "", bool configuredRoutes = true, string routingOptions = "")
     {
         NetworkNamespace a = NetworkNamespace.Create("sta");
         NetworkNamespace? b = null;
@@ -96,7 +103,7 @@ internal sealed class RoutedNamespaces : IDisposable
         {
             b = NetworkNamespace.Create("stb");
             string path = Path.Combine(directory, "router.json");
-            File.WriteAllText(path, Substitute(Json(firewallSettings, routingExtra), a, b));
+            File.WriteAllText(path, Substitute(Json(firewallSettings, routingExtra, configuredRoutes, routingOptions), a, b));
             IConfigurationRoot configuration = new ConfigurationBuilder().AddJsonFile(path, optional: false, reloadOnChange: true).Build();
             List<Abstractions.ConfigurationProblem> problems = ConfigurationValidator.Validate(configuration, s_catalog, out RouterOptions options);
             Assert.Empty(problems);

@@ -18,13 +18,14 @@ internal sealed class StageHarness : IDisposable
     public static readonly PortId Lan1 = PortId.Interface(1);
     public static readonly PortId Lan2 = PortId.Interface(2);
 
-    public StageHarness(string routingSettings, string? firewallSettings = null)
+    public StageHarness(string routingSettings, string? firewallSettings = null, Action<PortRegistry>? links = null, int aliceMtu = 0)
     {
         Ports = new PortRegistry();
         Ports.AddInterface("lan0", ["inside"], "test");
         Ports.AddInterface("lan1", [], "test");
         Ports.AddInterface("lan2", [], "test");
-        Alice = Ports.AddPeer("alice", ["peers"], "tunnel", ["10.9.0.0/16", "fd09::/64"]).Id;
+        Alice = Ports.AddPeer("alice", ["peers"], "tunnel", ["10.9.0.0/16", "fd09::/64"], aliceMtu).Id;
+        links?.Invoke(Ports);
         var services = new StageServices();
         Routing = (RoutingStage)new RoutingStagePlugin().Create(Context("Routing", routingSettings, services, 1));
         Routing.Start(Ports);

@@ -207,4 +207,14 @@ public sealed class WintunSettingsTests
             return true;
         }).QuickCheckThrowOnFailure();
     }
+
+    [Fact]
+    public void The_link_the_router_sees_has_the_adapter_s_addresses_owned_by_Windows_and_its_MTU()
+    {
+        var (s, problems) = Parse(new() { ["Mtu"] = "1420", ["Addresses:0"] = "10.0.0.1/24" });
+        Assert.Empty(problems);
+        Assert.Equal(1420, s.Link.Mtu);
+        Assert.Equal(InterfaceAddressOwner.HostStack, s.Link.Owner);
+        Assert.Equal("10.0.0.1/24", Assert.Single(s.Link.Addresses).ToString());
+    }
 }

@@ -39,6 +39,11 @@ internal static class ValidateCommand
             return 1;
         }
 
+        foreach (ConfigurationProblem warning in ConfigurationValidator.Warnings(configuration, catalog, options))
+        {
+            error.WriteLine($"warning: {warning.Path}: {warning.Message}");
+        }
+
         output.WriteLine($"Configuration is valid: {options.Interfaces.Count} interface(s), {options.Pipeline.Stages.Count} stage(s).");
         return 0;
     }

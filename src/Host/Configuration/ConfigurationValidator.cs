@@ -85,6 +85,61 @@ internal static class ConfigurationValidator
         return names.Count == 0 ? "none" : string.Join(", ", names);
     }
 
+    /// <summary>
+    /// What is valid but worth knowing, for a configuration <see cref="Validate"/> accepted: each interface whose MTU
+    /// (from a backend that can read it from settings, <see cref="IInterfaceLinkReader"/>) is larger than the inner MTU
+    /// of a tunnel stage in the chain (<see cref="ITunnelMtuReader"/>), since its traffic can be routed into it.
+    /// </summary>
+    public static List<ConfigurationProblem> Warnings(IConfiguration configuration, PluginCatalog catalog, RouterOptions options)
+    {
+        var warnings = new List<ConfigurationProblem>();
+        var tunnels = new List<(string Stage, int Mtu, string Path)>();
+        foreach (StageOptions stage in options.Pipeline.Stages)
+        {
+            if (catalog.Find(stage.Type, PluginKind.Stage)?.Stage is ITunnelMtuReader reader
+                && Quietly(() => reader.ReadTunnelMtu(configuration.GetSection($"{stage.Path}:{ConfigurationKeys.Settings}"))) is { } tunnel)
+            {
+                tunnels.Add((stage.Name, tunnel.Mtu, tunnel.Path));
+            }
+        }
+
+        foreach (InterfaceOptions iface in options.Interfaces)
+        {
+            string settingsPath = $"{iface.Path}:{ConfigurationKeys.Settings}";
+            if (catalog.Find(iface.Backend, PluginKind.Backend)?.Backend is not IInterfaceLinkReader reader
+                || Quietly(() => reader.ReadLink(configuration.GetSection(settingsPath))) is not { Mtu: > 0 } link)
+            {
+                continue;
+            }
+
+            foreach ((string stage, int mtu, string path) in tunnels)
+            {
+                if (link.Mtu > mtu)
+                {
+                    warnings.Add(new($"{settingsPath}:Mtu",
+                        $"interface '{iface.Name}' has MTU {link.Mtu}, larger than the inner MTU {mtu} of tunnel stage '{stage}' ({path}), which its traffic can be routed into: "
+                        + $"packets over {mtu} bytes bound for the tunnel are answered with ICMP fragmentation-needed / packet-too-big, so path MTU discovery will be used "
+                        + $"(IPv4 without DF is fragmented). Set the interface's Mtu to {mtu} to avoid that"));
+                }
+            }
+        }
+
+        return warnings;
+    }
+
+    private static T? Quietly<T>(Func<T?> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception)
+        {
+            // Validate already reported whatever makes a plugin throw here.
+            return default;
+        }
+    }
+
     private static PluginDescriptor? ResolvePlugin(PluginCatalog catalog, string name, PluginKind kind, string keyPath, List<ConfigurationProblem> problems)
     {
         string kindName = kind.ToString().ToLowerInvariant();

@@ -79,6 +79,13 @@ internal sealed class Router : IDisposable
                 };
                 IContainer container = Invoke(() => backend.Create(context), $"{iface.Path}: interface '{iface.Name}' (backend '{plugin.Name}' from {plugin.Source}) could not be created");
                 interfaces.Add(new RouterInterface(iface.Name, port, plugin.Name, container));
+                if (container is IInterfaceLinkProvider provider)
+                {
+                    // Before any stage starts, so the routing stage sees the addresses (connected routes) and MTUs.
+                    InterfaceLink link = Invoke(() => provider.Link, $"{iface.Path}: interface '{iface.Name}' (backend '{plugin.Name}') could not describe its link");
+                    interfaces[^1] = interfaces[^1] with { Port = ports.SetInterfaceLink(port.Id, link) };
+                }
+
                 if (container.Queues.Count == 0)
                 {
                     throw new RouterStartupException($"{iface.Path}: interface '{iface.Name}' (backend '{plugin.Name}') has no queues");

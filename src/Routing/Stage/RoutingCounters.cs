@@ -7,4 +7,8 @@ public readonly record struct RoutingCounters(
     long IcmpRateLimited,
     long IcmpNoSourceAddress,
     long IcmpNotAllowed,
-    long IcmpNoRoom);
+    long IcmpNoRoom,
+    long TooBigSent = 0,
+    long EchoRepliesSent = 0,
+    long PacketsFragmented = 0,
+    long FragmentsMade = 0);

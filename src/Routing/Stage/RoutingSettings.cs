@@ -23,12 +23,13 @@ internal sealed record ConfiguredRoute(string Path, RoutePrefix Prefix, string P
 /// "PeerRoutes": true, "PeerRouteMetric": 0,
 /// "IcmpSource": { "IPv4": "10.1.0.1", "IPv6": "fd01::1" },
 /// "IcmpErrors": { "Enabled": true, "PerSecond": 100, "Burst": 50 },
-/// "DecrementTtl": true
+/// "DecrementTtl": true,
+/// "ConnectedRoutes": true, "FragmentIPv4": true
 /// </code>
 /// </summary>
 internal sealed record RoutingSettings
 {
-    private static readonly string[] s_keys = ["Routes", "PeerRoutes", "PeerRouteMetric", "IcmpSource", "IcmpErrors", "DecrementTtl"];
+    private static readonly string[] s_keys = ["Routes", "PeerRoutes", "PeerRouteMetric", "IcmpSource", "IcmpErrors", "DecrementTtl", "ConnectedRoutes", "FragmentIPv4"];
     private static readonly string[] s_routeKeys = ["Destination", "Interface", "Peer", "Via", "Metric"];
 
     public IReadOnlyList<ConfiguredRoute> Routes { get; init; } = [];
@@ -49,6 +50,15 @@ internal sealed record RoutingSettings
     public int IcmpBurst { get; init; } = 50;
 
     public bool DecrementTtl { get; init; } = true;
+
+    /// <summary>Whether every interface's addresses (<see cref="PortInfo.Addresses"/>) make routes to their prefixes.</summary>
+    public bool ConnectedRoutes { get; init; } = true;
+
+    /// <summary>
+    /// Whether an IPv4 packet without DF that is larger than its egress's MTU is fragmented (as RFC 791 routers do);
+    /// when false it is dropped (and a fragmentation-needed goes back, as for a packet with DF).
+    /// </summary>
+    public bool FragmentIPv4 { get; init; } = true;
 
     public static RoutingSettings Parse(IConfigurationSection settings, List<ConfigurationProblem> problems)
     {
@@ -78,6 +88,8 @@ internal sealed record RoutingSettings
             IcmpPerSecond = reader.Number(icmp, "PerSecond", 100, 0.001, 1_000_000),
             IcmpBurst = (int)reader.Integer(icmp, "Burst", 50, 1, 1_000_000),
             DecrementTtl = reader.Boolean(settings, "DecrementTtl", true),
+            ConnectedRoutes = reader.Boolean(settings, "ConnectedRoutes", true),
+            FragmentIPv4 = reader.Boolean(settings, "FragmentIPv4", true),
         };
     }
 

@@ -51,6 +51,10 @@ internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRout
         }
 
         Install(snapshot);
+        foreach (MtuMismatch mismatch in MtuMismatch.Find(ports.Ports))
+        {
+            Log.LargerThanTunnel(_logger, _name, mismatch.Interface, mismatch.InterfaceMtu, mismatch.Tunnel, mismatch.TunnelMtu);
+        }
     }
 
     public IReadOnlyList<ConfigurationProblem> Reconfigure(IConfigurationSection settings, IPortRegistry ports)
@@ -106,6 +110,7 @@ internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRout
     public RoutingCounters GetCounters()
     {
         long timeExceeded = 0, unreachable = 0, limited = 0, noSource = 0, notAllowed = 0, noRoom = 0;
+        long tooBig = 0, echo = 0, fragmented = 0, fragments = 0;
         lock (_workersLock)
         {
             foreach (RoutingWorker w in _workers)
@@ -116,10 +121,14 @@ internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRout
                 noSource += Volatile.Read(ref w.IcmpNoSourceAddress);
                 notAllowed += Volatile.Read(ref w.IcmpNotAllowed);
                 noRoom += Volatile.Read(ref w.IcmpNoRoom);
+                tooBig += Volatile.Read(ref w.TooBigSent);
+                echo += Volatile.Read(ref w.EchoRepliesSent);
+                fragmented += Volatile.Read(ref w.PacketsFragmented);
+                fragments += Volatile.Read(ref w.FragmentsMade);
             }
         }
 
-        return new RoutingCounters(timeExceeded, unreachable, limited, noSource, notAllowed, noRoom);
+        return new RoutingCounters(timeExceeded, unreachable, limited, noSource, notAllowed, noRoom, tooBig, echo, fragmented, fragments);
     }
 
     public void Dispose() => _meter.Dispose();
@@ -133,8 +142,11 @@ internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRout
         writer.WriteNumber("prefixes", snapshot?.Table.PrefixCount ?? 0);
         writer.WriteNumber("allowed_peer_prefixes", snapshot?.Allowed.Count ?? 0);
         writer.WriteNumber("table_bytes", snapshot?.Table.EstimatedBytes ?? 0);
-        writer.WriteString("icmp_source", $"{_settings.IcmpSourceIPv4?.ToString() ?? "none"}, {_settings.IcmpSourceIPv6?.ToString() ?? "none"}");
-        writer.WriteString("icmp_errors", $"{c.TimeExceededSent} time exceeded, {c.UnreachableSent} unreachable sent; {c.IcmpRateLimited} rate-limited, {c.IcmpNoSourceAddress} without source address");
+        writer.WriteString("icmp_source", $"{Describe(snapshot?.IcmpSource4)}, {Describe(snapshot?.IcmpSource6)}");
+        writer.WriteString("local_addresses", snapshot is null ? "none" : string.Join(", ", snapshot.LocalAddresses));
+        writer.WriteString("icmp_errors", $"{c.TimeExceededSent} time exceeded, {c.UnreachableSent} unreachable, {c.TooBigSent} fragmentation needed / packet too big sent; {c.IcmpRateLimited} rate-limited, {c.IcmpNoSourceAddress} without source address");
+        writer.WriteString("local", $"{c.EchoRepliesSent} echo replies sent");
+        writer.WriteString("fragmentation", $"{c.PacketsFragmented} packets fragmented into {c.FragmentsMade}");
         writer.WriteEndObject();
     }
 
@@ -148,7 +160,13 @@ internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRout
         yield return new(c.IcmpNoSourceAddress, stage, new("outcome", "no_source_address"));
         yield return new(c.IcmpNotAllowed, stage, new("outcome", "not_allowed"));
         yield return new(c.IcmpNoRoom, stage, new("outcome", "no_room"));
+        yield return new(c.TooBigSent, stage, new("outcome", "too_big_sent"));
+        yield return new(c.EchoRepliesSent, stage, new("outcome", "echo_reply_sent"));
+        yield return new(c.PacketsFragmented, stage, new("outcome", "fragmented"));
+        yield return new(c.FragmentsMade, stage, new("outcome", "fragments_made"));
     }
+
+    private static string Describe(byte[]? address) => address is { Length: 4 or 16 } ? new System.Net.IPAddress(address).ToString() : "none";
 
     private void Install(RoutingSnapshot snapshot)
     {
@@ -165,7 +183,10 @@ internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRout
         [LoggerMessage(Level = LogLevel.Information, Message = "Routing stage '{Stage}': {Routes} routes over {Prefixes} prefixes, {Allowed} allowed peer prefixes")]
         public static partial void Installed(ILogger logger, string stage, int routes, int prefixes, int allowed);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Routing stage '{Stage}': no IcmpSource:{Family} address is configured, so no {Family} ICMP errors (time exceeded, unreachable) are sent")]
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Routing stage '{Stage}': no IcmpSource:{Family} address is configured and no interface has an address of the router's own, so no {Family} ICMP time-exceeded or unreachable errors are sent (fragmentation-needed / packet-too-big still are, from the original destination)")]
         public static partial void NoIcmpSource(ILogger logger, string stage, string family);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Routing stage '{Stage}': interface '{Interface}' has MTU {InterfaceMtu}, larger than the inner MTU {TunnelMtu} of the peers of '{Tunnel}': packets over {TunnelMtu} bytes routed into the tunnel get ICMP fragmentation-needed / packet-too-big (path MTU discovery; IPv4 without DF is fragmented). Set the interface's Mtu to {TunnelMtu} to avoid the round trip")]
+        public static partial void LargerThanTunnel(ILogger logger, string stage, string @interface, int interfaceMtu, string tunnel, int tunnelMtu);
     }
 }

@@ -6,8 +6,9 @@ namespace RouterHost.Routing.Stage;
 
 /// <summary>
 /// The Routing stage's per-thread processor. Per packet: parse (malformed → counted drop), the cryptokey check for
-/// packets from peers, the longest-prefix lookup (ECMP by flow hash), the TTL / hop-limit decrement, and the
-/// egress. ICMP errors go back toward the sender as packets emitted outward with the sender's port as their
+/// packets from peers, the longest-prefix lookup (ECMP by flow hash), local delivery (an echo request to one of the
+/// router's own addresses is answered, anything else to them dropped), the TTL / hop-limit check, the egress's MTU
+/// (ICMP fragmentation-needed / packet-too-big, or IPv4 fragmentation without DF), the decrement, and the egress. ICMP errors go back toward the sender as packets emitted outward with the sender's port as their
 /// egress: to an interface they are written back on the queue the original came in on; to a peer they are
 /// encrypted by the tunnel stage further out. Each routed packet carries its route's next hop
 /// (<see cref="Packet.NextHop"/>: the gateway's id, 0 when directly connected). Packets that already carry an egress
@@ -23,6 +24,10 @@ internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
     public long IcmpNoSourceAddress;
     public long IcmpNotAllowed;
     public long IcmpNoRoom;
+    public long TooBigSent;
+    public long EchoRepliesSent;
+    public long PacketsFragmented;
+    public long FragmentsMade;
 
     public void Process(PacketBatch batch)
     {
@@ -77,17 +82,46 @@ internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
                 continue;
             }
 
-            // The router's own packets (Ingress Local) are not forwarded by it, so their TTL stays.
-            if (decrement && p.Ingress.Kind != PortKind.Local)
+            if (target.Port.Kind == PortKind.Local)
             {
-                int ttlOffset = v6 ? 7 : 8;
-                if (data[ttlOffset] <= 1)
+                DeliverLocal(batch, ref p, layout, snapshot);
+                continue;
+            }
+
+            // The router's own packets (Ingress Local) are not forwarded by it, so their TTL stays.
+            bool forwarded = decrement && p.Ingress.Kind != PortKind.Local;
+            if (forwarded && data[v6 ? 7 : 8] <= 1)
+            {
+                SendError(batch, ref p, IcmpError.TimeExceeded, snapshot, v6);
+                p.Drop(RoutingDropReasons.TtlExceeded);
+                continue;
+            }
+
+            // A superpacket is judged by the packets it will be cut into: headers plus one segment.
+            int mtu = snapshot.MtuOf(target.Port);
+            int size = p.Gso.IsSuperpacket ? p.Gso.HeaderLength + p.Gso.SegmentSize : layout.PacketLength;
+            bool fragment = false;
+            if (mtu != 0 && size > mtu)
+            {
+                if (v6 || p.Gso.IsSuperpacket || p.Gso.NeedsChecksum || (data[6] & 0x40) != 0)
                 {
-                    SendError(batch, ref p, IcmpError.TimeExceeded, snapshot, v6);
-                    p.Drop(RoutingDropReasons.TtlExceeded);
+                    SendError(batch, ref p, IcmpError.PacketTooBig, snapshot, v6, mtu);
+                    p.Drop(RoutingDropReasons.TooBig);
                     continue;
                 }
 
+                if (!snapshot.Settings.FragmentIPv4)
+                {
+                    SendError(batch, ref p, IcmpError.PacketTooBig, snapshot, v6, mtu);
+                    p.Drop(RoutingDropReasons.TooBigNotFragmented);
+                    continue;
+                }
+
+                fragment = true;
+            }
+
+            if (forwarded)
+            {
                 if (v6)
                 {
                     data[7]--;
@@ -100,6 +134,10 @@ internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
 
             p.Egress = target.Port;
             p.NextHop = target.NextHop;
+            if (fragment)
+            {
+                Fragment(batch, ref p, layout.PacketLength, mtu);
+            }
         }
     }
 
@@ -128,8 +166,92 @@ internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
             : 0;
     }
 
+    /// <summary>
+    /// A packet to one of the router's own addresses: an echo request is answered (the reply goes back toward the
+    /// sender like an ICMP error), anything else is dropped; neither is forwarded.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void SendError(PacketBatch batch, ref Packet original, IcmpError error, RoutingSnapshot snapshot, bool v6)
+    private void DeliverLocal(PacketBatch batch, ref Packet request, in PacketLayout layout, RoutingSnapshot snapshot)
+    {
+        ReadOnlySpan<byte> data = request.Data;
+        if (!IcmpEchoReplyBuilder.IsEchoRequest(data, layout) || request.Ingress.Kind is not (PortKind.Interface or PortKind.Peer))
+        {
+            request.Drop(RoutingDropReasons.AddressedToRouter);
+            return;
+        }
+
+        PacketBatch? emitted = batch.Emitted(PacketDirection.Outbound);
+        if (emitted is null || !emitted.TryAppendOwned(IcmpEchoReplyBuilder.ReplyLength(layout), out int index))
+        {
+            request.Drop(IcmpErrorBuilder.NoRoom);
+            return;
+        }
+
+        ref Packet reply = ref emitted[index];
+        DropReason refused = IcmpEchoReplyBuilder.Build(data, layout, reply.Data, out int written);
+        if (!refused.IsNone)
+        {
+            reply.Drop(refused);
+            request.Drop(refused);
+            return;
+        }
+
+        reply.TrySetLength(written);
+        reply.Ingress = PortId.Local;
+        reply.Egress = request.Ingress;
+        reply.NextHop = NextHopToward(snapshot.Table, reply.Data, reply.Egress, request.FlowHash);
+        reply.IngressQueue = request.IngressQueue;
+        request.Consume();
+        EchoRepliesSent++;
+    }
+
+    /// <summary>
+    /// Splits an IPv4 packet without DF that is larger than its egress's <paramref name="mtu"/>: the packet itself
+    /// becomes the first fragment, the others are written into the emit arena of the batch's own direction, with the
+    /// same ingress, egress and next hop, so they walk the rest of the chain as it does. All or nothing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Fragment(PacketBatch batch, ref Packet p, int packetLength, int mtu)
+    {
+        Span<byte> data = p.Data;
+        PacketBatch? emitted = batch.Emitted(batch.Direction);
+        if (emitted is null || !Ipv4Fragmenter.TryPlan(data, packetLength, mtu, out Ipv4FragmentPlan plan))
+        {
+            p.Drop(RoutingDropReasons.FragmentationNoRoom);
+            return;
+        }
+
+        int first = emitted.Count;
+        for (int k = 1; k < plan.Count; k++)
+        {
+            if (!emitted.TryAppendOwned(Ipv4Fragmenter.LaterFragmentLength(packetLength, plan, k), out int index))
+            {
+                // Not every fragment fits: none is sent (the receiver could not reassemble the datagram anyway).
+                for (int j = first; j < emitted.Count; j++)
+                {
+                    emitted[j].Drop(RoutingDropReasons.FragmentationNoRoom);
+                }
+
+                p.Drop(RoutingDropReasons.FragmentationNoRoom);
+                return;
+            }
+
+            ref Packet fragment = ref emitted[index];
+            Ipv4Fragmenter.WriteLaterFragment(data, packetLength, plan, k, fragment.Data);
+            fragment.Ingress = p.Ingress;
+            fragment.IngressQueue = p.IngressQueue;
+            fragment.Egress = p.Egress;
+            fragment.NextHop = p.NextHop;
+            fragment.FlowHash = p.FlowHash;
+        }
+
+        p.TrySetLength(Ipv4Fragmenter.MakeFirstFragment(data, plan));
+        PacketsFragmented++;
+        FragmentsMade += plan.Count;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void SendError(PacketBatch batch, ref Packet original, IcmpError error, RoutingSnapshot snapshot, bool v6, int mtu = 0)
     {
         // Never about the router's own packets, and only where the sender can be reached.
         if (!snapshot.Settings.IcmpErrors || original.Ingress.Kind is not (PortKind.Interface or PortKind.Peer))
@@ -137,14 +259,21 @@ internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
             return;
         }
 
-        byte[] source = v6 ? snapshot.IcmpSource6 : snapshot.IcmpSource4;
-        if (source.Length == 0)
+        ReadOnlySpan<byte> data = original.Data;
+        ReadOnlySpan<byte> source = v6 ? snapshot.IcmpSource6 : snapshot.IcmpSource4;
+        if (source.IsEmpty)
         {
-            IcmpNoSourceAddress++;
-            return;
+            if (error != IcmpError.PacketTooBig)
+            {
+                IcmpNoSourceAddress++;
+                return;
+            }
+
+            // Without an address of its own the router still must not black-hole path MTU discovery: it answers from
+            // the original destination, as a reject does (the sender's stack takes the MTU from the quoted packet).
+            source = v6 ? data.Slice(24, 16) : data.Slice(16, 4);
         }
 
-        ReadOnlySpan<byte> data = original.Data;
         if (!IcmpErrorBuilder.Plan(data, out int length).IsNone)
         {
             IcmpNotAllowed++;
@@ -165,7 +294,7 @@ internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
         }
 
         ref Packet reply = ref emitted[index];
-        if (!IcmpErrorBuilder.Build(data, error, source, reply.Data, out int written).IsNone)
+        if (!IcmpErrorBuilder.Build(data, error, source, reply.Data, out int written, mtu).IsNone)
         {
             reply.Drop(IcmpErrorBuilder.NoRoom);
             IcmpNoRoom++;
@@ -180,6 +309,10 @@ internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
         if (error == IcmpError.TimeExceeded)
         {
             TimeExceededSent++;
+        }
+        else if (error == IcmpError.PacketTooBig)
+        {
+            TooBigSent++;
         }
         else
         {

@@ -132,7 +132,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
 
                 CryptographicOperations.ZeroMemory(peer.PresharedKey);
                 PeerEndpoint? endpoint = peer.Endpoint is null ? null : new PeerEndpoint(Resolve(peer), UdpEndpoint.None);
-                PortInfo port = context.Ports.AddPeer(peer.Name, [.. peer.Groups], context.Name, peer.AllowedIPs);
+                PortInfo port = context.Ports.AddPeer(peer.Name, [.. peer.Groups], context.Name, peer.AllowedIPs, settings.Mtu);
                 peers.Add(new WireGuardPeer(peers.Count, port.Id, peer.Name, identity!, endpoint, (long)peer.PersistentKeepalive.TotalMilliseconds));
             }
 

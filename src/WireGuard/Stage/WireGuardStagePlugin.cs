@@ -10,7 +10,7 @@ namespace RouterHost.WireGuard.Stage;
 /// kernel module, so any WireGuard peer can be a RouterHost peer.
 /// </summary>
 [RouterHostPlugin("WireGuard", Description = "WireGuard encryption (Noise_IKpsk2, cookies, timers, roaming) over the router's own UDP sockets")]
-public sealed class WireGuardStagePlugin : IStagePlugin
+public sealed class WireGuardStagePlugin : IStagePlugin, ITunnelMtuReader
 {
     /// <inheritdoc />
     public IReadOnlyList<ConfigurationProblem> Validate(IConfigurationSection settings)
@@ -24,6 +24,20 @@ public sealed class WireGuardStagePlugin : IStagePlugin
         }
 
         return problems;
+    }
+
+    /// <inheritdoc />
+    public (int Mtu, string Path)? ReadTunnelMtu(IConfigurationSection settings)
+    {
+        var problems = new List<ConfigurationProblem>();
+        WireGuardSettings parsed = WireGuardSettings.Parse(settings, problems);
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(parsed.PrivateKey);
+        foreach (PeerSettings peer in parsed.Peers)
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(peer.PresharedKey);
+        }
+
+        return problems.Count > 0 || parsed.Peers.Count == 0 ? null : (parsed.Mtu, $"{settings.Path}:Mtu");
     }
 
     /// <inheritdoc />

@@ -64,7 +64,12 @@ internal sealed class RoutedXdpNamespaces : IDisposable
 
     public Exception? Fault { get; private set; }
 
-    public static RoutedXdpNamespaces Start(Topology topology, string extraXdpSettings = "", int tunMtu = 1500)
+    /// <param name="topology">What B is behind.</param>
+    /// <param name="extraXdpSettings">More AfXdp settings, each after a comma.</param>
+    /// <param name="tunMtu">The MTU of B's TUN (XdpToTun).</param>
+    /// <param name="extraStages">Stages after Routing, each after a comma; "@R" names the router's namespace.</param>
+    /// <param name="configuredRoutes">False to configure no route: the interfaces' addresses are then all the router knows.</param>
+    public static RoutedXdpNamespaces Start(Topology topology, string extraXdpSettings = "", int tunMtu = 1500, string extraStages = "", bool configuredRoutes = true)
     {
         var owned = new List<IDisposable>();
         try
@@ -91,14 +96,17 @@ internal sealed class RoutedXdpNamespaces : IDisposable
                     """;
             }
 
+            string routes = configuredRoutes
+                ? """
+                  { "Destination": "10.1.0.0/24", "Interface": "xa" }, { "Destination": "fd01::/64", "Interface": "xa" },
+                  { "Destination": "10.2.0.0/24", "Interface": "xb" }, { "Destination": "fd02::/64", "Interface": "xb" }
+                  """
+                : string.Empty;
             string json = $$"""
                 {
                   "Pipeline": { "Stages": [ { "Type": "Routing", "Settings": {
-                      "Routes": [
-                        { "Destination": "10.1.0.0/24", "Interface": "xa" }, { "Destination": "fd01::/64", "Interface": "xa" },
-                        { "Destination": "10.2.0.0/24", "Interface": "xb" }, { "Destination": "fd02::/64", "Interface": "xb" }
-                      ],
-                      "IcmpSource": { "IPv4": "10.1.0.1", "IPv6": "fd01::1" } } } ] },
+                      "Routes": [ {{routes}} ],
+                      "IcmpSource": { "IPv4": "10.1.0.1", "IPv6": "fd01::1" } } } {{extraStages.Replace("\"@R\"", $"\"{r.Name}\"", StringComparison.Ordinal)}} ] },
                   "Interfaces": {
                     "xa": { "Backend": "AfXdp", "Settings": { "Namespace": "{{r.Name}}", "Device": "xa", "Addresses": [ "10.1.0.1/24", "fd01::1/64" ] {{extraXdpSettings}} } },
                     {{second}}

@@ -147,4 +147,32 @@ public sealed class ValidateCommandTests
         Assert.True(exit == 0, error);
         Assert.Contains("2 interface(s), 1 stage(s)", output, StringComparison.Ordinal);
     }
+    [Theory]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    [InlineData(1500, true)]
+    [InlineData(1420, false)]
+    public void An_interface_MTU_larger_than_a_tunnel_s_inner_MTU_is_a_warning_naming_both_and_path_MTU_discovery(int tunMtu, bool warned)
+    {
+        using var dir = new TempDirectory();
+        string key = dir.WriteFile("wg.key", Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) + "\n");
+        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        string peer = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        string file = dir.WriteFile("tunnel.json", $$"""
+            {
+              "Pipeline": { "Stages": [
+                { "Type": "Routing" },
+                { "Type": "WireGuard", "Name": "wg", "Settings": { "PrivateKeyFile": "{{key}}",
+                  "Peers": { "b": { "PublicKey": "{{peer}}", "AllowedIPs": [ "10.9.0.0/16" ] } } } } ] },
+              "Interfaces": { "tun0": { "Backend": "LinuxTun", "Settings": { "Mtu": {{tunMtu}}, "Addresses": [ "10.0.0.1/24" ] } } }
+            }
+            """);
+
+        var (exit, output, error) = Validate("--config", file, $"Plugins:Path={RepositoryPaths.HostPlugins}");
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("Configuration is valid", output, StringComparison.Ordinal);
+        string expected = "warning: Interfaces:tun0:Settings:Mtu: interface 'tun0' has MTU 1500, larger than the inner MTU 1420 of tunnel stage 'wg' (Pipeline:Stages:1:Settings:Mtu)";
+        Assert.Equal(warned, error.Contains(expected, StringComparison.Ordinal));
+        Assert.Equal(warned, error.Contains("path MTU discovery will be used", StringComparison.Ordinal));
+    }
 }

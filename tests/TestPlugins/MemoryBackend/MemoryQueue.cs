@@ -226,5 +226,17 @@ internal sealed class MemoryQueue : IQueue
             p[24] = (byte)(udpLength >> 8);
             p[25] = (byte)udpLength;
         }
+
+        // The IPv4 header checksum, which routers verify.
+        uint sum = 0;
+        for (int i = 0; i < 20; i += 2)
+        {
+            sum += (uint)((p[i] << 8) | p[i + 1]);
+        }
+
+        sum = (sum & 0xFFFF) + (sum >> 16);
+        sum = (sum & 0xFFFF) + (sum >> 16);
+        p[10] = (byte)(~sum >> 8);
+        p[11] = (byte)~sum;
     }
 }

@@ -43,21 +43,23 @@ internal sealed class RouterHostNode : IDisposable
     /// <summary>
     /// The JSON of a node: its TUN in <paramref name="ns"/> with <paramref name="overlay"/> addresses, a route back to
     /// each of them, and the WireGuard stage with <paramref name="wireGuardSettings"/> (a JSON object) whose sockets
-    /// live in the same namespace.
+    /// live in the same namespace. <paramref name="tunMtu"/> is the TUN's MTU; <paramref name="routingSettings"/>, when
+    /// given, replaces the Routing stage's settings (which otherwise route each overlay address to the TUN).
     /// </summary>
-    public static string Config(NetworkNamespace ns, string[] overlay, string wireGuardSettings, int batchSize = 64)
+    public static string Config(NetworkNamespace ns, string[] overlay, string wireGuardSettings, int batchSize = 64, int tunMtu = 1420, string? routingSettings = null)
     {
         string routes = string.Join(", ", overlay.Select(a => $$"""{ "Destination": "{{a.Split('/')[0]}}/{{(a.Contains(':', StringComparison.Ordinal) ? 128 : 32)}}", "Interface": "tun" }"""));
+        routingSettings ??= $$"""{ "Routes": [ {{routes}} ] }""";
         string addresses = string.Join(", ", overlay.Select(a => $"\"{a}\""));
         wireGuardSettings = wireGuardSettings.Replace("\"@NS\"", $"\"{ns.Name}\"", StringComparison.Ordinal);
         return $$"""
             {
               "Pipeline": { "BatchSize": {{batchSize}}, "Stages": [
-                { "Type": "Routing", "Settings": { "Routes": [ {{routes}} ] } },
+                { "Type": "Routing", "Settings": {{routingSettings}} },
                 { "Type": "WireGuard", "Name": "wg", "Settings": {{wireGuardSettings}} }
               ] },
               "Interfaces": {
-                "tun": { "Backend": "LinuxTun", "Settings": { "Namespace": "{{ns.Name}}", "DeviceName": "rhwg0", "Mtu": 1420, "Queues": 2, "Addresses": [ {{addresses}} ] } }
+                "tun": { "Backend": "LinuxTun", "Settings": { "Namespace": "{{ns.Name}}", "DeviceName": "rhwg0", "Mtu": {{tunMtu}}, "Queues": 2, "Addresses": [ {{addresses}} ] } }
               }
             }
             """;

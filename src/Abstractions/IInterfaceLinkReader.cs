@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Configuration;
+
+namespace RouterHost.Abstractions;
+
+/// <summary>
+/// An optional capability of an <see cref="IBackendPlugin"/>: reads what an interface's link will be from its
+/// <c>Settings</c> alone, without touching any device, so <c>routerhost validate</c> can check MTUs across the router
+/// (an interface's MTU against the tunnels its traffic may be routed into). Added in contract 1.3.
+/// </summary>
+public interface IInterfaceLinkReader
+{
+    /// <summary>
+    /// The link <paramref name="settings"/> describe (<see cref="InterfaceLink.Mtu"/> 0 when the settings leave it to the
+    /// device), or null when they are not valid. Never throws for bad settings: <see cref="IBackendPlugin.Validate"/>
+    /// reports those.
+    /// </summary>
+    InterfaceLink? ReadLink(IConfigurationSection settings);
+}

@@ -1,0 +1,10 @@
+namespace RouterHost.Abstractions;
+
+/// <summary>
+/// What an interface's link looks like to the router: its addresses (each one also a connected prefix), who answers
+/// for them, and the largest IP packet it carries. Added in contract 1.3.
+/// </summary>
+/// <param name="Addresses">The interface's addresses with their prefix lengths.</param>
+/// <param name="Owner">Whether the router or the host's stack behind the device answers for the addresses.</param>
+/// <param name="Mtu">The largest IP packet the interface carries, in bytes; 0 when unknown.</param>
+public sealed record InterfaceLink(IReadOnlyList<InterfaceAddress> Addresses, InterfaceAddressOwner Owner, int Mtu);
