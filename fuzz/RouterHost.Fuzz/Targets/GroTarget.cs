@@ -7,7 +7,7 @@ namespace RouterHost.Fuzz.Targets;
 
 /// <summary>
 /// A burst of packets through <see cref="GroCoalescer"/> as the TUN write path sends decrypted packets, and what it
-/// emits through <see cref="Segmenter"/> again. The input's first byte: bit 0 = coalesce UDP too, bits 1-3 = the
+/// emits through <see cref="Segmenter"/> again. The input's first byte: bit 0 = coalesce UDP too, bits 1-4 = the
 /// segment limit (1-8, or 64 when 0); then records (<see cref="FuzzInput"/>), one packet each, whose control byte's
 /// bit 0 asks for its checksums to be completed first (only packets that verify may merge) and bit 1 marks it
 /// NEEDS_CSUM. Invariants: every packet comes out exactly once, borrowed not copied (a packet passed through is the
@@ -176,6 +176,7 @@ internal sealed class GroTarget : IFuzzTarget
     private static bool SameFlow(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
     {
         if (!PacketParser.Parse(a, out PacketLayout la).IsNone || !PacketParser.Parse(b, out PacketLayout lb).IsNone
+            || !la.HasTransportHeader || !lb.HasTransportHeader // a later fragment's ports, and so its flow, are unknown
             || la.IsIPv6 != lb.IsIPv6 || la.Protocol != lb.Protocol || la.Protocol is not (IpProtocol.Tcp or IpProtocol.Udp))
         {
             return false;
