@@ -38,6 +38,18 @@ internal ref struct FuzzInput(ReadOnlySpan<byte> input)
         return true;
     }
 
+    /// <summary>
+    /// Splits an input into its first byte (a target's options) and the rest; an empty input gives 0 and nothing.
+    /// Targets never return early on an empty input: SharpFuzz's first run may see one (it reads the first input before
+    /// afl-fuzz has written it), and a run that reaches no instrumented code makes afl-fuzz stop with "No
+    /// instrumentation detected".
+    /// </summary>
+    public static void Split(ReadOnlySpan<byte> input, out byte first, out ReadOnlySpan<byte> rest)
+    {
+        first = input.IsEmpty ? (byte)0 : input[0];
+        rest = input.IsEmpty ? default : input[1..];
+    }
+
     /// <summary>Builds an input of records (for seeds).</summary>
     public static byte[] Records(params (byte Control, byte[] Bytes)[] records)
     {

@@ -41,13 +41,9 @@ internal sealed class ConfigTarget : IFuzzTarget
 
     public void Run(ReadOnlySpan<byte> input)
     {
-        if (input.IsEmpty)
-        {
-            return;
-        }
-
-        int mode = input[0] % 7;
-        string json = Encoding.UTF8.GetString(input[1..]);
+        FuzzInput.Split(input, out byte control, out ReadOnlySpan<byte> rest);
+        int mode = control % 7;
+        string json = Encoding.UTF8.GetString(rest);
         if (mode != 0)
         {
             json = $$"""{ "Interfaces": { "if0": { "Settings": {{json}} } } }""";

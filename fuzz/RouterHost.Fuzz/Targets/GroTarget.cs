@@ -50,13 +50,9 @@ internal sealed class GroTarget : IFuzzTarget
 
     public void Run(ReadOnlySpan<byte> input)
     {
-        if (input.IsEmpty)
-        {
-            return;
-        }
-
-        GroCoalescer coalescer = _coalescers[input[0] & 0x1F];
-        var records = new FuzzInput(input[1..]);
+        FuzzInput.Split(input, out byte options, out ReadOnlySpan<byte> rest);
+        GroCoalescer coalescer = _coalescers[options & 0x1F];
+        var records = new FuzzInput(rest);
         int count = 0;
         while (count < Capacity && records.TryNext(out byte control, out ReadOnlySpan<byte> bytes))
         {

@@ -80,16 +80,13 @@ internal sealed class IpTarget : IFuzzTarget
 
     public void Run(ReadOnlySpan<byte> input)
     {
-        if (input.IsEmpty)
-        {
-            return;
-        }
-
-        bool fromPeer = (input[0] & 1) != 0;
-        int length = Math.Min(input.Length - 1, _buffer.Length - Headroom - 64);
+        // Even an empty input reaches the parsers (see FuzzInput.Split).
+        FuzzInput.Split(input, out byte control, out ReadOnlySpan<byte> rest);
+        bool fromPeer = (control & 1) != 0;
+        int length = Math.Min(rest.Length, _buffer.Length - Headroom - 64);
         Span<byte> packet = _buffer.AsSpan(Headroom, length);
-        input.Slice(1, length).CopyTo(packet);
-        if ((input[0] & 2) != 0)
+        rest[..length].CopyTo(packet);
+        if ((control & 2) != 0)
         {
             SeedPackets.FixChecksums(packet);
         }

@@ -27,13 +27,9 @@ internal sealed class TextTarget : IFuzzTarget
 
     public void Run(ReadOnlySpan<byte> input)
     {
-        if (input.IsEmpty)
-        {
-            return;
-        }
-
-        string text = System.Text.Encoding.UTF8.GetString(input[1..]);
-        switch (input[0] % 5)
+        FuzzInput.Split(input, out byte control, out ReadOnlySpan<byte> rest);
+        string text = System.Text.Encoding.UTF8.GetString(rest);
+        switch (control % 5)
         {
             case 0:
                 if (WireGuardKey.TryParse(text, _key, out string? problem))
