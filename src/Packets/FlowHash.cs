@@ -24,6 +24,7 @@ public static class FlowHash
     }
 
     /// <summary>Hashes a packet whose layout is already known.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint Compute(ReadOnlySpan<byte> ipPacket, in PacketLayout layout, bool symmetric = false, uint seed = 0) =>
         Compute(ipPacket, layout, layout.IsFragment ? (ushort)0 : layout.SourcePort, layout.IsFragment ? (ushort)0 : layout.DestinationPort, symmetric, seed);
 

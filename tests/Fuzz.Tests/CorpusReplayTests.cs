@@ -60,6 +60,19 @@ public sealed class CorpusReplayTests
     }
 
     [Fact]
+    public void The_wireguard_target_reaches_authenticated_transport_and_the_under_load_cookie_path()
+    {
+        using var target = new Targets.WireGuardTarget();
+        Dictionary<string, byte[]> seeds = target.Seeds().ToDictionary(s => s.Key, s => s.Value);
+        long transports = target.TransportsAccepted;
+        target.Run(seeds["transport-ipv4"]);
+        Assert.Equal(transports + 1, target.TransportsAccepted);
+
+        target.Run(seeds["flood-initiations"]);
+        Assert.True(target.CookieRepliesSent > 0, "a flood of initiations put the stage under load and it answered with cookie replies");
+    }
+
+    [Fact]
     public void A_broken_invariant_is_an_exception_afl_fuzz_counts_as_a_crash()
     {
         InvariantViolationException.Check(true, "holds");

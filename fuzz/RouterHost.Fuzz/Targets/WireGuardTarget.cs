@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using RouterHost.Abstractions;
 using RouterHost.Crypto;
 using RouterHost.Pipeline;
+using RouterHost.Underlay;
 using RouterHost.WireGuard.Keys;
 using RouterHost.WireGuard.Protocol;
 using RouterHost.WireGuard.Stage;
@@ -22,7 +23,10 @@ namespace RouterHost.Fuzz.Targets;
 /// its control byte saying how the played peer makes it: 0 = the bytes as they are; 1 = the bytes with MAC1 (and MAC2)
 /// computed, so a mutated handshake message passes the MAC check; 2 = a transport message on the session: 8 bytes of
 /// counter, then the plaintext, sealed, so the replay window and the inner-packet checks see authenticated data;
-/// 3 = a genuine initiation XORed with the bytes, MACs computed. Invariants: every datagram is consumed, dropped with a
+/// 3 = a genuine initiation XORed with the bytes, MACs computed. A control byte with bit 2 set also floods the
+/// handshake queue with copies of that datagram (when it is an initiation or response of its size), so the round
+/// runs under load: MAC2 checks, cookie replies (which the played peer takes, so its next messages carry a valid MAC2)
+/// and the per-source rate limit. Invariants: every datagram is consumed, dropped with a
 /// WireGuard reason, or delivered as an IP packet of its own length from the peer; consumed datagrams are exactly the
 /// handshake messages queued plus keepalives; the handshake round never throws.
 /// </summary>
@@ -102,6 +106,12 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
 
     public string Name => TargetName;
 
+    /// <summary>Cookie replies the stage sent (under load), to show the target reaches that path.</summary>
+    internal long CookieRepliesSent => _stage.Loop.Counters.CookieRepliesSent;
+
+    /// <summary>Transport messages the stage authenticated.</summary>
+    internal long TransportsAccepted => _worker.Counters.TransportsAccepted;
+
     public string Description => "WireGuard datagrams into a real stage: receive classification, MAC1/MAC2, cookies, handshake initiation/response, transport and the replay window";
 
     public void Run(ReadOnlySpan<byte> input)
@@ -109,14 +119,25 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
         _batch.Clear();
         _batch.Direction = PacketDirection.Inbound;
         var records = new FuzzInput(input);
+        int flood = -1;
         while (_batch.Count < MaxDatagrams && records.TryNext(out byte control, out ReadOnlySpan<byte> bytes))
         {
             int slot = _batch.Count * SlotSize;
             Span<byte> room = _buffer.AsSpan(slot + Headroom, SlotSize - Headroom - 64);
             int length = Make(control, bytes, room);
+            if ((control & 4) != 0)
+            {
+                flood = _batch.Count;
+            }
+
             ref Packet p = ref _batch.Append(_buffer, slot + Headroom, length);
             p.IngressQueue = 0;
             p.Mark = 0; // the receive slot whose source is the played peer's socket
+        }
+
+        if (flood >= 0)
+        {
+            Flood(_batch[flood].Data);
         }
 
         WireGuardCounters counters = _worker.Counters;
@@ -147,6 +168,7 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
             consumed == (counters.HandshakesQueued - queuedBefore) + (counters.Keepalives - keepalivesBefore),
             "consumed datagrams are exactly the queued handshake messages and the keepalives");
         _stage.Loop.RunOnce(Now);
+        TakeCookieReplies();
     }
 
     public IEnumerable<KeyValuePair<string, byte[]>> Seeds()
@@ -170,6 +192,7 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
         yield return new("initiation-with-macs", FuzzInput.Records((1, initiation)));
         yield return new("response-with-macs", FuzzInput.Records((1, response)));
         yield return new("cookie-reply", FuzzInput.Records((0, cookie)));
+        yield return new("flood-initiations", FuzzInput.Records((3 | 4, []), (3, [])));
         yield return new("mixed", FuzzInput.Records((2, [9, 0, 0, 0, 0, 0, 0, 0, .. inner]), (0, [4, 0, 0, 0, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, .. new byte[32]]), (1, initiation), (2, [9, 0, 0, 0, 0, 0, 0, 0])));
     }
 
@@ -184,6 +207,36 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
         _stageIdentity.Dispose();
         _peerIdentity.Dispose();
         _socket.Dispose();
+    }
+
+    // Copies of a handshake message queued as if a flood had passed MAC1: past an eighth of the queue, the next round
+    // runs under load.
+    private void Flood(ReadOnlySpan<byte> message)
+    {
+        MessageType type = MessageLayout.TypeOf(message);
+        if ((type != MessageType.Initiation && type != MessageType.Response) || message.Length != MessageLayout.HandshakeSize(type))
+        {
+            return;
+        }
+
+        UdpReceiveQueue source = _stage.SourceAt(0)!;
+        for (int i = 0; i < WireGuardStage.HandshakeQueueCapacity / 8; i++)
+        {
+            _stage.Handshakes.TryEnqueue(message, source.Source(0), source.Destination(0), Now);
+        }
+    }
+
+    // The played peer takes the cookie replies the stage sent it, so its later messages carry a MAC2 the stage accepts.
+    private void TakeCookieReplies()
+    {
+        while (_socket.Available > 0)
+        {
+            int received = _socket.Receive(_message);
+            if (MessageLayout.TypeOf(_message.AsSpan(0, received)) == MessageType.CookieReply)
+            {
+                _cookies.TryConsumeReply(_message.AsSpan(0, received), Now);
+            }
+        }
     }
 
     private static bool IsIpPacketOfItsLength(ReadOnlySpan<byte> packet) =>
