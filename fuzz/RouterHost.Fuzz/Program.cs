@@ -4,12 +4,12 @@ using SharpFuzz;
 // RouterHost.Fuzz TARGET                    run TARGET under afl-fuzz (SharpFuzz's in-process fork server; input on stdin)
 // RouterHost.Fuzz run TARGET PATH...        run each file (or each file of each folder) once, in-process; exit 1 on a crash
 // RouterHost.Fuzz seed TARGET|all FOLDER    write the targets' seed inputs to FOLDER/<target>/
-// RouterHost.Fuzz list                      name and describe every target
+// RouterHost.Fuzz list | describe           name (and describe) every target
 const int MaxInput = 1 << 20;
 
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
-    Console.Error.WriteLine("usage: RouterHost.Fuzz TARGET | run TARGET PATH... | seed TARGET|all FOLDER | list");
+    Console.Error.WriteLine("usage: RouterHost.Fuzz TARGET | run TARGET PATH... | seed TARGET|all FOLDER | list | describe");
     Console.Error.WriteLine($"targets: {string.Join(", ", FuzzTargets.Names)}");
     return 2;
 }
@@ -19,7 +19,17 @@ switch (args[0])
     case "list":
         foreach (string name in FuzzTargets.Names)
         {
-            Console.WriteLine($"{name}\t{FuzzTargets.Create(name)!.Description}");
+            Console.WriteLine(name);
+        }
+
+        return 0;
+
+    case "describe":
+        foreach (string name in FuzzTargets.Names)
+        {
+            IFuzzTarget target = FuzzTargets.Create(name)!;
+            Console.WriteLine($"{name}\t{target.Description}");
+            (target as IDisposable)?.Dispose();
         }
 
         return 0;
