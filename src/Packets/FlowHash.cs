@@ -24,10 +24,20 @@ public static class FlowHash
     }
 
     /// <summary>Hashes a packet whose layout is already known.</summary>
-    public static uint Compute(ReadOnlySpan<byte> ipPacket, in PacketLayout layout, bool symmetric = false, uint seed = 0)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Compute(ReadOnlySpan<byte> ipPacket, in PacketLayout layout, bool symmetric = false, uint seed = 0) =>
+        Compute(ipPacket, layout, layout.IsFragment ? (ushort)0 : layout.SourcePort, layout.IsFragment ? (ushort)0 : layout.DestinationPort, symmetric, seed);
+
+    /// <summary>
+    /// The 5-tuple hash, ports included even for a first fragment: for keying flows by their ports (GRO), where the
+    /// fragment must land on its flow; equal to <see cref="Compute(ReadOnlySpan{byte}, in PacketLayout, bool, uint)"/>
+    /// for every packet that is not a fragment.
+    /// </summary>
+    internal static uint ComputeWithPorts(ReadOnlySpan<byte> ipPacket, in PacketLayout layout) =>
+        Compute(ipPacket, layout, layout.SourcePort, layout.DestinationPort, symmetric: false, seed: 0);
+
+    private static uint Compute(ReadOnlySpan<byte> ipPacket, in PacketLayout layout, ushort sourcePort, ushort destinationPort, bool symmetric, uint seed)
     {
-        ushort sourcePort = layout.IsFragment ? (ushort)0 : layout.SourcePort;
-        ushort destinationPort = layout.IsFragment ? (ushort)0 : layout.DestinationPort;
         int addressLength = layout.IsIPv6 ? 16 : 4;
         int sourceOffset = layout.IsIPv6 ? 8 : 12;
         if (ipPacket.Length < sourceOffset + (2 * addressLength))

@@ -164,7 +164,7 @@ public sealed class GroCoalescer
         candidate.Tail = index;
         candidate.Segments = 1;
         mergeable = false;
-        if (!PacketParser.Parse(data, out PacketLayout layout).IsNone || layout.IsFragment || !layout.HasTransportHeader)
+        if (!PacketParser.Parse(data, out PacketLayout layout).IsNone || !layout.HasTransportHeader)
         {
             return false;
         }
@@ -179,7 +179,7 @@ public sealed class GroCoalescer
         int payload = layout.PacketLength - layout.PayloadOffset;
         candidate.IsTcp = isTcp;
         candidate.IsIPv6 = layout.IsIPv6;
-        candidate.Hash = FlowHash.Compute(data, layout);
+        candidate.Hash = FlowHash.ComputeWithPorts(data, layout);
         candidate.TransportOffset = transportOffset;
         candidate.HeaderLength = layout.PayloadOffset;
         candidate.SegmentSize = payload;
@@ -206,7 +206,9 @@ public sealed class GroCoalescer
         }
 
         int plainHeader = layout.IsIPv6 ? Ipv6Header.Length : Ipv4Header.MinLength;
-        if (payload == 0 || transportOffset != plainHeader || gso.IsSuperpacket || gso.NeedsChecksum)
+        // A first fragment never merges, but it belongs to its flow: it ends the flow's superpacket, or a segment
+        // after it would be merged ahead of it (found by fuzzing, fuzz/crashes/gro).
+        if (layout.IsFragment || payload == 0 || transportOffset != plainHeader || gso.IsSuperpacket || gso.NeedsChecksum)
         {
             // No IPv4 options or IPv6 extension headers, and only finished, ordinary packets.
             return true;

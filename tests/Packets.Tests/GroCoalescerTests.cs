@@ -194,6 +194,18 @@ public class GroCoalescerTests
     }
 
     [Fact]
+    public void A_first_fragment_between_two_segments_of_its_flow_keeps_the_flow_in_order()
+    {
+        byte[] first = TestPackets.Tcp(Segment(0));
+        byte[] fragment = TestPackets.Tcp(Segment(1) with { DontFragment = false });
+        fragment[6] = 0x20; // MF, offset 0: a first fragment, with the flow's ports
+        Ipv4Header.WriteChecksum(fragment.AsSpan(0, 20));
+        byte[] last = TestPackets.Tcp(Segment(1));
+
+        AssertNotMerged(first, fragment, last);
+    }
+
+    [Fact]
     public void Ipv6_extension_headers_prevent_merging() =>
         AssertNotMerged(
             PacketParserTests.WithExtensions(TestPackets.Tcp(Segment(0, ipv6: true)), (IpProtocol.DestinationOptions, 8)),
