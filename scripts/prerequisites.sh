@@ -41,3 +41,28 @@ routerhost_require_packages() {
         }
     fi
 }
+
+# RouterHost refuses plugins (and configuration and keys) in folders that another user could write or replace
+# (FileTrust, docs/architecture.md "File trust"). The build deploys plugins inside this checkout, so the checkout and
+# every folder above it must pass the same rule: owned by root or you, not writable by group or others (a sticky
+# folder such as /tmp is fine above a folder you own). Says which folder fails and the fix, instead of every plugin
+# being refused later.
+routerhost_require_trusted_checkout() {
+    local dir uid mode owner
+    dir=$(pwd -P)
+    uid=$(id -u)
+    while :; do
+        mode=$(stat -c '%a' "$dir")
+        owner=$(stat -c '%u' "$dir")
+        if [ "$owner" != 0 ] && [ "$owner" != "$uid" ]; then
+            echo "error: $dir is owned by uid $owner, neither root nor you: RouterHost would refuse the plugins built below it; run: chown $uid '$dir' (or clone RouterHost elsewhere)" >&2
+            return 1
+        fi
+        if [ $((8#$mode & 8#022)) -ne 0 ] && [ $((8#$mode & 8#1000)) -eq 0 ]; then
+            echo "error: $dir is writable by group or others (mode $mode): RouterHost would refuse the plugins built below it; run: chmod go-w '$dir' (or clone RouterHost elsewhere)" >&2
+            return 1
+        fi
+        [ "$dir" = / ] && return 0
+        dir=$(dirname "$dir")
+    done
+}
