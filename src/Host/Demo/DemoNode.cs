@@ -137,6 +137,11 @@ internal sealed class DemoNode : IDisposable
         try
         {
             answer = ShowCommand.Ask(ControlSocket, "show");
+            if (answer.Length == 0)
+            {
+                // Killed while answering: the connection closed with nothing said.
+                throw new IOException("the connection closed without an answer");
+            }
         }
         catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException)
         {
