@@ -207,7 +207,8 @@ public sealed class GroCoalescer
 
         int plainHeader = layout.IsIPv6 ? Ipv6Header.Length : Ipv4Header.MinLength;
         // A first fragment never merges, but it belongs to its flow: it ends the flow's superpacket, or a segment
-        // after it would be merged ahead of it (found by fuzzing, fuzz/crashes/gro).
+        // after it would be merged ahead of it (caught by the gro fuzz target's flow-order check,
+        // fuzz/crashes/gro).
         if (layout.IsFragment || payload == 0 || transportOffset != plainHeader || gso.IsSuperpacket || gso.NeedsChecksum)
         {
             // No IPv4 options or IPv6 extension headers, and only finished, ordinary packets.

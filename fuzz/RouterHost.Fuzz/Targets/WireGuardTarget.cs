@@ -26,7 +26,8 @@ namespace RouterHost.Fuzz.Targets;
 /// 3 = a genuine initiation XORed with the bytes, MACs computed. A control byte with bit 2 set also floods the
 /// handshake queue with copies of that datagram (when it is an initiation or response of its size), so the round
 /// runs under load: MAC2 checks, cookie replies (which the played peer takes, so its next messages carry a valid MAC2)
-/// and the per-source rate limit. Invariants: every datagram is consumed, dropped with a
+/// and the per-source rate limit; such a run happens 2 s before the others, so the next one is no longer under load.
+/// Invariants: every datagram is consumed, dropped with a
 /// WireGuard reason, or delivered as an IP packet of its own length from the peer; consumed datagrams are exactly the
 /// handshake messages queued plus keepalives; the handshake round never throws.
 /// </summary>
@@ -38,6 +39,10 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
     private const int Headroom = 64;
     private const int SlotSize = Headroom + 4096 + 64;
     private const long Now = 1_000_000;
+
+    // A run that floods the handshake queue happens this long before the others: the stage stays under load for a
+    // second after a flood, and with one fixed clock it would never leave that state again.
+    private const long FloodEarlierMs = 2 * HandshakeLoop.UnderLoadHoldMs;
 
     private readonly byte[] _buffer = GC.AllocateArray<byte>(MaxDatagrams * SlotSize, pinned: true);
     private readonly PacketBatch _batch = new(MaxDatagrams) { Direction = PacketDirection.Inbound };
@@ -52,6 +57,7 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
     private readonly Socket _socket;
     private readonly byte[] _message = new byte[4096];
     private uint _nextIndex = 0x1000;
+    private long _now = Now;
 
     public WireGuardTarget()
     {
@@ -92,7 +98,7 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
             keys.Delete(recursive: true);
         }
 
-        _stage.Clock = static () => Now;
+        _stage.Clock = () => _now;
         _worker = (WireGuardWorker)_stage.CreateWorker(0);
         if (!RemoteIdentity.TryCreate(_peerIdentity, _stage.Local.PublicKey, [], out RemoteIdentity? stageIdentity))
         {
@@ -135,6 +141,7 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
             p.Mark = 0; // the receive slot whose source is the played peer's socket
         }
 
+        _now = flood >= 0 ? Now - FloodEarlierMs : Now;
         if (flood >= 0)
         {
             Flood(_batch[flood].Data);
@@ -167,7 +174,7 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
         InvariantViolationException.Check(
             consumed == (counters.HandshakesQueued - queuedBefore) + (counters.Keepalives - keepalivesBefore),
             "consumed datagrams are exactly the queued handshake messages and the keepalives");
-        _stage.Loop.RunOnce(Now);
+        _stage.Loop.RunOnce(_now);
         TakeCookieReplies();
     }
 
@@ -222,7 +229,7 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
         UdpReceiveQueue source = _stage.SourceAt(0)!;
         for (int i = 0; i < WireGuardStage.HandshakeQueueCapacity / 8; i++)
         {
-            _stage.Handshakes.TryEnqueue(message, source.Source(0), source.Destination(0), Now);
+            _stage.Handshakes.TryEnqueue(message, source.Source(0), source.Destination(0), _now);
         }
     }
 
