@@ -81,8 +81,9 @@ public sealed class PeerToPeerTests
 
         // Routing saw each once too (only the accepted one when the firewall, outside it, came first); the owner, t1,
         // took the accepted one on the way out.
-        StageStatistics t1 = router.Runner.Metrics.SnapshotStages().Single(s => s.Name == "t1");
-        Assert.Equal(firewallOutsideRouting ? 1 : 2, router.Runner.Metrics.SnapshotStages().Single(s => s.Name == "Routing").In);
+        // The counters are published when a lane ends its batch, which may be after the packet reached the wire.
+        StageStatistics t1 = WaitForStage(router, "t1", s => s.Consumed >= 1);
+        Assert.Equal(firewallOutsideRouting ? 1 : 2, WaitForStage(router, "Routing", s => s.In >= (firewallOutsideRouting ? 1 : 2)).In);
         Assert.Equal(1, t1.Consumed);
         AssertNoPeerNotHandled(router);
     }
