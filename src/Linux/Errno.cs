@@ -22,6 +22,8 @@ public static class Errno
     public const int ENFILE = 23;
     public const int EMFILE = 24;
     public const int ENOSPC = 28;
+    public const int ENOANO = 55;
+    public const int EPROTO = 71;
     public const int EPIPE = 32;
     public const int ENAMETOOLONG = 36;
     public const int ELOOP = 40;
@@ -67,6 +69,8 @@ public static class Errno
         ENFILE => "ENFILE",
         EMFILE => "EMFILE",
         ENOSPC => "ENOSPC",
+        ENOANO => "ENOANO",
+        EPROTO => "EPROTO",
         EPIPE => "EPIPE",
         ENAMETOOLONG => "ENAMETOOLONG",
         ELOOP => "ELOOP",

@@ -39,6 +39,9 @@ public static unsafe partial class Interop
         public const int SO_SNDBUFFORCE = 32;
         public const int SO_RCVBUFFORCE = 33;
 
+        /// <summary>The credentials (a <see cref="ucred"/>) of the process at the other end of a Unix socket, as of connect (asm-generic/socket.h).</summary>
+        public const int SO_PEERCRED = 17;
+
         /// <summary>
         /// Attaches a classic BPF program (a <see cref="Filter.sock_fprog"/>) to the socket's <c>SO_REUSEPORT</c> group:
         /// it returns the index of the group's socket that receives a datagram (asm-generic/socket.h).
@@ -64,6 +67,15 @@ public static unsafe partial class Interop
         public const int MSG_CTRUNC = 0x8;
         public const int MSG_TRUNC = 0x20;
         public const int MSG_DONTWAIT = 0x40;
+
+        /// <summary>A peer's credentials (<see cref="SO_PEERCRED"/>; sys/socket.h).</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        public struct ucred
+        {
+            public int pid;
+            public uint uid;
+            public uint gid;
+        }
 
         [StructLayout(LayoutKind.Sequential)]
         public struct in_addr

@@ -18,6 +18,7 @@ internal sealed class WireGuardPeer : IDisposable
     private PeerEndpoint? _endpoint;
     private int _handshakeWanted;
     private int _stagedFlushWanted;
+    private long _persistentKeepaliveMs;
 
     public WireGuardPeer(int index, PortId port, string name, RemoteIdentity identity, PeerEndpoint? endpoint, long persistentKeepaliveMs)
     {
@@ -28,7 +29,7 @@ internal sealed class WireGuardPeer : IDisposable
         Cookies = new CookieGenerator(identity);
         _endpoint = endpoint;
         ConfiguredEndpoint = endpoint;
-        PersistentKeepaliveMs = persistentKeepaliveMs;
+        _persistentKeepaliveMs = persistentKeepaliveMs;
     }
 
     /// <summary>Dense index among the stage's peers (counter arrays are indexed by it).</summary>
@@ -43,7 +44,12 @@ internal sealed class WireGuardPeer : IDisposable
     /// <summary>The endpoint from configuration (null when the peer must reach us first).</summary>
     public PeerEndpoint? ConfiguredEndpoint { get; }
 
-    public long PersistentKeepaliveMs { get; }
+    /// <summary>The persistent keepalive interval (0 = off); changed live through the UAPI (<c>wg set … persistent-keepalive</c>).</summary>
+    public long PersistentKeepaliveMs
+    {
+        get => Volatile.Read(ref _persistentKeepaliveMs);
+        set => Volatile.Write(ref _persistentKeepaliveMs, value);
+    }
 
     // ---- handshake thread only ----
 

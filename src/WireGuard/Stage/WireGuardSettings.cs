@@ -39,6 +39,7 @@ internal sealed record PeerSettings(
 ///   "ReceiveBufferBytes": 7340032, "SendBufferBytes": 7340032,
 ///   "Offloads": { "Gso": true, "Gro": true },         // UDP_SEGMENT on send, UDP_GRO on receive
 ///   "Namespace": "underlay",                          // open the sockets in this network namespace
+///   "Uapi": true, "UapiName": "wg0",                  // serve /var/run/wireguard/wg0.sock for wg (name: default the stage's)
 ///   "Peers": {
 ///     "site-b": { "PublicKey": "…", "PresharedKeyFile": "/etc/routerhost/site-b.psk", "Endpoint": "192.0.2.7:51820",
 ///                 "AllowedIPs": [ "10.2.0.0/16", "fd02::/64" ], "PersistentKeepalive": "25s", "Groups": [ "sites" ] } } }
@@ -58,6 +59,8 @@ internal sealed record PeerSettings(
 /// <param name="Gro">Whether to receive coalesced datagrams (UDP_GRO).</param>
 /// <param name="Namespace">A network namespace (name or absolute path) the sockets are opened in; null: the router's own.</param>
 /// <param name="Peers">The peers, in configuration order.</param>
+/// <param name="Uapi">Whether to serve the WireGuard UAPI socket (<c>/var/run/wireguard/NAME.sock</c>) that <c>wg</c> uses.</param>
+/// <param name="UapiName">The NAME of that socket (null: the stage's name).</param>
 internal sealed record WireGuardSettings(
     byte[] PrivateKey,
     int ListenPort,
@@ -70,12 +73,14 @@ internal sealed record WireGuardSettings(
     bool Gso,
     bool Gro,
     string? Namespace,
-    IReadOnlyList<PeerSettings> Peers)
+    IReadOnlyList<PeerSettings> Peers,
+    bool Uapi = false,
+    string? UapiName = null)
 {
     public const int DefaultMtu = 1420;
     public const int DefaultBufferBytes = 7 << 20;
 
-    private static readonly string[] s_keys = ["PrivateKeyFile", "ListenPort", "ListenAddresses", "Sockets", "Mtu", "ReceiveBufferBytes", "SendBufferBytes", "Offloads", "Namespace", "Peers"];
+    private static readonly string[] s_keys = ["PrivateKeyFile", "ListenPort", "ListenAddresses", "Sockets", "Mtu", "ReceiveBufferBytes", "SendBufferBytes", "Offloads", "Namespace", "Peers", "Uapi", "UapiName"];
     private static readonly string[] s_offloadKeys = ["Gso", "Gro"];
     private static readonly string[] s_peerKeys = ["PublicKey", "PresharedKeyFile", "Endpoint", "AllowedIPs", "PersistentKeepalive", "Groups"];
 
@@ -166,7 +171,14 @@ internal sealed record WireGuardSettings(
             peers.Add(parsed);
         }
 
-        return new WireGuardSettings(privateKey, port, listen, listenConfigured, sockets, mtu, receiveBuffer, sendBuffer, gso, gro, ns, peers);
+        bool uapi = reader.Boolean(section, "Uapi", false);
+        string? uapiName = section["UapiName"]?.Trim();
+        if (uapiName is not null && !RouterHost.WireGuard.Uapi.UapiServer.IsValidName(uapiName))
+        {
+            reader.Problem($"{section.Path}:UapiName", $"'{uapiName}' cannot name a WireGuard UAPI socket: use 1 to 15 of A-Z a-z 0-9 . _ - (an interface name, as 'wg show NAME' takes it)");
+        }
+
+        return new WireGuardSettings(privateKey, port, listen, listenConfigured, sockets, mtu, receiveBuffer, sendBuffer, gso, gro, ns, peers, uapi, uapiName);
     }
 
     private static PeerSettings? ParsePeer(IConfigurationSection peer, SettingsReader reader)

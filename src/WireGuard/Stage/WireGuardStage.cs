@@ -139,6 +139,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
             stage = new WireGuardStage(context.Name, settings, local, peers, batchSize, logger);
             stage.OpenSockets(context.Settings.Path);
             stage._loop = new HandshakeLoop(stage, logger);
+            stage.StartUapi(context);
             return stage;
         }
         catch
@@ -373,6 +374,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
 
     public void Dispose()
     {
+        StopUapi();
         _loop?.Dispose();
         foreach (UdpReceiveQueue source in _sources)
         {

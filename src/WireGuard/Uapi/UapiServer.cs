@@ -1,0 +1,375 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using RouterHost.Linux;
+
+namespace RouterHost.WireGuard.Uapi;
+
+/// <summary>Limits of a <see cref="UapiServer"/> (tests shorten the timeouts).</summary>
+internal sealed record UapiServerOptions
+{
+    /// <summary>How long a connection may sit without starting a request.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long one request may take to arrive (a client trickling bytes is cut off after it), and a reply to leave.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Connections served at once; more are closed at once.</summary>
+    public int MaxClients { get; init; } = 32;
+
+    /// <summary>The cap on one <c>set</c> body.</summary>
+    public int MaxRequestBytes { get; init; } = UapiSession.DefaultMaxRequestBytes;
+}
+
+/// <summary>
+/// The WireGuard UAPI socket: a Unix stream socket at <c>/var/run/wireguard/NAME.sock</c> (the folder made 0755 as
+/// wireguard-go makes it, and checked with <see cref="FileTrust"/>; the socket 0700, as wireguard-go's umask leaves it)
+/// that <c>wg</c> and other WireGuard tools read and configure a device through. Only root and the router's own user
+/// may talk to it (SO_PEERCRED). A socket another live process answers on is never replaced; a stale one is. Runs on
+/// the thread pool, never on the data path; requests to the device are serialised; slow or oversized clients are cut
+/// off (<see cref="UapiServerOptions"/>).
+/// </summary>
+internal sealed partial class UapiServer : IDisposable
+{
+    /// <summary>Where wireguard-go and <c>wg</c> keep the sockets.</summary>
+    public const string SocketDirectory = "/var/run/wireguard";
+
+    private readonly string _path;
+    private readonly IUapiDevice _device;
+    private readonly ILogger _logger;
+    private readonly UapiServerOptions _options;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _deviceLock = new();
+    private readonly uint _ownUid;
+    private Socket? _listener;
+    private int _clients;
+    private bool _disposed;
+
+    private UapiServer(string path, IUapiDevice device, ILogger logger, UapiServerOptions options)
+    {
+        _path = path;
+        _device = device;
+        _logger = logger;
+        _options = options;
+        _ownUid = Interop.Libc.geteuid();
+    }
+
+    /// <summary>The socket's path.</summary>
+    public string Path => _path;
+
+    /// <summary>Connections refused (other users, or over <see cref="UapiServerOptions.MaxClients"/>).</summary>
+    public long Refused;
+
+    /// <summary>The socket path for interface <paramref name="name"/>.</summary>
+    public static string PathFor(string name) => $"{SocketDirectory}/{name}.sock";
+
+    /// <summary>
+    /// Whether <paramref name="name"/> can name a UAPI socket as <c>wg</c> finds it (an interface name: 1..15 of
+    /// A-Z a-z 0-9 . _ -, not "." or "..").
+    /// </summary>
+    public static bool IsValidName(string name) =>
+        name.Length is > 0 and <= 15 && name is not "." and not ".." && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+
+    /// <summary>Serves <paramref name="device"/> on <paramref name="path"/>; throws (with the reason) when the socket cannot be had.</summary>
+    public static UapiServer Start(string path, IUapiDevice device, ILogger logger, UapiServerOptions? options = null)
+    {
+        var server = new UapiServer(path, device, logger, options ?? new UapiServerOptions());
+        try
+        {
+            server.Listen();
+            return server;
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_deviceLock)
+        {
+            // No request reaches the device once this returns.
+            _disposed = true;
+        }
+
+        _stop.Cancel();
+        Socket? listener = Interlocked.Exchange(ref _listener, null);
+        if (listener is not null)
+        {
+            listener.Dispose();
+            try
+            {
+                File.Delete(_path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Log.RemoveFailed(_logger, _path, ex.Message);
+            }
+        }
+    }
+
+    private void Listen()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            throw new InvalidOperationException("the WireGuard UAPI socket is served on Linux only");
+        }
+
+        string directory = System.IO.Path.GetDirectoryName(_path)!;
+        if (!Directory.Exists(directory))
+        {
+            const UnixFileMode Mode0755 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+            Directory.CreateDirectory(directory, Mode0755);
+            File.SetUnixFileMode(directory, Mode0755);
+        }
+
+        if (!FileTrust.Check(directory, TrustedPathKind.ControlSocketFolder, out string? problem))
+        {
+            throw new InvalidOperationException($"UAPI socket {_path}: {problem}");
+        }
+
+        if (File.Exists(_path))
+        {
+            if (IsServed(_path))
+            {
+                throw new InvalidOperationException($"UAPI socket {_path}: another running process (wireguard-go, or another router) answers on it; stop it, or name this one otherwise (UapiName)");
+            }
+
+            File.Delete(_path);
+        }
+
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            listener.Bind(new UnixDomainSocketEndPoint(_path));
+            File.SetUnixFileMode(_path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            listener.Listen(64);
+        }
+        catch (SocketException ex)
+        {
+            listener.Dispose();
+            throw new InvalidOperationException($"UAPI socket {_path}: {ex.Message}", ex);
+        }
+
+        _listener = listener;
+        Log.Listening(_logger, _path);
+        _ = Task.Run(AcceptLoop);
+    }
+
+    private async Task AcceptLoop()
+    {
+        CancellationToken stop = _stop.Token;
+        while (!stop.IsCancellationRequested && _listener is { } listener)
+        {
+            Socket client;
+            try
+            {
+                client = await listener.AcceptAsync(stop).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                return;
+            }
+
+            if (!MayConnect(client, out string who))
+            {
+                Interlocked.Increment(ref Refused);
+                Log.Refused(_logger, _path, who);
+                client.Dispose();
+                continue;
+            }
+
+            if (Interlocked.Increment(ref _clients) > _options.MaxClients)
+            {
+                Interlocked.Decrement(ref _clients);
+                Interlocked.Increment(ref Refused);
+                Log.TooMany(_logger, _path, _options.MaxClients);
+                client.Dispose();
+                continue;
+            }
+
+            _ = Task.Run(() => Serve(client, stop), CancellationToken.None);
+        }
+    }
+
+    /// <summary>Root and the router's own user may connect (the socket's mode already keeps others out; this makes sure).</summary>
+    private bool MayConnect(Socket client, out string who)
+    {
+        Span<byte> buffer = stackalloc byte[Marshal.SizeOf<Interop.Libc.ucred>()];
+        try
+        {
+            int length = client.GetRawSocketOption(Interop.Libc.SOL_SOCKET, Interop.Libc.SO_PEERCRED, buffer);
+            if (length < buffer.Length)
+            {
+                who = "a peer whose credentials could not be read";
+                return false;
+            }
+        }
+        catch (SocketException ex)
+        {
+            who = $"a peer whose credentials could not be read ({ex.Message})";
+            return false;
+        }
+
+        Interop.Libc.ucred credentials = MemoryMarshal.Read<Interop.Libc.ucred>(buffer);
+        who = $"pid {credentials.pid}, uid {credentials.uid}";
+        return credentials.uid == 0 || credentials.uid == _ownUid;
+    }
+
+    private async Task Serve(Socket client, CancellationToken stop)
+    {
+        var session = new UapiSession(new SerialisedDevice(this), error => Log.RequestFailed(_logger, _path, error.Errno, error.Message ?? string.Empty), _options.MaxRequestBytes);
+        byte[] buffer = new byte[4096];
+        long requestStarted = 0;
+        try
+        {
+            using (client)
+            {
+                while (!session.Closed)
+                {
+                    TimeSpan wait = session.InRequest
+                        ? _options.RequestTimeout - TimeSpan.FromMilliseconds(Environment.TickCount64 - requestStarted)
+                        : _options.IdleTimeout;
+                    if (wait <= TimeSpan.Zero)
+                    {
+                        Log.SlowClient(_logger, _path);
+                        return;
+                    }
+
+                    int n;
+                    using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop))
+                    {
+                        timeout.CancelAfter(wait);
+                        try
+                        {
+                            n = await client.ReceiveAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+                        {
+                            if (session.InRequest)
+                            {
+                                Log.SlowClient(_logger, _path);
+                            }
+
+                            return;
+                        }
+                    }
+
+                    bool wasInRequest = session.InRequest;
+                    if (n == 0)
+                    {
+                        session.EndOfInput();
+                    }
+                    else
+                    {
+                        session.Receive(buffer.AsSpan(0, n));
+                    }
+
+                    if (!wasInRequest && session.InRequest)
+                    {
+                        requestStarted = Environment.TickCount64;
+                    }
+
+                    byte[] output = session.TakeOutput();
+                    if (output.Length > 0)
+                    {
+                        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                        timeout.CancelAfter(_options.RequestTimeout);
+                        await SendAll(client, output, timeout.Token).ConfigureAwait(false);
+                        if (!session.InRequest)
+                        {
+                            // The next request starts its own clock.
+                            requestStarted = Environment.TickCount64;
+                        }
+                    }
+                }
+
+                client.Shutdown(SocketShutdown.Both);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            Log.ClientFailed(_logger, _path, ex.Message);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _clients);
+        }
+    }
+
+    private static async Task SendAll(Socket client, byte[] data, CancellationToken cancellation)
+    {
+        int sent = 0;
+        while (sent < data.Length)
+        {
+            sent += await client.SendAsync(data.AsMemory(sent), SocketFlags.None, cancellation).ConfigureAwait(false);
+        }
+    }
+
+    private static bool IsServed(string path)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The device, one request at a time, and none after the server is disposed.</summary>
+    private sealed class SerialisedDevice(UapiServer server) : IUapiDevice
+    {
+        public UapiDeviceSnapshot Snapshot()
+        {
+            lock (server._deviceLock)
+            {
+                ObjectDisposedException.ThrowIf(server._disposed, server);
+                return server._device.Snapshot();
+            }
+        }
+
+        public UapiResult Apply(UapiSetRequest request)
+        {
+            lock (server._deviceLock)
+            {
+                if (server._disposed)
+                {
+                    return new UapiResult(UapiErrno.Unknown, "the device is shutting down");
+                }
+
+                return server._device.Apply(request);
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard UAPI: {Path} (wg show / wg set talk to this router here)")]
+        public static partial void Listening(ILogger logger, string path);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard UAPI {Path}: refused a connection from {Who}: only root and the router's own user may connect")]
+        public static partial void Refused(ILogger logger, string path, string who);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard UAPI {Path}: refused a connection: {Max} clients are connected already")]
+        public static partial void TooMany(ILogger logger, string path, int max);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard UAPI {Path}: request answered errno={Errno}: {Reason}")]
+        public static partial void RequestFailed(ILogger logger, string path, int errno, string reason);
+
+        [LoggerMessage(Level = LogLevel.Debug, Message = "WireGuard UAPI {Path}: a client sent its request too slowly; closed")]
+        public static partial void SlowClient(ILogger logger, string path);
+
+        [LoggerMessage(Level = LogLevel.Debug, Message = "WireGuard UAPI {Path}: a client failed: {Reason}")]
+        public static partial void ClientFailed(ILogger logger, string path, string reason);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard UAPI socket {Path} could not be removed: {Reason}")]
+        public static partial void RemoveFailed(ILogger logger, string path, string reason);
+    }
+}
