@@ -15,6 +15,7 @@ internal static class FuzzTargets
         (EthernetTarget.TargetName, static () => new EthernetTarget()),
         (ConfigTarget.TargetName, static () => new ConfigTarget()),
         (TextTarget.TargetName, static () => new TextTarget()),
+        (UapiTarget.TargetName, static () => new UapiTarget()),
     ];
 
     /// <summary>The names, in campaign order.</summary>
