@@ -41,6 +41,22 @@ public sealed class WireGuardSettingsTests : IDisposable
         Assert.Equal(TimeSpan.FromSeconds(25), peer.PersistentKeepalive);
         Assert.Equal(32, peer.PresharedKey.Length);
         Assert.Equal(["sites"], peer.Groups);
+        Assert.False(settings.Uapi);
+        Assert.Null(settings.UapiName);
+    }
+
+    [Fact]
+    public void The_UAPI_socket_is_asked_for_with_Uapi_and_named_with_UapiName()
+    {
+        WireGuardSettings settings = Parse(new()
+        {
+            ["PrivateKeyFile"] = _keys.PrivateKeyFile,
+            ["Uapi"] = "true",
+            ["UapiName"] = "wg0",
+        }, out List<ConfigurationProblem> problems);
+        Assert.Empty(problems);
+        Assert.True(settings.Uapi);
+        Assert.Equal("wg0", settings.UapiName);
     }
 
     [Theory]
@@ -64,6 +80,9 @@ public sealed class WireGuardSettingsTests : IDisposable
     [InlineData("Peers:p:PersistentKeepalive", "0.5", "s:Peers:p:PersistentKeepalive", "at least 1 second")]
     [InlineData("Peers:p:PersistentKeepalive", "soon", "s:Peers:p:PersistentKeepalive", "must be a duration")]
     [InlineData("Peers:p:Colour", "red", "s:Peers:p:Colour", "unknown key")]
+    [InlineData("Uapi", "sometimes", "s:Uapi", "true or false")]
+    [InlineData("UapiName", "wg/0", "s:UapiName", "cannot name a WireGuard UAPI socket: use 1 to 15 of A-Z a-z 0-9 . _ -")]
+    [InlineData("UapiName", "a-very-long-interface", "s:UapiName", "cannot name a WireGuard UAPI socket")]
     public void Each_bad_value_is_reported_at_its_key_path(string key, string? value, string path, string message)
     {
         var values = new Dictionary<string, string?>

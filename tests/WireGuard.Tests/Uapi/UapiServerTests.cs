@@ -119,10 +119,10 @@ public sealed class UapiServerTests : IDisposable
     public void An_oversized_request_is_EIO_and_the_server_goes_on()
     {
         string path = Path.Combine(_folder, "wgb.sock");
-        using UapiServer server = UapiServer.Start(path, new FakeUapiDevice(), NullLogger.Instance, Short);
+        using UapiServer server = UapiServer.Start(path, new FakeUapiDevice(), NullLogger.Instance, Short with { RequestTimeout = TimeSpan.FromSeconds(30) });
         using Socket client = Connect(path);
         client.Send("set=1\n"u8);
-        byte[] line = "listen_port=1\n"u8.ToArray();
+        byte[] line = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("listen_port=1\n", 100)));
         try
         {
             for (int i = 0; i < (128 << 10) / line.Length; i++)

@@ -114,6 +114,20 @@ public sealed class WgToolTests
         Assert.False(File.Exists(socket));
     }
 
+    [Fact]
+    public void A_stage_name_that_cannot_name_a_socket_stops_the_stage_with_the_key_to_set()
+    {
+        using NetworkNamespace ns = NetworkNamespace.Create("wgn");
+        using var keys = new KeyPair();
+        string json = RouterHostNode.Config(ns, ["10.88.0.1/24"], $$"""{ "PrivateKeyFile": "{{keys.PrivateKeyFile}}", "ListenPort": 0, "Sockets": 1, "Namespace": "@NS", "Uapi": true }""")
+            .Replace("\"Name\": \"wg\"", "\"Name\": \"wireguard-to-the-sites\"", StringComparison.Ordinal);
+        Exception refused = Assert.ThrowsAny<Exception>(() => RouterHostNode.Start(json).Dispose());
+        string message = refused.ToString();
+        Assert.Contains("Pipeline:Stages:1:Settings:Uapi: the UAPI socket is named after the stage, and the stage's name 'wireguard-to-the-sites' cannot name one", message, StringComparison.Ordinal);
+        Assert.Contains("set Pipeline:Stages:1:Settings:UapiName", message, StringComparison.Ordinal);
+        Assert.False(File.Exists("/var/run/wireguard/wireguard-to-the-sites.sock"));
+    }
+
     private static string Wg(params string[] args) => WgResult(args).EnsureSuccess().StdOut;
 
     private static ExecResult WgResult(params string[] args) => ChildProcess.Run("/usr/bin/wg", args);
