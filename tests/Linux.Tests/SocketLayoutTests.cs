@@ -40,6 +40,15 @@ public sealed unsafe class SocketLayoutTests
     }
 
     [Fact]
+    public void Ucred_and_SO_PEERCRED_match_glibc()
+    {
+        Assert.Equal(12, sizeof(ucred));
+        Assert.Equal(4, (int)Marshal.OffsetOf<ucred>(nameof(ucred.uid)));
+        Assert.Equal(8, (int)Marshal.OffsetOf<ucred>(nameof(ucred.gid)));
+        Assert.Equal(17, SO_PEERCRED);
+    }
+
+    [Fact]
     public void Socket_addresses_and_packet_info_have_the_kernels_layout()
     {
         Assert.Equal(16, sizeof(sockaddr_in));

@@ -287,7 +287,7 @@ internal sealed partial class UapiServer : IDisposable
                     }
                 }
 
-                client.Shutdown(SocketShutdown.Both);
+                await LingeringClose(client, buffer, stop).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
@@ -297,6 +297,31 @@ internal sealed partial class UapiServer : IDisposable
         finally
         {
             Interlocked.Decrement(ref _clients);
+        }
+    }
+
+    /// <summary>
+    /// Closes after a final reply without losing it: a client still writing (a request cut off by a cap) would get the
+    /// connection reset, and with it its unread reply, if the socket closed with its bytes unread. So our side is shut,
+    /// and what still comes is read and dropped for a moment (bounded in time and bytes) before the socket closes.
+    /// </summary>
+    private async Task LingeringClose(Socket client, byte[] buffer, CancellationToken stop)
+    {
+        client.Shutdown(SocketShutdown.Send);
+        using var linger = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        linger.CancelAfter(TimeSpan.FromSeconds(1));
+        long drained = 0;
+        try
+        {
+            int n;
+            while (drained < _options.MaxRequestBytes && (n = await client.ReceiveAsync(buffer, SocketFlags.None, linger.Token).ConfigureAwait(false)) > 0)
+            {
+                drained += n;
+            }
+        }
+        catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+        {
+            // The client kept writing past the moment: it is closed now.
         }
     }
 
