@@ -122,6 +122,10 @@ internal sealed partial class FirewallStage : IStage, IReconfigurableStage, ISta
         writer.WriteNumber("removed_by_reload", c.Removals);
         writer.WriteNumber("refused_full", c.InsertFailures);
         writer.WriteEndObject();
+        writer.WriteStartObject("connection_lookups");
+        writer.WriteNumber("hits", c.Hits);
+        writer.WriteNumber("misses", c.Misses);
+        writer.WriteEndObject();
         writer.WriteEndObject();
     }
 

@@ -84,7 +84,7 @@ internal static class RouterOptionsReader
 
         // IPEndPoint.TryParse takes "1.2.3.4" (port 0) and bare IPv6 too: insist on an explicit port.
         bool hasPort = text.StartsWith('[') ? text.Contains("]:", StringComparison.Ordinal) : text.Count(c => c == ':') == 1;
-        if (hasPort && IPEndPoint.TryParse(text, out IPEndPoint? endpoint) && endpoint.Port is > 0 and <= 65535 && endpoint.Address.ScopeId == 0)
+        if (hasPort && IPEndPoint.TryParse(text, out IPEndPoint? endpoint) && endpoint.Port is > 0 and <= 65535 && (endpoint.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6 || endpoint.Address.ScopeId == 0))
         {
             return endpoint;
         }

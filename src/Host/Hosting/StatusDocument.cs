@@ -58,6 +58,7 @@ internal static class StatusDocument
                 writer.WriteString("type", stage.Type);
                 writer.WriteNumber("in", stats?.In ?? 0);
                 writer.WriteNumber("forwarded", stats?.Forwarded ?? 0);
+                writer.WriteNumber("forwarded_bytes", stats?.ForwardedBytes ?? 0);
                 writer.WriteNumber("consumed", stats?.Consumed ?? 0);
                 writer.WriteNumber("emitted", stats?.Emitted ?? 0);
                 WriteCounts(writer, "dropped", stats?.Dropped ?? []);

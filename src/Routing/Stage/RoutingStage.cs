@@ -159,6 +159,8 @@ internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRout
         writer.WriteNumber("too_big_sent", c.TooBigSent);
         writer.WriteNumber("rate_limited", c.IcmpRateLimited);
         writer.WriteNumber("no_source_address", c.IcmpNoSourceAddress);
+        writer.WriteNumber("not_allowed", c.IcmpNotAllowed);
+        writer.WriteNumber("no_room", c.IcmpNoRoom);
         writer.WriteEndObject();
         writer.WriteNumber("echo_replies_sent", c.EchoRepliesSent);
         writer.WriteStartObject("fragmentation");
