@@ -57,13 +57,55 @@ public sealed partial class MetricsInteropTests
 
             transfer.AssertCompletes(TimeSpan.FromMinutes(2), () => router.Output);
 
-            // A client that connects and never finishes its request does not stop the next scrape.
-            using (var idle = new TcpClient())
+            // Clients that connect and never finish their request, send garbage, or send an endless header do not stop
+            // the next scrape, nor the router.
+            var hostile = new List<TcpClient>();
+            try
             {
-                idle.Connect(IPAddress.Loopback, port);
-                idle.GetStream().Write("GET /metr"u8);
+                for (int i = 0; i < 32; i++)
+                {
+                    var idle = new TcpClient();
+                    hostile.Add(idle);
+                    idle.Connect(IPAddress.Loopback, port);
+                    idle.GetStream().Write("GET /metr"u8);
+                }
+
+                var garbage = new TcpClient();
+                hostile.Add(garbage);
+                garbage.Connect(IPAddress.Loopback, port);
+                garbage.GetStream().Write("\u0000\u0001 garbage \r\n\r\nGET /../../etc/passwd HTTP/9.9\r\n\r\n"u8);
+
+                var endless = new TcpClient();
+                hostile.Add(endless);
+                endless.Connect(IPAddress.Loopback, port);
+                endless.SendTimeout = 2000;
+                try
+                {
+                    endless.GetStream().Write("GET /metrics HTTP/1.1\r\nX-Long: "u8);
+                    byte[] chunk = new byte[64 * 1024];
+                    Array.Fill(chunk, (byte)'a');
+                    for (int i = 0; i < 64; i++)
+                    {
+                        endless.GetStream().Write(chunk);
+                    }
+                }
+                catch (IOException)
+                {
+                    // The server stopped reading or closed it: either is fine.
+                }
+
                 Assert.Contains("wireguard_peer_receive_bytes_total", await http.GetStringAsync(new Uri(url), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+                Assert.False(router.HasExited, router.Output);
             }
+            finally
+            {
+                foreach (TcpClient client in hostile)
+                {
+                    client.Dispose();
+                }
+            }
+
+            Assert.Contains("wireguard_peer_receive_bytes_total", await http.GetStringAsync(new Uri(url), TestContext.Current.CancellationToken), StringComparison.Ordinal);
 
             ExecResult promtool = ChildProcess.Run("/usr/bin/promtool", ["check", "metrics"], exposition);
             Assert.True(promtool.Succeeded, $"promtool: {promtool.StdOut}{promtool.StdErr}\n{exposition}");
