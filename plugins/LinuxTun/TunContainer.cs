@@ -166,6 +166,7 @@ internal sealed partial class TunContainer : IContainer, IStatusReporter, IInter
         LinkInfo? link = NetworkNamespaceThread.Run(_settings.Namespace, ReadLink);
         writer.WriteStartObject();
         writer.WriteString("device", DeviceName);
+        writer.WriteBoolean("device_present", link is not null);
         writer.WriteNumber("ifindex", InterfaceIndex);
         if (link?.TransmitQueueLength is uint queueLength)
         {
@@ -190,7 +191,9 @@ internal sealed partial class TunContainer : IContainer, IStatusReporter, IInter
         }
         else
         {
-            writer.WriteString("kernel_counters", link is null ? "the device is gone" : "not reported by the kernel");
+            // The device is gone (link is null) or the kernel reported no counters.
+            writer.WriteNull("kernel_to_router");
+            writer.WriteNull("router_to_kernel");
         }
 
         writer.WriteEndObject();

@@ -100,6 +100,9 @@ internal sealed class ConfigTarget : IFuzzTarget
                               "xdp0": { "Backend": "AfXdp", "Settings": { "Device": "eth1" } } },
               "Shutdown": { "TimeoutSeconds": 5 }, "Control": { "Socket": "off" } }
             """));
+        yield return new("metrics-log", Text(0, """
+            { "Pipeline": { "Stages": [ { "Type": "Routing" } ] }, "Metrics": { "Prometheus": "[::1]:9586" }, "Log": { "Format": "compact-json", "Journal": "auto" } }
+            """));
         yield return new("linuxtun", Text(1, """{ "Name": "tun0", "Mtu": 1500, "Queues": 2, "TxQueueLength": 1000, "Addresses": [ "10.0.0.1/24", "fd00::1/64" ], "Routes": [ { "Destination": "10.9.0.0/16", "Via": "10.0.0.254" } ], "Offloads": { "Enabled": true, "Gro": true }, "Namespace": "ns1" }"""));
         yield return new("afxdp", Text(2, """{ "Device": "eth1", "Queues": [ 0, 1 ], "Mode": "copy", "Attach": "generic", "Rings": { "Fill": 2048, "Completion": 2048, "Rx": 2048, "Tx": 2048 }, "Addresses": [ "192.0.2.1/24" ], "Neighbours": { "Refresh": "5s", "IdleTimeout": "5m" } }"""));
         yield return new("wintun", Text(3, """{ "Name": "wt0", "Mode": "create", "Mtu": 1420, "RingCapacity": 8388608, "Addresses": [ "10.1.0.1/24" ], "Routes": [ { "Destination": "10.2.0.0/16" } ], "ReadSpin": { "Microseconds": 50, "AboveMbps": 100 } }"""));

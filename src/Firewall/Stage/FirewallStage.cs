@@ -109,9 +109,23 @@ internal sealed partial class FirewallStage : IStage, IReconfigurableStage, ISta
         writer.WriteStartObject();
         writer.WriteNumber("outbound_rules", snapshot?.Outbound.Rules.Count ?? 0);
         writer.WriteNumber("inbound_rules", snapshot?.Inbound.Rules.Count ?? 0);
-        writer.WriteString("default_policy", $"outbound {_settings.Defaults.Outbound.ToString().ToLowerInvariant()}, inbound {_settings.Defaults.Inbound.ToString().ToLowerInvariant()}");
-        writer.WriteString("connections", $"{c.Entries} of {Conntrack.Capacity}");
-        writer.WriteString("connection_events", $"{c.Inserts} inserted, {c.Expirations} expired, {c.Evictions} evicted, {c.Removals} removed by reload, {c.InsertFailures} refused (full)");
+        writer.WriteStartObject("default_policy");
+        writer.WriteString("outbound", _settings.Defaults.Outbound.ToString().ToLowerInvariant());
+        writer.WriteString("inbound", _settings.Defaults.Inbound.ToString().ToLowerInvariant());
+        writer.WriteEndObject();
+        writer.WriteNumber("connections", c.Entries);
+        writer.WriteNumber("connection_capacity", Conntrack.Capacity);
+        writer.WriteStartObject("connection_events");
+        writer.WriteNumber("inserted", c.Inserts);
+        writer.WriteNumber("expired", c.Expirations);
+        writer.WriteNumber("evicted", c.Evictions);
+        writer.WriteNumber("removed_by_reload", c.Removals);
+        writer.WriteNumber("refused_full", c.InsertFailures);
+        writer.WriteEndObject();
+        writer.WriteStartObject("connection_lookups");
+        writer.WriteNumber("hits", c.Hits);
+        writer.WriteNumber("misses", c.Misses);
+        writer.WriteEndObject();
         writer.WriteEndObject();
     }
 

@@ -148,6 +148,12 @@ internal static class ShowCommand
         }
     }
 
+    /// <summary>
+    /// Prints a status object by the conventions of <see cref="RouterHost.Abstractions.IStatusReporter"/>: one line per
+    /// property ("latest handshake: 12 seconds ago" for <c>latest_handshake_unix</c>), <c>rx_bytes</c> and
+    /// <c>tx_bytes</c> together as "transfer: 1.2 MiB received, 300 KiB sent", and each array of objects as one block per
+    /// object headed by its first property.
+    /// </summary>
     private static void RenderObject(JsonElement value, TextWriter output, string indent)
     {
         if (value.ValueKind != JsonValueKind.Object)
@@ -165,7 +171,7 @@ internal static class ShowCommand
                 continue;
             }
 
-            output.WriteLine($"{indent}{Words(property.Name)}: {Scalar(property.Value)}");
+            RenderProperty(value, property, output, indent);
         }
 
         foreach (JsonProperty block in blocks)
@@ -177,19 +183,76 @@ internal static class ShowCommand
                 bool first = true;
                 foreach (JsonProperty property in item.EnumerateObject())
                 {
-                    output.WriteLine(first
-                        ? $"{indent}{Words(singular)}: {Scalar(property.Value)}"
-                        : $"{indent}  {Words(property.Name)}: {Scalar(property.Value)}");
-                    first = false;
+                    if (first)
+                    {
+                        output.WriteLine($"{indent}{Words(singular)}: {Scalar(property.Value)}");
+                        first = false;
+                        continue;
+                    }
+
+                    RenderProperty(item, property, output, indent + "  ");
                 }
             }
         }
     }
 
+    /// <summary>One property of a status object as a line, formatted by its name's suffix.</summary>
+    private static void RenderProperty(JsonElement owner, JsonProperty property, TextWriter output, string indent)
+    {
+        string name = property.Name;
+        JsonElement value = property.Value;
+        if (name == "tx_bytes" && owner.TryGetProperty("rx_bytes", out _))
+        {
+            return; // shown with rx_bytes
+        }
+
+        if (name == "rx_bytes" && value.ValueKind == JsonValueKind.Number && owner.TryGetProperty("tx_bytes", out JsonElement sent) && sent.ValueKind == JsonValueKind.Number)
+        {
+            output.WriteLine($"{indent}transfer: {Bytes(value.GetInt64())} received, {Bytes(sent.GetInt64())} sent");
+            return;
+        }
+
+        if (name.EndsWith("_unix", StringComparison.Ordinal) && value.ValueKind == JsonValueKind.Number)
+        {
+            long unix = value.GetInt64();
+            output.WriteLine($"{indent}{Words(name[..^"_unix".Length])}: {(unix == 0 ? "never" : Ago(DateTimeOffset.UtcNow.ToUnixTimeSeconds() - unix))}");
+            return;
+        }
+
+        if (name.EndsWith("_bytes", StringComparison.Ordinal) && value.ValueKind == JsonValueKind.Number)
+        {
+            output.WriteLine($"{indent}{Words(name[..^"_bytes".Length])}: {Bytes(value.GetInt64())}");
+            return;
+        }
+
+        if (name.EndsWith("_seconds", StringComparison.Ordinal) && value.ValueKind == JsonValueKind.Number)
+        {
+            double seconds = value.GetDouble();
+            output.WriteLine($"{indent}{Words(name[..^"_seconds".Length])}: {(seconds == 0 ? "off" : Duration(seconds))}");
+            return;
+        }
+
+        output.WriteLine($"{indent}{Words(name)}: {Scalar(value)}");
+    }
+
+    /// <summary>"5 seconds ago", "2 minutes, 3 seconds ago", "1 hour, 4 minutes ago" (as <c>wg show</c> words it).</summary>
+    internal static string Ago(long seconds)
+    {
+        seconds = Math.Max(0, seconds);
+        static string Unit(long n, string unit) => $"{n} {unit}{(n == 1 ? "" : "s")}";
+        return seconds switch
+        {
+            < 60 => $"{Unit(seconds, "second")} ago",
+            < 3600 => $"{Unit(seconds / 60, "minute")}, {Unit(seconds % 60, "second")} ago",
+            < 86400 => $"{Unit(seconds / 3600, "hour")}, {Unit(seconds / 60 % 60, "minute")} ago",
+            _ => $"{Unit(seconds / 86400, "day")}, {Unit(seconds / 3600 % 24, "hour")} ago",
+        };
+    }
+
     private static string Scalar(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.String => value.GetString() ?? string.Empty,
-        JsonValueKind.Array => string.Join(", ", value.EnumerateArray().Select(Scalar)),
+        JsonValueKind.Array => value.GetArrayLength() == 0 ? "(none)" : string.Join(", ", value.EnumerateArray().Select(Scalar)),
         JsonValueKind.Object => string.Join(", ", value.EnumerateObject().Select(p => $"{Words(p.Name)} {Scalar(p.Value)}")),
         JsonValueKind.True => "yes",
         JsonValueKind.False => "no",

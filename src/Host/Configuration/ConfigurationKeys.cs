@@ -21,6 +21,11 @@ internal static class ConfigurationKeys
     public const string Serilog = "Serilog";
     public const string Control = "Control";
     public const string ControlSocket = "Control:Socket";
+    public const string Metrics = "Metrics";
+    public const string MetricsPrometheus = "Metrics:Prometheus";
+    public const string Log = "Log";
+    public const string LogFormat = "Log:Format";
+    public const string LogJournal = "Log:Journal";
 
     /// <summary>The environment variable prefix; <c>ROUTERHOST__Pipeline__BatchSize</c> sets <c>Pipeline:BatchSize</c>.</summary>
     public const string EnvironmentPrefix = "ROUTERHOST__";

@@ -6,12 +6,14 @@ namespace RouterHost.Configuration;
 /// <param name="Interfaces">Interfaces by name, in configuration order.</param>
 /// <param name="ShutdownTimeout">How long stopping may take before threads are abandoned.</param>
 /// <param name="ControlSocket">The Unix socket <c>routerhost show</c> reads the running router from; null when off.</param>
+/// <param name="Prometheus">Where the Prometheus endpoint listens (<c>Metrics:Prometheus</c>); null when off.</param>
 internal sealed record RouterOptions(
     string PluginsPath,
     PipelineOptions Pipeline,
     IReadOnlyList<InterfaceOptions> Interfaces,
     TimeSpan ShutdownTimeout,
-    string? ControlSocket = RouterOptionsReader.DefaultControlSocket);
+    string? ControlSocket = RouterOptionsReader.DefaultControlSocket,
+    System.Net.IPEndPoint? Prometheus = null);
 
 /// <summary>The stage chain, inside to outside, and batch sizing.</summary>
 /// <param name="BatchSize">Most packets read and processed as one batch.</param>

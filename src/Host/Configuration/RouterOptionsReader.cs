@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
 
@@ -16,7 +17,7 @@ internal static class RouterOptionsReader
     public const string DefaultControlSocket = "/run/routerhost/control.sock";
 
     private static readonly string[] s_rootKeys =
-        [ConfigurationKeys.Plugins, ConfigurationKeys.Pipeline, ConfigurationKeys.Interfaces, ConfigurationKeys.Shutdown, ConfigurationKeys.Control, ConfigurationKeys.Serilog];
+        [ConfigurationKeys.Plugins, ConfigurationKeys.Pipeline, ConfigurationKeys.Interfaces, ConfigurationKeys.Shutdown, ConfigurationKeys.Control, ConfigurationKeys.Serilog, ConfigurationKeys.Metrics, ConfigurationKeys.Log];
 
     private static readonly string[] s_pluginsKeys = ["Path", "Sha256"];
     private static readonly string[] s_pipelineKeys = [ConfigurationKeys.BatchSize, ConfigurationKeys.Stages, ConfigurationKeys.CpuAffinity];
@@ -24,6 +25,8 @@ internal static class RouterOptionsReader
     private static readonly string[] s_interfaceKeys = [ConfigurationKeys.Backend, ConfigurationKeys.Groups, ConfigurationKeys.Settings];
     private static readonly string[] s_shutdownKeys = ["TimeoutSeconds"];
     private static readonly string[] s_controlKeys = ["Socket"];
+    private static readonly string[] s_metricsKeys = ["Prometheus"];
+    private static readonly string[] s_logKeys = ["Format", "Journal"];
 
     /// <summary>
     /// Reads the options, adding every problem found to <paramref name="problems"/>. Returns the options even
@@ -51,7 +54,43 @@ internal static class RouterOptionsReader
         CheckKnownKeys(control.GetChildren(), s_controlKeys, control.Path, problems);
         string? controlSocket = ReadControlSocket(configuration.GetSection(ConfigurationKeys.ControlSocket), problems);
 
-        return new RouterOptions(pluginsPath, pipeline, interfaces, TimeSpan.FromSeconds(timeoutSeconds), controlSocket);
+        IConfigurationSection metrics = configuration.GetSection(ConfigurationKeys.Metrics);
+        CheckKnownKeys(metrics.GetChildren(), s_metricsKeys, metrics.Path, problems);
+        IPEndPoint? prometheus = ReadPrometheusAddress(configuration.GetSection(ConfigurationKeys.MetricsPrometheus), problems);
+
+        IConfigurationSection log = configuration.GetSection(ConfigurationKeys.Log);
+        CheckKnownKeys(log.GetChildren(), s_logKeys, log.Path, problems);
+        LogOptions.Read(configuration, problems);
+
+        return new RouterOptions(pluginsPath, pipeline, interfaces, TimeSpan.FromSeconds(timeoutSeconds), controlSocket, prometheus);
+    }
+
+    /// <summary>
+    /// <c>Metrics:Prometheus</c>: absent, empty or <c>"off"</c> (no endpoint), a port alone (<c>"9586"</c>: on
+    /// 127.0.0.1), or an address and port (<c>"127.0.0.1:9586"</c>, <c>"[::1]:9586"</c>, <c>"0.0.0.0:9586"</c>).
+    /// </summary>
+    public static IPEndPoint? ReadPrometheusAddress(IConfigurationSection section, List<ConfigurationProblem>? problems)
+    {
+        string? text = section.Value?.Trim();
+        if (text is null || text.Length == 0 || string.Equals(text, "off", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port is > 0 and <= 65535)
+        {
+            return new IPEndPoint(IPAddress.Loopback, port);
+        }
+
+        // IPEndPoint.TryParse takes "1.2.3.4" (port 0) and bare IPv6 too: insist on an explicit port.
+        bool hasPort = text.StartsWith('[') ? text.Contains("]:", StringComparison.Ordinal) : text.Count(c => c == ':') == 1;
+        if (hasPort && IPEndPoint.TryParse(text, out IPEndPoint? endpoint) && endpoint.Port is > 0 and <= 65535 && (endpoint.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6 || endpoint.Address.ScopeId == 0))
+        {
+            return endpoint;
+        }
+
+        problems?.Add(new(section.Path, $"must be \"off\", a port (on 127.0.0.1) or an IP address and port such as \"127.0.0.1:9586\" or \"[::1]:9586\" (got '{text}')"));
+        return null;
     }
 
     /// <summary>Where the control socket lives: an absolute path, or "" / "off" for none.</summary>

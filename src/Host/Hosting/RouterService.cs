@@ -26,6 +26,7 @@ internal sealed partial class RouterService : IHostedService, IDisposable
     private PipelineRunner? _runner;
     private ConfigurationReloader? _reloader;
     private ControlServer? _control;
+    private PrometheusEndpoint? _metrics;
 
     /// <summary>The DI key of the router's own configuration root (the one SIGHUP reloads).</summary>
     public const string ConfigurationKey = "routerhost";
@@ -69,6 +70,14 @@ internal sealed partial class RouterService : IHostedService, IDisposable
             {
                 Log.PluginUnusable(_logger, plugin.Name, plugin.Source, plugin.Error);
             }
+        }
+
+        if (_options.Prometheus is { } prometheus)
+        {
+            // Before the router: a taken port refuses the start before any device is made, and the exporter's
+            // listener sees every meter the router creates.
+            _metrics = PrometheusEndpoint.Start(prometheus);
+            Log.MetricsServing(_logger, _metrics.Url);
         }
 
         _router = Router.Build(_options, _configuration, _catalog, _loggerFactory);
@@ -119,6 +128,7 @@ internal sealed partial class RouterService : IHostedService, IDisposable
     public void Dispose()
     {
         Interlocked.Exchange(ref _control, null)?.Dispose();
+        Interlocked.Exchange(ref _metrics, null)?.Dispose();
         Interlocked.Exchange(ref _reloader, null)?.Dispose();
         PipelineRunner? runner = Interlocked.Exchange(ref _runner, null);
         runner?.Dispose();
@@ -144,6 +154,9 @@ internal sealed partial class RouterService : IHostedService, IDisposable
     {
         [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "RouterHost ready: {Interfaces} interface(s), {Stages} stage(s)")]
         public static partial void Ready(ILogger logger, int interfaces, int stages);
+
+        [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Metrics: serving Prometheus at {Url}")]
+        public static partial void MetricsServing(ILogger logger, string url);
 
         [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "Stopping: closing queues")]
         public static partial void Stopping(ILogger logger);

@@ -7,7 +7,9 @@ namespace RouterHost.Hosting;
 /// <summary>
 /// The running router as one JSON document, for <c>routerhost show</c>: interfaces (and stage sources) with
 /// their traffic and drops and each backend's own status (a TUN device's kernel counters), stages with their packet
-/// counts, and each stage's own status (<see cref="IStatusReporter"/>).
+/// counts, and each stage's own status (<see cref="IStatusReporter"/>). Typed throughout (counts and bytes as integers,
+/// times as unix seconds, lists as arrays); the schema is docs/status.md, and a test checks a live router's document
+/// against it.
 /// </summary>
 internal static class StatusDocument
 {
@@ -18,6 +20,7 @@ internal static class StatusDocument
         {
             writer.WriteStartObject();
             writer.WriteNumber("pid", Environment.ProcessId);
+            writer.WriteNumber("time_unix", DateTimeOffset.UtcNow.ToUnixTimeSeconds());
             writer.WriteNumber("uptime_seconds", Math.Round((DateTime.UtcNow - startedUtc).TotalSeconds, 1));
             writer.WriteNumber("contract", PluginContract.Major + (PluginContract.Minor / 10.0));
 
@@ -55,6 +58,7 @@ internal static class StatusDocument
                 writer.WriteString("type", stage.Type);
                 writer.WriteNumber("in", stats?.In ?? 0);
                 writer.WriteNumber("forwarded", stats?.Forwarded ?? 0);
+                writer.WriteNumber("forwarded_bytes", stats?.ForwardedBytes ?? 0);
                 writer.WriteNumber("consumed", stats?.Consumed ?? 0);
                 writer.WriteNumber("emitted", stats?.Emitted ?? 0);
                 WriteCounts(writer, "dropped", stats?.Dropped ?? []);

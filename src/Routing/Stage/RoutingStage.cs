@@ -142,11 +142,31 @@ internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRout
         writer.WriteNumber("prefixes", snapshot?.Table.PrefixCount ?? 0);
         writer.WriteNumber("allowed_peer_prefixes", snapshot?.Allowed.Count ?? 0);
         writer.WriteNumber("table_bytes", snapshot?.Table.EstimatedBytes ?? 0);
-        writer.WriteString("icmp_source", $"{Describe(snapshot?.IcmpSource4)}, {Describe(snapshot?.IcmpSource6)}");
-        writer.WriteString("local_addresses", snapshot is null ? "none" : string.Join(", ", snapshot.LocalAddresses));
-        writer.WriteString("icmp_errors", $"{c.TimeExceededSent} time exceeded, {c.UnreachableSent} unreachable, {c.TooBigSent} fragmentation needed / packet too big sent; {c.IcmpRateLimited} rate-limited, {c.IcmpNoSourceAddress} without source address");
-        writer.WriteString("local", $"{c.EchoRepliesSent} echo replies sent");
-        writer.WriteString("fragmentation", $"{c.PacketsFragmented} packets fragmented into {c.FragmentsMade}");
+        writer.WriteStartObject("icmp_source");
+        WriteAddress(writer, "ipv4", snapshot?.IcmpSource4);
+        WriteAddress(writer, "ipv6", snapshot?.IcmpSource6);
+        writer.WriteEndObject();
+        writer.WriteStartArray("local_addresses");
+        foreach (System.Net.IPAddress address in snapshot?.LocalAddresses ?? [])
+        {
+            writer.WriteStringValue(address.ToString());
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartObject("icmp_errors");
+        writer.WriteNumber("time_exceeded_sent", c.TimeExceededSent);
+        writer.WriteNumber("unreachable_sent", c.UnreachableSent);
+        writer.WriteNumber("too_big_sent", c.TooBigSent);
+        writer.WriteNumber("rate_limited", c.IcmpRateLimited);
+        writer.WriteNumber("no_source_address", c.IcmpNoSourceAddress);
+        writer.WriteNumber("not_allowed", c.IcmpNotAllowed);
+        writer.WriteNumber("no_room", c.IcmpNoRoom);
+        writer.WriteEndObject();
+        writer.WriteNumber("echo_replies_sent", c.EchoRepliesSent);
+        writer.WriteStartObject("fragmentation");
+        writer.WriteNumber("packets_fragmented", c.PacketsFragmented);
+        writer.WriteNumber("fragments_made", c.FragmentsMade);
+        writer.WriteEndObject();
         writer.WriteEndObject();
     }
 
@@ -166,7 +186,17 @@ internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRout
         yield return new(c.FragmentsMade, stage, new("outcome", "fragments_made"));
     }
 
-    private static string Describe(byte[]? address) => address is { Length: 4 or 16 } ? new System.Net.IPAddress(address).ToString() : "none";
+    private static void WriteAddress(System.Text.Json.Utf8JsonWriter writer, string name, byte[]? address)
+    {
+        if (address is { Length: 4 or 16 })
+        {
+            writer.WriteString(name, new System.Net.IPAddress(address).ToString());
+        }
+        else
+        {
+            writer.WriteNull(name);
+        }
+    }
 
     private void Install(RoutingSnapshot snapshot)
     {

@@ -3,7 +3,6 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using RouterHost.Abstractions;
 using RouterHost.Crypto;
@@ -66,10 +65,11 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
 
         BatchSize = batchSize;
         _meter = new Meter("RouterHost.WireGuard");
-        _meter.CreateObservableCounter("routerhost.wireguard.peer.received.bytes", () => MeasurePeers(c => c.RxBytes), "By");
-        _meter.CreateObservableCounter("routerhost.wireguard.peer.sent.bytes", () => MeasurePeers(c => c.TxBytes), "By");
-        _meter.CreateObservableCounter("routerhost.wireguard.dropped", MeasureDrops);
-        _meter.CreateObservableGauge("routerhost.wireguard.under_load", () => new Measurement<int>(_loop?.UnderLoad == true ? 1 : 0, new KeyValuePair<string, object?>("stage", Name)));
+        _meter.CreateObservableCounter("routerhost.wireguard.peer.received.bytes", () => MeasurePeers(c => c.RxBytes), "By", "Bytes received from a peer (UDP payload)");
+        _meter.CreateObservableCounter("routerhost.wireguard.peer.sent.bytes", () => MeasurePeers(c => c.TxBytes), "By", "Bytes sent to a peer (UDP payload)");
+        _meter.CreateObservableCounter("routerhost.wireguard.dropped", MeasureDrops, description: "Drops after the chain's accounting (send failures, handshake messages refused), by reason");
+        _meter.CreateObservableGauge("routerhost.wireguard.under_load", () => new Measurement<int>(_loop?.UnderLoad == true ? 1 : 0, new KeyValuePair<string, object?>("stage", Name)), description: "1 while handshakes are answered with cookies (under load)");
+        CreateStatusInstruments();
     }
 
     public string Name { get; }
@@ -256,58 +256,6 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
         }
     }
 
-    public void WriteStatus(Utf8JsonWriter writer)
-    {
-        WireGuardCounters total = Sum();
-        writer.WriteStartObject();
-        writer.WriteString("public_key", WireGuardKey.Format(Local.PublicKey));
-        writer.WriteNumber("listening_port", ListenPort);
-        writer.WriteString("sockets", string.Join(", ", _sockets.Select(s => $"{s.LocalEndpoint}{(s.GroEnabled ? " gro" : "")}{(s.GsoEnabled ? " gso" : "")}")));
-        writer.WriteBoolean("under_load", _loop?.UnderLoad == true);
-        writer.WriteString("handshakes", $"{total.HandshakesAccepted[1]} initiations answered, {total.HandshakesAccepted[2]} responses accepted, {total.InitiationsSent} initiations sent, {total.CookieRepliesSent} cookie replies sent, {total.HandshakesAccepted[3]} cookies received");
-        writer.WriteString("keepalives", $"{total.KeepalivesSent} sent, {total.Keepalives} received");
-        (long reads, long coalesced, long delivered) = ReceiveTotals();
-        writer.WriteString("udp_sent", $"{total.UdpDatagramsSent} datagrams in {total.UdpMessagesSent} messages, {total.UdpGsoMessagesSent} of them GSO");
-        writer.WriteString("udp_received", $"{reads} reads, {coalesced} of them coalesced (GRO), {delivered} datagrams");
-        writer.WriteStartObject("drops");
-        for (int id = 1; id < DropReason.Count; id++)
-        {
-            if (total.Drops[id] + total.HandshakeDrops[id] != 0)
-            {
-                writer.WriteNumber(DropReason.FromId(id).Name, total.Drops[id] + total.HandshakeDrops[id]);
-            }
-        }
-
-        writer.WriteEndObject();
-        writer.WriteStartArray("peers");
-        long nowUnix = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        foreach (WireGuardPeer peer in Peers)
-        {
-            writer.WriteStartObject();
-            writer.WriteString("peer", WireGuardKey.Format(peer.Identity.PublicKey));
-            writer.WriteString("name", peer.Name);
-            writer.WriteString("endpoint", peer.Endpoint?.ToString() ?? "(none)");
-            writer.WriteString("allowed_ips", PortPrefixes(peer));
-            long latest = Volatile.Read(ref peer.LatestHandshakeUnixMs);
-            writer.WriteString("latest_handshake", latest == 0 ? "never" : Ago(nowUnix - latest));
-            writer.WriteNumber("latest_handshake_unix", latest / 1000);
-            writer.WriteString("transfer", $"{Bytes(total.RxBytes[peer.Index])} received, {Bytes(total.TxBytes[peer.Index])} sent");
-            writer.WriteNumber("rx_bytes", total.RxBytes[peer.Index]);
-            writer.WriteNumber("tx_bytes", total.TxBytes[peer.Index]);
-            writer.WriteBoolean("preshared_key", peer.Identity.HasPresharedKey);
-            if (peer.PersistentKeepaliveMs > 0)
-            {
-                writer.WriteString("persistent_keepalive", $"every {peer.PersistentKeepaliveMs / 1000} seconds");
-            }
-
-            writer.WriteNumber("staged", peer.Staged.Count);
-            writer.WriteEndObject();
-        }
-
-        writer.WriteEndArray();
-        writer.WriteEndObject();
-    }
-
     /// <summary>Every thread's counters summed (for status and tests).</summary>
     public WireGuardCounters Sum()
     {
@@ -492,38 +440,6 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
             }
         }
     }
-
-    private string PortPrefixes(WireGuardPeer peer)
-    {
-        foreach (PeerSettings settings in _settings.Peers)
-        {
-            if (settings.Name == peer.Name)
-            {
-                return settings.AllowedIPs.Count == 0 ? "(none)" : string.Join(", ", settings.AllowedIPs);
-            }
-        }
-
-        return "(none)";
-    }
-
-    private static string Ago(long ms)
-    {
-        long seconds = Math.Max(0, ms / 1000);
-        return seconds switch
-        {
-            < 60 => $"{seconds} second{(seconds == 1 ? "" : "s")} ago",
-            < 3600 => $"{seconds / 60} minute{(seconds / 60 == 1 ? "" : "s")}, {seconds % 60} seconds ago",
-            _ => $"{seconds / 3600} hours, {seconds / 60 % 60} minutes ago",
-        };
-    }
-
-    private static string Bytes(long bytes) => bytes switch
-    {
-        < 1024 => $"{bytes} B",
-        < 1 << 20 => $"{bytes / 1024.0:0.##} KiB",
-        < 1 << 30 => $"{bytes / 1048576.0:0.##} MiB",
-        _ => $"{bytes / 1073741824.0:0.##} GiB",
-    };
 
     private static partial class Log
     {

@@ -11,10 +11,12 @@ public sealed class RouterOptionsReaderPropertyTests
 {
     private static readonly string[] s_segments =
         ["Pipeline", "BatchSize", "Stages", "0", "1", "Type", "Name", "Settings", "Interfaces", "tun0", "mem0", "Backend", "Groups",
-         "Plugins", "Path", "Shutdown", "TimeoutSeconds", "Queues", "Mode", "To", "x", "", " ", "-1", "99999999999"];
+         "Plugins", "Path", "Shutdown", "TimeoutSeconds", "Queues", "Mode", "To", "x", "", " ", "-1", "99999999999",
+         "Metrics", "Prometheus", "Log", "Format", "Journal"];
 
     private static readonly string[] s_values =
-        ["", "0", "1", "64", "-5", "abc", "Memory", "Forward", "PassThrough", "mem0", "Generate", "1e9", "NaN", "true", "\u0000", "tun 0", "a/b"];
+        ["", "0", "1", "64", "-5", "abc", "Memory", "Forward", "PassThrough", "mem0", "Generate", "1e9", "NaN", "true", "\u0000", "tun 0", "a/b",
+         "127.0.0.1:9586", "[::1]:9586", "[fe80::1%2]:1", "9586", "70000", "::1", "off", "json", "compact-json", "on"];
 
     [Fact]
     public void Random_configurations_never_throw_and_every_problem_names_a_key_path()

@@ -41,7 +41,8 @@ public sealed class ShowCommandTests
         Assert.Matches(@"  received: [1-9]\d* packets", text);
         Assert.Contains("stage: Firewall (Firewall)", text, StringComparison.Ordinal);
         Assert.Contains("  default policy: outbound accept, inbound drop", text, StringComparison.Ordinal);
-        Assert.Matches(@"  connections: \d+ of 65536", text);
+        Assert.Matches(@"  connections: \d+\n", text.ReplaceLineEndings("\n"));
+        Assert.Contains("  connection capacity: 65536", text, StringComparison.Ordinal);
         Assert.Contains("stage: Forward (Forward)", text, StringComparison.Ordinal);
 
         using RouterHostProcess json = RouterHostProcess.Start(["show", "--socket", socket, "--json"]);

@@ -43,7 +43,7 @@ public sealed class ShowAndKeyCommandTests
             Assert.Contains("interface: stage/wg (stage source, 2 queue(s))", shown, StringComparison.Ordinal);
             Assert.Contains("  sent: by its stage (see the stage's status below)", shown, StringComparison.Ordinal);
             Assert.Contains($"  public key: {keys.PublicKey}", shown, StringComparison.Ordinal);
-            Assert.Contains("  listening port: 51820", shown, StringComparison.Ordinal);
+            Assert.Contains("  listen port: 51820", shown, StringComparison.Ordinal);
             Assert.Contains($"  peer: {peer.PublicKey}", shown, StringComparison.Ordinal);
             Assert.Contains("    endpoint: 192.168.77.2:51830", shown, StringComparison.Ordinal);
             Assert.Contains("    allowed ips: 10.88.0.2/32, fd88::2/128", shown, StringComparison.Ordinal);
