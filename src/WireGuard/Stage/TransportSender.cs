@@ -212,8 +212,7 @@ internal sealed class TransportSender
         MessageLayout.WriteTransportHeader(region, keypair.RemoteIndex, counter);
         Aead.Seal(keypair.SendKey, counter, region[MessageLayout.TransportHeaderSize..], default);
         Queue(sender, endpoint.Remote, endpoint.Local, region);
-        _counters.TxPackets[peer.Index]++;
-        _counters.TxBytes[peer.Index] += region.Length;
+        _counters.CountSent(peer.Index, region.Length);
         return DropReason.None;
     }
 

@@ -36,8 +36,6 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     private readonly List<UdpSocket> _v4 = [];
     private readonly List<UdpSocket> _v6 = [];
     private readonly List<UdpReceiveQueue> _sources = [];
-    private readonly WireGuardPeer?[] _peerByPortIndex;
-    private readonly Dictionary<string, WireGuardPeer> _peersByKey = new(StringComparer.Ordinal);
     private readonly List<WireGuardCounters> _counters = [];
     private readonly Lock _countersLock = new();
     private readonly Meter _meter;
@@ -47,23 +45,11 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     {
         Name = name;
         _settings = settings;
-        Local = local;
-        Peers = peers;
+        _local = local;
         _logger = logger;
-        Checker = new CookieChecker(local);
-        int max = 0;
-        foreach (WireGuardPeer peer in peers)
-        {
-            max = Math.Max(max, peer.Port.Index + 1);
-            _peersByKey[Convert.ToBase64String(peer.Identity.PublicKey)] = peer;
-        }
-
-        _peerByPortIndex = new WireGuardPeer?[max];
-        foreach (WireGuardPeer peer in peers)
-        {
-            _peerByPortIndex[peer.Port.Index] = peer;
-        }
-
+        _checker = new CookieChecker(local);
+        _table = PeerTable.Create(peers);
+        _nextSlot = peers.Count;
         BatchSize = batchSize;
         _meter = new Meter("RouterHost.WireGuard");
         _meter.CreateObservableCounter("routerhost.wireguard.peer.received.bytes", () => MeasurePeers(c => c.RxBytes), "By");
@@ -74,11 +60,14 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
 
     public string Name { get; }
 
-    public LocalIdentity Local { get; }
+    /// <summary>This node's static key (swapped whole when the private key changes on a reload).</summary>
+    public LocalIdentity Local => Volatile.Read(ref _local);
 
-    public IReadOnlyList<WireGuardPeer> Peers { get; }
+    /// <summary>The running peers (an immutable snapshot, swapped whole when peers change at runtime).</summary>
+    public IReadOnlyList<WireGuardPeer> Peers => Volatile.Read(ref _table).All;
 
-    public CookieChecker Checker { get; }
+    /// <summary>MAC1/MAC2 checks of messages to us (keyed with our public key: swapped with it).</summary>
+    public CookieChecker Checker => Volatile.Read(ref _checker);
 
     public IndexTable<IndexEntry> Indices { get; } = new();
 
@@ -133,12 +122,16 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
                 CryptographicOperations.ZeroMemory(peer.PresharedKey);
                 PeerEndpoint? endpoint = peer.Endpoint is null ? null : new PeerEndpoint(Resolve(peer), UdpEndpoint.None);
                 PortInfo port = context.Ports.AddPeer(peer.Name, [.. peer.Groups], context.Name, peer.AllowedIPs, settings.Mtu);
-                peers.Add(new WireGuardPeer(peers.Count, port.Id, peer.Name, identity!, endpoint, (long)peer.PersistentKeepalive.TotalMilliseconds));
+                peers.Add(new WireGuardPeer(peers.Count, port.Id, peer.Name, identity!, endpoint, (long)peer.PersistentKeepalive.TotalMilliseconds)
+                {
+                    Configuration = StateOf(peer),
+                });
             }
 
             stage = new WireGuardStage(context.Name, settings, local, peers, batchSize, logger);
             stage.OpenSockets(context.Settings.Path);
             stage._loop = new HandshakeLoop(stage, logger);
+            stage.Subscribe(context.Ports);
             return stage;
         }
         catch
@@ -182,8 +175,9 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     /// <summary>Our peer behind <paramref name="port"/>, or null when the port is not one of ours.</summary>
     public WireGuardPeer? PeerFor(PortId port)
     {
+        WireGuardPeer?[] byPort = Volatile.Read(ref _table).ByPortIndex;
         int index = port.Index;
-        return (uint)index < (uint)_peerByPortIndex.Length ? _peerByPortIndex[index] : null;
+        return (uint)index < (uint)byPort.Length ? byPort[index] : null;
     }
 
     /// <summary>The source queue a datagram came from.</summary>
@@ -197,11 +191,12 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     }
 
     public WireGuardPeer? FindPeer(ReadOnlySpan<byte> publicKey) =>
-        _peersByKey.TryGetValue(Convert.ToBase64String(publicKey), out WireGuardPeer? peer) ? peer : null;
+        Volatile.Read(ref _table).ByKey.TryGetValue(Convert.ToBase64String(publicKey), out WireGuardPeer? peer) ? peer : null;
 
     public WireGuardCounters RegisterCounters()
     {
-        var counters = new WireGuardCounters(Peers.Count);
+        // Room for peers added later, so a thread rarely grows its arrays.
+        var counters = new WireGuardCounters(Math.Max(16, 2 * Volatile.Read(ref _nextSlot)));
         lock (_countersLock)
         {
             _counters.Add(counters);
@@ -260,6 +255,11 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
         WireGuardCounters total = Sum();
         writer.WriteStartObject();
         writer.WriteString("public_key", WireGuardKey.Format(Local.PublicKey));
+        if (RestartPending.Count > 0)
+        {
+            writer.WriteString("restart_pending", string.Join(", ", RestartPending));
+        }
+
         writer.WriteNumber("listening_port", ListenPort);
         writer.WriteString("sockets", string.Join(", ", _sockets.Select(s => $"{s.LocalEndpoint}{(s.GroEnabled ? " gro" : "")}{(s.GsoEnabled ? " gso" : "")}")));
         writer.WriteBoolean("under_load", _loop?.UnderLoad == true);
@@ -310,17 +310,19 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     /// <summary>Every thread's counters summed (for status and tests).</summary>
     public WireGuardCounters Sum()
     {
-        var total = new WireGuardCounters(Peers.Count);
+        int slots = Volatile.Read(ref _nextSlot);
+        var total = new WireGuardCounters(slots);
         lock (_countersLock)
         {
             foreach (WireGuardCounters c in _counters)
             {
-                for (int i = 0; i < Peers.Count; i++)
+                long[] rxBytes = c.RxBytes, txBytes = c.TxBytes, rxPackets = c.RxPackets, txPackets = c.TxPackets;
+                for (int i = 0; i < slots && i < rxBytes.Length && i < txBytes.Length && i < rxPackets.Length && i < txPackets.Length; i++)
                 {
-                    total.RxBytes[i] += c.RxBytes[i];
-                    total.TxBytes[i] += c.TxBytes[i];
-                    total.RxPackets[i] += c.RxPackets[i];
-                    total.TxPackets[i] += c.TxPackets[i];
+                    total.RxBytes[i] += rxBytes[i];
+                    total.TxBytes[i] += txBytes[i];
+                    total.RxPackets[i] += rxPackets[i];
+                    total.TxPackets[i] += txPackets[i];
                 }
 
                 for (int r = 0; r < total.Drops.Length; r++)
@@ -373,6 +375,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
 
     public void Dispose()
     {
+        Unsubscribe();
         _loop?.Dispose();
         foreach (UdpReceiveQueue source in _sources)
         {
@@ -403,9 +406,11 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
         _meter.Dispose();
     }
 
-    private static UdpEndpoint Resolve(PeerSettings peer)
+    private static UdpEndpoint Resolve(PeerSettings peer) => Resolve(peer.Endpoint!, peer.Path);
+
+    private static UdpEndpoint Resolve(string endpoint, string path)
     {
-        WireGuardSettings.TrySplitEndpoint(peer.Endpoint!, out string host, out int port, out _);
+        WireGuardSettings.TrySplitEndpoint(endpoint, out string host, out int port, out _);
         IPAddress? address;
         if (!IPAddress.TryParse(host, out address))
         {
@@ -416,11 +421,11 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
             }
             catch (SocketException ex)
             {
-                throw new InvalidOperationException($"{peer.Path}:Endpoint: cannot resolve '{host}': {ex.Message}", ex);
+                throw new InvalidOperationException($"{path}:Endpoint: cannot resolve '{host}': {ex.Message}", ex);
             }
 
             address = found.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? found.FirstOrDefault()
-                ?? throw new InvalidOperationException($"{peer.Path}:Endpoint: '{host}' has no addresses");
+                ?? throw new InvalidOperationException($"{path}:Endpoint: '{host}' has no addresses");
         }
 
         return UdpEndpoint.Create(address, (ushort)port);
@@ -491,17 +496,10 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
         }
     }
 
-    private string PortPrefixes(WireGuardPeer peer)
+    private static string PortPrefixes(WireGuardPeer peer)
     {
-        foreach (PeerSettings settings in _settings.Peers)
-        {
-            if (settings.Name == peer.Name)
-            {
-                return settings.AllowedIPs.Count == 0 ? "(none)" : string.Join(", ", settings.AllowedIPs);
-            }
-        }
-
-        return "(none)";
+        IReadOnlyList<string> allowed = peer.Configuration.AllowedIPs;
+        return allowed.Count == 0 ? "(none)" : string.Join(", ", allowed);
     }
 
     private static string Ago(long ms)

@@ -227,8 +227,15 @@ internal sealed class WireGuardWorker : IStageWorker
             return false;
         }
 
-        // Authenticated: the peer is alive, and it is where this datagram came from (roaming).
+        // Authenticated: the peer is alive, and it is where this datagram came from (roaming) — unless it was removed
+        // at runtime and the handshake thread has not yet zeroed its sessions: then it is refused.
         WireGuardPeer peer = entry.Peer;
+        if (peer.IsRemoved)
+        {
+            p.Drop(WireGuardDropReasons.RemovedPeer);
+            return false;
+        }
+
         bool wake = false;
         peer.OnReceived(now);
         KeypairSet set = peer.Keypairs;
@@ -250,8 +257,7 @@ internal sealed class WireGuardWorker : IStageWorker
         }
 
         Counters.TransportsAccepted++;
-        Counters.RxPackets[peer.Index]++;
-        Counters.RxBytes[peer.Index] += data.Length;
+        Counters.CountReceived(peer.Index, data.Length);
         int plaintext = data.Length - MessageLayout.TransportOverhead;
         if (plaintext == 0)
         {
