@@ -132,7 +132,9 @@ internal sealed partial class ConfigurationReloader : IDisposable
 
             Dictionary<string, string?> values = Flatten(_configuration);
             List<string> changed = Changed(_values, values);
-            var live = new HashSet<string>(StringComparer.OrdinalIgnoreCase); // settings prefixes of stages that took theirs
+            // Settings prefixes of stages that took theirs, and Serilog's levels (Serilog.Settings.Configuration follows a
+            // reload of the levels it was started with).
+            var live = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { $"{ConfigurationKeys.Serilog}:MinimumLevel" };
             var restartBound = new List<string>(); // prefixes inside them that still need a restart
             var refusedStages = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
 
