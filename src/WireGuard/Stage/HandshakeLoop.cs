@@ -42,12 +42,14 @@ internal sealed partial class HandshakeLoop : IDisposable
     private volatile bool _stopping;
     private long _underLoadUntilMs;
     private long _lastTickMs;
+    private int _socketGeneration;
 
     public HandshakeLoop(WireGuardStage stage, ILogger logger)
     {
         _stage = stage;
         _logger = logger;
         Counters = stage.RegisterCounters();
+        _socketGeneration = stage.SocketGeneration;
         _sender = new TransportSender(stage.SocketFor(0, ipv6: false), stage.SocketFor(0, ipv6: true), stage.Mtu, Counters, maxDatagrams: 256);
     }
 
@@ -128,6 +130,12 @@ internal sealed partial class HandshakeLoop : IDisposable
         while (_commands.TryDequeue(out Action<long>? command))
         {
             command(now);
+        }
+
+        if (_stage.SocketGeneration != _socketGeneration)
+        {
+            _socketGeneration = _stage.SocketGeneration;
+            _sender.Rebind(_stage.SocketFor(0, ipv6: false), _stage.SocketFor(0, ipv6: true));
         }
 
         int handled = 0;

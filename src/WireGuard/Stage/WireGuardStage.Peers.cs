@@ -26,7 +26,7 @@ namespace RouterHost.WireGuard.Stage;
 internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBoundSettings
 {
     /// <summary>Settings the running stage keeps until a restart (its sockets and packet sizes are built from them).</summary>
-    private static readonly string[] s_restartBound = ["ListenPort", "ListenAddresses", "Sockets", "Mtu", "ReceiveBufferBytes", "SendBufferBytes", "Offloads", "Namespace"];
+    private static readonly string[] s_restartBound = ["ListenAddresses", "Sockets", "Mtu", "ReceiveBufferBytes", "SendBufferBytes", "Offloads", "Namespace"];
 
     private readonly Lock _applyLock = new();
     private PeerTable _table;
@@ -36,6 +36,7 @@ internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBou
     private IPortRegistry? _ports;
     private Dictionary<string, PreparedPeer>? _adding;
     private IReadOnlyList<string> _restartPending = [];
+    private int? _listenPortSetting;
 
     /// <inheritdoc/>
     public IReadOnlyList<string> RestartBoundKeys => s_restartBound;
@@ -91,6 +92,19 @@ internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBou
                         return problems;
                     }
 
+                    // A new listen port: the sockets move first (the one step that can still fail on the system).
+                    int portSetting = _listenPortSetting ?? _settings.ListenPort;
+                    if (parsed.ListenPort != portSetting && parsed.ListenPort != ListenPort)
+                    {
+                        if (!TryRebind(parsed.ListenPort, settings.Path, out string? why))
+                        {
+                            problems.Add(new($"{settings.Path}:ListenPort", $"{why}; the stage keeps port {ListenPort}"));
+                            prepared.Abandon();
+                            return problems;
+                        }
+                    }
+
+                    _listenPortSetting = parsed.ListenPort;
                     if (newLocal is not null)
                     {
                         rekeyed = RekeyIdentities(newLocal, prepared, problems);
@@ -547,7 +561,6 @@ internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBou
             }
         }
 
-        Check(next.ListenPort != _settings.ListenPort && !(next.ListenPort == 0 && _settings.ListenPort == 0), "ListenPort");
         Check(!next.ListenAddresses.SequenceEqual(_settings.ListenAddresses), "ListenAddresses");
         Check(next.Sockets != _settings.Sockets, "Sockets");
         Check(next.Mtu != _settings.Mtu, "Mtu");
@@ -644,6 +657,9 @@ internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBou
 
         [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': peer {Peer} changed live ({What}); its sessions stay")]
         public static partial void PeerChanged(ILogger logger, string stage, string peer, string what);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': now listening on port {Port}; the old sockets are closed, sessions stay (peers follow our next packet)")]
+        public static partial void Rebound(ILogger logger, string stage, int port);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard '{Stage}': the private key changed; new public key {PublicKey}: the sessions of {Peers} peers stop sending and renegotiate with it")]
         public static partial void PrivateKeyChanged(ILogger logger, string stage, string publicKey, int peers);

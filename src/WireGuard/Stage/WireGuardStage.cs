@@ -32,9 +32,6 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
 
     private readonly ILogger _logger;
     private readonly WireGuardSettings _settings;
-    private readonly List<UdpSocket> _sockets = [];
-    private readonly List<UdpSocket> _v4 = [];
-    private readonly List<UdpSocket> _v6 = [];
     private readonly List<UdpReceiveQueue> _sources = [];
     private readonly List<WireGuardCounters> _counters = [];
     private readonly Lock _countersLock = new();
@@ -166,7 +163,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
             }
         }
 
-        Log.Started(_logger, Name, WireGuardKey.Format(Local.PublicKey), ListenPort, _sockets.Count, Peers.Count);
+        Log.Started(_logger, Name, WireGuardKey.Format(Local.PublicKey), ListenPort, Sockets.All.Length, Peers.Count);
         Log.Crypto(_logger, Name, RouterHost.Crypto.CryptoLibrary.AeadDescription);
     }
 
@@ -186,8 +183,9 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     /// <summary>The socket of one family a lane sends on (lanes spread over the sockets), or null when none.</summary>
     public UdpSocket? SocketFor(int lane, bool ipv6)
     {
-        List<UdpSocket> sockets = ipv6 ? _v6 : _v4;
-        return sockets.Count == 0 ? null : sockets[lane % sockets.Count];
+        SocketSet set = Sockets;
+        UdpSocket[] sockets = ipv6 ? set.V6 : set.V4;
+        return sockets.Length == 0 ? null : sockets[lane % sockets.Length];
     }
 
     public WireGuardPeer? FindPeer(ReadOnlySpan<byte> publicKey) =>
@@ -261,7 +259,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
         }
 
         writer.WriteNumber("listening_port", ListenPort);
-        writer.WriteString("sockets", string.Join(", ", _sockets.Select(s => $"{s.LocalEndpoint}{(s.GroEnabled ? " gro" : "")}{(s.GsoEnabled ? " gso" : "")}")));
+        writer.WriteString("sockets", string.Join(", ", Sockets.All.Select(s => $"{s.LocalEndpoint}{(s.GroEnabled ? " gro" : "")}{(s.GsoEnabled ? " gso" : "")}")));
         writer.WriteBoolean("under_load", _loop?.UnderLoad == true);
         writer.WriteString("handshakes", $"{total.HandshakesAccepted[1]} initiations answered, {total.HandshakesAccepted[2]} responses accepted, {total.InitiationsSent} initiations sent, {total.CookieRepliesSent} cookie replies sent, {total.HandshakesAccepted[3]} cookies received");
         writer.WriteString("keepalives", $"{total.KeepalivesSent} sent, {total.Keepalives} received");
@@ -382,7 +380,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
             source.Dispose();
         }
 
-        foreach (UdpSocket socket in _sockets)
+        foreach (UdpSocket socket in Sockets.All)
         {
             socket.Dispose();
         }
@@ -433,45 +431,14 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
 
     private void OpenSockets(string settingsPath)
     {
-        int port = _settings.ListenPort;
-        foreach (IPAddress address in _settings.ListenAddresses)
+        SocketSet set = OpenSocketSet(_settings.ListenPort, settingsPath);
+        Volatile.Write(ref _socketSet, set);
+        foreach (UdpSocket socket in set.All)
         {
-            UdpSocket[] group;
-            try
-            {
-                // One group per address: this process alone receives on the port (see UdpSocket.OpenGroup).
-                group = UdpSocket.OpenGroup(new UdpSocketOptions(address, (ushort)port)
-                {
-                    ReceiveBufferBytes = _settings.ReceiveBufferBytes,
-                    SendBufferBytes = _settings.SendBufferBytes,
-                    Gso = _settings.Gso,
-                    Gro = _settings.Gro,
-                    V6Only = true,
-                    NetworkNamespace = _settings.Namespace,
-                }, _settings.Sockets, _logger);
-            }
-            catch (LinuxException ex) when (!_settings.ListenAddressesConfigured && address.AddressFamily == AddressFamily.InterNetworkV6 && ex.ErrorNumber != Errno.EADDRINUSE)
-            {
-                // The default listens on both families; a host without IPv6 still gets IPv4.
-                Log.NoIPv6(_logger, Name, ex.Message);
-                continue;
-            }
-            catch (LinuxException ex)
-            {
-                string key = ex.ErrorNumber == Errno.EADDRINUSE ? $" (set by {settingsPath}:ListenPort)" : string.Empty;
-                throw new InvalidOperationException($"stage '{Name}': cannot listen on {(address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString())}:{port}{key}: {ex.Message}", ex);
-            }
-
-            _sockets.AddRange(group); // owned (and disposed) by the stage from here
-            foreach (UdpSocket socket in group)
-            {
-                port = socket.LocalEndpoint.Port;
-                (socket.IsIPv6 ? _v6 : _v4).Add(socket);
-                _sources.Add(new UdpReceiveQueue(socket, _sources.Count, BatchSize, ReceiveHeadroom, ReceiveTailroom));
-            }
+            _sources.Add(new UdpReceiveQueue(socket, _sources.Count, BatchSize, ReceiveHeadroom, ReceiveTailroom));
         }
 
-        ListenPort = port;
+        ListenPort = set.Port;
     }
 
     private IEnumerable<Measurement<long>> MeasurePeers(Func<WireGuardCounters, long[]> select)

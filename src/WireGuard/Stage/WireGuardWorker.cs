@@ -21,11 +21,15 @@ internal sealed class WireGuardWorker : IStageWorker
 
     private readonly WireGuardStage _stage;
     private readonly TransportSender _sender;
+    private readonly int _lane;
+    private int _socketGeneration;
 
     public WireGuardWorker(WireGuardStage stage, int lane)
     {
         _stage = stage;
+        _lane = lane;
         Counters = stage.RegisterCounters();
+        _socketGeneration = stage.SocketGeneration;
         _sender = new TransportSender(stage.SocketFor(lane, ipv6: false), stage.SocketFor(lane, ipv6: true), stage.Mtu, Counters);
     }
 
@@ -34,6 +38,13 @@ internal sealed class WireGuardWorker : IStageWorker
     public void Process(PacketBatch batch)
     {
         long now = _stage.Now;
+        if (_stage.SocketGeneration != _socketGeneration)
+        {
+            // The listen port changed: this lane sends from the new sockets from this batch on.
+            _socketGeneration = _stage.SocketGeneration;
+            _sender.Rebind(_stage.SocketFor(_lane, ipv6: false), _stage.SocketFor(_lane, ipv6: true));
+        }
+
         if (batch.Direction == PacketDirection.Outbound)
         {
             ProcessOutbound(batch, now);

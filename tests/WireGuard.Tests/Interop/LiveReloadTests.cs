@@ -119,6 +119,33 @@ public sealed class LiveReloadTests
         Assert.Null(hub.Node.Fault);
     }
 
+    [Fact]
+    public void A_new_listen_port_by_reload_rebinds_the_sockets_and_traffic_resumes_on_it()
+    {
+        Assert.SkipWhen(WireGuardGoPeer.UnsupportedReason is not null, WireGuardGoPeer.UnsupportedReason ?? string.Empty);
+        using var hub = Hub.Start("wglp", spokes: 1);
+        WireGuardGoPeer goA = hub.Spokes[0];
+        hub.Write(hub.Peer("a", goA, "10.88.0.2/32"));
+        hub.StartNode();
+        Assert.True(PingUntil(hub.Net.A, A), hub.Describe());
+        WireGuardPeer a = hub.Node.Tunnel.Peers.Single();
+        long handshake = Volatile.Read(ref a.LatestHandshakeUnixMs);
+
+        hub.Rewrite(1, 1420, 64, [hub.Peer("a", goA, "10.88.0.2/32")], port: HubPort + 2);
+
+        Assert.Equal(HubPort + 2, hub.Node.Tunnel.ListenPort);
+        Assert.True(hub.Log.Contains($"now listening on port {HubPort + 2}"), hub.Log.Text);
+        Assert.True(PingUntil(hub.Net.A, A), hub.Describe());
+        Assert.True(PingUntil(goA.Namespace, IPAddress.Parse("10.88.0.1")), hub.Describe());
+        Assert.Contains($"192.168.77.1:{HubPort + 2}", goA.Wg("show", goA.InterfaceName, "endpoints"), StringComparison.Ordinal);
+
+        // As wireguard-go: the sockets moved, the session stayed.
+        Assert.Equal(handshake, Volatile.Read(ref a.LatestHandshakeUnixMs));
+        Assert.Empty(hub.Node.Tunnel.RestartPending);
+        Assert.True(hub.Log.Contains("Configuration reload #1 applied: 2 stage(s) reconfigured"), hub.Log.Text);
+        Assert.Null(hub.Node.Fault);
+    }
+
     private static bool PingUntil(NetworkNamespace from, IPAddress target) =>
         Eventually(() => TunnelNamespaces.Ping(from, target, count: 1).Succeeded, TimeSpan.FromSeconds(30));
 
@@ -221,9 +248,9 @@ public sealed class LiveReloadTests
         /// <summary>Saves the file with new peers (as an editor does) and waits for reload number <paramref name="generation"/>.</summary>
         public void Rewrite(int generation, params string[] peers) => Rewrite(generation, 1420, 64, peers);
 
-        public void Rewrite(int generation, int mtu, int batchSize, string[] peers)
+        public void Rewrite(int generation, int mtu, int batchSize, string[] peers, int port = HubPort)
         {
-            Write(mtu, batchSize, peers);
+            Write(mtu, batchSize, peers, port);
             Assert.True(Eventually(() => Node.Reloader!.Applied + Node.Reloader.Refused >= generation), $"reload #{generation} did not happen\n{Log.Text}");
             Assert.Equal(0, Node.Reloader!.Refused);
         }
@@ -271,7 +298,7 @@ public sealed class LiveReloadTests
             Directory.Delete(_directory, recursive: true);
         }
 
-        private void Write(int mtu, int batchSize, string[] peers)
+        private void Write(int mtu, int batchSize, string[] peers, int port = HubPort)
         {
             string ns = Net.A.Name;
             string json = $$"""
@@ -279,7 +306,7 @@ public sealed class LiveReloadTests
                   "Pipeline": { "BatchSize": {{batchSize}}, "Stages": [
                     { "Type": "Routing", "Settings": { "Routes": [ { "Destination": "10.88.0.1/32", "Interface": "tun" } ] } },
                     { "Type": "WireGuard", "Name": "wg", "Settings": {
-                        "PrivateKeyFile": "{{Keys.PrivateKeyFile}}", "ListenPort": {{HubPort}}, "ListenAddresses": [ "0.0.0.0" ], "Sockets": 1, "Namespace": "{{ns}}", "Mtu": {{mtu}},
+                        "PrivateKeyFile": "{{Keys.PrivateKeyFile}}", "ListenPort": {{port}}, "ListenAddresses": [ "0.0.0.0" ], "Sockets": 1, "Namespace": "{{ns}}", "Mtu": {{mtu}},
                         "Peers": { {{string.Join(", ", peers)}} } } } ] },
                   "Interfaces": {
                     "tun": { "Backend": "LinuxTun", "Settings": { "Namespace": "{{ns}}", "DeviceName": "rhwg0", "Mtu": 1420, "Queues": 2, "Addresses": [ "10.88.0.1/24" ] } }

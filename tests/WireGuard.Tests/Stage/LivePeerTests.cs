@@ -258,7 +258,8 @@ public sealed class LivePeerTests
         Assert.Equal(["s:Mtu"], stage.RestartPending);
         Assert.Equal(1420, stage.Mtu);
         Assert.Equal(port, stage.ListenPort);
-        Assert.Contains("ListenPort", stage.RestartBoundKeys);
+        Assert.Contains("Mtu", stage.RestartBoundKeys);
+        Assert.DoesNotContain("ListenPort", stage.RestartBoundKeys);
     }
 
     private static RunningPeer Running(string key, string name, string[] allowed) =>
