@@ -58,14 +58,20 @@ internal sealed record DesiredPeer(string Path, byte[] PublicKey)
 }
 
 /// <summary>
-/// A whole change to the stage's peers: the peers it names, and whether peers it does not name are removed (a
-/// configuration file: yes; UAPI: only with <c>replace_peers=true</c>).
+/// A whole change to the stage: its private key and listen port when they are named, the peers it names, and whether
+/// peers it does not name are removed (a configuration file: yes; UAPI: only with <c>replace_peers=true</c>).
 /// </summary>
 /// <param name="Peers">The peers the change names, in order.</param>
 internal sealed record PeerConfiguration(IReadOnlyList<DesiredPeer> Peers)
 {
     /// <summary>Remove every running peer the change does not name.</summary>
     public bool ReplacePeers { get; init; }
+
+    /// <summary>A private key (UAPI <c>private_key</c>, the file's key file); null keeps ours. A different key renegotiates.</summary>
+    public byte[]? PrivateKey { get; init; }
+
+    /// <summary>A listen port (UAPI <c>listen_port</c>); null keeps it. A different one rebinds the sockets.</summary>
+    public int? ListenPort { get; init; }
 }
 
 /// <summary>What changed about a peer that stays (same key and name).</summary>

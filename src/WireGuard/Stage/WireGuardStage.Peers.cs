@@ -63,82 +63,13 @@ internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBou
 
             lock (_applyLock)
             {
-                LocalIdentity? newLocal = null;
-                List<RemoteIdentity>? rekeyed = null;
-                try
+                IReadOnlyList<ConfigurationProblem> refused = ApplyPeers(FromSettings(parsed), settings.Path);
+                if (refused.Count == 0)
                 {
-                    using (X25519PrivateKey candidate = KeyAgreementAlgorithm.X25519.ImportPrivateKey(parsed.PrivateKey))
-                    {
-                        if (!candidate.PublicKey.SequenceEqual(Local.PublicKey))
-                        {
-                            newLocal = new LocalIdentity(KeyAgreementAlgorithm.X25519.ImportPrivateKey(parsed.PrivateKey));
-                        }
-                    }
-
-                    LocalIdentity local = newLocal ?? Local;
-                    foreach (PeerSettings peer in parsed.Peers)
-                    {
-                        if (peer.PublicKey.AsSpan().SequenceEqual(local.PublicKey))
-                        {
-                            problems.Add(new($"{peer.Path}:PublicKey", $"is this node's own public key{(newLocal is null ? string.Empty : " (of the new private key in " + settings.Path + ":PrivateKeyFile)")}; remove the peer or use another key"));
-                        }
-                    }
-
-                    PeerConfiguration desired = FromSettings(parsed);
-                    Prepared? prepared = problems.Count == 0 ? Prepare(desired, local, problems) : null;
-                    if (prepared is null || problems.Count > 0)
-                    {
-                        prepared?.Abandon();
-                        return problems;
-                    }
-
-                    // A new listen port: the sockets move first (the one step that can still fail on the system).
-                    int portSetting = _listenPortSetting ?? _settings.ListenPort;
-                    if (parsed.ListenPort != portSetting && parsed.ListenPort != ListenPort)
-                    {
-                        if (!TryRebind(parsed.ListenPort, settings.Path, out string? why))
-                        {
-                            problems.Add(new($"{settings.Path}:ListenPort", $"{why}; the stage keeps port {ListenPort}"));
-                            prepared.Abandon();
-                            return problems;
-                        }
-                    }
-
-                    _listenPortSetting = parsed.ListenPort;
-                    if (newLocal is not null)
-                    {
-                        rekeyed = RekeyIdentities(newLocal, prepared, problems);
-                        if (rekeyed is null)
-                        {
-                            prepared.Abandon();
-                            return problems;
-                        }
-
-                        SwapPrivateKey(newLocal, prepared, rekeyed);
-                        newLocal = null; // the stage owns it now
-                        rekeyed = null;
-                    }
-
-                    Commit(prepared, settings.Path, problems);
-                    if (problems.Count > 0)
-                    {
-                        return problems;
-                    }
-
                     Volatile.Write(ref _restartPending, RestartBoundChanges(parsed, settings.Path));
-                    return [];
                 }
-                finally
-                {
-                    newLocal?.Dispose();
-                    if (rekeyed is not null)
-                    {
-                        foreach (RemoteIdentity identity in rekeyed)
-                        {
-                            identity.Dispose();
-                        }
-                    }
-                }
+
+                return refused;
             }
         }
         finally
@@ -152,12 +83,15 @@ internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBou
     }
 
     /// <summary>
-    /// Applies a desired configuration of peers: the single entry point of every runtime change of peers. The file's
-    /// reload passes every peer with every field and <see cref="PeerConfiguration.ReplacePeers"/>; the UAPI <c>set</c>
-    /// maps <c>replace_peers</c>, <c>remove</c>, <c>update_only</c>, <c>replace_allowed_ips</c> and
-    /// <c>allowed_ip=-prefix</c> onto <see cref="DesiredPeer"/> fields and calls this with only what its lines name.
-    /// Checked as a whole first (duplicate keys, name clashes, unusable keys, endpoints that do not resolve): problems
-    /// come back with their paths and nothing changes. Called off the data path; calls are serialised.
+    /// Applies a desired configuration: the single entry point of every runtime change of the stage's device and peers.
+    /// The file's reload (<see cref="Reconfigure"/>) passes the private key, the listen port and every peer with every
+    /// field and <see cref="PeerConfiguration.ReplacePeers"/>; the UAPI <c>set</c> maps <c>private_key</c>,
+    /// <c>listen_port</c>, <c>replace_peers</c>, <c>remove</c>, <c>update_only</c>, <c>replace_allowed_ips</c> and
+    /// <c>allowed_ip=-prefix</c> onto <see cref="PeerConfiguration"/> and <see cref="DesiredPeer"/> fields and calls this
+    /// with only what its lines name. Checked as a whole first (duplicate keys, name clashes, unusable keys, our own key
+    /// as a peer, endpoints that do not resolve, a port that cannot be had): problems come back with their paths
+    /// (under <paramref name="path"/>) and nothing changes. Then, in order: the sockets move to a new port, a new
+    /// private key renegotiates every session, and the peers change. Called off the data path; calls are serialised.
     /// </summary>
     public IReadOnlyList<ConfigurationProblem> ApplyPeers(PeerConfiguration desired, string path)
     {
@@ -165,15 +99,81 @@ internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBou
         var problems = new List<ConfigurationProblem>();
         lock (_applyLock)
         {
-            Prepared? prepared = Prepare(desired, Local, problems);
-            if (prepared is null || problems.Count > 0)
+            LocalIdentity? newLocal = null;
+            List<RemoteIdentity>? rekeyed = null;
+            Prepared? prepared = null;
+            try
             {
-                prepared?.Abandon();
+                if (desired.PrivateKey is { } privateKey)
+                {
+                    using X25519PrivateKey candidate = KeyAgreementAlgorithm.X25519.ImportPrivateKey(privateKey);
+                    if (!candidate.PublicKey.SequenceEqual(Local.PublicKey))
+                    {
+                        newLocal = new LocalIdentity(KeyAgreementAlgorithm.X25519.ImportPrivateKey(privateKey));
+                    }
+                }
+
+                LocalIdentity local = newLocal ?? Local;
+                prepared = Prepare(desired, local, problems);
+                if (problems.Count > 0)
+                {
+                    return problems;
+                }
+
+                if (newLocal is not null)
+                {
+                    // No peer that stays may have the new key (wireguard-go would drop it; a change that says so is refused).
+                    foreach (WireGuardPeer peer in Volatile.Read(ref _table).All)
+                    {
+                        if (!prepared.Removed.Contains(peer) && peer.Identity.PublicKey.SequenceEqual(newLocal.PublicKey))
+                        {
+                            problems.Add(new($"{peer.Configuration.Path}:PublicKey", $"is this node's own public key with the new private key ({path}:PrivateKeyFile); remove the peer or use another key"));
+                        }
+                    }
+
+                    rekeyed = problems.Count == 0 ? RekeyIdentities(newLocal, prepared, problems) : null;
+                    if (problems.Count > 0)
+                    {
+                        return problems;
+                    }
+                }
+
+                // A new listen port: the sockets move first (the one step that can still fail on the system).
+                if (desired.ListenPort is { } port)
+                {
+                    int portSetting = _listenPortSetting ?? _settings.ListenPort;
+                    if (port != portSetting && port != ListenPort && !TryRebind(port, path, out string? why))
+                    {
+                        problems.Add(new($"{path}:ListenPort", $"{why}; the stage keeps port {ListenPort}"));
+                        return problems;
+                    }
+
+                    _listenPortSetting = port;
+                }
+
+                if (newLocal is not null)
+                {
+                    SwapPrivateKey(newLocal, prepared, rekeyed!);
+                    newLocal = null; // the stage owns it now
+                    rekeyed = null;
+                }
+
+                Commit(prepared, path, problems);
+                prepared = null;
                 return problems;
             }
-
-            Commit(prepared, path, problems);
-            return problems;
+            finally
+            {
+                prepared?.Abandon();
+                newLocal?.Dispose();
+                if (rekeyed is not null)
+                {
+                    foreach (RemoteIdentity identity in rekeyed)
+                    {
+                        identity.Dispose();
+                    }
+                }
+            }
         }
     }
 
@@ -196,7 +196,7 @@ internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBou
             });
         }
 
-        return new PeerConfiguration(peers) { ReplacePeers = true };
+        return new PeerConfiguration(peers) { ReplacePeers = true, PrivateKey = settings.PrivateKey, ListenPort = settings.ListenPort };
     }
 
     internal static PeerConfigurationState StateOf(PeerSettings peer) =>
@@ -218,7 +218,7 @@ internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBou
     }
 
     /// <summary>Checks a change and makes what it needs (identities, endpoints) without changing anything running.</summary>
-    private Prepared? Prepare(PeerConfiguration desired, LocalIdentity local, List<ConfigurationProblem> problems)
+    private Prepared Prepare(PeerConfiguration desired, LocalIdentity local, List<ConfigurationProblem> problems)
     {
         PeerTable table = Volatile.Read(ref _table);
         var running = new List<RunningPeer>(table.All.Length);
