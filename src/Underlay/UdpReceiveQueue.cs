@@ -42,13 +42,14 @@ public sealed unsafe class UdpReceiveQueue : IQueue
 
     private const int NameSpace = 32;
 
-    private readonly UdpSocket _socket;
+    private UdpSocket _socket;
+    private UdpSocket _reading;
     private readonly EventFd _closed = new();
     private readonly int _entries;
     private readonly int _headroom;
     private readonly int _tailroom;
     private readonly int _slotStride;
-    private readonly ushort _localPort;
+    private ushort _localPort;
     private readonly Memory<byte> _slab;
     private readonly mmsghdr* _messages;
     private readonly byte* _names;
@@ -99,6 +100,7 @@ public sealed unsafe class UdpReceiveQueue : IQueue
         ArgumentOutOfRangeException.ThrowIfLessThan(maxDatagramBytes, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxDatagramBytes, DefaultDatagramBytes);
         _socket = socket;
+        _reading = socket;
         Index = index;
         _entries = batchCapacity;
         _headroom = headroom;
@@ -142,7 +144,7 @@ public sealed unsafe class UdpReceiveQueue : IQueue
     public bool GsoSupported => false;
 
     /// <summary>The socket this queue reads.</summary>
-    public UdpSocket Socket => _socket;
+    public UdpSocket Socket => Volatile.Read(ref _socket);
 
     /// <summary>The largest datagram a slot takes.</summary>
     public int DatagramBytes { get; }
@@ -182,9 +184,17 @@ public sealed unsafe class UdpReceiveQueue : IQueue
                 return false;
             }
 
+            UdpSocket socket = Volatile.Read(ref _socket);
+            if (!ReferenceEquals(socket, _reading))
+            {
+                // Rebound (see Rebind): from here on the new socket is read, and its port is ours.
+                _reading = socket;
+                _localPort = socket.LocalEndpoint.Port;
+            }
+
             int wanted = Math.Min(_entries, batch.Capacity);
             PrepareEntries();
-            int n = recvmmsg(_socket.Handle, _messages, (uint)wanted, MSG_DONTWAIT, null);
+            int n = recvmmsg(socket.Handle, _messages, (uint)wanted, MSG_DONTWAIT, null);
             if (n > 0)
             {
                 _received = n;
@@ -198,7 +208,7 @@ public sealed unsafe class UdpReceiveQueue : IQueue
             int errno = n == 0 ? Errno.EAGAIN : Errno.Last;
             if (errno == Errno.EAGAIN)
             {
-                if (!WaitReadable())
+                if (!WaitReadable(socket))
                 {
                     return false;
                 }
@@ -218,7 +228,7 @@ public sealed unsafe class UdpReceiveQueue : IQueue
                 return true;
             }
 
-            throw new LinuxException($"recvmmsg on UDP socket {_socket.LocalEndpoint} (source queue {Index})", errno);
+            throw new LinuxException($"recvmmsg on UDP socket {socket.LocalEndpoint} (source queue {Index})", errno);
         }
     }
 
@@ -245,6 +255,23 @@ public sealed unsafe class UdpReceiveQueue : IQueue
     /// <summary>Nothing to flush.</summary>
     public void Flush(DropTally drops)
     {
+    }
+
+    /// <summary>
+    /// Moves the queue to <paramref name="socket"/> (a listen port changed while the router runs): the reader takes it
+    /// from its next round on, and the old socket is shut for reading, which wakes a reader waiting on it (the kernel
+    /// reports a shut socket readable). The caller owns both sockets and disposes the old one once no thread can be
+    /// using it any more. Thread-safe with <see cref="Read"/>.
+    /// </summary>
+    public void Rebind(UdpSocket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        UdpSocket old = Interlocked.Exchange(ref _socket, socket);
+        if (!ReferenceEquals(old, socket))
+        {
+            // ENOTCONN for an unconnected UDP socket, yet the shutdown is recorded and the waiters are woken.
+            _ = shutdown(old.Handle, SHUT_RD);
+        }
     }
 
     /// <summary>Wakes a blocked <see cref="Read"/>, which returns false, as does every later one. Thread-safe.</summary>
@@ -370,12 +397,12 @@ public sealed unsafe class UdpReceiveQueue : IQueue
             or Errno.ECONNRESET or Errno.EMSGSIZE or Errno.ENOMEM or Errno.ENOBUFS;
 
     /// <summary>Blocks until the socket has something to read (true) or the queue is closed (false).</summary>
-    private bool WaitReadable()
+    private bool WaitReadable(UdpSocket socket)
     {
-        Readiness wait = ReadinessWait.Wait(_socket.Handle, _closed, ReadinessWait.Infinite);
+        Readiness wait = ReadinessWait.Wait(socket.Handle, _closed, ReadinessWait.Infinite);
         if (wait.Outcome == ReadinessOutcome.Failed)
         {
-            throw LinuxException.FromErrno(wait.ErrorNumber, $"poll on UDP socket {_socket.LocalEndpoint} (source queue {Index})");
+            throw LinuxException.FromErrno(wait.ErrorNumber, $"poll on UDP socket {socket.LocalEndpoint} (source queue {Index})");
         }
 
         if (wait.Outcome == ReadinessOutcome.Closed || _isClosed)
@@ -390,6 +417,6 @@ public sealed unsafe class UdpReceiveQueue : IQueue
         }
 
         // Error with POLLHUP or POLLNVAL: without a timeout the wait never times out.
-        throw new LinuxException($"UDP socket {_socket.LocalEndpoint} (source queue {Index}) reported poll events 0x{wait.Events:x} (closed under its reader?)");
+        throw new LinuxException($"UDP socket {socket.LocalEndpoint} (source queue {Index}) reported poll events 0x{wait.Events:x} (closed under its reader?)");
     }
 }

@@ -431,6 +431,32 @@ public sealed class UdpLoopbackTests
         Assert.Equal(0, drops.Total);
     }
 
+    [Fact]
+    public void A_queue_rebound_to_another_socket_wakes_its_waiting_reader_and_reads_the_new_socket_with_its_port()
+    {
+        using UdpSocket first = UdpSocket.Open(new UdpSocketOptions(IPAddress.Loopback) { Gro = false });
+        using UdpSocket second = UdpSocket.Open(new UdpSocketOptions(IPAddress.Loopback) { Gro = false });
+        using UdpSocket sender = UdpSocket.Open(new UdpSocketOptions(IPAddress.Loopback));
+        using var queue = new UdpReceiveQueue(first, 0, 8, Headroom, Tailroom);
+        List<Datagrams.Received>? received = null;
+
+        // The reader waits on the first socket, which gets nothing; the rebind must wake it.
+        var reader = new Thread(() => received = Datagrams.Collect(queue, 1)) { IsBackground = true };
+        reader.Start();
+        Thread.Sleep(200);
+        queue.Rebind(second);
+        Assert.Same(second, queue.Socket);
+        byte[] datagram = Datagrams.Make(1, 100);
+        var batch = new UdpBatchSender(sender, 8);
+        Assert.True(batch.TryAdd(second.LocalEndpoint, datagram));
+        Assert.Equal(1, batch.Flush(new DropTally()));
+
+        Assert.True(reader.Join(TimeSpan.FromSeconds(10)), "the reader did not move to the new socket");
+        Datagrams.Received got = Assert.Single(received!);
+        Assert.Equal(datagram, got.Bytes);
+        Assert.Equal(second.LocalEndpoint, got.Destination);
+    }
+
     private static int SendAll(UdpBatchSender sender, UdpEndpoint destination, byte[][] datagrams, out DropTally drops)
     {
         drops = new DropTally();

@@ -18,6 +18,8 @@ internal sealed partial class FirewallStage : IStage, IReconfigurableStage, ISta
     private readonly ILogger _logger;
     private readonly Meter _meter;
     private readonly ConntrackOptions _conntrackOptions;
+    private readonly Lock _rebuildLock = new();
+    private IPortRegistry? _ports;
     private FirewallSettings _settings;
     private FirewallSnapshot? _snapshot;
     private TokenBucket _rejectLimit;
@@ -61,10 +63,20 @@ internal sealed partial class FirewallStage : IStage, IReconfigurableStage, ISta
         }
 
         Volatile.Write(ref _snapshot, snapshot);
+        _ports = ports;
+        ports.PortsChanged += OnPortsChanged;
         Log.Installed(_logger, _name, snapshot.Outbound.Rules.Count, snapshot.Inbound.Rules.Count, snapshot.Settings.Defaults.Outbound, snapshot.Settings.Defaults.Inbound);
     }
 
     public IReadOnlyList<ConfigurationProblem> Reconfigure(IConfigurationSection settings, IPortRegistry ports)
+    {
+        lock (_rebuildLock)
+        {
+            return ReconfigureLocked(settings, ports);
+        }
+    }
+
+    private IReadOnlyList<ConfigurationProblem> ReconfigureLocked(IConfigurationSection settings, IPortRegistry ports)
     {
         var problems = new List<ConfigurationProblem>();
         FirewallSettings parsed = FirewallSettings.Parse(settings, problems);
@@ -100,7 +112,39 @@ internal sealed partial class FirewallStage : IStage, IReconfigurableStage, ISta
 
     public IStageWorker CreateWorker(int lane) => new FirewallWorker(this);
 
-    public void Dispose() => _meter.Dispose();
+    public void Dispose()
+    {
+        if (_ports is not null)
+        {
+            _ports.PortsChanged -= OnPortsChanged;
+        }
+
+        _meter.Dispose();
+    }
+
+    /// <summary>
+    /// Peers changed at runtime (contract 1.4): rules naming groups or peers are resolved again and the snapshot swapped
+    /// whole; if a rule names a peer that is gone, the problem is logged and the last snapshot stays.
+    /// </summary>
+    private void OnPortsChanged(object? sender, PortsChangedEventArgs e)
+    {
+        lock (_rebuildLock)
+        {
+            var problems = new List<ConfigurationProblem>();
+            FirewallSnapshot? snapshot = FirewallSnapshot.Build(_settings, (IPortRegistry)sender!, problems);
+            if (snapshot is null)
+            {
+                foreach (ConfigurationProblem problem in problems)
+                {
+                    Log.PortsChangeRefused(_logger, _name, e.Owner, problem.Path, problem.Message);
+                }
+
+                return;
+            }
+
+            Volatile.Write(ref _snapshot, snapshot);
+        }
+    }
 
     public void WriteStatus(System.Text.Json.Utf8JsonWriter writer)
     {
@@ -144,6 +188,9 @@ internal sealed partial class FirewallStage : IStage, IReconfigurableStage, ISta
 
     private static partial class Log
     {
+        [LoggerMessage(Level = LogLevel.Error, Message = "Firewall stage '{Stage}': the peers of '{Owner}' changed, but the rules no longer fit: {Path}: {Problem}; keeping the last rules until the configuration is fixed")]
+        public static partial void PortsChangeRefused(ILogger logger, string stage, string owner, string path, string problem);
+
         [LoggerMessage(Level = LogLevel.Information, Message = "Firewall stage '{Stage}': {Outbound} outbound and {Inbound} inbound rules; default outbound {DefaultOutbound}, inbound {DefaultInbound}")]
         public static partial void Installed(ILogger logger, string stage, int outbound, int inbound, RuleAction defaultOutbound, RuleAction defaultInbound);
 

@@ -17,8 +17,11 @@ namespace RouterHost.Hosting;
 /// reason, and nothing of it is read. A reload then validates the whole configuration: if anything is wrong,
 /// each problem is logged with its key path and nothing changes — every stage keeps its last good snapshot.
 /// If it is valid, every stage that implements <see cref="IReconfigurableStage"/> rebuilds and swaps its
-/// snapshot while traffic flows. Changes to what the running router is built from (its interfaces, the
-/// chain, batch size, plugins) are reported as needing a restart.
+/// snapshot while traffic flows (outermost first, so a tunnel stage's new peers exist when the stages inside it
+/// name them). Every changed key is accounted for by its key path: a key that nothing applies live — what the
+/// running router is built from (interfaces, the chain, batch size, plugins, logging, the control socket), the
+/// settings of a stage that is not reconfigurable, and a reconfigurable stage's
+/// <see cref="IRestartBoundSettings.RestartBoundKeys"/> — is logged as "not applied (needs restart)", never as applied.
 /// </summary>
 internal sealed partial class ConfigurationReloader : IDisposable
 {
@@ -31,7 +34,7 @@ internal sealed partial class ConfigurationReloader : IDisposable
     private readonly Lock _lock = new();
     private readonly Timer _timer;
     private RouterOptions _running;
-    private string _structure;
+    private Dictionary<string, string?> _values;
     private IDisposable? _changeRegistration;
     private PosixSignalRegistration? _sighup;
     private int _generation;
@@ -44,7 +47,7 @@ internal sealed partial class ConfigurationReloader : IDisposable
         _router = router;
         _running = running;
         _logger = logger;
-        _structure = Structure(configuration, running);
+        _values = Flatten(configuration);
         _timer = new Timer(_ => Apply(), null, Timeout.Infinite, Timeout.Infinite);
     }
 
@@ -127,14 +130,16 @@ internal sealed partial class ConfigurationReloader : IDisposable
                 return;
             }
 
-            string structure = Structure(_configuration, next);
-            if (structure != _structure)
-            {
-                Log.RestartNeeded(_logger, Describe(_running, next));
-            }
+            Dictionary<string, string?> values = Flatten(_configuration);
+            List<string> changed = Changed(_values, values);
+            // Settings prefixes of stages that took theirs, and Serilog's levels (Serilog.Settings.Configuration follows a
+            // reload of the levels it was started with).
+            var live = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { $"{ConfigurationKeys.Serilog}:MinimumLevel" };
+            var restartBound = new List<string>(); // prefixes inside them that still need a restart
+            var refusedStages = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
 
             int reconfigured = 0;
-            for (int i = 0; i < _router.Stages.Count && i < next.Pipeline.Stages.Count; i++)
+            for (int i = Math.Min(_router.Stages.Count, next.Pipeline.Stages.Count) - 1; i >= 0; i--)
             {
                 RouterStage stage = _router.Stages[i];
                 StageOptions options = next.Pipeline.Stages[i];
@@ -155,6 +160,7 @@ internal sealed partial class ConfigurationReloader : IDisposable
                     refused = [new ConfigurationProblem($"{options.Path}:{ConfigurationKeys.Settings}", $"the stage failed while reconfiguring: {ex.GetType().Name}: {ex.Message}")];
                 }
 
+                string settingsPath = $"{options.Path}:{ConfigurationKeys.Settings}";
                 if (refused.Count > 0)
                 {
                     foreach (ConfigurationProblem problem in refused)
@@ -163,15 +169,49 @@ internal sealed partial class ConfigurationReloader : IDisposable
                     }
 
                     Log.StageKept(_logger, stage.Name);
+                    refusedStages.Add(settingsPath);
                 }
                 else
                 {
                     reconfigured++;
+                    live.Add(settingsPath);
+                    if (stage.Stage is IRestartBoundSettings bound)
+                    {
+                        foreach (string key in bound.RestartBoundKeys)
+                        {
+                            restartBound.Add($"{settingsPath}:{key}");
+                        }
+                    }
                 }
             }
 
+            int notApplied = 0;
+            foreach (string key in changed)
+            {
+                if (Under(key, refusedStages))
+                {
+                    continue; // reported with the stage's problems: it keeps its last good settings
+                }
+
+                if (!Under(key, live) || Under(key, restartBound))
+                {
+                    Log.NotApplied(_logger, key);
+                    notApplied++;
+                }
+            }
+
+            // What is not applied stays "changed" (compared with what runs) until a restart, so it is reported again.
+            _values = Merge(_values, values, changed, live, restartBound);
             _running = next;
-            Log.Applied(_logger, generation, reconfigured);
+            if (notApplied == 0)
+            {
+                Log.Applied(_logger, generation, reconfigured);
+            }
+            else
+            {
+                Log.AppliedExcept(_logger, generation, reconfigured, notApplied);
+            }
+
             Applied++;
         }
     }
@@ -204,47 +244,82 @@ internal sealed partial class ConfigurationReloader : IDisposable
 
     private void Schedule() => _timer.Change(QuietPeriod, Timeout.InfiniteTimeSpan);
 
-    /// <summary>What the running router is built from: a change here needs a restart.</summary>
-    private static string Structure(IConfiguration configuration, RouterOptions options)
+    /// <summary>Every key of the configuration with its value (sections have none).</summary>
+    private static Dictionary<string, string?> Flatten(IConfiguration configuration)
     {
-        var parts = new List<string> { options.PluginsPath, options.Pipeline.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-        foreach (StageOptions stage in options.Pipeline.Stages)
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, value) in configuration.AsEnumerable())
         {
-            parts.Add($"stage {stage.Name}:{stage.Type}");
-        }
-
-        foreach (InterfaceOptions iface in options.Interfaces)
-        {
-            parts.Add($"interface {iface.Name}:{iface.Backend}:{string.Join(',', iface.Groups)}");
-            foreach (var (key, value) in configuration.GetSection($"{iface.Path}:{ConfigurationKeys.Settings}").AsEnumerable(makePathsRelative: true))
+            if (value is not null)
             {
-                parts.Add($"  {key}={value}");
+                values[key] = value;
             }
         }
 
-        return string.Join('\n', parts);
+        return values;
     }
 
-    private static string Describe(RouterOptions running, RouterOptions next)
+    /// <summary>The keys added, removed or changed between two flattened configurations, in order.</summary>
+    internal static List<string> Changed(Dictionary<string, string?> before, Dictionary<string, string?> after)
     {
-        var what = new List<string>();
-        if (running.Pipeline.BatchSize != next.Pipeline.BatchSize)
+        var changed = new SortedSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, value) in after)
         {
-            what.Add("Pipeline:BatchSize");
+            if (!before.TryGetValue(key, out string? old) || !string.Equals(old, value, StringComparison.Ordinal))
+            {
+                changed.Add(key);
+            }
         }
 
-        if (!running.Pipeline.Stages.Select(s => $"{s.Name}:{s.Type}").SequenceEqual(next.Pipeline.Stages.Select(s => $"{s.Name}:{s.Type}")))
+        foreach (string key in before.Keys)
         {
-            what.Add("the stages of Pipeline:Stages");
+            if (!after.ContainsKey(key))
+            {
+                changed.Add(key);
+            }
         }
 
-        if (running.PluginsPath != next.PluginsPath)
+        return [.. changed];
+    }
+
+    /// <summary>Whether <paramref name="key"/> is one of <paramref name="prefixes"/> or below one (by whole segments).</summary>
+    internal static bool Under(string key, IEnumerable<string> prefixes)
+    {
+        foreach (string prefix in prefixes)
         {
-            what.Add("Plugins:Path");
+            if (key.Equals(prefix, StringComparison.OrdinalIgnoreCase)
+                || (key.Length > prefix.Length && key[prefix.Length] == ':' && key.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)))
+            {
+                return true;
+            }
         }
 
-        what.Add("Interfaces (devices are configured when they are opened)");
-        return string.Join(", ", what);
+        return false;
+    }
+
+    /// <summary>
+    /// What runs after this reload: the new value of every key applied live, the old value (or absence) of every key
+    /// that was not, so a key not applied is reported again on the next reload until a restart.
+    /// </summary>
+    private static Dictionary<string, string?> Merge(Dictionary<string, string?> before, Dictionary<string, string?> after, List<string> changed, HashSet<string> live, List<string> restartBound)
+    {
+        var running = new Dictionary<string, string?>(before, StringComparer.OrdinalIgnoreCase);
+        foreach (string key in changed)
+        {
+            if (Under(key, live) && !Under(key, restartBound))
+            {
+                if (after.TryGetValue(key, out string? value))
+                {
+                    running[key] = value;
+                }
+                else
+                {
+                    running.Remove(key);
+                }
+            }
+        }
+
+        return running;
     }
 
     private static partial class Log
@@ -270,7 +345,10 @@ internal sealed partial class ConfigurationReloader : IDisposable
         [LoggerMessage(EventId = 37, Level = LogLevel.Error, Message = "Configuration reload failed; keeping the last good configuration")]
         public static partial void ReloadFailed(ILogger logger, Exception exception);
 
-        [LoggerMessage(EventId = 35, Level = LogLevel.Warning, Message = "Configuration reload: changes to {What} take effect after a restart; the running router keeps them as they were")]
-        public static partial void RestartNeeded(ILogger logger, string what);
+        [LoggerMessage(EventId = 35, Level = LogLevel.Warning, Message = "Configuration reload: {Path}: changed, not applied (needs restart); the running router keeps it as it was")]
+        public static partial void NotApplied(ILogger logger, string path);
+
+        [LoggerMessage(EventId = 38, Level = LogLevel.Warning, Message = "Configuration reload #{Generation} applied in part: {Stages} stage(s) reconfigured; {NotApplied} changed key(s) not applied (need restart, listed above)")]
+        public static partial void AppliedExcept(ILogger logger, int generation, int stages, int notApplied);
     }
 }

@@ -5,8 +5,8 @@ namespace RouterHost.Pipeline;
 
 /// <summary>
 /// Runs the router: one <see cref="QueueWorker"/> thread per queue of every interface and per source of every stage
-/// that has sources. Tells every worker, once, which stage owns each peer (where a packet with a peer egress
-/// leaves). Decides, once, which queue each worker writes to for each egress interface (its own queue index modulo
+/// that has sources. Tells every worker which stage owns each peer (where a packet with a peer egress leaves): a
+/// <see cref="PeerOwnerMap"/> rebuilt when peers change at runtime. Decides, once, which queue each worker writes to for each egress interface (its own queue index modulo
 /// the egress's queue count, so equal queue counts pair queues one to one) and creates a <see cref="WriteGate"/>
 /// only for a queue that more than one worker writes to. Stops in order: close every container (waking readers), join
 /// the threads, dispose workers; the <see cref="Router"/> then releases stages and containers.
@@ -16,6 +16,7 @@ internal sealed partial class PipelineRunner : IDisposable
     private readonly Router _router;
     private readonly ILogger _logger;
     private readonly List<QueueWorker> _workers = [];
+    private readonly PeerOwnerMap _peerOwners;
     private Action<Exception>? _onFault;
     private int _state; // 0 new, 1 running, 2 stopped
 
@@ -23,6 +24,8 @@ internal sealed partial class PipelineRunner : IDisposable
     {
         _router = router;
         _logger = logger;
+        _peerOwners = new PeerOwnerMap(router.Ports.Ports, router.Stages);
+        router.Ports.PortsChanged += OnPortsChanged;
         CreateWorkers();
         Metrics = new PipelineMetrics(this);
     }
@@ -108,6 +111,7 @@ internal sealed partial class PipelineRunner : IDisposable
 
     public void Dispose()
     {
+        _router.Ports.PortsChanged -= OnPortsChanged;
         Stop(TimeSpan.FromSeconds(5));
         Metrics.Dispose();
         foreach (QueueWorker worker in _workers)
@@ -118,6 +122,9 @@ internal sealed partial class PipelineRunner : IDisposable
             }
         }
     }
+
+    /// <summary>Peers changed at runtime: the workers' peer-owner map follows (one swap).</summary>
+    private void OnPortsChanged(object? sender, PortsChangedEventArgs e) => _peerOwners.Rebuild(_router.Ports.Ports);
 
     private void OnWorkerFault(QueueWorker worker, Exception ex) =>
         _onFault?.Invoke(new InvalidOperationException($"queue {worker.InterfaceName}/q{worker.QueueIndex} failed: {ex.Message}", ex));
@@ -184,7 +191,7 @@ internal sealed partial class PipelineRunner : IDisposable
             }
         }
 
-        int[] peerOwners = QueueWorker.PeerOwners(_router.Ports.Ports, _router.Stages);
+        PeerOwnerMap peerOwners = _peerOwners;
         int lane = 0;
         try
         {

@@ -2,15 +2,23 @@ using RouterHost.Abstractions;
 
 namespace RouterHost.Pipeline;
 
-/// <summary>The router's ports: interfaces from configuration, peers registered by stages. Thread-safe.</summary>
+/// <summary>
+/// The router's ports: interfaces from configuration, peers registered by stages, and (contract 1.4) changed by them
+/// while the router runs. Thread-safe; <see cref="Ports"/> is an immutable array swapped whole. Peer ids are handed
+/// out in order and never reused, so a packet still carrying a removed peer's id cannot reach a new peer.
+/// </summary>
 internal sealed class PortRegistry : IPortRegistry
 {
     private readonly Lock _lock = new();
+    private readonly Lock _changeLock = new();
     private readonly Dictionary<string, PortInfo> _byName = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<PortId, PortInfo> _byId = [];
     private PortInfo[] _ports = [];
     private int _interfaceCount;
     private int _peerCount;
+
+    /// <inheritdoc/>
+    public event EventHandler<PortsChangedEventArgs>? PortsChanged;
 
     public IReadOnlyList<PortInfo> Ports => Volatile.Read(ref _ports);
 
@@ -54,6 +62,127 @@ internal sealed class PortRegistry : IPortRegistry
         {
             return Add(PortId.Peer(_peerCount++), name, groups, ownerStage, prefixes, mtu);
         }
+    }
+
+    public IReadOnlyList<PortInfo> ChangePeers(string ownerStage, PeerChanges changes)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(ownerStage);
+        ArgumentNullException.ThrowIfNull(changes);
+        PortsChangedEventArgs args;
+        lock (_changeLock)
+        {
+            lock (_lock)
+            {
+                args = ChangePeersLocked(ownerStage, changes);
+            }
+
+            // Outside the registry's lock (handlers read it) but inside the change lock: handlers see changes in order.
+            if (!changes.IsEmpty)
+            {
+                PortsChanged?.Invoke(this, args);
+            }
+        }
+
+        return args.Added;
+    }
+
+    private PortsChangedEventArgs ChangePeersLocked(string owner, PeerChanges changes)
+    {
+        // Check everything first: a refused change leaves the registry as it was.
+        var removed = new List<PortInfo>();
+        var freed = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (PortId id in changes.Remove)
+        {
+            PortInfo peer = OwnedPeer(id, owner, "remove");
+            if (removed.Contains(peer))
+            {
+                throw new InvalidOperationException($"Peer '{peer.Name}' ({id}) of {owner} is listed twice for removal.");
+            }
+
+            removed.Add(peer);
+            freed.Add(peer.Name);
+        }
+
+        var updates = new List<(PortInfo Old, PortInfo New)>();
+        foreach (PeerUpdate update in changes.Update)
+        {
+            ArgumentNullException.ThrowIfNull(update);
+            PortInfo peer = OwnedPeer(update.Id, owner, "update");
+            if (removed.Contains(peer) || updates.Exists(u => u.Old == peer))
+            {
+                throw new InvalidOperationException($"Peer '{peer.Name}' ({update.Id}) of {owner} is listed twice in one change.");
+            }
+
+            ArgumentNullException.ThrowIfNull(update.Groups);
+            ArgumentNullException.ThrowIfNull(update.Prefixes);
+            ArgumentOutOfRangeException.ThrowIfNegative(update.Mtu);
+            updates.Add((peer, peer with { Groups = [.. update.Groups], Prefixes = [.. update.Prefixes], Mtu = update.Mtu }));
+        }
+
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (PeerRegistration add in changes.Add)
+        {
+            ArgumentNullException.ThrowIfNull(add);
+            ArgumentException.ThrowIfNullOrWhiteSpace(add.Name);
+            ArgumentNullException.ThrowIfNull(add.Groups);
+            ArgumentNullException.ThrowIfNull(add.Prefixes);
+            ArgumentOutOfRangeException.ThrowIfNegative(add.Mtu);
+            if (!names.Add(add.Name))
+            {
+                throw new InvalidOperationException($"Port name '{add.Name}' of {owner} is added twice in one change.");
+            }
+
+            if (_byName.TryGetValue(add.Name, out PortInfo? existing) && !freed.Contains(add.Name))
+            {
+                throw new InvalidOperationException($"Port name '{add.Name}' of {owner} is already used by {existing.Owner} ({existing.Id}); port names must be unique across interfaces and peers.");
+            }
+        }
+
+        // Then apply, and publish the new list once.
+        var ports = new List<PortInfo>(_ports);
+        foreach (PortInfo peer in removed)
+        {
+            _byName.Remove(peer.Name);
+            _byId.Remove(peer.Id);
+            ports.Remove(peer);
+        }
+
+        var updated = new List<PortInfo>();
+        foreach ((PortInfo old, PortInfo next) in updates)
+        {
+            _byName[next.Name] = next;
+            _byId[next.Id] = next;
+            ports[ports.IndexOf(old)] = next;
+            updated.Add(next);
+        }
+
+        var added = new List<PortInfo>();
+        foreach (PeerRegistration add in changes.Add)
+        {
+            var info = new PortInfo(PortId.Peer(_peerCount++), add.Name, [.. add.Groups], owner) { Prefixes = [.. add.Prefixes], Mtu = add.Mtu };
+            _byName.Add(info.Name, info);
+            _byId.Add(info.Id, info);
+            ports.Add(info);
+            added.Add(info);
+        }
+
+        Volatile.Write(ref _ports, [.. ports]);
+        return new PortsChangedEventArgs(owner, removed, updated, added);
+    }
+
+    private PortInfo OwnedPeer(PortId id, string owner, string what)
+    {
+        if (id.Kind != PortKind.Peer || !_byId.TryGetValue(id, out PortInfo? peer))
+        {
+            throw new InvalidOperationException($"Cannot {what} {id} for {owner}: it is not a registered peer.");
+        }
+
+        if (!string.Equals(peer.Owner, owner, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"Cannot {what} peer '{peer.Name}' ({id}) for {owner}: it belongs to {peer.Owner}.");
+        }
+
+        return peer;
     }
 
     /// <summary>

@@ -40,7 +40,7 @@ internal sealed partial class QueueWorker : IDisposable
     // Peer egress: the chain position of the stage that owns each peer (by peer index; -1 = none), and the batch
     // that carries packets turned around to that stage. One turnaround per packet: a packet the owner leaves with
     // a peer egress (or one emitted while turning around) is peer_not_handled, never turned again.
-    private readonly int[] _peerOwners;
+    private readonly PeerOwnerMap _peerOwners;
     private readonly PacketBatch _turnaround;
     private bool _turning;
 
@@ -59,19 +59,19 @@ internal sealed partial class QueueWorker : IDisposable
     private volatile bool _stopping;
 
     /// <summary>A worker for an interface's queue: batches enter at stage 0 walking outbound.</summary>
-    /// <param name="peerOwners">For each peer index, the chain position of the stage that owns the peer (-1: none); see <see cref="PeerOwners"/>.</param>
-    public QueueWorker(RouterInterface iface, IQueue source, int lane, IReadOnlyList<RouterStage> stages, EgressTarget?[] egress, int[] peerOwners, int batchSize, ILogger logger)
+    /// <param name="peerOwners">For each peer index, the chain position of the stage that owns the peer (-1: none), swapped whole when peers change; see <see cref="PeerOwners"/>.</param>
+    public QueueWorker(RouterInterface iface, IQueue source, int lane, IReadOnlyList<RouterStage> stages, EgressTarget?[] egress, PeerOwnerMap peerOwners, int batchSize, ILogger logger)
         : this(iface.Name, iface.Port.Id, 0, PacketDirection.Outbound, source, lane, stages, egress, peerOwners, batchSize, logger)
     {
     }
 
     /// <summary>A worker for a stage's own source: batches enter at <paramref name="entryStage"/> walking inbound.</summary>
-    public QueueWorker(RouterStage stage, int entryStage, IQueue source, int lane, IReadOnlyList<RouterStage> stages, EgressTarget?[] egress, int[] peerOwners, int batchSize, ILogger logger)
+    public QueueWorker(RouterStage stage, int entryStage, IQueue source, int lane, IReadOnlyList<RouterStage> stages, EgressTarget?[] egress, PeerOwnerMap peerOwners, int batchSize, ILogger logger)
         : this($"stage/{stage.Name}", PortId.None, entryStage, PacketDirection.Inbound, source, lane, stages, egress, peerOwners, batchSize, logger)
     {
     }
 
-    private QueueWorker(string name, PortId ingress, int entryStage, PacketDirection direction, IQueue source, int lane, IReadOnlyList<RouterStage> stages, EgressTarget?[] egress, int[] peerOwners, int batchSize, ILogger logger)
+    private QueueWorker(string name, PortId ingress, int entryStage, PacketDirection direction, IQueue source, int lane, IReadOnlyList<RouterStage> stages, EgressTarget?[] egress, PeerOwnerMap peerOwners, int batchSize, ILogger logger)
     {
         _name = name;
         _source = source;
@@ -428,6 +428,7 @@ internal sealed partial class QueueWorker : IDisposable
         _turning = true;
         try
         {
+            int[] owners = _peerOwners.Current; // one snapshot for the whole batch
             Span<Packet> packets = batch.AsSpan();
             int next = 0;
             while (toPeers > 0)
@@ -443,7 +444,7 @@ internal sealed partial class QueueWorker : IDisposable
                     }
 
                     int index = p.Egress.Index;
-                    int stage = (uint)index < (uint)_peerOwners.Length ? _peerOwners[index] : -1;
+                    int stage = (uint)index < (uint)owners.Length ? owners[index] : -1;
                     if (stage < 0)
                     {
                         Received.AddDrop(DropReason.PeerNotHandled);

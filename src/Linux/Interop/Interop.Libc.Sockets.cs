@@ -67,6 +67,7 @@ public static unsafe partial class Interop
         public const int MSG_CTRUNC = 0x8;
         public const int MSG_TRUNC = 0x20;
         public const int MSG_DONTWAIT = 0x40;
+        public const int SHUT_RD = 0;
 
         /// <summary>A peer's credentials (<see cref="SO_PEERCRED"/>; sys/socket.h).</summary>
         [StructLayout(LayoutKind.Sequential)]
@@ -185,6 +186,9 @@ public static unsafe partial class Interop
 
         [LibraryImport(Lib, SetLastError = true)]
         public static partial int getsockname(SafeFileDescriptor sockfd, void* addr, uint* addrlen);
+
+        [LibraryImport(Lib, SetLastError = true)]
+        public static partial int shutdown(SafeFileDescriptor sockfd, int how);
 
         [LibraryImport(Lib, SetLastError = true)]
         public static partial int recvmmsg(SafeFileDescriptor sockfd, mmsghdr* msgvec, uint vlen, int flags, void* timeout);

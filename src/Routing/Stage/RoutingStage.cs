@@ -19,6 +19,8 @@ internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRout
     private readonly List<RoutingWorker> _workers = [];
     private readonly Lock _workersLock = new();
     private readonly Meter _meter;
+    private readonly Lock _rebuildLock = new();
+    private IPortRegistry? _ports;
     private RoutingSettings _settings;
     private RoutingSnapshot? _snapshot;
     private TokenBucket _icmpLimit;
@@ -51,6 +53,8 @@ internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRout
         }
 
         Install(snapshot);
+        _ports = ports;
+        ports.PortsChanged += OnPortsChanged;
         foreach (MtuMismatch mismatch in MtuMismatch.Find(ports.Ports))
         {
             Log.LargerThanTunnel(_logger, _name, mismatch.Interface, mismatch.InterfaceMtu, mismatch.Tunnel, mismatch.TunnelMtu);
@@ -58,6 +62,14 @@ internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRout
     }
 
     public IReadOnlyList<ConfigurationProblem> Reconfigure(IConfigurationSection settings, IPortRegistry ports)
+    {
+        lock (_rebuildLock)
+        {
+            return ReconfigureLocked(settings, ports);
+        }
+    }
+
+    private IReadOnlyList<ConfigurationProblem> ReconfigureLocked(IConfigurationSection settings, IPortRegistry ports)
     {
         var problems = new List<ConfigurationProblem>();
         RoutingSettings parsed = RoutingSettings.Parse(settings, problems);
@@ -131,7 +143,40 @@ internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRout
         return new RoutingCounters(timeExceeded, unreachable, limited, noSource, notAllowed, noRoom, tooBig, echo, fragmented, fragments);
     }
 
-    public void Dispose() => _meter.Dispose();
+    public void Dispose()
+    {
+        if (_ports is not null)
+        {
+            _ports.PortsChanged -= OnPortsChanged;
+        }
+
+        _meter.Dispose();
+    }
+
+    /// <summary>
+    /// Peers were added, removed or changed at runtime (contract 1.4): the snapshot is rebuilt from the same settings and
+    /// swapped whole, so a peer's routes and its source check appear (and go) together. If the new ports do not fit the
+    /// settings (a configured route names a peer that is gone), the problems are logged and the last snapshot stays.
+    /// </summary>
+    private void OnPortsChanged(object? sender, PortsChangedEventArgs e)
+    {
+        lock (_rebuildLock)
+        {
+            var problems = new List<ConfigurationProblem>();
+            RoutingSnapshot? snapshot = RoutingSnapshot.Build(_settings, (IPortRegistry)sender!, problems, NextHops);
+            if (snapshot is null)
+            {
+                foreach (ConfigurationProblem problem in problems)
+                {
+                    Log.PortsChangeRefused(_logger, _name, e.Owner, problem.Path, problem.Message);
+                }
+
+                return;
+            }
+
+            Install(snapshot);
+        }
+    }
 
     public void WriteStatus(System.Text.Json.Utf8JsonWriter writer)
     {
@@ -210,6 +255,9 @@ internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRout
 
     private static partial class Log
     {
+        [LoggerMessage(Level = LogLevel.Error, Message = "Routing stage '{Stage}': the peers of '{Owner}' changed, but the routes no longer fit: {Path}: {Problem}; keeping the last routing table until the configuration is fixed")]
+        public static partial void PortsChangeRefused(ILogger logger, string stage, string owner, string path, string problem);
+
         [LoggerMessage(Level = LogLevel.Information, Message = "Routing stage '{Stage}': {Routes} routes over {Prefixes} prefixes, {Allowed} allowed peer prefixes")]
         public static partial void Installed(ILogger logger, string stage, int routes, int prefixes, int allowed);
 

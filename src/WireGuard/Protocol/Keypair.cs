@@ -68,6 +68,12 @@ public sealed class Keypair : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Stops sending on this session (as wireguard-go's ExpireCurrentKeypairs does when our private key changes): every
+    /// further <see cref="TryReserveCounter"/> fails, so the next packet asks for a new handshake; receiving goes on.
+    /// </summary>
+    public void ExpireSending() => Volatile.Write(ref _nextCounter, long.MaxValue);
+
     /// <summary>For tests of the counter limits: the next counter to hand out.</summary>
     internal void SetNextCounterForTest(ulong next) => Volatile.Write(ref _nextCounter, (long)Math.Min(next, long.MaxValue));
 

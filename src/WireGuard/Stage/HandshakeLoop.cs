@@ -36,16 +36,20 @@ internal sealed partial class HandshakeLoop : IDisposable
     private readonly byte[] _address = new byte[16];
     private readonly List<StagedPacket> _staged = [];
     private readonly Queue<(Keypair Keypair, long RetiredMs)> _retiring = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Action<long>> _commands = new();
+    private readonly Queue<(IDisposable Item, long RetiredMs)> _dying = new();
     private Thread? _thread;
     private volatile bool _stopping;
     private long _underLoadUntilMs;
     private long _lastTickMs;
+    private int _socketGeneration;
 
     public HandshakeLoop(WireGuardStage stage, ILogger logger)
     {
         _stage = stage;
         _logger = logger;
         Counters = stage.RegisterCounters();
+        _socketGeneration = stage.SocketGeneration;
         _sender = new TransportSender(stage.SocketFor(0, ipv6: false), stage.SocketFor(0, ipv6: true), stage.Mtu, Counters, maxDatagrams: 256);
     }
 
@@ -68,14 +72,34 @@ internal sealed partial class HandshakeLoop : IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="command"/> on the handshake thread at the start of its next round (with that round's clock):
+    /// how runtime changes (a removed peer, a new preshared or private key) reach the state this thread owns alone.
+    /// </summary>
+    public void Post(Action<long> command)
+    {
+        _commands.Enqueue(command);
+        Wake();
+    }
+
     public void Dispose()
     {
         _stopping = true;
         _wake.Set();
         _thread?.Join(TimeSpan.FromSeconds(5));
+        while (_commands.TryDequeue(out Action<long>? command))
+        {
+            command(_stage.Now);
+        }
+
         while (_retiring.TryDequeue(out var retired))
         {
             retired.Keypair.Dispose();
+        }
+
+        while (_dying.TryDequeue(out var dying))
+        {
+            dying.Item.Dispose();
         }
 
         _pending.Clear();
@@ -103,6 +127,17 @@ internal sealed partial class HandshakeLoop : IDisposable
     /// <summary>One round: queued messages, requests from the data path, timers, retirements, then one flush.</summary>
     internal void RunOnce(long now)
     {
+        while (_commands.TryDequeue(out Action<long>? command))
+        {
+            command(now);
+        }
+
+        if (_stage.SocketGeneration != _socketGeneration)
+        {
+            _socketGeneration = _stage.SocketGeneration;
+            _sender.Rebind(_stage.SocketFor(0, ipv6: false), _stage.SocketFor(0, ipv6: true));
+        }
+
         int handled = 0;
         while (handled < 1024 && _stage.Handshakes.TryDequeue(_message, out int length, out UdpEndpoint source, out UdpEndpoint destination, out long received))
         {
@@ -117,6 +152,11 @@ internal sealed partial class HandshakeLoop : IDisposable
 
         while (_stage.Requests.TryDequeue(out WireGuardPeer? peer))
         {
+            if (peer.IsRemoved)
+            {
+                continue; // asked for before it was removed
+            }
+
             if (peer.TakeHandshakeRequest())
             {
                 SendInitiation(peer, retry: false, now);
@@ -141,6 +181,12 @@ internal sealed partial class HandshakeLoop : IDisposable
         {
             _retiring.Dequeue();
             oldest.Keypair.Dispose();
+        }
+
+        while (_dying.TryPeek(out var dying) && now - dying.RetiredMs >= RetireGraceMs)
+        {
+            _dying.Dequeue();
+            dying.Item.Dispose();
         }
 
         while (_stage.Retired.TryDequeue(out Keypair? retired))
@@ -275,6 +321,12 @@ internal sealed partial class HandshakeLoop : IDisposable
         }
 
         WireGuardPeer peer = entry.Peer;
+        if (peer.IsRemoved)
+        {
+            Counters.DropMessage(WireGuardDropReasons.RemovedPeer);
+            return;
+        }
+
         HandshakeOutcome outcome = NoiseHandshake.TryConsumeResponse(_stage.Local, peer.Identity, peer.Handshake, message);
         if (outcome != HandshakeOutcome.Accepted)
         {
@@ -513,6 +565,69 @@ internal sealed partial class HandshakeLoop : IDisposable
             ReleaseHandshakeIndex(peer);
             peer.Handshake.Clear();
             Log.Wiped(_logger, _stage.Name, peer.Name);
+        }
+    }
+
+    /// <summary>
+    /// A peer removed at runtime (already out of the stage's table and marked removed): its sessions stop at once (their
+    /// indices are freed, their keys wiped after the grace period), its handshake is cleared, what waited for it is
+    /// dropped, and its own keys are wiped once no other thread can still hold it.
+    /// </summary>
+    internal void RemovePeer(WireGuardPeer peer, long now)
+    {
+        while (true)
+        {
+            KeypairSet set = peer.Keypairs;
+            if (peer.TrySwapKeypairs(set, KeypairSet.Empty))
+            {
+                Retire(set.Current, now);
+                Retire(set.Previous, now);
+                Retire(set.Next, now);
+                break;
+            }
+        }
+
+        ReleaseHandshakeIndex(peer);
+        peer.Handshake.Clear();
+        peer.RetransmitAtMs = 0;
+        int dropped = peer.Staged.Clear();
+        Counters.Drop(WireGuardDropReasons.RemovedPeer, dropped);
+        _dying.Enqueue((peer, now));
+    }
+
+    /// <summary>Wipes <paramref name="item"/> (old key material) after the grace period other threads may still use it in.</summary>
+    internal void DisposeLater(IDisposable item, long now) => _dying.Enqueue((item, now));
+
+    /// <summary>
+    /// Our private key changed (wireguard-go's SetPrivateKey): the peer's identity is the one derived from the new key, its
+    /// handshake under way is dropped, and its sessions can no longer send (receiving goes on until they are replaced), so
+    /// its next packet starts a handshake with the new key at once.
+    /// </summary>
+    internal void Rekey(WireGuardPeer peer, RemoteIdentity identity, long now)
+    {
+        peer.ReplaceIdentity(identity).Dispose();
+        ReleaseHandshakeIndex(peer);
+        peer.Handshake.Clear();
+        peer.RetransmitAtMs = 0;
+        peer.LastInitiationSentMs = 0;
+        KeypairSet set = peer.Keypairs;
+        set.Current?.ExpireSending();
+        set.Next?.ExpireSending();
+        if (peer.Staged.Count > 0 || peer.PersistentKeepaliveMs > 0)
+        {
+            SendInitiation(peer, retry: false, now);
+        }
+    }
+
+    /// <summary>A new preshared key: used from the next handshake on; sessions stay (as in wireguard-go).</summary>
+    internal static void ReplaceIdentity(WireGuardPeer peer, RemoteIdentity identity) => peer.ReplaceIdentity(identity).Dispose();
+
+    /// <summary>Persistent keepalive was just turned on: one keepalive now (as wireguard-go does), starting a handshake if needed.</summary>
+    internal void KeepaliveNow(WireGuardPeer peer, long now)
+    {
+        if (!peer.IsRemoved)
+        {
+            SendKeepalive(peer, now);
         }
     }
 

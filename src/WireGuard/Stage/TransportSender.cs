@@ -25,8 +25,12 @@ internal sealed class TransportSender
 
     private static readonly RouterHost.Crypto.ChaCha20Poly1305 Aead = AeadAlgorithm.ChaCha20Poly1305;
 
-    private readonly UdpBatchSender? _v4;
-    private readonly UdpBatchSender? _v6;
+    private readonly int _maxDatagrams;
+    private UdpBatchSender? _v4;
+    private UdpBatchSender? _v6;
+    private long _baseDatagrams;
+    private long _baseMessages;
+    private long _baseGsoMessages;
     private readonly int _mtu;
     private readonly WireGuardCounters _counters;
     private readonly byte[] _scratch = GC.AllocateArray<byte>(ScratchBytes, pinned: true);
@@ -38,6 +42,7 @@ internal sealed class TransportSender
 
     public TransportSender(UdpSocket? v4, UdpSocket? v6, int mtu, WireGuardCounters counters, int maxDatagrams = 1024)
     {
+        _maxDatagrams = maxDatagrams;
         _v4 = v4 is null ? null : new UdpBatchSender(v4, maxDatagrams);
         _v6 = v6 is null ? null : new UdpBatchSender(v6, maxDatagrams);
         _mtu = mtu;
@@ -127,6 +132,20 @@ internal sealed class TransportSender
         return DropReason.None;
     }
 
+    /// <summary>
+    /// Moves to new sockets (the stage's listen port changed): what is queued leaves on the old ones first. Allocates the
+    /// new batch senders, so it runs once per rebind, never per packet. The owning thread only.
+    /// </summary>
+    public void Rebind(UdpSocket? v4, UdpSocket? v6)
+    {
+        Flush();
+        _baseDatagrams += (_v4?.DatagramsSent ?? 0) + (_v6?.DatagramsSent ?? 0);
+        _baseMessages += (_v4?.MessagesSent ?? 0) + (_v6?.MessagesSent ?? 0);
+        _baseGsoMessages += (_v4?.GsoMessagesSent ?? 0) + (_v6?.GsoMessagesSent ?? 0);
+        _v4 = v4 is null ? null : new UdpBatchSender(v4, _maxDatagrams);
+        _v6 = v6 is null ? null : new UdpBatchSender(v6, _maxDatagrams);
+    }
+
     /// <summary>Sends everything queued; failures are counted by reason.</summary>
     public void Flush()
     {
@@ -140,9 +159,9 @@ internal sealed class TransportSender
                 _flushDrops.Clear();
             }
 
-            _counters.UdpDatagramsSent = (_v4?.DatagramsSent ?? 0) + (_v6?.DatagramsSent ?? 0);
-            _counters.UdpMessagesSent = (_v4?.MessagesSent ?? 0) + (_v6?.MessagesSent ?? 0);
-            _counters.UdpGsoMessagesSent = (_v4?.GsoMessagesSent ?? 0) + (_v6?.GsoMessagesSent ?? 0);
+            _counters.UdpDatagramsSent = _baseDatagrams + (_v4?.DatagramsSent ?? 0) + (_v6?.DatagramsSent ?? 0);
+            _counters.UdpMessagesSent = _baseMessages + (_v4?.MessagesSent ?? 0) + (_v6?.MessagesSent ?? 0);
+            _counters.UdpGsoMessagesSent = _baseGsoMessages + (_v4?.GsoMessagesSent ?? 0) + (_v6?.GsoMessagesSent ?? 0);
             _pending = 0;
         }
 
@@ -212,8 +231,7 @@ internal sealed class TransportSender
         MessageLayout.WriteTransportHeader(region, keypair.RemoteIndex, counter);
         Aead.Seal(keypair.SendKey, counter, region[MessageLayout.TransportHeaderSize..], default);
         Queue(sender, endpoint.Remote, endpoint.Local, region);
-        _counters.TxPackets[peer.Index]++;
-        _counters.TxBytes[peer.Index] += region.Length;
+        _counters.CountSent(peer.Index, region.Length);
         return DropReason.None;
     }
 

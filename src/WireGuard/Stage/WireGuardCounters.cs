@@ -6,16 +6,50 @@ namespace RouterHost.WireGuard.Stage;
 /// One thread's counters (plain longs: only that thread writes them; readers sum all threads' on demand): per peer
 /// datagrams and bytes each way, and drops by reason that happen after the runner's accounting (send failures at
 /// flush, handshake messages refused by the handshake thread). UDP payload bytes are counted, as <c>wg show</c> does.
+/// Per-peer arrays are indexed by the peer's slot (<see cref="WireGuardPeer.Index"/>); a peer added at runtime may have a
+/// slot past them, and the owning thread then grows them (doubling, so rarely: never in steady state). Readers on other
+/// threads may see the arrays of before a growth for a moment: counts, never a fault.
 /// </summary>
 internal sealed class WireGuardCounters(int peers)
 {
-    public long[] TxPackets { get; } = new long[peers];
+    private long[] _txPackets = new long[Math.Max(peers, 1)];
+    private long[] _txBytes = new long[Math.Max(peers, 1)];
+    private long[] _rxPackets = new long[Math.Max(peers, 1)];
+    private long[] _rxBytes = new long[Math.Max(peers, 1)];
 
-    public long[] TxBytes { get; } = new long[peers];
+    public long[] TxPackets => Volatile.Read(ref _txPackets);
 
-    public long[] RxPackets { get; } = new long[peers];
+    public long[] TxBytes => Volatile.Read(ref _txBytes);
 
-    public long[] RxBytes { get; } = new long[peers];
+    public long[] RxPackets => Volatile.Read(ref _rxPackets);
+
+    public long[] RxBytes => Volatile.Read(ref _rxBytes);
+
+    /// <summary>Counts a datagram sent to the peer in <paramref name="slot"/> (the owning thread only).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public void CountSent(int slot, long bytes)
+    {
+        if ((uint)slot >= (uint)_txPackets.Length)
+        {
+            Grow(slot);
+        }
+
+        _txPackets[slot]++;
+        _txBytes[slot] += bytes;
+    }
+
+    /// <summary>Counts a datagram received from the peer in <paramref name="slot"/> (the owning thread only).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public void CountReceived(int slot, long bytes)
+    {
+        if ((uint)slot >= (uint)_rxPackets.Length)
+        {
+            Grow(slot);
+        }
+
+        _rxPackets[slot]++;
+        _rxBytes[slot] += bytes;
+    }
 
     /// <summary>Drops after the runner's accounting: send failures at flush, packets staged out, handshake timeouts.</summary>
     public long[] Drops { get; } = new long[DropReason.MaxReasons];
@@ -46,6 +80,23 @@ internal sealed class WireGuardCounters(int peers)
     public long InitiationsSent;
     public long ResponsesSent;
     public long StagedSent;
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void Grow(int slot)
+    {
+        int size = Math.Max(slot + 1, _txPackets.Length * 2);
+        Volatile.Write(ref _txPackets, Grown(_txPackets, size));
+        Volatile.Write(ref _txBytes, Grown(_txBytes, size));
+        Volatile.Write(ref _rxPackets, Grown(_rxPackets, size));
+        Volatile.Write(ref _rxBytes, Grown(_rxBytes, size));
+    }
+
+    private static long[] Grown(long[] old, int size)
+    {
+        var grown = new long[size];
+        old.CopyTo(grown, 0);
+        return grown;
+    }
 
     public void Drop(DropReason reason, long count = 1) => Drops[reason.Id] += count;
 

@@ -16,6 +16,9 @@ internal static class WireGuardDropReasons
     public static readonly DropReason BadInnerPacket = DropReason.Register("wireguard.bad_inner_packet");
     public static readonly DropReason HandshakeQueueFull = DropReason.Register("wireguard.handshake_queue_full");
 
+    /// <summary>A transport message of a peer removed at runtime, before its sessions were zeroed.</summary>
+    public static readonly DropReason RemovedPeer = DropReason.Register("wireguard.removed_peer");
+
     // Send path (packets routed to a peer).
     public static readonly DropReason NoEndpoint = DropReason.Register("wireguard.no_endpoint");
     public static readonly DropReason NoRoom = DropReason.Register("wireguard.no_room");

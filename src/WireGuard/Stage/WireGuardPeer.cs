@@ -16,40 +16,77 @@ internal sealed class WireGuardPeer : IDisposable
 {
     private KeypairSet _keypairs = KeypairSet.Empty;
     private PeerEndpoint? _endpoint;
+    private PeerEndpoint? _configuredEndpoint;
+    private long _persistentKeepaliveMs;
+    private RemoteIdentity _identity;
+    private PeerConfigurationState _configuration;
+    private int _removed;
     private int _handshakeWanted;
     private int _stagedFlushWanted;
-    private long _persistentKeepaliveMs;
 
     public WireGuardPeer(int index, PortId port, string name, RemoteIdentity identity, PeerEndpoint? endpoint, long persistentKeepaliveMs)
     {
         Index = index;
         Port = port;
         Name = name;
-        Identity = identity;
+        _identity = identity;
         Cookies = new CookieGenerator(identity);
         _endpoint = endpoint;
-        ConfiguredEndpoint = endpoint;
+        _configuredEndpoint = endpoint;
         _persistentKeepaliveMs = persistentKeepaliveMs;
+        _configuration = PeerConfigurationState.Empty;
     }
 
-    /// <summary>Dense index among the stage's peers (counter arrays are indexed by it).</summary>
+    /// <summary>
+    /// The peer's slot in the stage's counter arrays: handed out in order and never reused (a peer added at runtime gets
+    /// a new one; a removed peer's slot stays dead), so one peer's counts never land on another.
+    /// </summary>
     public int Index { get; }
 
     public PortId Port { get; }
 
     public string Name { get; }
 
-    public RemoteIdentity Identity { get; }
+    /// <summary>
+    /// Its static key and what is derived from it and our key (and the preshared key). Replaced by the handshake thread
+    /// when the preshared key or our private key changes (the handshake thread is its only user but for status).
+    /// </summary>
+    public RemoteIdentity Identity => Volatile.Read(ref _identity);
 
     /// <summary>The endpoint from configuration (null when the peer must reach us first).</summary>
-    public PeerEndpoint? ConfiguredEndpoint { get; }
+    public PeerEndpoint? ConfiguredEndpoint => Volatile.Read(ref _configuredEndpoint);
 
-    /// <summary>The persistent keepalive interval (0 = off); changed live through the UAPI (<c>wg set … persistent-keepalive</c>).</summary>
-    public long PersistentKeepaliveMs
+    public long PersistentKeepaliveMs => Volatile.Read(ref _persistentKeepaliveMs);
+
+    /// <summary>What configuration said of it last (allowed IPs, endpoint text, groups...), for diffs and status.</summary>
+    public PeerConfigurationState Configuration
     {
-        get => Volatile.Read(ref _persistentKeepaliveMs);
-        set => Volatile.Write(ref _persistentKeepaliveMs, value);
+        get => Volatile.Read(ref _configuration);
+        set => Volatile.Write(ref _configuration, value);
     }
+
+    /// <summary>
+    /// Set once the peer is removed at runtime: its packets are refused (<see cref="WireGuardDropReasons.RemovedPeer"/>)
+    /// from that moment, before the handshake thread has zeroed its sessions and freed its indices.
+    /// </summary>
+    public bool IsRemoved => Volatile.Read(ref _removed) != 0;
+
+    public void MarkRemoved() => Volatile.Write(ref _removed, 1);
+
+    /// <summary>A new endpoint from configuration: used from now on (sessions stay, as in wireguard-go).</summary>
+    public void SetConfiguredEndpoint(PeerEndpoint? endpoint)
+    {
+        Volatile.Write(ref _configuredEndpoint, endpoint);
+        if (endpoint is not null)
+        {
+            Volatile.Write(ref _endpoint, endpoint);
+        }
+    }
+
+    public void SetPersistentKeepalive(long ms) => Volatile.Write(ref _persistentKeepaliveMs, ms);
+
+    /// <summary>Replaces the identity (handshake thread only); returns the old one, which the caller disposes.</summary>
+    public RemoteIdentity ReplaceIdentity(RemoteIdentity identity) => Interlocked.Exchange(ref _identity, identity);
 
     // ---- handshake thread only ----
 

@@ -22,6 +22,13 @@ internal sealed partial class WireGuardStage
         WireGuardCounters total = Sum();
         writer.WriteStartObject();
         writer.WriteString("public_key", WireGuardKey.Format(Local.PublicKey));
+        writer.WriteStartArray("restart_pending");
+        foreach (string key in RestartPending)
+        {
+            writer.WriteStringValue(key);
+        }
+
+        writer.WriteEndArray();
         writer.WriteNumber("listen_port", ListenPort);
         writer.WriteStartArray("sockets");
         foreach (UdpSocket socket in _sockets)
@@ -104,17 +111,7 @@ internal sealed partial class WireGuardStage
 
     /// <summary>The peer's allowed IPs as configured (canonical prefixes).</summary>
     private IReadOnlyList<string> AllowedIPs(WireGuardPeer peer)
-    {
-        foreach (PeerSettings settings in _settings.Peers)
-        {
-            if (settings.Name == peer.Name)
-            {
-                return settings.AllowedIPs;
-            }
-        }
-
-        return [];
-    }
+        => peer.Configuration.AllowedIPs;
 
     /// <summary>
     /// The exporter-compatible meters (names as mdlayher/wireguard_exporter's, labels <c>device</c> and

@@ -146,7 +146,7 @@ internal sealed partial class WireGuardStage : IUapiDevice
             long before = peer.PersistentKeepaliveMs;
             if (keepaliveMs != before)
             {
-                peer.PersistentKeepaliveMs = keepaliveMs;
+                peer.SetPersistentKeepalive(keepaliveMs);
                 Log.UapiKeepalive(_logger, Name, peer.Name, wanted.Keepalive);
                 if (before == 0 && keepaliveMs > 0 && peer.Endpoint is not null)
                 {
@@ -259,17 +259,7 @@ internal sealed partial class WireGuardStage : IUapiDevice
     }
 
     private IReadOnlyList<string> AllowedIpsOf(WireGuardPeer peer)
-    {
-        foreach (PeerSettings settings in _settings.Peers)
-        {
-            if (settings.Name == peer.Name)
-            {
-                return settings.AllowedIPs;
-            }
-        }
-
-        return [];
-    }
+        => peer.Configuration.AllowedIPs;
 
     /// <summary>One peer as a <c>set</c> leaves it.</summary>
     private sealed class PeerModel

@@ -31,12 +31,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
 
     private readonly ILogger _logger;
     private readonly WireGuardSettings _settings;
-    private readonly List<UdpSocket> _sockets = [];
-    private readonly List<UdpSocket> _v4 = [];
-    private readonly List<UdpSocket> _v6 = [];
     private readonly List<UdpReceiveQueue> _sources = [];
-    private readonly WireGuardPeer?[] _peerByPortIndex;
-    private readonly Dictionary<string, WireGuardPeer> _peersByKey = new(StringComparer.Ordinal);
     private readonly List<WireGuardCounters> _counters = [];
     private readonly Lock _countersLock = new();
     private readonly Meter _meter;
@@ -46,23 +41,11 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     {
         Name = name;
         _settings = settings;
-        Local = local;
-        Peers = peers;
+        _local = local;
         _logger = logger;
-        Checker = new CookieChecker(local);
-        int max = 0;
-        foreach (WireGuardPeer peer in peers)
-        {
-            max = Math.Max(max, peer.Port.Index + 1);
-            _peersByKey[Convert.ToBase64String(peer.Identity.PublicKey)] = peer;
-        }
-
-        _peerByPortIndex = new WireGuardPeer?[max];
-        foreach (WireGuardPeer peer in peers)
-        {
-            _peerByPortIndex[peer.Port.Index] = peer;
-        }
-
+        _checker = new CookieChecker(local);
+        _table = PeerTable.Create(peers);
+        _nextSlot = peers.Count;
         BatchSize = batchSize;
         _meter = new Meter("RouterHost.WireGuard");
         _meter.CreateObservableCounter("routerhost.wireguard.peer.received.bytes", () => MeasurePeers(c => c.RxBytes), "By", "Bytes received from a peer (UDP payload)");
@@ -74,11 +57,14 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
 
     public string Name { get; }
 
-    public LocalIdentity Local { get; }
+    /// <summary>This node's static key (swapped whole when the private key changes on a reload).</summary>
+    public LocalIdentity Local => Volatile.Read(ref _local);
 
-    public IReadOnlyList<WireGuardPeer> Peers { get; }
+    /// <summary>The running peers (an immutable snapshot, swapped whole when peers change at runtime).</summary>
+    public IReadOnlyList<WireGuardPeer> Peers => Volatile.Read(ref _table).All;
 
-    public CookieChecker Checker { get; }
+    /// <summary>MAC1/MAC2 checks of messages to us (keyed with our public key: swapped with it).</summary>
+    public CookieChecker Checker => Volatile.Read(ref _checker);
 
     public IndexTable<IndexEntry> Indices { get; } = new();
 
@@ -133,12 +119,16 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
                 CryptographicOperations.ZeroMemory(peer.PresharedKey);
                 PeerEndpoint? endpoint = peer.Endpoint is null ? null : new PeerEndpoint(Resolve(peer), UdpEndpoint.None);
                 PortInfo port = context.Ports.AddPeer(peer.Name, [.. peer.Groups], context.Name, peer.AllowedIPs, settings.Mtu);
-                peers.Add(new WireGuardPeer(peers.Count, port.Id, peer.Name, identity!, endpoint, (long)peer.PersistentKeepalive.TotalMilliseconds));
+                peers.Add(new WireGuardPeer(peers.Count, port.Id, peer.Name, identity!, endpoint, (long)peer.PersistentKeepalive.TotalMilliseconds)
+                {
+                    Configuration = StateOf(peer),
+                });
             }
 
             stage = new WireGuardStage(context.Name, settings, local, peers, batchSize, logger);
             stage.OpenSockets(context.Settings.Path);
             stage._loop = new HandshakeLoop(stage, logger);
+            stage.Subscribe(context.Ports);
             stage.StartUapi(context);
             return stage;
         }
@@ -174,7 +164,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
             }
         }
 
-        Log.Started(_logger, Name, WireGuardKey.Format(Local.PublicKey), ListenPort, _sockets.Count, Peers.Count);
+        Log.Started(_logger, Name, WireGuardKey.Format(Local.PublicKey), ListenPort, Sockets.All.Length, Peers.Count);
         Log.Crypto(_logger, Name, RouterHost.Crypto.CryptoLibrary.AeadDescription);
     }
 
@@ -183,8 +173,9 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     /// <summary>Our peer behind <paramref name="port"/>, or null when the port is not one of ours.</summary>
     public WireGuardPeer? PeerFor(PortId port)
     {
+        WireGuardPeer?[] byPort = Volatile.Read(ref _table).ByPortIndex;
         int index = port.Index;
-        return (uint)index < (uint)_peerByPortIndex.Length ? _peerByPortIndex[index] : null;
+        return (uint)index < (uint)byPort.Length ? byPort[index] : null;
     }
 
     /// <summary>The source queue a datagram came from.</summary>
@@ -193,16 +184,18 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     /// <summary>The socket of one family a lane sends on (lanes spread over the sockets), or null when none.</summary>
     public UdpSocket? SocketFor(int lane, bool ipv6)
     {
-        List<UdpSocket> sockets = ipv6 ? _v6 : _v4;
-        return sockets.Count == 0 ? null : sockets[lane % sockets.Count];
+        SocketSet set = Sockets;
+        UdpSocket[] sockets = ipv6 ? set.V6 : set.V4;
+        return sockets.Length == 0 ? null : sockets[lane % sockets.Length];
     }
 
     public WireGuardPeer? FindPeer(ReadOnlySpan<byte> publicKey) =>
-        _peersByKey.TryGetValue(Convert.ToBase64String(publicKey), out WireGuardPeer? peer) ? peer : null;
+        Volatile.Read(ref _table).ByKey.TryGetValue(Convert.ToBase64String(publicKey), out WireGuardPeer? peer) ? peer : null;
 
     public WireGuardCounters RegisterCounters()
     {
-        var counters = new WireGuardCounters(Peers.Count);
+        // Room for peers added later, so a thread rarely grows its arrays.
+        var counters = new WireGuardCounters(Math.Max(16, 2 * Volatile.Read(ref _nextSlot)));
         lock (_countersLock)
         {
             _counters.Add(counters);
@@ -259,17 +252,19 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     /// <summary>Every thread's counters summed (for status and tests).</summary>
     public WireGuardCounters Sum()
     {
-        var total = new WireGuardCounters(Peers.Count);
+        int slots = Volatile.Read(ref _nextSlot);
+        var total = new WireGuardCounters(slots);
         lock (_countersLock)
         {
             foreach (WireGuardCounters c in _counters)
             {
-                for (int i = 0; i < Peers.Count; i++)
+                long[] rxBytes = c.RxBytes, txBytes = c.TxBytes, rxPackets = c.RxPackets, txPackets = c.TxPackets;
+                for (int i = 0; i < slots && i < rxBytes.Length && i < txBytes.Length && i < rxPackets.Length && i < txPackets.Length; i++)
                 {
-                    total.RxBytes[i] += c.RxBytes[i];
-                    total.TxBytes[i] += c.TxBytes[i];
-                    total.RxPackets[i] += c.RxPackets[i];
-                    total.TxPackets[i] += c.TxPackets[i];
+                    total.RxBytes[i] += rxBytes[i];
+                    total.TxBytes[i] += txBytes[i];
+                    total.RxPackets[i] += rxPackets[i];
+                    total.TxPackets[i] += txPackets[i];
                 }
 
                 for (int r = 0; r < total.Drops.Length; r++)
@@ -323,13 +318,14 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     public void Dispose()
     {
         StopUapi();
+        Unsubscribe();
         _loop?.Dispose();
         foreach (UdpReceiveQueue source in _sources)
         {
             source.Dispose();
         }
 
-        foreach (UdpSocket socket in _sockets)
+        foreach (UdpSocket socket in Sockets.All)
         {
             socket.Dispose();
         }
@@ -353,9 +349,11 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
         _meter.Dispose();
     }
 
-    private static UdpEndpoint Resolve(PeerSettings peer)
+    private static UdpEndpoint Resolve(PeerSettings peer) => Resolve(peer.Endpoint!, peer.Path);
+
+    private static UdpEndpoint Resolve(string endpoint, string path)
     {
-        WireGuardSettings.TrySplitEndpoint(peer.Endpoint!, out string host, out int port, out _);
+        WireGuardSettings.TrySplitEndpoint(endpoint, out string host, out int port, out _);
         IPAddress? address;
         if (!IPAddress.TryParse(host, out address))
         {
@@ -366,11 +364,11 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
             }
             catch (SocketException ex)
             {
-                throw new InvalidOperationException($"{peer.Path}:Endpoint: cannot resolve '{host}': {ex.Message}", ex);
+                throw new InvalidOperationException($"{path}:Endpoint: cannot resolve '{host}': {ex.Message}", ex);
             }
 
             address = found.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? found.FirstOrDefault()
-                ?? throw new InvalidOperationException($"{peer.Path}:Endpoint: '{host}' has no addresses");
+                ?? throw new InvalidOperationException($"{path}:Endpoint: '{host}' has no addresses");
         }
 
         return UdpEndpoint.Create(address, (ushort)port);
@@ -378,45 +376,14 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
 
     private void OpenSockets(string settingsPath)
     {
-        int port = _settings.ListenPort;
-        foreach (IPAddress address in _settings.ListenAddresses)
+        SocketSet set = OpenSocketSet(_settings.ListenPort, settingsPath);
+        Volatile.Write(ref _socketSet, set);
+        foreach (UdpSocket socket in set.All)
         {
-            UdpSocket[] group;
-            try
-            {
-                // One group per address: this process alone receives on the port (see UdpSocket.OpenGroup).
-                group = UdpSocket.OpenGroup(new UdpSocketOptions(address, (ushort)port)
-                {
-                    ReceiveBufferBytes = _settings.ReceiveBufferBytes,
-                    SendBufferBytes = _settings.SendBufferBytes,
-                    Gso = _settings.Gso,
-                    Gro = _settings.Gro,
-                    V6Only = true,
-                    NetworkNamespace = _settings.Namespace,
-                }, _settings.Sockets, _logger);
-            }
-            catch (LinuxException ex) when (!_settings.ListenAddressesConfigured && address.AddressFamily == AddressFamily.InterNetworkV6 && ex.ErrorNumber != Errno.EADDRINUSE)
-            {
-                // The default listens on both families; a host without IPv6 still gets IPv4.
-                Log.NoIPv6(_logger, Name, ex.Message);
-                continue;
-            }
-            catch (LinuxException ex)
-            {
-                string key = ex.ErrorNumber == Errno.EADDRINUSE ? $" (set by {settingsPath}:ListenPort)" : string.Empty;
-                throw new InvalidOperationException($"stage '{Name}': cannot listen on {(address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString())}:{port}{key}: {ex.Message}", ex);
-            }
-
-            _sockets.AddRange(group); // owned (and disposed) by the stage from here
-            foreach (UdpSocket socket in group)
-            {
-                port = socket.LocalEndpoint.Port;
-                (socket.IsIPv6 ? _v6 : _v4).Add(socket);
-                _sources.Add(new UdpReceiveQueue(socket, _sources.Count, BatchSize, ReceiveHeadroom, ReceiveTailroom));
-            }
+            _sources.Add(new UdpReceiveQueue(socket, _sources.Count, BatchSize, ReceiveHeadroom, ReceiveTailroom));
         }
 
-        ListenPort = port;
+        ListenPort = set.Port;
     }
 
     private IEnumerable<Measurement<long>> MeasurePeers(Func<WireGuardCounters, long[]> select)

@@ -21,11 +21,15 @@ internal sealed class WireGuardWorker : IStageWorker
 
     private readonly WireGuardStage _stage;
     private readonly TransportSender _sender;
+    private readonly int _lane;
+    private int _socketGeneration;
 
     public WireGuardWorker(WireGuardStage stage, int lane)
     {
         _stage = stage;
+        _lane = lane;
         Counters = stage.RegisterCounters();
+        _socketGeneration = stage.SocketGeneration;
         _sender = new TransportSender(stage.SocketFor(lane, ipv6: false), stage.SocketFor(lane, ipv6: true), stage.Mtu, Counters);
     }
 
@@ -34,6 +38,13 @@ internal sealed class WireGuardWorker : IStageWorker
     public void Process(PacketBatch batch)
     {
         long now = _stage.Now;
+        if (_stage.SocketGeneration != _socketGeneration)
+        {
+            // The listen port changed: this lane sends from the new sockets from this batch on.
+            _socketGeneration = _stage.SocketGeneration;
+            _sender.Rebind(_stage.SocketFor(_lane, ipv6: false), _stage.SocketFor(_lane, ipv6: true));
+        }
+
         if (batch.Direction == PacketDirection.Outbound)
         {
             ProcessOutbound(batch, now);
@@ -227,8 +238,15 @@ internal sealed class WireGuardWorker : IStageWorker
             return false;
         }
 
-        // Authenticated: the peer is alive, and it is where this datagram came from (roaming).
+        // Authenticated: the peer is alive, and it is where this datagram came from (roaming) — unless it was removed
+        // at runtime and the handshake thread has not yet zeroed its sessions: then it is refused.
         WireGuardPeer peer = entry.Peer;
+        if (peer.IsRemoved)
+        {
+            p.Drop(WireGuardDropReasons.RemovedPeer);
+            return false;
+        }
+
         bool wake = false;
         peer.OnReceived(now);
         KeypairSet set = peer.Keypairs;
@@ -250,8 +268,7 @@ internal sealed class WireGuardWorker : IStageWorker
         }
 
         Counters.TransportsAccepted++;
-        Counters.RxPackets[peer.Index]++;
-        Counters.RxBytes[peer.Index] += data.Length;
+        Counters.CountReceived(peer.Index, data.Length);
         int plaintext = data.Length - MessageLayout.TransportOverhead;
         if (plaintext == 0)
         {

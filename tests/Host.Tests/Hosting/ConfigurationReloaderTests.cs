@@ -59,7 +59,8 @@ public sealed class ConfigurationReloaderTests
         // A structural change is reported as needing a restart.
         File.WriteAllText(file, Config(exchange.Id, "mem1", batchSize: "32"));
         Eventually(() => reloader.Applied == 2);
-        Assert.Contains(logs.Lines, l => l.Contains("changes to Pipeline:BatchSize", StringComparison.Ordinal));
+        Assert.Contains(logs.Lines, l => l.Contains("Configuration reload: Pipeline:BatchSize: changed, not applied (needs restart)", StringComparison.Ordinal));
+        Assert.Contains(logs.Lines, l => l.Contains("reload #3 applied in part: 1 stage(s) reconfigured; 1 changed key(s) not applied", StringComparison.Ordinal));
         exchange.Inject("mem0", 0, Bytes.Packet(0x45, 4));
         Assert.Single(exchange.Take("mem1", 0, "out", 1, Wait));
     }

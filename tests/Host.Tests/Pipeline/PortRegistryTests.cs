@@ -47,4 +47,75 @@ public sealed class PortRegistryTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new InterfaceAddress(IPAddress.Parse("fd00::1"), 129));
         Assert.Equal("fd00::1/64", new InterfaceAddress(IPAddress.Parse("fd00::1"), 64).ToString());
     }
+
+    [Fact]
+    public void Peers_are_added_updated_and_removed_at_runtime_in_one_step_with_one_notification()
+    {
+        var ports = new PortRegistry();
+        ports.AddInterface("lan", [], "Memory");
+        PortInfo a = ports.AddPeer("a", [], "wg", ["10.1.0.0/16"], 1420);
+        PortInfo b = ports.AddPeer("b", [], "wg", ["10.2.0.0/16"], 1420);
+        var seen = new List<PortsChangedEventArgs>();
+        ports.PortsChanged += (_, e) => seen.Add(e);
+
+        IReadOnlyList<PortInfo> added = ports.ChangePeers("wg", new PeerChanges
+        {
+            Remove = [b.Id],
+            Update = [new PeerUpdate(a.Id, ["sites"], ["10.1.0.0/16", "10.11.0.0/16"], 1420)],
+            Add = [new PeerRegistration("c", ["sites"], ["10.3.0.0/16"], 1420)],
+        });
+
+        PortsChangedEventArgs change = Assert.Single(seen);
+        Assert.Equal("wg", change.Owner);
+        Assert.Equal(b.Id, Assert.Single(change.Removed).Id);
+        Assert.Equal(["10.1.0.0/16", "10.11.0.0/16"], Assert.Single(change.Updated).Prefixes);
+        PortInfo c = Assert.Single(added);
+        Assert.Same(c, Assert.Single(change.Added));
+        Assert.Equal(["lan", "a", "c"], ports.Ports.Select(p => p.Name));
+        Assert.False(ports.TryFind("b", out _));
+        Assert.False(ports.TryGet(b.Id, out _));
+        Assert.True(ports.TryFind("a", out PortInfo updatedA));
+        Assert.Equal(a.Id, updatedA.Id);
+        Assert.Equal(["sites"], updatedA.Groups);
+
+        // A removed peer's index is never given again: a packet still carrying it cannot reach the new peer.
+        Assert.True(c.Id.Index > b.Id.Index);
+        PortInfo again = Assert.Single(ports.ChangePeers("wg", new PeerChanges { Add = [new PeerRegistration("b", [], ["10.2.0.0/16"], 1420)] }));
+        Assert.True(again.Id.Index > c.Id.Index);
+        Assert.Equal(2, seen.Count);
+    }
+
+    [Fact]
+    public void A_change_that_does_not_fit_is_refused_as_a_whole_naming_what_and_changes_nothing()
+    {
+        var ports = new PortRegistry();
+        ports.AddInterface("lan", [], "Memory");
+        PortInfo a = ports.AddPeer("a", [], "wg", ["10.1.0.0/16"], 1420);
+        PortInfo other = ports.AddPeer("x", [], "wg2", ["10.9.0.0/16"], 1420);
+        int notified = 0;
+        ports.PortsChanged += (_, _) => notified++;
+        IReadOnlyList<PortInfo> before = ports.Ports;
+
+        // A name an interface has; a name twice in one change; another stage's peer; an interface id; a peer twice.
+        var clash = Assert.Throws<InvalidOperationException>(() => ports.ChangePeers("wg", new PeerChanges { Remove = [a.Id], Add = [new PeerRegistration("lan", [], [], 0)] }));
+        Assert.Contains("'lan'", clash.Message, StringComparison.Ordinal);
+        Assert.Contains("already used by Memory", clash.Message, StringComparison.Ordinal);
+        var twice = Assert.Throws<InvalidOperationException>(() => ports.ChangePeers("wg", new PeerChanges { Add = [new PeerRegistration("n", [], [], 0), new PeerRegistration("N", [], [], 0)] }));
+        Assert.Contains("added twice", twice.Message, StringComparison.Ordinal);
+        var foreign = Assert.Throws<InvalidOperationException>(() => ports.ChangePeers("wg", new PeerChanges { Remove = [other.Id] }));
+        Assert.Contains("belongs to wg2", foreign.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidOperationException>(() => ports.ChangePeers("wg", new PeerChanges { Update = [new PeerUpdate(PortId.Interface(0), [], [], 0)] }));
+        Assert.Throws<InvalidOperationException>(() => ports.ChangePeers("wg", new PeerChanges { Remove = [a.Id], Update = [new PeerUpdate(a.Id, [], [], 0)] }));
+        Assert.Throws<InvalidOperationException>(() => ports.ChangePeers("wg", new PeerChanges { Add = [new PeerRegistration("a", [], [], 0)] }));
+
+        Assert.Equal(0, notified);
+        Assert.Same(before, ports.Ports);
+        Assert.True(ports.TryFind("a", out PortInfo stillA));
+        Assert.Equal(["10.1.0.0/16"], stillA.Prefixes);
+
+        // A name freed by a removal in the same change may be taken by the peer that replaces it.
+        PortInfo replaced = Assert.Single(ports.ChangePeers("wg", new PeerChanges { Remove = [a.Id], Add = [new PeerRegistration("a", [], ["10.5.0.0/16"], 1420)] }));
+        Assert.NotEqual(a.Id, replaced.Id);
+        Assert.Equal(1, notified);
+    }
 }

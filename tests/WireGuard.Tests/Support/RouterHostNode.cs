@@ -38,6 +38,9 @@ internal sealed class RouterHostNode : IDisposable
 
     public Exception? Fault { get; private set; }
 
+    /// <summary>The configuration reloader, for a node started from a file (<see cref="StartFromFile"/>).</summary>
+    public ConfigurationReloader? Reloader { get; private set; }
+
     internal WireGuardStage Tunnel => (WireGuardStage)Router.Stages.Single(s => s.Type == "WireGuard").Stage;
 
     /// <summary>
@@ -78,6 +81,24 @@ internal sealed class RouterHostNode : IDisposable
         return node;
     }
 
+    /// <summary>
+    /// Starts a node from a configuration file (trusted as <c>run</c> trusts it) with the host's own reloader watching it,
+    /// so the test changes the router as an operator does: by saving the file.
+    /// </summary>
+    public static RouterHostNode StartFromFile(string file, ILoggerFactory loggerFactory)
+    {
+        IConfigurationRoot configuration = RouterConfiguration.AddTrustedJsonFile(new ConfigurationBuilder(), file).Build();
+        List<Abstractions.ConfigurationProblem> problems = ConfigurationValidator.Validate(configuration, s_catalog, out RouterOptions options);
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+        Router router = Router.Build(options, configuration, s_catalog, loggerFactory);
+        var runner = new PipelineRunner(router, loggerFactory.CreateLogger<PipelineRunner>());
+        var node = new RouterHostNode(router, runner, File.ReadAllText(file), loggerFactory);
+        runner.Start(ex => node.Fault = ex);
+        node.Reloader = new ConfigurationReloader(configuration, s_catalog, router, options, loggerFactory.CreateLogger("RouterHost.Reload"));
+        node.Reloader.Start();
+        return node;
+    }
+
     /// <summary>Every stage's counts and each WireGuard stage's status document, for failure messages.</summary>
     public string Describe()
     {
@@ -108,6 +129,7 @@ internal sealed class RouterHostNode : IDisposable
 
     public void Dispose()
     {
+        Reloader?.Dispose();
         Runner.Stop(TimeSpan.FromSeconds(5));
         Runner.Dispose();
         Router.Dispose();
