@@ -38,6 +38,7 @@ public static unsafe partial class Interop
         public const int SO_REUSEPORT = 15;
         public const int SO_SNDBUFFORCE = 32;
         public const int SO_RCVBUFFORCE = 33;
+        public const int SO_MARK = 36;
 
         /// <summary>
         /// Attaches a classic BPF program (a <see cref="Filter.sock_fprog"/>) to the socket's <c>SO_REUSEPORT</c> group:

@@ -20,7 +20,7 @@ namespace RouterHost.WireGuard.Stage;
 /// sources: their datagrams enter the chain here walking inbound), the index table, the handshake queue and the
 /// handshake thread. Workers (<see cref="WireGuardWorker"/>) do the per-packet work.
 /// </summary>
-internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusReporter
+internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusReporter, IUnderlayMarking
 {
     /// <summary>Handshake messages that may wait for the handshake thread.</summary>
     public const int HandshakeQueueCapacity = 1024;
@@ -33,6 +33,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     private readonly ILogger _logger;
     private readonly WireGuardSettings _settings;
     private readonly List<UdpSocket> _sockets = [];
+    private uint _firewallMark;
     private readonly List<UdpSocket> _v4 = [];
     private readonly List<UdpSocket> _v6 = [];
     private readonly List<UdpReceiveQueue> _sources = [];
@@ -100,6 +101,32 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     public int BatchSize { get; }
 
     public int ListenPort { get; private set; }
+
+    /// <inheritdoc />
+    public uint FirewallMark => Volatile.Read(ref _firewallMark);
+
+    /// <inheritdoc />
+    public uint EnsureFirewallMark()
+    {
+        lock (_sockets)
+        {
+            if (_firewallMark != 0)
+            {
+                return _firewallMark;
+            }
+
+            // As wg-quick numbers a full tunnel's table 51820: the listen port is this router's alone, so is the mark.
+            uint mark = (uint)ListenPort;
+            foreach (UdpSocket socket in _sockets)
+            {
+                socket.SetFirewallMark(mark);
+            }
+
+            Volatile.Write(ref _firewallMark, mark);
+            Log.FirewallMarkChosen(_logger, Name, mark);
+            return mark;
+        }
+    }
 
     public IReadOnlyList<IQueue> Sources => _sources;
 
@@ -261,6 +288,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
         writer.WriteStartObject();
         writer.WriteString("public_key", WireGuardKey.Format(Local.PublicKey));
         writer.WriteNumber("listening_port", ListenPort);
+        writer.WriteNumber("fwmark", FirewallMark);
         writer.WriteString("sockets", string.Join(", ", _sockets.Select(s => $"{s.LocalEndpoint}{(s.GroEnabled ? " gro" : "")}{(s.GsoEnabled ? " gso" : "")}")));
         writer.WriteBoolean("under_load", _loop?.UnderLoad == true);
         writer.WriteString("handshakes", $"{total.HandshakesAccepted[1]} initiations answered, {total.HandshakesAccepted[2]} responses accepted, {total.InitiationsSent} initiations sent, {total.CookieRepliesSent} cookie replies sent, {total.HandshakesAccepted[3]} cookies received");
@@ -443,6 +471,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
                     Gro = _settings.Gro,
                     V6Only = true,
                     NetworkNamespace = _settings.Namespace,
+                    FirewallMark = _settings.FwMark,
                 }, _settings.Sockets, _logger);
             }
             catch (LinuxException ex) when (!_settings.ListenAddressesConfigured && address.AddressFamily == AddressFamily.InterNetworkV6 && ex.ErrorNumber != Errno.EADDRINUSE)
@@ -467,6 +496,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
         }
 
         ListenPort = port;
+        _firewallMark = _settings.FwMark;
     }
 
     private IEnumerable<Measurement<long>> MeasurePeers(Func<WireGuardCounters, long[]> select)
@@ -530,6 +560,9 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
 
         [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': {Crypto}")]
         public static partial void Crypto(ILogger logger, string stage, string crypto);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': a full tunnel needs the sockets marked and FwMark is not set: marking them with {Mark} (the listen port; set FwMark to choose another)")]
+        public static partial void FirewallMarkChosen(ILogger logger, string stage, uint mark);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard '{Stage}': no IPv6 socket ({Reason}); listening on IPv4 only")]
         public static partial void NoIPv6(ILogger logger, string stage, string reason);
