@@ -33,10 +33,15 @@ public sealed class FullTunnelTests
         using var keys = new KeyPair();
         using WireGuardGoPeer peer = WireGuardGoPeer.Start(net.B, WireGuardGoPort, ["10.88.0.2/24", "fd88::2/64"]);
         peer.SetPeer(keys.PublicKey, "10.88.0.1/32,fd88::1/128");
+        // The peer is docs/configuration.md's full-tunnel example; its key and endpoint are this test's.
+        string peers = Documentation.DocumentedConfiguration.Extract("configuration.md", "## Kernel routes and full tunnel")
+            .Replace("\"PublicKey\": \"…\"", $"\"PublicKey\": \"{peer.PublicKey}\"", StringComparison.Ordinal)
+            .Replace("198.51.100.9:51820", $"198.51.100.2:{WireGuardGoPort}", StringComparison.Ordinal);
+        Assert.Contains("\"AllowedIPs\": [ \"0.0.0.0/0\", \"::/0\" ]", peers, StringComparison.Ordinal);
         string settings = $$"""
             {
               "PrivateKeyFile": "{{keys.PrivateKeyFile}}", "ListenPort": 0, "Sockets": 1, "Namespace": "@NS",
-              "Peers": { "go": { "PublicKey": "{{peer.PublicKey}}", "Endpoint": "198.51.100.2:{{WireGuardGoPort}}", "AllowedIPs": [ "0.0.0.0/0", "::/0" ] } }
+              {{peers}}
             }
             """;
         var log = new CapturedLog();
