@@ -64,6 +64,12 @@ public sealed class WireGuardSettingsTests : IDisposable
     [InlineData("Peers:p:PersistentKeepalive", "0.5", "s:Peers:p:PersistentKeepalive", "at least 1 second")]
     [InlineData("Peers:p:PersistentKeepalive", "soon", "s:Peers:p:PersistentKeepalive", "must be a duration")]
     [InlineData("Peers:p:Colour", "red", "s:Peers:p:Colour", "unknown key")]
+    [InlineData("FwMark", "mark", "s:FwMark", "must be off, or a firewall mark 1..2147483647")]
+    [InlineData("FwMark", "254", "s:FwMark", "other than 253-255")]
+    [InlineData("FwMark", "-1", "s:FwMark", "(got '-1')")]
+    [InlineData("FwMark", "0x", "s:FwMark", "(got '0x')")]
+    [InlineData("FwMark", "0xffffffff", "s:FwMark", "1..2147483647")]
+    [InlineData("FwMark", "99999999999", "s:FwMark", "1..2147483647")]
     public void Each_bad_value_is_reported_at_its_key_path(string key, string? value, string path, string message)
     {
         var values = new Dictionary<string, string?>
@@ -125,6 +131,21 @@ public sealed class WireGuardSettingsTests : IDisposable
     {
         Assert.True(WireGuardSettings.TryCanonicalPrefix(text, out string? result, out string? problem), problem);
         Assert.Equal(canonical, result);
+    }
+
+    [Theory]
+    [InlineData(null, 0u)]
+    [InlineData("off", 0u)]
+    [InlineData("0", 0u)]
+    [InlineData("51820", 51820u)]
+    [InlineData("0xca6c", 51820u)]
+    [InlineData(" 0x1 ", 1u)]
+    public void FwMark_reads_as_wg_takes_it(string? text, uint mark)
+    {
+        var values = new Dictionary<string, string?> { ["PrivateKeyFile"] = _keys.PrivateKeyFile, ["Peers:p:PublicKey"] = _peer.PublicKey, ["FwMark"] = text };
+        WireGuardSettings settings = Parse(values, out List<ConfigurationProblem> problems);
+        Assert.Empty(problems);
+        Assert.Equal(mark, settings.FwMark);
     }
 
     public void Dispose()
