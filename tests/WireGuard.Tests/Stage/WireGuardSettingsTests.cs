@@ -100,7 +100,7 @@ public sealed class WireGuardSettingsTests : IDisposable
     [Fact]
     public void Random_settings_never_throw_and_every_problem_names_a_path_inside_the_section()
     {
-        string[] keys = ["PrivateKeyFile", "ListenPort", "ListenAddresses:0", "Sockets", "Mtu", "Offloads:Gso", "Namespace", "Peers:x:PublicKey", "Peers:x:Endpoint", "Peers:x:AllowedIPs:0", "Peers:x:PersistentKeepalive", "Nonsense"];
+        string[] keys = ["PrivateKeyFile", "ListenPort", "ListenAddresses:0", "Sockets", "Mtu", "Offloads:Gso", "Namespace", "FwMark", "Peers:x:PublicKey", "Peers:x:Endpoint", "Peers:x:AllowedIPs:0", "Peers:x:PersistentKeepalive", "Nonsense"];
         Gen<Dictionary<string, string?>> settings =
             Gen.ListOf(Gen.Elements(keys).SelectMany(k => ArbMap.Default.GeneratorFor<string>().Select(v => (k, v))))
                 .Select(pairs =>
