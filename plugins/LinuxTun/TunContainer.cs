@@ -17,10 +17,12 @@ namespace RouterHost.Plugins.LinuxTun;
 /// since this run opened it (<c>routerhost show</c>), so packets the kernel dropped before RouterHost could read them
 /// (the device's tx_dropped: its queue was full) are seen, and logs them at close.
 /// </summary>
-internal sealed partial class TunContainer : IContainer, IStatusReporter, IInterfaceLinkProvider
+internal sealed partial class TunContainer : IContainer, IStatusReporter, IInterfaceLinkProvider, IHostRouteTarget
 {
     private readonly List<TunQueue> _queues = [];
     private DeviceConfiguration? _configuration;
+    private readonly FullTunnelRules _rules = new();
+    private readonly Lock _routesLock = new();
     private readonly TunSettings _settings;
     private readonly int _batchSize;
     private readonly ILogger _logger;
@@ -45,6 +47,53 @@ internal sealed partial class TunContainer : IContainer, IStatusReporter, IInter
     public string DeviceName { get; }
 
     public int InterfaceIndex { get; private set; }
+
+    /// <inheritdoc />
+    public string HostRouteDevice => $"TUN device {DeviceName}{(_settings.Namespace is { } ns ? $" (namespace {ns})" : string.Empty)}";
+
+    /// <summary>
+    /// Keeps the peers' prefixes as kernel routes on the device (proto 210, main table), and a full tunnel's default
+    /// route in the table named by its mark with wg-quick's policy rules; replaces what the previous call set. Runs in
+    /// the device's namespace, on the caller's (control plane) thread's behalf.
+    /// </summary>
+    public void SetHostRoutes(HostRoutes routes)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        lock (_routesLock)
+        {
+            NetworkNamespaceThread.Run(_settings.Namespace, () =>
+            {
+                using var netlink = new RtnetlinkClient();
+                var families = new List<System.Net.Sockets.AddressFamily>();
+                foreach (IPNetwork prefix in routes.Prefixes)
+                {
+                    if (prefix.PrefixLength == 0 && routes.FullTunnelMark != 0)
+                    {
+                        families.Add(prefix.BaseAddress.AddressFamily);
+                    }
+                }
+
+                LogChanges(_configuration!.ApplyRoutes(netlink, WantedRoutes(routes)));
+                LogChanges(_rules.Apply(netlink, families, routes.FullTunnelMark));
+            });
+        }
+    }
+
+    private IEnumerable<DeviceRoute> WantedRoutes(HostRoutes host)
+    {
+        foreach (TunRoute route in _settings.Routes)
+        {
+            yield return new DeviceRoute(route.Destination, route.PrefixLength, route.Via, route.Metric);
+        }
+
+        foreach (IPNetwork prefix in host.Prefixes)
+        {
+            yield return prefix.PrefixLength == 0 && host.FullTunnelMark != 0
+                ? new DeviceRoute(prefix.BaseAddress, 0, Table: (int)host.FullTunnelMark)
+                : new DeviceRoute(prefix.BaseAddress, prefix.PrefixLength);
+        }
+    }
 
     public TunOffloads Offloads { get; private set; }
 
@@ -261,7 +310,10 @@ internal sealed partial class TunContainer : IContainer, IStatusReporter, IInter
         _configuration = new DeviceConfiguration(InterfaceIndex);
         LogChanges(_configuration.ApplyAddresses(netlink, _settings.Addresses.Select(a => (a.Address, a.PrefixLength))));
         netlink.SetLinkUp(InterfaceIndex, true);
-        LogChanges(_configuration.ApplyRoutes(netlink, _settings.Routes.Select(r => new DeviceRoute(r.Destination, r.PrefixLength, r.Via, r.Metric))));
+        LogChanges(_configuration.ApplyRoutes(netlink, WantedRoutes(HostRoutes.None)));
+
+        // Policy rules a killed run left for its full tunnel (protocol 210) go now; SetHostRoutes puts back what is wanted.
+        LogChanges(_rules.Apply(netlink, [], 0));
     }
 
     private void LogChanges(IReadOnlyList<ConfigurationChange> changes)
@@ -282,13 +334,19 @@ internal sealed partial class TunContainer : IContainer, IStatusReporter, IInter
                 case ConfigurationChangeKind.SecondariesPromoted:
                     Log.SecondariesPromoted(_logger, change.What, DeviceName);
                     break;
+                case ConfigurationChangeKind.Added:
+                    Log.Added(_logger, change.What, DeviceName);
+                    break;
+                case ConfigurationChangeKind.Removed:
+                    Log.Removed(_logger, change.What, DeviceName);
+                    break;
             }
         }
     }
 
     private void Unconfigure()
     {
-        if (_configuration is null || (_configuration.Routes.Count == 0 && _configuration.Addresses.Count == 0))
+        if (_configuration is null || (_configuration.Routes.Count == 0 && _configuration.Addresses.Count == 0 && _rules.Rules.Count == 0))
         {
             return;
         }
@@ -296,7 +354,12 @@ internal sealed partial class TunContainer : IContainer, IStatusReporter, IInter
         try
         {
             using var netlink = new RtnetlinkClient();
-            LogChanges(_configuration.Remove(netlink));
+            lock (_routesLock)
+            {
+                // The rules first: without the tunnel's table they would send every lookup to an empty table.
+                _rules.Remove(netlink);
+                LogChanges(_configuration.Remove(netlink));
+            }
         }
         catch (Exception ex) when (ex is NetlinkException or IOException)
         {
@@ -335,6 +398,12 @@ internal sealed partial class TunContainer : IContainer, IStatusReporter, IInter
 
         [LoggerMessage(EventId = 209, Level = LogLevel.Information, Message = "Removed the {What} an earlier RouterHost run left on {Device}; the configuration no longer asks for it")]
         public static partial void LeftoverRemoved(ILogger logger, string what, string device);
+
+        [LoggerMessage(EventId = 212, Level = LogLevel.Information, Message = "Added the {What} on {Device}")]
+        public static partial void Added(ILogger logger, string what, string device);
+
+        [LoggerMessage(EventId = 213, Level = LogLevel.Information, Message = "Removed the {What} from {Device}; no peer needs it any more")]
+        public static partial void Removed(ILogger logger, string what, string device);
 
         [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Could not remove the addresses and routes added to {Device}")]
         public static partial void UnconfigureFailed(ILogger logger, Exception exception, string device);

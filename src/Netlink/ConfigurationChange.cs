@@ -25,4 +25,7 @@ public enum ConfigurationChangeKind
     /// the device's <c>promote_secondaries</c> was turned on first (and stays on), so that address stays.
     /// </summary>
     SecondariesPromoted,
+
+    /// <summary>Added by this run, and no longer wanted when the configuration was applied again (a peer went): removed.</summary>
+    Removed,
 }

@@ -83,19 +83,21 @@ public sealed class DeviceConfiguration
     }
 
     /// <summary>
-    /// Puts the wanted routes (main table, out of the device) in place, as <see cref="ApplyAddresses"/> does addresses.
-    /// A wanted route the kernel refuses with EEXIST that is not RouterHost's is someone else's and is left alone.
+    /// Puts the wanted routes (out of the device, each in its table) in place, as <see cref="ApplyAddresses"/> does
+    /// addresses. A wanted route the kernel refuses with EEXIST that is not RouterHost's is someone else's and is left
+    /// alone. It may be called again with another set (peers that came or went): RouterHost's routes on the device that
+    /// the new set does not hold are removed, so each call leaves exactly the wanted set as this run's.
     /// </summary>
     public IReadOnlyList<ConfigurationChange> ApplyRoutes(RtnetlinkClient netlink, IEnumerable<DeviceRoute> wanted)
     {
         ArgumentNullException.ThrowIfNull(netlink);
         ArgumentNullException.ThrowIfNull(wanted);
         var changes = new List<ConfigurationChange>();
-        var want = wanted.ToList();
+        var want = wanted.Distinct().ToList();
         var ours = new List<RouteInfo>();
         foreach (AddressFamily family in (ReadOnlySpan<AddressFamily>)[AddressFamily.InterNetwork, AddressFamily.InterNetworkV6])
         {
-            foreach (RouteInfo route in netlink.ListRoutes(family))
+            foreach (RouteInfo route in netlink.ListRoutes(family, table: null))
             {
                 if (route.OutputInterfaceIndex == InterfaceIndex && route.Protocol == RtProtocol.RouterHost)
                 {
@@ -104,27 +106,34 @@ public sealed class DeviceConfiguration
             }
         }
 
+        var owned = _routes.ToHashSet();
         foreach (RouteInfo route in ours)
         {
             if (!want.Any(w => w.Matches(route)))
             {
-                netlink.DeleteRoute(route.Destination, route.PrefixLength, InterfaceIndex, route.Gateway, route.Metric, missingIsSuccess: true);
-                changes.Add(new ConfigurationChange(ConfigurationChangeKind.LeftoverRemoved, $"route {DeviceRoute.Describe(route)}"));
+                netlink.DeleteRoute(route.Destination, route.PrefixLength, InterfaceIndex, route.Gateway, route.Metric, route.Table, missingIsSuccess: true);
+                bool earlierRun = !owned.Any(o => o.Matches(route));
+                changes.Add(new ConfigurationChange(earlierRun ? ConfigurationChangeKind.LeftoverRemoved : ConfigurationChangeKind.Removed, $"route {DeviceRoute.Describe(route)}"));
             }
         }
 
+        _routes.Clear();
         foreach (DeviceRoute route in want)
         {
             if (ours.Any(route.Matches))
             {
                 _routes.Add(route);
-                changes.Add(new ConfigurationChange(ConfigurationChangeKind.Adopted, $"route {route}"));
+                if (!owned.Contains(route))
+                {
+                    changes.Add(new ConfigurationChange(ConfigurationChangeKind.Adopted, $"route {route}"));
+                }
+
                 continue;
             }
 
             try
             {
-                netlink.AddRoute(route.Destination, route.PrefixLength, InterfaceIndex, route.Gateway, route.Metric, protocol: RtProtocol.RouterHost);
+                netlink.AddRoute(route.Destination, route.PrefixLength, InterfaceIndex, route.Gateway, route.Metric, route.Table, protocol: RtProtocol.RouterHost);
                 _routes.Add(route);
                 changes.Add(new ConfigurationChange(ConfigurationChangeKind.Added, $"route {route}"));
             }
@@ -147,7 +156,7 @@ public sealed class DeviceConfiguration
         var changes = new List<ConfigurationChange>();
         foreach (DeviceRoute route in _routes)
         {
-            netlink.DeleteRoute(route.Destination, route.PrefixLength, InterfaceIndex, route.Gateway, route.Metric, missingIsSuccess: true);
+            netlink.DeleteRoute(route.Destination, route.PrefixLength, InterfaceIndex, route.Gateway, route.Metric, route.Table, missingIsSuccess: true);
         }
 
         foreach ((IPAddress address, int prefixLength) in _addresses)

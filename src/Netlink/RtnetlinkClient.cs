@@ -305,6 +305,125 @@ public sealed class RtnetlinkClient : IDisposable
         return all.Where(r => r.Family == family && (table is null || r.Table == table)).ToArray();
     }
 
+    // ---- policy routing rules -------------------------------------------------------------------------
+
+    /// <summary>
+    /// Adds a rule that looks routes up in <paramref name="table"/> (<c>ip rule add [not] [fwmark M] table T
+    /// [suppress_prefixlength N] [pref P] proto X</c>). Without <paramref name="priority"/> the kernel puts the rule just
+    /// before the first rule with a priority above 0 (ahead of every rule added without one before it), as <c>ip rule</c>
+    /// does. <paramref name="protocol"/> (FRA_PROTOCOL, Linux 4.17 on) marks who added it. Fails with EEXIST when an equal
+    /// rule exists, unless <paramref name="existingIsSuccess"/>. Needs CAP_NET_ADMIN.
+    /// </summary>
+    public void AddRule(
+        AddressFamily family, int table, uint? firewallMark = null, bool invert = false, int? suppressPrefixLength = null,
+        int? priority = null, byte protocol = RtProtocol.Static, bool existingIsSuccess = false)
+    {
+        var familyByte = RuleFamily(family);
+        ValidateRule(table, suppressPrefixLength, priority);
+        ExecuteAck(
+            RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL,
+            writer => WriteRule(writer, familyByte, table, firewallMark, invert, suppressPrefixLength, priority, protocol),
+            0, _ => $"adding {Describe(family, table, firewallMark, invert, suppressPrefixLength, priority)}",
+            toleratedErrno: existingIsSuccess ? Interop.Libc.EEXIST : 0);
+    }
+
+    /// <summary>
+    /// Deletes the rule equal to <paramref name="rule"/> (as listed by <see cref="ListRules"/>: its priority, table,
+    /// mark, inversion and suppression). Fails with ENOENT when none matches, unless <paramref name="missingIsSuccess"/>.
+    /// A rule with source, destination or interface selectors is refused: RouterHost writes none and would not match it.
+    /// </summary>
+    public void DeleteRule(RuleInfo rule, bool missingIsSuccess = false)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        if (rule.HasSelectors)
+        {
+            throw new ArgumentException($"{rule} selects by source, destination or interface, which DeleteRule does not write", nameof(rule));
+        }
+
+        var familyByte = RuleFamily(rule.Family);
+        ValidateRule(rule.Table, rule.SuppressPrefixLength, rule.Priority);
+        ExecuteAck(
+            RTM_DELRULE, 0,
+            writer => WriteRule(writer, familyByte, rule.Table, rule.FirewallMark, rule.Invert, rule.SuppressPrefixLength, rule.Priority, rule.Protocol, rule.FirewallMask),
+            0, _ => $"deleting {rule}",
+            toleratedErrno: missingIsSuccess ? Interop.Libc.ENOENT : 0);
+    }
+
+    /// <summary>The policy routing rules of one family, in the kernel's order (by priority).</summary>
+    public IReadOnlyList<RuleInfo> ListRules(AddressFamily family)
+    {
+        var familyByte = RuleFamily(family);
+        var all = Dump(
+            RTM_GETRULE,
+            writer => writer.AddFixedHeader(FIB_RULE_HDR_SIZE)[0] = familyByte,
+            RTM_NEWRULE, RtnetlinkDecoder.DecodeRule,
+            $"listing {family} rules");
+        return all.Where(r => r.Family == family).ToArray();
+    }
+
+    private static byte RuleFamily(AddressFamily family) => family switch
+    {
+        AddressFamily.InterNetwork => AF_INET,
+        AddressFamily.InterNetworkV6 => AF_INET6,
+        _ => throw new ArgumentException($"rules are for InterNetwork or InterNetworkV6, not {family}", nameof(family)),
+    };
+
+    private static void ValidateRule(int table, int? suppressPrefixLength, int? priority)
+    {
+        if (table <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(table), table, "a routing table id is positive (RouteTable.Main is 254)");
+        }
+
+        if (suppressPrefixLength is < 0 or > 128)
+        {
+            throw new ArgumentOutOfRangeException(nameof(suppressPrefixLength), suppressPrefixLength, "a prefix length is 0..128");
+        }
+
+        if (priority is < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(priority), priority, "a rule priority is not negative");
+        }
+    }
+
+    private static void WriteRule(
+        NetlinkRequestWriter writer, byte family, int table, uint? firewallMark, bool invert, int? suppressPrefixLength,
+        int? priority, byte protocol, uint? firewallMask = null)
+    {
+        var header = writer.AddFixedHeader(FIB_RULE_HDR_SIZE);
+        header[0] = family;
+        header[4] = table < 256 ? (byte)table : RT_TABLE_UNSPEC;
+        header[7] = FR_ACT_TO_TBL;
+        NetlinkRequestWriter.WriteUInt32(header[8..], invert ? FIB_RULE_INVERT : 0);
+        writer.AddUInt32(FRA_TABLE, (uint)table);
+        if (priority is int p)
+        {
+            writer.AddUInt32(FRA_PRIORITY, (uint)p);
+        }
+
+        if (firewallMark is uint mark)
+        {
+            writer.AddUInt32(FRA_FWMARK, mark);
+            if (firewallMask is uint mask)
+            {
+                writer.AddUInt32(FRA_FWMASK, mask);
+            }
+        }
+
+        if (suppressPrefixLength is int length)
+        {
+            writer.AddUInt32(FRA_SUPPRESS_PREFIXLEN, (uint)length);
+        }
+
+        if (protocol != 0)
+        {
+            writer.AddUInt8(FRA_PROTOCOL, protocol);
+        }
+    }
+
+    private static string Describe(AddressFamily family, int table, uint? mark, bool invert, int? suppress, int? priority) =>
+        new RuleInfo(family, priority, table, FR_ACT_TO_TBL, invert, mark, null, suppress, 0, false).ToString();
+
     // ---- neighbours -------------------------------------------------------------------------------------
 
     /// <summary>The neighbour entry for <paramref name="address"/> on the link, or null when there is none.</summary>

@@ -142,6 +142,12 @@ public sealed partial class UdpSocket : IDisposable
     /// <summary>Closes the socket. Readers and senders must be done with it (the queue's Close wakes a reader first).</summary>
     public void Dispose() => Handle.Dispose();
 
+    /// <summary>
+    /// Sets <c>SO_MARK</c> on the open socket (0 clears it): datagrams sent from now on carry the mark. Needs
+    /// CAP_NET_ADMIN; a refusal throws with the errno. Safe while other threads send (the kernel reads the mark per send).
+    /// </summary>
+    public void SetFirewallMark(uint mark) => SetMark(Handle, mark, LocalEndpoint);
+
     /// <inheritdoc />
     public override string ToString() => $"udp {LocalEndpoint}";
 
@@ -299,6 +305,11 @@ public sealed partial class UdpSocket : IDisposable
                 SetInt(handle, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT", bind);
             }
 
+            if (options.FirewallMark != 0)
+            {
+                SetMark(handle, options.FirewallMark, bind);
+            }
+
             var (receive, receiveForced) = SetBuffer(handle, SO_RCVBUFFORCE, SO_RCVBUF, options.ReceiveBufferBytes, "SO_RCVBUF", bind);
             var (send, sendForced) = SetBuffer(handle, SO_SNDBUFFORCE, SO_SNDBUF, options.SendBufferBytes, "SO_SNDBUF", bind);
 
@@ -356,6 +367,16 @@ public sealed partial class UdpSocket : IDisposable
         {
             handle.Dispose();
             throw;
+        }
+    }
+
+    private static unsafe void SetMark(SafeFileDescriptor handle, uint mark, UdpEndpoint bind)
+    {
+        if (setsockopt(handle, SOL_SOCKET, SO_MARK, &mark, sizeof(uint)) != 0)
+        {
+            int errno = Errno.Last;
+            string fix = errno == Errno.EPERM ? ": setting a firewall mark needs CAP_NET_ADMIN (run as root, or give the service AmbientCapabilities=CAP_NET_ADMIN)" : string.Empty;
+            throw LinuxException.FromErrno(errno, $"setsockopt(SO_MARK=0x{mark:x}) on the UDP socket for {bind}{fix}");
         }
     }
 

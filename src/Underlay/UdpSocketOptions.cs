@@ -41,4 +41,10 @@ public sealed record UdpSocketOptions(IPAddress Address, ushort Port = 0)
 
     /// <summary>A named network namespace (or an absolute <c>/proc/.../ns/net</c> path) to open the socket in; null: here.</summary>
     public string? NetworkNamespace { get; init; }
+
+    /// <summary>
+    /// <c>SO_MARK</c>: the firewall mark every datagram the socket sends carries (0: none), so policy routing can route the
+    /// tunnel's own UDP apart from what goes into the tunnel (a full tunnel, as wg-quick's <c>FwMark</c>). Needs CAP_NET_ADMIN.
+    /// </summary>
+    public uint FirewallMark { get; init; }
 }

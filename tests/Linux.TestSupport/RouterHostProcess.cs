@@ -66,11 +66,20 @@ public sealed class RouterHostProcess : IDisposable
     /// <paramref name="standardInput"/>, when given, is written to its standard input, which is then closed (otherwise
     /// standard input stays open and empty).
     /// </summary>
-    /// <remarks>With <paramref name="umask"/> (octal digits, as the shell's <c>umask</c> takes them) it runs under that umask.</remarks>
-    public static RouterHostProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, string? standardInput = null, string? umask = null)
+    /// <remarks>
+    /// With <paramref name="umask"/> (octal digits, as the shell's <c>umask</c> takes them) it runs under that umask. With
+    /// <paramref name="networkNamespace"/> it runs inside that named namespace (<c>ip netns exec</c>, which then becomes
+    /// the host itself), as an operator runs it on a machine whose network that namespace stands for.
+    /// </remarks>
+    public static RouterHostProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, string? standardInput = null, string? umask = null, string? networkNamespace = null)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var info = new ProcessStartInfo(umask is null ? "dotnet" : "/bin/sh")
+        if (umask is not null && networkNamespace is not null)
+        {
+            throw new ArgumentException("a umask and a network namespace are not combined", nameof(networkNamespace));
+        }
+
+        var info = new ProcessStartInfo(networkNamespace is not null ? "/usr/sbin/ip" : umask is null ? "dotnet" : "/bin/sh")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -81,6 +90,14 @@ public sealed class RouterHostProcess : IDisposable
         {
             // The shell sets the umask and becomes dotnet (exec), so the process is still the host itself.
             foreach (string arg in (string[])["-c", $"umask {umask} && exec dotnet \"$@\"", "sh"])
+            {
+                info.ArgumentList.Add(arg);
+            }
+        }
+
+        if (networkNamespace is not null)
+        {
+            foreach (string arg in (string[])["netns", "exec", networkNamespace, "dotnet"])
             {
                 info.ArgumentList.Add(arg);
             }

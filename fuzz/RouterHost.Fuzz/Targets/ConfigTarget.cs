@@ -96,7 +96,7 @@ internal sealed class ConfigTarget : IFuzzTarget
         yield return new("appsettings", Text(0, File.ReadAllText(Path.Combine(root, "appsettings.json"))));
         yield return new("whole", Text(0, """
             { "Pipeline": { "BatchSize": 64, "CpuAffinity": "auto", "Stages": [ { "Type": "Firewall" }, { "Type": "Routing" }, { "Name": "wg0", "Type": "WireGuard", "Settings": { "ListenPort": 51820 } } ] },
-              "Interfaces": { "tun0": { "Backend": "LinuxTun", "Groups": [ "inside" ], "Settings": { "Mtu": 1420, "Addresses": [ "10.0.0.1/24" ] } },
+              "Interfaces": { "tun0": { "Backend": "LinuxTun", "Groups": [ "inside" ], "KernelRoutes": true, "Settings": { "Mtu": 1420, "Addresses": [ "10.0.0.1/24" ] } },
                               "xdp0": { "Backend": "AfXdp", "Settings": { "Device": "eth1" } } },
               "Shutdown": { "TimeoutSeconds": 5 }, "Control": { "Socket": "off" } }
             """));
@@ -108,7 +108,7 @@ internal sealed class ConfigTarget : IFuzzTarget
         yield return new("wintun", Text(3, """{ "Name": "wt0", "Mode": "create", "Mtu": 1420, "RingCapacity": 8388608, "Addresses": [ "10.1.0.1/24" ], "Routes": [ { "Destination": "10.2.0.0/16" } ], "ReadSpin": { "Microseconds": 50, "AboveMbps": 100 } }"""));
         yield return new("routing", Text(4, """{ "Routes": [ { "Destination": "10.2.0.0/16", "Interface": "lan", "Via": "10.1.0.254", "Metric": 5 }, { "Destination": "10.9.0.0/16", "Peer": "alice" } ], "PeerRoutes": true, "IcmpSource": { "IPv4": "10.1.0.1", "IPv6": "fd01::1" }, "IcmpErrors": { "Enabled": true, "PerSecond": 100, "Burst": 50 }, "DecrementTtl": true }"""));
         yield return new("firewall", Text(5, """{ "DefaultPolicy": { "Outbound": "accept", "Inbound": "drop" }, "Rules": [ { "Name": "no-telnet", "Action": "reject", "Direction": "any", "From": [ "lan", "group:office" ], "To": [ "wan" ], "Sources": [ "10.0.0.0/8" ], "Destinations": [ "192.168.0.0/16" ], "Protocol": "tcp", "SourcePorts": [ "1024-65535" ], "Ports": [ "23" ] }, { "Action": "accept", "Protocol": "icmp", "IcmpType": 8, "IcmpCode": 0 } ], "Conntrack": { "Capacity": 65536, "EvictEstablishedWhenFull": false, "Timeouts": { "TcpEstablished": "2h" } }, "Reject": { "PerSecond": 100, "Burst": 50 } }"""));
-        yield return new("wireguard", Text(6, """{ "PrivateKeyFile": "missing.key", "ListenPort": 51820, "ListenAddresses": [ "0.0.0.0", "::" ], "Sockets": 2, "Mtu": 1420, "Offloads": { "Gso": true }, "Peers": { "site-b": { "PublicKey": "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=", "Endpoint": "192.0.2.7:51820", "AllowedIPs": [ "10.2.0.0/16" ], "PersistentKeepalive": 25, "Groups": [ "sites" ] } } }"""));
+        yield return new("wireguard", Text(6, """{ "PrivateKeyFile": "missing.key", "ListenPort": 51820, "ListenAddresses": [ "0.0.0.0", "::" ], "Sockets": 2, "Mtu": 1420, "FwMark": "0xca6c", "Offloads": { "Gso": true }, "Peers": { "site-b": { "PublicKey": "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=", "Endpoint": "192.0.2.7:51820", "AllowedIPs": [ "10.2.0.0/16" ], "PersistentKeepalive": 25, "Groups": [ "sites" ] } } }"""));
     }
 
     private static bool NamesSystemFile(string value) =>

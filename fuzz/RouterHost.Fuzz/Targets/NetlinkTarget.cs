@@ -4,7 +4,7 @@ namespace RouterHost.Fuzz.Targets;
 
 /// <summary>
 /// A datagram as the kernel's rtnetlink replies arrive: every message decoded (<c>NetlinkReplyProcessor.DecodeAll</c>:
-/// links, addresses, routes, neighbours, errors with extended-ack text, dump ends), and the exchange logic of one
+/// links, addresses, routes, neighbours, policy rules, errors with extended-ack text, dump ends), and the exchange logic of one
 /// request over it (<c>ProcessDatagram</c>: sequence matching, ACK, errno, NLMSG_DONE). The one exception allowed is
 /// the parser's own <see cref="MalformedNetlinkMessageException"/>, which names the offset of what is wrong.
 /// </summary>
@@ -18,6 +18,7 @@ internal sealed class NetlinkTarget : IFuzzTarget
     private const ushort RtmNewAddr = 20;
     private const ushort RtmNewRoute = 24;
     private const ushort RtmNewNeigh = 28;
+    private const ushort RtmNewRule = 32;
     private const ushort NlmFMulti = 2;
 
     private readonly List<object> _results = [];
@@ -38,7 +39,7 @@ internal sealed class NetlinkTarget : IFuzzTarget
         }
 
         // The exchange for sequence 1 expecting each reply type in turn, as the client's requests do.
-        foreach (ushort replyType in (ReadOnlySpan<ushort>)[RtmNewLink, RtmNewAddr, RtmNewRoute, RtmNewNeigh])
+        foreach (ushort replyType in (ReadOnlySpan<ushort>)[RtmNewLink, RtmNewAddr, RtmNewRoute, RtmNewNeigh, RtmNewRule])
         {
             _results.Clear();
             bool interrupted = false;
@@ -71,6 +72,11 @@ internal sealed class NetlinkTarget : IFuzzTarget
         yield return new("neighbour-and-error", Datagram(
             Message(RtmNewNeigh, 0, Concat([2, 0, 0, 0, 2, 0, 0, 0, 0x80, 0, 0, 0], Attr(1, [192, 0, 2, 7]), Attr(2, [2, 0, 0, 0, 0, 7]))),
             Message(NlmsgError, 0x300, Concat(U32(unchecked((uint)-17)), new byte[16], Attr(1, Str("File exists")), Attr(2, U32(20))))));
+        // A full tunnel's rules as the kernel lists them: not fwmark 51820 table 51820 proto 210; table main suppress_prefixlength 0.
+        yield return new("rules", Datagram(
+            Message(RtmNewRule, NlmFMulti, Concat([2, 0, 0, 0, 0, 0, 0, 1], U32(2), Attr(15, U32(51820)), Attr(6, U32(32765)), Attr(10, U32(51820)), Attr(16, U32(0xffffffff)), Attr(21, [210]))),
+            Message(RtmNewRule, NlmFMulti, Concat([10, 0, 0, 0, 254, 0, 0, 1], U32(0), Attr(15, U32(254)), Attr(6, U32(32764)), Attr(14, U32(0)), Attr(3, Str("eth0")))),
+            Message(NlmsgDone, NlmFMulti, U32(0))));
         yield return new("ack", Datagram(Message(NlmsgError, 0x100, Concat(U32(0), new byte[16]))));
     }
 
@@ -79,6 +85,7 @@ internal sealed class NetlinkTarget : IFuzzTarget
         RtmNewLink => static m => RtnetlinkDecoder.DecodeLink(m),
         RtmNewAddr => static m => RtnetlinkDecoder.DecodeAddress(m),
         RtmNewRoute => static m => RtnetlinkDecoder.DecodeRoute(m),
+        RtmNewRule => static m => RtnetlinkDecoder.DecodeRule(m),
         _ => static m => RtnetlinkDecoder.DecodeNeighbour(m),
     };
 

@@ -44,6 +44,11 @@ internal static class ValidateCommand
             error.WriteLine($"warning: {warning.Path}: {warning.Message}");
         }
 
+        foreach (ConfigurationProblem note in ConfigurationValidator.Notes(configuration, catalog, options))
+        {
+            output.WriteLine($"note: {note.Path}: {note.Message}");
+        }
+
         output.WriteLine($"Configuration is valid: {options.Interfaces.Count} interface(s), {options.Pipeline.Stages.Count} stage(s).");
         return 0;
     }

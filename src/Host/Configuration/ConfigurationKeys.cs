@@ -13,6 +13,7 @@ internal static class ConfigurationKeys
     public const string Interfaces = "Interfaces";
     public const string Backend = "Backend";
     public const string Groups = "Groups";
+    public const string KernelRoutes = "KernelRoutes";
     public const string Settings = "Settings";
     public const string Name = "Name";
     public const string Type = "Type";

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
+using RouterHost.Pipeline;
 using RouterHost.Plugins;
 
 namespace RouterHost.Configuration;
@@ -48,8 +49,144 @@ internal static class ConfigurationValidator
         }
 
         CheckPins(configuration, catalog, problems);
+        if (KernelRouteChoice(configuration, catalog, options).Error is { } kernelError)
+        {
+            int colon = kernelError.IndexOf(": ", StringComparison.Ordinal);
+            problems.Add(new(kernelError[..colon], kernelError[(colon + 2)..]));
+        }
+
         return problems;
     }
+
+    /// <summary>
+    /// Which interface keeps the peers' kernel routes, judged from settings: candidates are the interfaces whose backend
+    /// reads a link the host's stack owns (<see cref="InterfaceAddressOwner.HostStack"/>: a TUN).
+    /// </summary>
+    private static KernelRouteChoice KernelRouteChoice(IConfiguration configuration, PluginCatalog catalog, RouterOptions options)
+    {
+        var candidates = new List<(string Name, bool? Setting, bool Capable)>();
+        foreach (InterfaceOptions iface in options.Interfaces)
+        {
+            bool capable = catalog.Find(iface.Backend, PluginKind.Backend)?.Backend is IInterfaceLinkReader reader
+                && Quietly(() => reader.ReadLink(configuration.GetSection($"{iface.Path}:{ConfigurationKeys.Settings}"))) is { Owner: InterfaceAddressOwner.HostStack }
+                && OperatingSystem.IsLinux();
+            candidates.Add((iface.Name, iface.KernelRoutes, capable));
+        }
+
+        return KernelRoutes.Choose(candidates);
+    }
+
+    /// <summary>
+    /// What the router will do by itself that an operator should know, for a configuration <see cref="Validate"/>
+    /// accepted: which interface keeps the peers' AllowedIPs as kernel routes, and a full tunnel's policy routing.
+    /// </summary>
+    public static List<ConfigurationProblem> Notes(IConfiguration configuration, PluginCatalog catalog, RouterOptions options)
+    {
+        var notes = new List<ConfigurationProblem>();
+        List<TunnelPeer> peers = ReadPeers(configuration, catalog, options);
+        KernelRouteChoice choice = KernelRouteChoice(configuration, catalog, options);
+        if (choice.Interface is { } chosen && peers.Any(p => p.AllowedPrefixes.Count > 0))
+        {
+            InterfaceOptions iface = options.Interfaces.First(i => i.Name == chosen);
+            string prefixes = string.Join(", ", peers.SelectMany(p => p.AllowedPrefixes).Distinct().Select(p => p.ToString()));
+            string why = iface.KernelRoutes == true ? "as its KernelRoutes says" : "the only interface through which the host's own stack reaches the router";
+            notes.Add(new($"{iface.Path}:{ConfigurationKeys.KernelRoutes}",
+                $"the peers' AllowedIPs ({prefixes}) become kernel routes on interface '{chosen}' ({why}); set \"{ConfigurationKeys.KernelRoutes}\": false on it to leave the host's routes alone"));
+            if (peers.Any(p => p.AllowedPrefixes.Any(a => a.PrefixLength == 0)))
+            {
+                notes.Add(new($"{iface.Path}:{ConfigurationKeys.KernelRoutes}",
+                    "a peer allows a default route (full tunnel): it goes into a routing table of its own, numbered as the tunnel's FwMark (default: its ListenPort), "
+                    + "with the rules `not fwmark M table M` and `table main suppress_prefixlength 0` (as wg-quick), so the tunnel's own UDP still leaves by the main table; needs CAP_NET_ADMIN"));
+            }
+        }
+
+        return notes;
+    }
+
+    private static List<TunnelPeer> ReadPeers(IConfiguration configuration, PluginCatalog catalog, RouterOptions options)
+    {
+        var peers = new List<TunnelPeer>();
+        foreach (StageOptions stage in options.Pipeline.Stages)
+        {
+            if (catalog.Find(stage.Type, PluginKind.Stage)?.Stage is ITunnelPeerReader reader
+                && Quietly(() => reader.ReadPeers(configuration.GetSection($"{stage.Path}:{ConfigurationKeys.Settings}"))) is { } read)
+            {
+                peers.AddRange(read);
+            }
+        }
+
+        return peers;
+    }
+
+    /// <summary>
+    /// Interfaces and peers no route reaches, when the chain has a Routing stage: an interface without addresses
+    /// (connected routes) and without a configured route to it; a peer without allowed prefixes (peer routes) and without
+    /// a configured route to it; and, when an interface could keep kernel routes but none does, each peer whose prefixes
+    /// the host's own stack has no kernel route into the router for.
+    /// </summary>
+    private static void ReachWarnings(IConfiguration configuration, PluginCatalog catalog, RouterOptions options, List<ConfigurationProblem> warnings)
+    {
+        StageOptions? routing = options.Pipeline.Stages.FirstOrDefault(s => string.Equals(s.Type, "Routing", StringComparison.OrdinalIgnoreCase));
+        if (routing is null)
+        {
+            return;
+        }
+
+        string routingPath = $"{routing.Path}:{ConfigurationKeys.Settings}";
+        RouterHost.Routing.Stage.RoutingSettings settings = RouterHost.Routing.Stage.RoutingSettings.Parse(configuration.GetSection(routingPath), []);
+        foreach (InterfaceOptions iface in options.Interfaces)
+        {
+            string settingsPath = $"{iface.Path}:{ConfigurationKeys.Settings}";
+            if (catalog.Find(iface.Backend, PluginKind.Backend)?.Backend is not IInterfaceLinkReader reader
+                || Quietly(() => reader.ReadLink(configuration.GetSection(settingsPath))) is not { } link)
+            {
+                continue;
+            }
+
+            bool connected = settings.ConnectedRoutes && link.Addresses.Any(a => !IsLinkLocal(a));
+            if (!connected && !settings.Routes.Any(r => !r.IsPeer && string.Equals(r.PortName, iface.Name, StringComparison.OrdinalIgnoreCase)))
+            {
+                string cause = link.Addresses.Count == 0 ? "it has no Addresses (which would be connected routes)" : $"{routingPath}:ConnectedRoutes is false";
+                warnings.Add(new(iface.Path,
+                    $"no route leads to interface '{iface.Name}': {cause} and no route in {routingPath}:Routes names it, so nothing is ever forwarded to it. "
+                    + $"Give it an address ({settingsPath}:Addresses) or add a route {{ \"Destination\": \"<prefix>\", \"Interface\": \"{iface.Name}\" }} to {routingPath}:Routes"));
+            }
+        }
+
+        List<TunnelPeer> peers = ReadPeers(configuration, catalog, options);
+        foreach (TunnelPeer peer in peers)
+        {
+            bool peerRoutes = settings.PeerRoutes && peer.AllowedPrefixes.Count > 0;
+            if (!peerRoutes && !settings.Routes.Any(r => r.IsPeer && string.Equals(r.PortName, peer.Name, StringComparison.OrdinalIgnoreCase)))
+            {
+                string cause = peer.AllowedPrefixes.Count == 0 ? "it has no AllowedIPs" : $"{routingPath}:PeerRoutes is false";
+                warnings.Add(new(peer.Path,
+                    $"no route leads to peer '{peer.Name}': {cause} and no route in {routingPath}:Routes names it, so nothing is ever sent to it. "
+                    + $"List the prefixes behind it in {peer.Path}:AllowedIPs or add a route {{ \"Destination\": \"<prefix>\", \"Peer\": \"{peer.Name}\" }} to {routingPath}:Routes"));
+            }
+        }
+
+        KernelRouteChoice choice = KernelRouteChoice(configuration, catalog, options);
+        if (choice.Interface is null && peers.Any(p => p.AllowedPrefixes.Count > 0))
+        {
+            if (choice.Ambiguous is { } ambiguous)
+            {
+                warnings.Add(new(ConfigurationKeys.Interfaces, $"{ambiguous}; until then the host's own stack has no route into the router for the peers' AllowedIPs"));
+            }
+            else if (options.Interfaces.Any(i => i.KernelRoutes == false))
+            {
+                foreach (TunnelPeer peer in peers.Where(p => p.AllowedPrefixes.Count > 0))
+                {
+                    warnings.Add(new($"{peer.Path}:AllowedIPs",
+                        $"no kernel route points {string.Join(", ", peer.AllowedPrefixes)} into the router (KernelRoutes is false), so the host's own stack reaches peer '{peer.Name}' only through routes you add yourself "
+                        + "(ip route add PREFIX dev DEVICE); set KernelRoutes to true on the TUN interface to have RouterHost add them"));
+                }
+            }
+        }
+    }
+
+    private static bool IsLinkLocal(InterfaceAddress address) =>
+        address.IsIPv6 ? address.Address.IsIPv6LinkLocal : address.Address.GetAddressBytes() is [169, 254, ..];
 
     /// <summary>A pin for a folder that is not there is a typo or a plugin gone missing: either way, say so.</summary>
     private static void CheckPins(IConfiguration configuration, PluginCatalog catalog, List<ConfigurationProblem> problems)
@@ -124,6 +261,7 @@ internal static class ConfigurationValidator
             }
         }
 
+        ReachWarnings(configuration, catalog, options, warnings);
         return warnings;
     }
 

@@ -32,4 +32,11 @@ internal sealed record StageOptions(string Name, string Type, string Path);
 /// <param name="Backend">The backend plugin's name.</param>
 /// <param name="Groups">Groups firewall rules can name.</param>
 /// <param name="Path">Configuration path of this interface's section, for messages.</param>
-internal sealed record InterfaceOptions(string Name, string Backend, IReadOnlyList<string> Groups, string Path);
+internal sealed record InterfaceOptions(string Name, string Backend, IReadOnlyList<string> Groups, string Path)
+{
+    /// <summary>
+    /// <c>KernelRoutes</c>: true when the peers' prefixes are to become kernel routes on this interface's device, false
+    /// when never, null when not said (then the only interface whose device is the host's way in takes them).
+    /// </summary>
+    public bool? KernelRoutes { get; init; }
+}

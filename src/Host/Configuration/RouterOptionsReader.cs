@@ -22,7 +22,7 @@ internal static class RouterOptionsReader
     private static readonly string[] s_pluginsKeys = ["Path", "Sha256"];
     private static readonly string[] s_pipelineKeys = [ConfigurationKeys.BatchSize, ConfigurationKeys.Stages, ConfigurationKeys.CpuAffinity];
     private static readonly string[] s_stageKeys = [ConfigurationKeys.Name, ConfigurationKeys.Type, ConfigurationKeys.Settings];
-    private static readonly string[] s_interfaceKeys = [ConfigurationKeys.Backend, ConfigurationKeys.Groups, ConfigurationKeys.Settings];
+    private static readonly string[] s_interfaceKeys = [ConfigurationKeys.Backend, ConfigurationKeys.Groups, ConfigurationKeys.KernelRoutes, ConfigurationKeys.Settings];
     private static readonly string[] s_shutdownKeys = ["TimeoutSeconds"];
     private static readonly string[] s_controlKeys = ["Socket"];
     private static readonly string[] s_metricsKeys = ["Prometheus"];
@@ -243,7 +243,20 @@ internal static class RouterOptionsReader
                 }
             }
 
-            interfaces.Add(new InterfaceOptions(name, backend, groups, iface.Path));
+            bool? kernelRoutes = null;
+            if (iface[ConfigurationKeys.KernelRoutes] is { } kernelText)
+            {
+                if (bool.TryParse(kernelText.Trim(), out bool on))
+                {
+                    kernelRoutes = on;
+                }
+                else
+                {
+                    problems.Add(new($"{iface.Path}:{ConfigurationKeys.KernelRoutes}", $"must be true (the peers' AllowedIPs become kernel routes on this interface's device) or false (never here); got '{kernelText}'"));
+                }
+            }
+
+            interfaces.Add(new InterfaceOptions(name, backend, groups, iface.Path) { KernelRoutes = kernelRoutes });
         }
 
         return interfaces;

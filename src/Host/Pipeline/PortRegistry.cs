@@ -22,6 +22,12 @@ internal sealed class PortRegistry : IPortRegistry
 
     public IReadOnlyList<PortInfo> Ports => Volatile.Read(ref _ports);
 
+    /// <summary>
+    /// Raised (outside the registry's lock, on the thread that made the change) after a peer was added or removed, so
+    /// what follows the peers outside the data path (the kernel routes of <see cref="KernelRoutes"/>) can follow.
+    /// </summary>
+    public event Action? PeersChanged;
+
     public int InterfaceCount => Volatile.Read(ref _interfaceCount);
 
     public bool TryFind(string name, out PortInfo port)
@@ -58,10 +64,14 @@ internal sealed class PortRegistry : IPortRegistry
         ArgumentNullException.ThrowIfNull(groups);
         ArgumentNullException.ThrowIfNull(prefixes);
         ArgumentOutOfRangeException.ThrowIfNegative(mtu);
+        PortInfo added;
         lock (_lock)
         {
-            return Add(PortId.Peer(_peerCount++), name, groups, ownerStage, prefixes, mtu);
+            added = Add(PortId.Peer(_peerCount++), name, groups, ownerStage, prefixes, mtu);
         }
+
+        PeersChanged?.Invoke();
+        return added;
     }
 
     public IReadOnlyList<PortInfo> ChangePeers(string ownerStage, PeerChanges changes)

@@ -34,6 +34,9 @@ internal sealed class Router : IDisposable
 
     public int BatchSize { get; }
 
+    /// <summary>The peers' kernel routes on the host's device; null when no interface keeps them.</summary>
+    public KernelRoutes? KernelRoutes { get; private init; }
+
     /// <summary>The CPU each runner lane's thread is pinned to (lane i: entry i mod count); null when threads are not pinned.</summary>
     public IReadOnlyList<int>? CpuAffinity { get; }
 
@@ -97,7 +100,9 @@ internal sealed class Router : IDisposable
                 Invoke<object?>(() => { stage.Stage.Start(ports); return null; }, $"stage '{stage.Name}' (plugin '{stage.Type}') could not start");
             }
 
-            return new Router(ports, [.. interfaces], [.. stages], options.Pipeline.BatchSize, options.Pipeline.CpuAffinity);
+            // Every peer is known now; the containers remove these routes (and rules) when they close.
+            KernelRoutes? kernelRoutes = KernelRoutes.Start(options.Interfaces, interfaces, stages, ports, loggerFactory);
+            return new Router(ports, [.. interfaces], [.. stages], options.Pipeline.BatchSize, options.Pipeline.CpuAffinity) { KernelRoutes = kernelRoutes };
         }
         catch
         {
@@ -115,6 +120,7 @@ internal sealed class Router : IDisposable
         }
 
         _disposed = true;
+        KernelRoutes?.Dispose();
         Release(Interfaces, Stages);
     }
 

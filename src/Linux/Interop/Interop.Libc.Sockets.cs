@@ -38,6 +38,7 @@ public static unsafe partial class Interop
         public const int SO_REUSEPORT = 15;
         public const int SO_SNDBUFFORCE = 32;
         public const int SO_RCVBUFFORCE = 33;
+        public const int SO_MARK = 36;
 
         /// <summary>The credentials (a <see cref="ucred"/>) of the process at the other end of a Unix socket, as of connect (asm-generic/socket.h).</summary>
         public const int SO_PEERCRED = 17;

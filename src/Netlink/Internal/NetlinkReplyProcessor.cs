@@ -106,6 +106,7 @@ internal static class NetlinkReplyProcessor
                 RTM_NEWADDR or RTM_DELADDR => RtnetlinkDecoder.DecodeAddress(message),
                 RTM_NEWROUTE or RTM_DELROUTE => RtnetlinkDecoder.DecodeRoute(message),
                 RTM_NEWNEIGH or RTM_DELNEIGH => RtnetlinkDecoder.DecodeNeighbour(message),
+                RTM_NEWRULE or RTM_DELRULE => RtnetlinkDecoder.DecodeRule(message),
                 NLMSG_ERROR => DecodeErrorTuple(message),
                 NLMSG_DONE => DecodeDoneTuple(message),
                 _ => message.Type,

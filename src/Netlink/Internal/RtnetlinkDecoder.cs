@@ -158,6 +158,62 @@ internal static class RtnetlinkDecoder
         return new RouteInfo(family, destination, prefixLength, gateway, outputInterface, metric, table, protocol, scope, type, preferredSource);
     }
 
+    public static RuleInfo? DecodeRule(NetlinkMessage message)
+    {
+        var payload = RequireFixedHeader(message, FIB_RULE_HDR_SIZE, "fib_rule_hdr");
+        if (!TryFamily(payload[0], out var family))
+        {
+            return null;
+        }
+
+        RequirePrefixLength(payload[1], family, "fib_rule_hdr.dst_len", message.PayloadOffset + 1);
+        RequirePrefixLength(payload[2], family, "fib_rule_hdr.src_len", message.PayloadOffset + 2);
+        int table = payload[4];
+        var action = payload[7];
+        var flags = HostOrder.ReadUInt32(payload[8..]);
+        int? priority = null;
+        uint? mark = null;
+        uint? mask = null;
+        int? suppress = null;
+        byte protocol = 0;
+        var selectors = payload[1] != 0 || payload[2] != 0;
+        var attributes = new NetlinkAttributeReader(payload[FIB_RULE_HDR_SIZE..], message.PayloadOffset + FIB_RULE_HDR_SIZE);
+        while (attributes.TryRead(out var attribute))
+        {
+            switch (attribute.Type)
+            {
+                case FRA_PRIORITY:
+                    priority = unchecked((int)attribute.GetUInt32("FRA_PRIORITY"));
+                    break;
+                case FRA_TABLE:
+                    table = unchecked((int)attribute.GetUInt32("FRA_TABLE"));
+                    break;
+                case FRA_FWMARK:
+                    mark = attribute.GetUInt32("FRA_FWMARK");
+                    break;
+                case FRA_FWMASK:
+                    mask = attribute.GetUInt32("FRA_FWMASK");
+                    break;
+                case FRA_SUPPRESS_PREFIXLEN:
+                    // The kernel reports -1 (as a u32) when the rule suppresses nothing.
+                    int length = unchecked((int)attribute.GetUInt32("FRA_SUPPRESS_PREFIXLEN"));
+                    suppress = length < 0 ? null : length;
+                    break;
+                case FRA_PROTOCOL:
+                    protocol = attribute.GetUInt8("FRA_PROTOCOL");
+                    break;
+                case FRA_SRC:
+                case FRA_DST:
+                case FRA_IIFNAME:
+                case FRA_OIFNAME:
+                    selectors = true;
+                    break;
+            }
+        }
+
+        return new RuleInfo(family, priority, table, action, (flags & FIB_RULE_INVERT) != 0, mark, mask, suppress, protocol, selectors);
+    }
+
     public static NeighbourInfo? DecodeNeighbour(NetlinkMessage message)
     {
         var payload = RequireFixedHeader(message, NDMSG_SIZE, "ndmsg");

@@ -112,6 +112,24 @@ internal static partial class Interop
         internal const byte RT_SCOPE_LINK = 253;
         internal const byte RT_SCOPE_NOWHERE = 255;
 
+        // struct fib_rule_hdr { u8 family, dst_len, src_len, tos, table, res1, res2, action; u32 flags; } (linux/fib_rules.h)
+        internal const ushort RTM_NEWRULE = 32;
+        internal const ushort RTM_DELRULE = 33;
+        internal const ushort RTM_GETRULE = 34;
+        internal const int FIB_RULE_HDR_SIZE = 12;
+        internal const uint FIB_RULE_INVERT = 0x00000002;
+        internal const byte FR_ACT_TO_TBL = 1;
+        internal const ushort FRA_DST = 1;
+        internal const ushort FRA_SRC = 2;
+        internal const ushort FRA_IIFNAME = 3;
+        internal const ushort FRA_PRIORITY = 6;
+        internal const ushort FRA_FWMARK = 10;
+        internal const ushort FRA_SUPPRESS_PREFIXLEN = 14;
+        internal const ushort FRA_TABLE = 15;
+        internal const ushort FRA_FWMASK = 16;
+        internal const ushort FRA_OIFNAME = 17;
+        internal const ushort FRA_PROTOCOL = 21;
+
         // struct ndmsg { u8 ndm_family; u8 pad1; u16 pad2; s32 ndm_ifindex; u16 ndm_state; u8 ndm_flags; u8 ndm_type; }
         internal const int NDMSG_SIZE = 12;
         internal const ushort NDA_DST = 1;

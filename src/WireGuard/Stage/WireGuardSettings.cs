@@ -40,6 +40,7 @@ internal sealed record PeerSettings(
 ///   "Offloads": { "Gso": true, "Gro": true },         // UDP_SEGMENT on send, UDP_GRO on receive
 ///   "Namespace": "underlay",                          // open the sockets in this network namespace
 ///   "Uapi": true, "UapiName": "wg0",                  // serve /var/run/wireguard/wg0.sock for wg (name: default the stage's)
+///   "FwMark": 51820,                                  // SO_MARK of the sockets (a full tunnel picks the listen port)
 ///   "Peers": {
 ///     "site-b": { "PublicKey": "…", "PresharedKeyFile": "/etc/routerhost/site-b.psk", "Endpoint": "192.0.2.7:51820",
 ///                 "AllowedIPs": [ "10.2.0.0/16", "fd02::/64" ], "PersistentKeepalive": "25s", "Groups": [ "sites" ] } } }
@@ -77,10 +78,16 @@ internal sealed record WireGuardSettings(
     bool Uapi = false,
     string? UapiName = null)
 {
+    /// <summary>
+    /// <c>FwMark</c>: the firewall mark (SO_MARK) of every socket; 0 when none is configured (a full tunnel then picks the
+    /// listen port). It also numbers the routing table of a full tunnel's default route.
+    /// </summary>
+    public uint FwMark { get; init; }
+
     public const int DefaultMtu = 1420;
     public const int DefaultBufferBytes = 7 << 20;
 
-    private static readonly string[] s_keys = ["PrivateKeyFile", "ListenPort", "ListenAddresses", "Sockets", "Mtu", "ReceiveBufferBytes", "SendBufferBytes", "Offloads", "Namespace", "Peers", "Uapi", "UapiName"];
+    private static readonly string[] s_keys = ["PrivateKeyFile", "ListenPort", "ListenAddresses", "Sockets", "Mtu", "ReceiveBufferBytes", "SendBufferBytes", "Offloads", "Namespace", "FwMark", "Peers", "Uapi", "UapiName"];
     private static readonly string[] s_offloadKeys = ["Gso", "Gro"];
     private static readonly string[] s_peerKeys = ["PublicKey", "PresharedKeyFile", "Endpoint", "AllowedIPs", "PersistentKeepalive", "Groups"];
 
@@ -178,7 +185,33 @@ internal sealed record WireGuardSettings(
             reader.Problem($"{section.Path}:UapiName", $"'{uapiName}' cannot name a WireGuard UAPI socket: use 1 to 15 of A-Z a-z 0-9 . _ - (an interface name, as 'wg show NAME' takes it)");
         }
 
-        return new WireGuardSettings(privateKey, port, listen, listenConfigured, sockets, mtu, receiveBuffer, sendBuffer, gso, gro, ns, peers, uapi, uapiName);
+        uint fwmark = ParseFwMark(section, reader);
+        return new WireGuardSettings(privateKey, port, listen, listenConfigured, sockets, mtu, receiveBuffer, sendBuffer, gso, gro, ns, peers, uapi, uapiName) { FwMark = fwmark };
+    }
+
+    /// <summary>
+    /// <c>FwMark</c>: <c>off</c> or 0 (none), a number or <c>0x</c> hex, as <c>wg set fwmark</c> takes it; at most
+    /// 2147483647 and not 253-255, because a full tunnel uses it as a routing table number too.
+    /// </summary>
+    internal static uint ParseFwMark(IConfigurationSection section, SettingsReader reader)
+    {
+        string? text = section["FwMark"]?.Trim();
+        if (text is null || text.Length == 0 || text.Equals("off", StringComparison.OrdinalIgnoreCase))
+        {
+            return 0;
+        }
+
+        bool hex = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase);
+        bool parsed = hex
+            ? uint.TryParse(text.AsSpan(2), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out uint mark)
+            : uint.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out mark);
+        if (!parsed || mark > int.MaxValue || mark is 253 or 254 or 255)
+        {
+            reader.Problem($"{section.Path}:FwMark", $"must be off, or a firewall mark 1..2147483647 (decimal or 0x hex) other than 253-255, which name the kernel's own routing tables (got '{text}')");
+            return 0;
+        }
+
+        return mark;
     }
 
     private static PeerSettings? ParsePeer(IConfigurationSection peer, SettingsReader reader)

@@ -46,6 +46,7 @@ internal sealed partial class WireGuardStage
                         Gro = _settings.Gro,
                         V6Only = true,
                         NetworkNamespace = _settings.Namespace,
+                        FirewallMark = Volatile.Read(ref _firewallMark),
                     }, _settings.Sockets, _logger);
                 }
                 catch (LinuxException ex) when (!_settings.ListenAddressesConfigured && address.AddressFamily == AddressFamily.InterNetworkV6 && ex.ErrorNumber != Errno.EADDRINUSE)

@@ -30,8 +30,9 @@ internal sealed partial class WireGuardStage
 
         writer.WriteEndArray();
         writer.WriteNumber("listen_port", ListenPort);
+        writer.WriteNumber("fwmark", FirewallMark);
         writer.WriteStartArray("sockets");
-        foreach (UdpSocket socket in _sockets)
+        foreach (UdpSocket socket in Sockets.All)
         {
             writer.WriteStartObject();
             writer.WriteString("address", socket.LocalEndpoint.ToString());

@@ -19,7 +19,7 @@ namespace RouterHost.WireGuard.Stage;
 /// sources: their datagrams enter the chain here walking inbound), the index table, the handshake queue and the
 /// handshake thread. Workers (<see cref="WireGuardWorker"/>) do the per-packet work.
 /// </summary>
-internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusReporter
+internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusReporter, IUnderlayMarking
 {
     /// <summary>Handshake messages that may wait for the handshake thread.</summary>
     public const int HandshakeQueueCapacity = 1024;
@@ -31,6 +31,8 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
 
     private readonly ILogger _logger;
     private readonly WireGuardSettings _settings;
+    private readonly Lock _markLock = new();
+    private uint _firewallMark;
     private readonly List<UdpReceiveQueue> _sources = [];
     private readonly List<WireGuardCounters> _counters = [];
     private readonly Lock _countersLock = new();
@@ -86,6 +88,32 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     public int BatchSize { get; }
 
     public int ListenPort { get; private set; }
+
+    /// <inheritdoc />
+    public uint FirewallMark => Volatile.Read(ref _firewallMark);
+
+    /// <inheritdoc />
+    public uint EnsureFirewallMark()
+    {
+        lock (_markLock)
+        {
+            if (_firewallMark != 0)
+            {
+                return _firewallMark;
+            }
+
+            // As wg-quick numbers a full tunnel's table 51820: the listen port is this router's alone, so is the mark.
+            uint mark = (uint)ListenPort;
+            foreach (UdpSocket socket in Sockets.All)
+            {
+                socket.SetFirewallMark(mark);
+            }
+
+            Volatile.Write(ref _firewallMark, mark);
+            Log.FirewallMarkChosen(_logger, Name, mark);
+            return mark;
+        }
+    }
 
     public IReadOnlyList<IQueue> Sources => _sources;
 
@@ -376,6 +404,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
 
     private void OpenSockets(string settingsPath)
     {
+        _firewallMark = _settings.FwMark;
         SocketSet set = OpenSocketSet(_settings.ListenPort, settingsPath);
         Volatile.Write(ref _socketSet, set);
         foreach (UdpSocket socket in set.All)
@@ -415,6 +444,9 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
 
         [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': {Crypto}")]
         public static partial void Crypto(ILogger logger, string stage, string crypto);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': a full tunnel needs the sockets marked and FwMark is not set: marking them with {Mark} (the listen port; set FwMark to choose another)")]
+        public static partial void FirewallMarkChosen(ILogger logger, string stage, uint mark);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard '{Stage}': no IPv6 socket ({Reason}); listening on IPv4 only")]
         public static partial void NoIPv6(ILogger logger, string stage, string reason);

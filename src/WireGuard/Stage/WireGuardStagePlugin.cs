@@ -10,7 +10,7 @@ namespace RouterHost.WireGuard.Stage;
 /// kernel module, so any WireGuard peer can be a RouterHost peer.
 /// </summary>
 [RouterHostPlugin("WireGuard", Description = "WireGuard encryption (Noise_IKpsk2, cookies, timers, roaming) over the router's own UDP sockets")]
-public sealed class WireGuardStagePlugin : IStagePlugin, ITunnelMtuReader
+public sealed class WireGuardStagePlugin : IStagePlugin, ITunnelMtuReader, ITunnelPeerReader
 {
     /// <inheritdoc />
     public IReadOnlyList<ConfigurationProblem> Validate(IConfigurationSection settings)
@@ -38,6 +38,31 @@ public sealed class WireGuardStagePlugin : IStagePlugin, ITunnelMtuReader
         }
 
         return problems.Count > 0 || parsed.Peers.Count == 0 ? null : (parsed.Mtu, $"{settings.Path}:Mtu");
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<TunnelPeer>? ReadPeers(IConfigurationSection settings)
+    {
+        var problems = new List<ConfigurationProblem>();
+        WireGuardSettings parsed = WireGuardSettings.Parse(settings, problems);
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(parsed.PrivateKey);
+        var peers = new List<TunnelPeer>();
+        foreach (PeerSettings peer in parsed.Peers)
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(peer.PresharedKey);
+            var prefixes = new List<System.Net.IPNetwork>();
+            foreach (string text in peer.AllowedIPs)
+            {
+                if (System.Net.IPNetwork.TryParse(text, out System.Net.IPNetwork prefix))
+                {
+                    prefixes.Add(prefix);
+                }
+            }
+
+            peers.Add(new TunnelPeer(peer.Name, peer.Path, prefixes));
+        }
+
+        return problems.Count > 0 ? null : peers;
     }
 
     /// <inheritdoc />

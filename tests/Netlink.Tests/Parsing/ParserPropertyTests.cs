@@ -37,6 +37,11 @@ public sealed class ParserPropertyTests
             .Message(NLMSG_ERROR, NLM_F_ACK_TLVS, 1, Concat(Error(-22, echoedLength: 28), new byte[12], Attr(1, Str("bad"))))
             .Message(NLMSG_DONE, NLM_F_ACK_TLVS, 1, Concat(I32(-16), Attr(1, Str("busy"))))
             .Build(),
+        new ReplyBuilder()
+            .Message(RTM_NEWRULE, NLM_F_MULTI, 1, Concat(RuleHdr(2, 0, 1, 0x2), Attr(15, U32(51820)), Attr(6, U32(32765)), Attr(10, U32(51820)), Attr(16, U32(0xffffffff)), Attr(21, [210])))
+            .Message(RTM_NEWRULE, NLM_F_MULTI, 1, Concat(RuleHdr(10, 254, 1, 0), Attr(14, U32(0)), Attr(6, U32(32764)), Attr(3, Str("eth0"))))
+            .Message(NLMSG_DONE, NLM_F_MULTI, 1, I32(0))
+            .Build(),
     ];
 
     private static Gen<byte> AnyByte => Gen.Choose(0, 255).Select(b => (byte)b);
@@ -53,7 +58,7 @@ public sealed class ParserPropertyTests
     public void Random_messages_with_plausible_headers_are_decoded_or_rejected_with_the_parsers_own_error()
     {
         // Random payloads behind well-formed headers reach the family decoders rather than stopping at the header.
-        var types = Gen.Elements<ushort>(RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE, RTM_NEWNEIGH, NLMSG_ERROR, NLMSG_DONE, NLMSG_NOOP, 99);
+        var types = Gen.Elements<ushort>(RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE, RTM_NEWNEIGH, RTM_NEWRULE, NLMSG_ERROR, NLMSG_DONE, NLMSG_NOOP, 99);
         var flags = Gen.Elements<ushort>(0, NLM_F_MULTI, NLM_F_CAPPED | NLM_F_ACK_TLVS, NLM_F_ACK_TLVS);
         var message =
             from type in types
@@ -149,6 +154,30 @@ public sealed class ParserPropertyTests
         }
 
         return copy;
+    }
+
+    [Fact]
+    public void Any_rule_header_and_attributes_decode_to_a_rule_or_are_rejected_and_what_decodes_keeps_its_fields()
+    {
+        // Well-formed rule messages with random field values: a decoded rule carries exactly the values written.
+        var rules =
+            from family in Gen.Elements<byte>(2, 10)
+            from table in Gen.Choose(1, int.MaxValue)
+            from priority in Gen.Choose(0, 40000)
+            from mark in Gen.Choose(0, int.MaxValue)
+            from invert in Gen.Elements(true, false)
+            from suppress in Gen.Choose(-1, 128)
+            from protocol in Gen.Choose(0, 255)
+            select (family, table, priority, (uint)mark, invert, suppress, (byte)protocol);
+        Check.One(Thorough, Prop.ForAll(Arb.From(rules), r =>
+        {
+            var payload = Concat(RuleHdr(r.family, 0, 1, r.invert ? 2u : 0u), Attr(15, U32((uint)r.table)), Attr(6, U32((uint)r.priority)),
+                Attr(10, U32(r.Item4)), Attr(14, I32(r.suppress)), Attr(21, [r.Item7]));
+            var decoded = Assert.IsType<RuleInfo>(Assert.Single(NetlinkReplyProcessor.DecodeAll(new ReplyBuilder().Message(RTM_NEWRULE, 0, 1, payload).Build())));
+            bool suppressOk = r.suppress < 0 ? decoded.SuppressPrefixLength is null : decoded.SuppressPrefixLength == r.suppress;
+            return decoded.Table == r.table && decoded.Priority == r.priority && decoded.FirewallMark == r.Item4 && decoded.Invert == r.invert
+                && suppressOk && decoded.Protocol == r.Item7 && !decoded.HasSelectors;
+        }));
     }
 
     private static byte[] Insert(byte[] bytes, int position, byte[] inserted)

@@ -303,4 +303,76 @@ public sealed class RtnetlinkDecoderTests
         var error = Assert.Throws<MalformedNetlinkMessageException>(() => DecodeOne(NLMSG_DONE, [1, 2]));
         Assert.Equal("NLMSG_DONE payload is 2 bytes; its error code needs 4", error.Problem);
     }
+
+    [Fact]
+    public void A_rule_message_decodes_priority_table_mark_inversion_suppression_and_protocol()
+    {
+        // ip rule add not fwmark 51820 table 51820 proto 210, as the kernel lists it (FRA_TABLE past 255, FRA_FWMASK).
+        var payload = Concat(RuleHdr(2, 0, 1, 0x2), Attr(15, U32(51820)), Attr(6, U32(32765)), Attr(10, U32(51820)), Attr(16, U32(0xffffffff)), Attr(21, [210]));
+
+        var rule = Assert.IsType<RuleInfo>(DecodeOne(RTM_NEWRULE, payload));
+
+        Assert.Equal(new RuleInfo(AddressFamily.InterNetwork, 32765, 51820, 1, true, 51820u, 0xffffffffu, null, 210, false), rule);
+    }
+
+    [Fact]
+    public void A_rule_reports_suppress_prefixlength_and_minus_one_means_none()
+    {
+        var suppressing = Assert.IsType<RuleInfo>(DecodeOne(RTM_NEWRULE, Concat(RuleHdr(10, 254, 1, 0), Attr(14, U32(0)), Attr(6, U32(32764)))));
+        var plain = Assert.IsType<RuleInfo>(DecodeOne(RTM_NEWRULE, Concat(RuleHdr(10, 254, 1, 0), Attr(14, U32(0xffffffff)))));
+
+        Assert.Equal(0, suppressing.SuppressPrefixLength);
+        Assert.Equal(254, suppressing.Table);
+        Assert.Equal(AddressFamily.InterNetworkV6, suppressing.Family);
+        Assert.Null(plain.SuppressPrefixLength);
+        Assert.Null(plain.Priority);
+    }
+
+    [Fact]
+    public void A_rule_with_selectors_says_so()
+    {
+        var bySource = Assert.IsType<RuleInfo>(DecodeOne(RTM_NEWRULE, Concat(RuleHdr(2, 254, 1, 0, srcLen: 24), Attr(2, Ip("192.0.2.0")))));
+        var byInterface = Assert.IsType<RuleInfo>(DecodeOne(RTM_NEWRULE, Concat(RuleHdr(2, 254, 1, 0), Attr(3, Str("eth0")))));
+
+        Assert.True(bySource.HasSelectors);
+        Assert.True(byInterface.HasSelectors);
+    }
+
+    [Fact]
+    public void A_rule_header_cut_short_is_rejected()
+    {
+        var error = Assert.Throws<MalformedNetlinkMessageException>(() => DecodeOne(RTM_NEWRULE, [2, 0, 0, 0, 254, 0, 0, 1]));
+
+        Assert.Equal("message type 32 has 8 payload bytes, shorter than its 12-byte struct fib_rule_hdr", error.Problem);
+    }
+
+    [Theory]
+    [InlineData(6, "FRA_PRIORITY")]
+    [InlineData(10, "FRA_FWMARK")]
+    [InlineData(14, "FRA_SUPPRESS_PREFIXLEN")]
+    [InlineData(15, "FRA_TABLE")]
+    public void A_rule_attribute_of_the_wrong_size_is_rejected_by_name(ushort type, string name)
+    {
+        var error = Assert.Throws<MalformedNetlinkMessageException>(() => DecodeOne(RTM_NEWRULE, Concat(RuleHdr(2, 254, 1, 0), Attr(type, [1, 2]))));
+
+        Assert.Equal($"{name} has a 2-byte payload, expected 4", error.Problem);
+    }
+
+    [Fact]
+    public void An_empty_FRA_PROTOCOL_and_a_source_length_beyond_the_family_are_rejected()
+    {
+        var empty = Assert.Throws<MalformedNetlinkMessageException>(() => DecodeOne(RTM_NEWRULE, Concat(RuleHdr(2, 254, 1, 0), Attr(21, []))));
+        var tooLong = Assert.Throws<MalformedNetlinkMessageException>(() => DecodeOne(RTM_NEWRULE, RuleHdr(2, 254, 1, 0, srcLen: 33)));
+
+        Assert.Equal("FRA_PROTOCOL has a 0-byte payload, expected 1", empty.Problem);
+        Assert.Equal("fib_rule_hdr.src_len 33 exceeds 32 for InterNetwork", tooLong.Problem);
+    }
+
+    [Fact]
+    public void A_rule_of_another_family_is_skipped()
+    {
+        var datagram = new ReplyBuilder().Message(RTM_NEWRULE, 0, 1, Concat(RuleHdr(7, 254, 1, 0), Attr(15, U32(254)))).Build();
+
+        Assert.Empty(NetlinkReplyProcessor.DecodeAll(datagram));
+    }
 }

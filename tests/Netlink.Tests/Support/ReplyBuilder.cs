@@ -22,6 +22,7 @@ internal sealed class ReplyBuilder
     public const ushort RTM_NEWADDR = 20;
     public const ushort RTM_NEWROUTE = 24;
     public const ushort RTM_NEWNEIGH = 28;
+    public const ushort RTM_NEWRULE = 32;
 
     private readonly List<byte> _bytes = [];
 
@@ -107,6 +108,10 @@ internal sealed class ReplyBuilder
         Concat([family, dstLen, 0, 0, table, protocol, scope, type], U32(0));
 
     /// <summary>struct ndmsg.</summary>
+    /// <summary>struct fib_rule_hdr: family, dst_len, src_len, tos, table, res1, res2, action, flags.</summary>
+    public static byte[] RuleHdr(byte family, byte table, byte action, uint flags, byte dstLen = 0, byte srcLen = 0) =>
+        Concat([family, dstLen, srcLen, 0, table, 0, 0, action], U32(flags));
+
     public static byte[] NdMsg(byte family, int index, ushort state, byte flags) =>
         Concat([family, 0, 0, 0], I32(index), U16(state), [flags, 1]);
 

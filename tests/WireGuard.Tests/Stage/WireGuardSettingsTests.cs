@@ -83,6 +83,12 @@ public sealed class WireGuardSettingsTests : IDisposable
     [InlineData("Uapi", "sometimes", "s:Uapi", "true or false")]
     [InlineData("UapiName", "wg/0", "s:UapiName", "cannot name a WireGuard UAPI socket: use 1 to 15 of A-Z a-z 0-9 . _ -")]
     [InlineData("UapiName", "a-very-long-interface", "s:UapiName", "cannot name a WireGuard UAPI socket")]
+    [InlineData("FwMark", "mark", "s:FwMark", "must be off, or a firewall mark 1..2147483647")]
+    [InlineData("FwMark", "254", "s:FwMark", "other than 253-255")]
+    [InlineData("FwMark", "-1", "s:FwMark", "(got '-1')")]
+    [InlineData("FwMark", "0x", "s:FwMark", "(got '0x')")]
+    [InlineData("FwMark", "0xffffffff", "s:FwMark", "1..2147483647")]
+    [InlineData("FwMark", "99999999999", "s:FwMark", "1..2147483647")]
     public void Each_bad_value_is_reported_at_its_key_path(string key, string? value, string path, string message)
     {
         var values = new Dictionary<string, string?>
@@ -113,7 +119,7 @@ public sealed class WireGuardSettingsTests : IDisposable
     [Fact]
     public void Random_settings_never_throw_and_every_problem_names_a_path_inside_the_section()
     {
-        string[] keys = ["PrivateKeyFile", "ListenPort", "ListenAddresses:0", "Sockets", "Mtu", "Offloads:Gso", "Namespace", "Peers:x:PublicKey", "Peers:x:Endpoint", "Peers:x:AllowedIPs:0", "Peers:x:PersistentKeepalive", "Nonsense"];
+        string[] keys = ["PrivateKeyFile", "ListenPort", "ListenAddresses:0", "Sockets", "Mtu", "Offloads:Gso", "Namespace", "FwMark", "Peers:x:PublicKey", "Peers:x:Endpoint", "Peers:x:AllowedIPs:0", "Peers:x:PersistentKeepalive", "Nonsense"];
         Gen<Dictionary<string, string?>> settings =
             Gen.ListOf(Gen.Elements(keys).SelectMany(k => ArbMap.Default.GeneratorFor<string>().Select(v => (k, v))))
                 .Select(pairs =>
@@ -144,6 +150,21 @@ public sealed class WireGuardSettingsTests : IDisposable
     {
         Assert.True(WireGuardSettings.TryCanonicalPrefix(text, out string? result, out string? problem), problem);
         Assert.Equal(canonical, result);
+    }
+
+    [Theory]
+    [InlineData(null, 0u)]
+    [InlineData("off", 0u)]
+    [InlineData("0", 0u)]
+    [InlineData("51820", 51820u)]
+    [InlineData("0xca6c", 51820u)]
+    [InlineData(" 0x1 ", 1u)]
+    public void FwMark_reads_as_wg_takes_it(string? text, uint mark)
+    {
+        var values = new Dictionary<string, string?> { ["PrivateKeyFile"] = _keys.PrivateKeyFile, ["Peers:p:PublicKey"] = _peer.PublicKey, ["FwMark"] = text };
+        WireGuardSettings settings = Parse(values, out List<ConfigurationProblem> problems);
+        Assert.Empty(problems);
+        Assert.Equal(mark, settings.FwMark);
     }
 
     public void Dispose()
