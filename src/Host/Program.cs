@@ -41,6 +41,7 @@ public static class Program
         root.Subcommands.Add(PluginsCommand.Create());
         root.Subcommands.Add(ShowCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(ImportCommand.Create());
         root.Subcommands.Add(KeyCommands.CreateGenkey());
         root.Subcommands.Add(KeyCommands.CreatePubkey());
         root.Subcommands.Add(KeyCommands.CreateGenpsk());
