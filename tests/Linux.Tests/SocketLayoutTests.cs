@@ -55,6 +55,9 @@ public sealed unsafe class SocketLayoutTests
         Assert.Equal(8, (int)Marshal.OffsetOf<in_pktinfo>(nameof(in_pktinfo.ipi_addr)));
         Assert.Equal(20, sizeof(in6_pktinfo));
         Assert.Equal(16, (int)Marshal.OffsetOf<in6_pktinfo>(nameof(in6_pktinfo.ipi6_ifindex)));
+        Assert.Equal(12, sizeof(ucred));
+        Assert.Equal(4, (int)Marshal.OffsetOf<ucred>(nameof(ucred.uid)));
+        Assert.Equal(8, (int)Marshal.OffsetOf<ucred>(nameof(ucred.gid)));
     }
 
     [Fact]

@@ -36,6 +36,9 @@ public static unsafe partial class Interop
         public const int SO_SNDBUF = 7;
         public const int SO_RCVBUF = 8;
         public const int SO_REUSEPORT = 15;
+
+        /// <summary>The credentials (<see cref="ucred"/>) of the process at the other end of a Unix socket, as it connected.</summary>
+        public const int SO_PEERCRED = 17;
         public const int SO_SNDBUFFORCE = 32;
         public const int SO_RCVBUFFORCE = 33;
 
@@ -99,6 +102,15 @@ public static unsafe partial class Interop
             public uint sin6_flowinfo;
             public in6_addr sin6_addr;
             public uint sin6_scope_id;
+        }
+
+        /// <summary><c>struct ucred</c> (sys/socket.h): what <see cref="SO_PEERCRED"/> gives, 12 bytes.</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        public struct ucred
+        {
+            public int pid;
+            public uint uid;
+            public uint gid;
         }
 
         [StructLayout(LayoutKind.Sequential)]
