@@ -15,6 +15,7 @@ internal static class FuzzTargets
         (EthernetTarget.TargetName, static () => new EthernetTarget()),
         (ConfigTarget.TargetName, static () => new ConfigTarget()),
         (TextTarget.TargetName, static () => new TextTarget()),
+        (WgQuickTarget.TargetName, static () => new WgQuickTarget()),
     ];
 
     /// <summary>The names, in campaign order.</summary>

@@ -323,7 +323,7 @@ internal static partial class WgQuickImporter
     private static string NotCarriedReason(string key) => key switch
     {
         "DNS" => "RouterHost sets no resolver; configure the host's resolver (resolvconf, systemd-resolved) for the tunnel yourself",
-        "SaveConfig" => "RouterHost never writes its configuration back; edit the JSON file (changes reload on SIGHUP or save)",
+        "SaveConfig" => "RouterHost never writes its configuration back; edit the JSON file instead",
         _ => "RouterHost runs no hook commands; run it from the service manager (systemd ExecStartPre=/ExecStartPost=/ExecStopPost=) instead",
     };
 
