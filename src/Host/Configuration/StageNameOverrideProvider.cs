@@ -43,7 +43,6 @@ internal sealed class StageNameOverrideProvider : ConfigurationProvider
         Walk(null, plain, named, 0);
         Data = plain;
         _named = named;
-        OnReload();
     }
 
     /// <inheritdoc />
