@@ -16,6 +16,7 @@ internal static class FuzzTargets
         (ConfigTarget.TargetName, static () => new ConfigTarget()),
         (TextTarget.TargetName, static () => new TextTarget()),
         (UapiTarget.TargetName, static () => new UapiTarget()),
+        (WgQuickTarget.TargetName, static () => new WgQuickTarget()),
     ];
 
     /// <summary>The names, in campaign order.</summary>

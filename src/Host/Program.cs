@@ -40,7 +40,9 @@ public static class Program
         root.Subcommands.Add(ValidateCommand.Create());
         root.Subcommands.Add(PluginsCommand.Create());
         root.Subcommands.Add(ShowCommand.Create());
+        root.Subcommands.Add(ShowconfCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(ImportCommand.Create());
         root.Subcommands.Add(KeyCommands.CreateGenkey());
         root.Subcommands.Add(KeyCommands.CreatePubkey());
         root.Subcommands.Add(KeyCommands.CreateGenpsk());

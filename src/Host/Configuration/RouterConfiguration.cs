@@ -32,10 +32,15 @@ internal static class RouterConfiguration
             AddTrustedJsonFile(builder, full);
         }
 
-        builder.AddEnvironmentVariables(ConfigurationKeys.EnvironmentPrefix);
+        // Both override layers may address a stage by its Name as well as its position (StageNameOverrideProvider).
+        builder.Add(new StageNameOverrideSource(
+            new Microsoft.Extensions.Configuration.EnvironmentVariables.EnvironmentVariablesConfigurationSource { Prefix = ConfigurationKeys.EnvironmentPrefix },
+            $"an environment variable {ConfigurationKeys.EnvironmentPrefix}{ConfigurationKeys.Pipeline}__{ConfigurationKeys.Stages}__NAME__..."));
         if (overrides.Count > 0)
         {
-            builder.AddCommandLine(Normalize(overrides));
+            builder.Add(new StageNameOverrideSource(
+                new Microsoft.Extensions.Configuration.CommandLine.CommandLineConfigurationSource { Args = Normalize(overrides) },
+                $"a command-line override {ConfigurationKeys.Pipeline}:{ConfigurationKeys.Stages}:NAME:..."));
         }
 
         if (extra is not null)
@@ -43,7 +48,9 @@ internal static class RouterConfiguration
             builder.AddInMemoryCollection(extra);
         }
 
-        return builder.Build();
+        IConfigurationRoot root = builder.Build();
+        StageNameOverrideSource.Connect(root);
+        return root;
     }
 
     /// <summary>

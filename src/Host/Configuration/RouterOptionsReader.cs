@@ -43,6 +43,14 @@ internal static class RouterOptionsReader
         string pluginsPath = configuration[ConfigurationKeys.PluginsPath] is { Length: > 0 } p ? p : "plugins";
         pluginsPath = Path.GetFullPath(pluginsPath, baseDirectory);
 
+        if (configuration is IConfigurationRoot root)
+        {
+            foreach (StageNameOverrideProvider provider in root.Providers.OfType<StageNameOverrideProvider>())
+            {
+                problems.AddRange(provider.Problems());
+            }
+        }
+
         PipelineOptions pipeline = ReadPipeline(configuration.GetSection(ConfigurationKeys.Pipeline), problems);
         IReadOnlyList<InterfaceOptions> interfaces = ReadInterfaces(configuration.GetSection(ConfigurationKeys.Interfaces), problems);
 

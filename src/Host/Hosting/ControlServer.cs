@@ -177,7 +177,8 @@ internal sealed partial class ControlServer : IDisposable
                 byte[] answer = command switch
                 {
                     "show" => StatusDocument.Create(_router, _runner, _started),
-                    _ => Encoding.UTF8.GetBytes($"{{\"error\":\"unknown command '{command.Replace("\"", "'", StringComparison.Ordinal)}'; known: show\"}}"),
+                    _ when command == "showconf" || command.StartsWith("showconf ", StringComparison.Ordinal) => ShowconfDocument.Create(_router, command.Length > 8 ? command[9..].Trim() : null, IsRoot(client)),
+                    _ => Encoding.UTF8.GetBytes($"{{\"error\":\"unknown command '{command.Replace("\"", "'", StringComparison.Ordinal)}'; known: show, showconf [STAGE]\"}}"),
                 };
                 await client.SendAsync(answer, SocketFlags.None, timeout.Token).ConfigureAwait(false);
                 client.Shutdown(SocketShutdown.Both);
@@ -188,6 +189,9 @@ internal sealed partial class ControlServer : IDisposable
             }
         }
     }
+
+    /// <summary>Whether the client connected as root (SO_PEERCRED): only root sees the keys, as with <c>wg showconf</c>.</summary>
+    private static bool IsRoot(Socket client) => Linux.PeerCredentials.TryGetUid(client, out uint uid, out _) && uid == 0;
 
     private static async Task<string> ReadLine(Socket client, CancellationToken cancellation)
     {

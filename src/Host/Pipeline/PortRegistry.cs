@@ -23,7 +23,7 @@ internal sealed class PortRegistry : IPortRegistry
     public IReadOnlyList<PortInfo> Ports => Volatile.Read(ref _ports);
 
     /// <summary>
-    /// Raised (outside the registry's lock, on the thread that made the change) after a peer was added or removed, so
+    /// Raised (outside the registry's lock, on the thread that made the change) after a peer was added, changed or removed (<see cref="AddPeer(string, IReadOnlyList{string}, string, IReadOnlyList{string}, int)"/>, <see cref="ChangePeers"/>), so
     /// what follows the peers outside the data path (the kernel routes of <see cref="KernelRoutes"/>) can follow.
     /// </summary>
     public event Action? PeersChanged;
@@ -91,6 +91,11 @@ internal sealed class PortRegistry : IPortRegistry
             {
                 PortsChanged?.Invoke(this, args);
             }
+        }
+
+        if (!changes.IsEmpty)
+        {
+            PeersChanged?.Invoke();
         }
 
         return args.Added;

@@ -36,12 +36,12 @@ public static unsafe partial class Interop
         public const int SO_SNDBUF = 7;
         public const int SO_RCVBUF = 8;
         public const int SO_REUSEPORT = 15;
+
+        /// <summary>The credentials (<see cref="ucred"/>) of the process at the other end of a Unix socket, as it connected.</summary>
+        public const int SO_PEERCRED = 17;
         public const int SO_SNDBUFFORCE = 32;
         public const int SO_RCVBUFFORCE = 33;
         public const int SO_MARK = 36;
-
-        /// <summary>The credentials (a <see cref="ucred"/>) of the process at the other end of a Unix socket, as of connect (asm-generic/socket.h).</summary>
-        public const int SO_PEERCRED = 17;
 
         /// <summary>
         /// Attaches a classic BPF program (a <see cref="Filter.sock_fprog"/>) to the socket's <c>SO_REUSEPORT</c> group:
@@ -69,15 +69,6 @@ public static unsafe partial class Interop
         public const int MSG_TRUNC = 0x20;
         public const int MSG_DONTWAIT = 0x40;
         public const int SHUT_RD = 0;
-
-        /// <summary>A peer's credentials (<see cref="SO_PEERCRED"/>; sys/socket.h).</summary>
-        [StructLayout(LayoutKind.Sequential)]
-        public struct ucred
-        {
-            public int pid;
-            public uint uid;
-            public uint gid;
-        }
 
         [StructLayout(LayoutKind.Sequential)]
         public struct in_addr
@@ -113,6 +104,15 @@ public static unsafe partial class Interop
             public uint sin6_flowinfo;
             public in6_addr sin6_addr;
             public uint sin6_scope_id;
+        }
+
+        /// <summary><c>struct ucred</c> (sys/socket.h): what <see cref="SO_PEERCRED"/> gives, 12 bytes.</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        public struct ucred
+        {
+            public int pid;
+            public uint uid;
+            public uint gid;
         }
 
         [StructLayout(LayoutKind.Sequential)]

@@ -198,25 +198,14 @@ internal sealed partial class UapiServer : IDisposable
     /// <summary>Root and the router's own user may connect (the socket's mode already keeps others out; this makes sure).</summary>
     private bool MayConnect(Socket client, out string who)
     {
-        Span<byte> buffer = stackalloc byte[Marshal.SizeOf<Interop.Libc.ucred>()];
-        try
+        if (!PeerCredentials.TryGetUid(client, out uint uid, out string? error))
         {
-            int length = client.GetRawSocketOption(Interop.Libc.SOL_SOCKET, Interop.Libc.SO_PEERCRED, buffer);
-            if (length < buffer.Length)
-            {
-                who = "a peer whose credentials could not be read";
-                return false;
-            }
-        }
-        catch (SocketException ex)
-        {
-            who = $"a peer whose credentials could not be read ({ex.Message})";
+            who = $"a peer whose credentials could not be read ({error})";
             return false;
         }
 
-        Interop.Libc.ucred credentials = MemoryMarshal.Read<Interop.Libc.ucred>(buffer);
-        who = $"pid {credentials.pid}, uid {credentials.uid}";
-        return credentials.uid == 0 || credentials.uid == _ownUid;
+        who = $"uid {uid}";
+        return uid == 0 || uid == _ownUid;
     }
 
     private async Task Serve(Socket client, CancellationToken stop)

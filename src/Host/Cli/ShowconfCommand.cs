@@ -1,0 +1,82 @@
+using System.CommandLine;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.Configuration;
+using RouterHost.Configuration;
+
+namespace RouterHost.Cli;
+
+/// <summary>
+/// <c>routerhost showconf [STAGE]</c>: prints a WireGuard stage of the running router in wg-quick's format, as
+/// <c>wg showconf</c> prints a device plus wg-quick's <c>Address</c> and <c>MTU</c> lines, read over the control socket.
+/// The private and preshared keys are printed only to root (the router checks who connected). Without STAGE, the
+/// router's only WireGuard stage.
+/// </summary>
+internal static class ShowconfCommand
+{
+    private static readonly Argument<string?> StageArgument = new("STAGE") { Description = "The WireGuard stage's Name (needed when there are several)", Arity = ArgumentArity.ZeroOrOne };
+
+    private static readonly Option<string?> SocketOption = new("--socket")
+    {
+        Description = "The control socket (default: Control:Socket from the configuration, else " + RouterOptionsReader.DefaultControlSocket + ")",
+    };
+
+    public static Command Create()
+    {
+        var command = new Command("showconf", "Print a running WireGuard stage in wg-quick's configuration format (keys only for root, as wg showconf).")
+        {
+            TreatUnmatchedTokensAsErrors = false,
+        };
+        command.Arguments.Add(StageArgument);
+        command.Options.Add(SocketOption);
+        command.SetAction(parseResult => Run(parseResult, Console.Out, Console.Error));
+        return command;
+    }
+
+    public static int Run(ParseResult parseResult, TextWriter output, TextWriter error)
+    {
+        string? path = parseResult.GetValue(SocketOption);
+        if (path is null)
+        {
+            IConfigurationRoot? configuration = CliConfiguration.Load(parseResult, error);
+            if (configuration is null)
+            {
+                return 1;
+            }
+
+            path = RouterOptionsReader.ReadControlSocket(configuration.GetSection(ConfigurationKeys.ControlSocket), null);
+            if (path is null)
+            {
+                error.WriteLine("error: the configuration turns the control socket off (Control:Socket); nothing to read");
+                return 1;
+            }
+        }
+
+        string? stage = parseResult.GetValue(StageArgument);
+        if (stage is not null && (stage.Length > 200 || stage.Any(char.IsControl)))
+        {
+            error.WriteLine("error: STAGE must be a stage's Name (no control characters)");
+            return 1;
+        }
+
+        string answer;
+        try
+        {
+            answer = Encoding.UTF8.GetString(ShowCommand.Ask(path, stage is null ? "showconf" : $"showconf {stage}"));
+        }
+        catch (SocketException ex)
+        {
+            error.WriteLine($"error: cannot reach a running router at {path}: {ex.Message} ({ex.SocketErrorCode}). Is routerhost running, and are you root?");
+            return 1;
+        }
+
+        if (answer.StartsWith("error: ", StringComparison.Ordinal) || answer.StartsWith("{\"error\"", StringComparison.Ordinal))
+        {
+            error.Write(answer.EndsWith('\n') ? answer : answer + "\n");
+            return 1;
+        }
+
+        output.Write(answer);
+        return 0;
+    }
+}
