@@ -6,7 +6,7 @@ namespace RouterHost.Configuration;
 
 /// <summary>
 /// Builds the layered configuration: the embedded default <c>appsettings.json</c>, then each file given with
-/// <c>--config</c> (watched for changes, and read only while <see cref="FileTrust"/> trusts it), then <c>ROUTERHOST__</c> environment variables, then command-line
+/// <c>--config</c> (a folder stands for its <c>*.json</c> files in ordinal name order, e.g. <c>conf.d</c>; watched for changes, and read only while <see cref="FileTrust"/> trusts it), then <c>ROUTERHOST__</c> environment variables, then command-line
 /// <c>Key=Value</c> / <c>--Key=Value</c> overrides. Later layers win.
 /// </summary>
 internal static class RouterConfiguration
@@ -24,9 +24,23 @@ internal static class RouterConfiguration
         foreach (string file in configFiles)
         {
             string full = Path.GetFullPath(file);
+            if (Directory.Exists(full))
+            {
+                // A folder (conf.d) stands for its *.json files in ordinal name order; an empty folder adds nothing.
+                // Files added to it later are read at the next start, not by SIGHUP.
+                string[] layers = Directory.GetFiles(full, "*.json");
+                Array.Sort(layers, StringComparer.Ordinal);
+                foreach (string layer in layers)
+                {
+                    AddTrustedJsonFile(builder, layer);
+                }
+
+                continue;
+            }
+
             if (!File.Exists(full))
             {
-                throw new FileNotFoundException($"Configuration file '{full}' does not exist.", full);
+                throw new FileNotFoundException($"Configuration file '{full}' does not exist; give an existing file or folder to --config.", full);
             }
 
             AddTrustedJsonFile(builder, full);

@@ -40,8 +40,13 @@ internal sealed partial class ConfigurationReloader : IDisposable
     private int _generation;
     private bool _disposed;
 
-    public ConfigurationReloader(IConfigurationRoot configuration, PluginCatalog catalog, Router router, RouterOptions running, ILogger logger)
+    // systemd: SIGHUP sends RELOADING=1; the reload's end (applied or refused) sends READY=1.
+    private readonly SystemdNotifier? _notifier;
+    private int _reloadingNotified;
+
+    public ConfigurationReloader(IConfigurationRoot configuration, PluginCatalog catalog, Router router, RouterOptions running, ILogger logger, SystemdNotifier? notifier = null)
     {
+        _notifier = notifier;
         _configuration = configuration;
         _catalog = catalog;
         _router = router;
@@ -66,6 +71,7 @@ internal sealed partial class ConfigurationReloader : IDisposable
             {
                 context.Cancel = true;
                 Log.Signal(_logger);
+                NotifyReloading();
                 try
                 {
                     // Re-reading the files fires the reload token, which schedules the reload.
@@ -75,6 +81,7 @@ internal sealed partial class ConfigurationReloader : IDisposable
                 {
                     // A file that cannot be read or parsed now: report it; the running configuration stays.
                     Log.ReadFailed(_logger, ex);
+                    NotifyReady();
                     return;
                 }
 
@@ -95,6 +102,28 @@ internal sealed partial class ConfigurationReloader : IDisposable
             // Never let a reload take the router down.
             Log.ReloadFailed(_logger, ex);
             Refused++;
+        }
+        finally
+        {
+            NotifyReady();
+        }
+    }
+
+    private void NotifyReloading()
+    {
+        if (_notifier is { IsEnabled: true } && Interlocked.Exchange(ref _reloadingNotified, 1) == 0)
+        {
+            // MONOTONIC_USEC: CLOCK_MONOTONIC (Stopwatch's clock on Linux), which newer systemd asks for with RELOADING=1.
+            long usec = (long)(System.Diagnostics.Stopwatch.GetTimestamp() * (1_000_000.0 / System.Diagnostics.Stopwatch.Frequency));
+            _notifier.Notify($"RELOADING=1\nSTATUS=Reloading\nMONOTONIC_USEC={usec.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        }
+    }
+
+    private void NotifyReady()
+    {
+        if (_notifier is not null && Interlocked.Exchange(ref _reloadingNotified, 0) == 1)
+        {
+            _notifier.Notify("READY=1\nSTATUS=Routing");
         }
     }
 

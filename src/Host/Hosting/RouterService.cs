@@ -9,7 +9,8 @@ namespace RouterHost.Hosting;
 
 /// <summary>
 /// The router as a hosted service: on start it assembles the router from configuration and plugins, starts a
-/// worker per queue and tells systemd it is ready; on stop (SIGTERM/SIGINT) it tells systemd it is stopping,
+/// worker per queue and tells systemd it is ready (and starts the <see cref="SystemdWatchdog"/> when systemd asks for
+/// one); on stop (SIGTERM/SIGINT) it tells systemd it is stopping,
 /// closes every queue, joins the workers and releases stages and devices in order.
 /// </summary>
 internal sealed partial class RouterService : IHostedService, IDisposable
@@ -27,6 +28,7 @@ internal sealed partial class RouterService : IHostedService, IDisposable
     private ConfigurationReloader? _reloader;
     private ControlServer? _control;
     private PrometheusEndpoint? _metrics;
+    private SystemdWatchdog? _watchdog;
 
     /// <summary>The DI key of the router's own configuration root (the one SIGHUP reloads).</summary>
     public const string ConfigurationKey = "routerhost";
@@ -85,7 +87,7 @@ internal sealed partial class RouterService : IHostedService, IDisposable
         _runner.Start(OnFault);
         if (_configuration is IConfigurationRoot root)
         {
-            _reloader = new ConfigurationReloader(root, _catalog, _router, _options, _loggerFactory.CreateLogger<ConfigurationReloader>());
+            _reloader = new ConfigurationReloader(root, _catalog, _router, _options, _loggerFactory.CreateLogger<ConfigurationReloader>(), _notifier);
             _reloader.Start();
         }
 
@@ -94,6 +96,7 @@ internal sealed partial class RouterService : IHostedService, IDisposable
             _control = ControlServer.TryStart(socket, _router, _runner, _loggerFactory.CreateLogger<ControlServer>());
         }
 
+        _watchdog = SystemdWatchdog.TryStart(_notifier, _runner, _loggerFactory.CreateLogger<SystemdWatchdog>());
         Notify("READY=1\nSTATUS=Routing");
         Log.Ready(_logger, _router.Interfaces.Count, _router.Stages.Count);
         return Task.CompletedTask;
@@ -102,6 +105,7 @@ internal sealed partial class RouterService : IHostedService, IDisposable
     public Task StopAsync(CancellationToken cancellationToken)
     {
         Notify("STOPPING=1\nSTATUS=Stopping");
+        Interlocked.Exchange(ref _watchdog, null)?.Dispose();
         Log.Stopping(_logger);
         if (_runner is not null)
         {
@@ -127,6 +131,7 @@ internal sealed partial class RouterService : IHostedService, IDisposable
 
     public void Dispose()
     {
+        Interlocked.Exchange(ref _watchdog, null)?.Dispose();
         Interlocked.Exchange(ref _control, null)?.Dispose();
         Interlocked.Exchange(ref _metrics, null)?.Dispose();
         Interlocked.Exchange(ref _reloader, null)?.Dispose();

@@ -57,6 +57,8 @@ internal sealed partial class QueueWorker : IDisposable
     private long _faults;
     private Thread? _thread;
     private volatile bool _stopping;
+    private long _busySince;
+    private long _batches;
 
     /// <summary>A worker for an interface's queue: batches enter at stage 0 walking outbound.</summary>
     /// <param name="peerOwners">For each peer index, the chain position of the stage that owns the peer (-1: none), swapped whole when peers change; see <see cref="PeerOwners"/>.</param>
@@ -175,6 +177,16 @@ internal sealed partial class QueueWorker : IDisposable
         _thread.Start();
     }
 
+    /// <summary>
+    /// When the worker's thread started on the batch it is processing now (<see cref="Environment.TickCount64"/>, odd so
+    /// it is never 0), or 0 while it waits for a batch (an idle lane is not a stalled one). The systemd watchdog
+    /// (<see cref="Hosting.SystemdWatchdog"/>) stops its pings when a lane stays inside one batch too long.
+    /// </summary>
+    public long BusySince => Volatile.Read(ref _busySince);
+
+    /// <summary>How many batches the worker's thread has processed.</summary>
+    public long Batches => Volatile.Read(ref _batches);
+
     /// <summary>Asks the loop to end after the current batch (the queue's Close wakes a blocked read).</summary>
     public void RequestStop() => _stopping = true;
 
@@ -208,7 +220,11 @@ internal sealed partial class QueueWorker : IDisposable
                     break;
                 }
 
+                // Per batch, not per packet: the watchdog sees a lane stuck inside one batch (BusySince).
+                Volatile.Write(ref _busySince, Environment.TickCount64 | 1);
                 ProcessBatch();
+                Volatile.Write(ref _busySince, 0);
+                Volatile.Write(ref _batches, _batches + 1);
             }
         }
         catch (Exception ex)

@@ -67,7 +67,7 @@ public sealed class ValidateCommandTests
             "error: Pipeline:Stages:0:Settings:To: is missing",
             "error: Pipeline:Stages:1:Name: stage name 'Forward' is already used by Pipeline:Stages:0",
             "error: Pipeline:Stages:2:Type: is missing",
-            "error: Pipeline:Stages:3:Type: no stage plugin named 'NoSuchStage' (known: Bounce, Cross, DependencyProbe, Fault, Firewall, Forward, PassThrough, Routing, Tunnel, WireGuard;",
+            "error: Pipeline:Stages:3:Type: no stage plugin named 'NoSuchStage' (known: Bounce, Cross, DependencyProbe, Fault, Firewall, Forward, PassThrough, Routing, Stall, Tunnel, WireGuard;",
             "error: Pipeline:Stages:4:Colour: unknown key in Pipeline:Stages:4",
             "error: Interfaces:mem0:Settings:Queues: must be a whole number between 1 and 64 (got '0')",
             "error: Interfaces:mem0:Settings:Mode: must be Channel or Generate (got 'Fast')",
@@ -98,6 +98,28 @@ public sealed class ValidateCommandTests
         Assert.Contains("error: ", error, StringComparison.Ordinal);
         Assert.Contains("bad.json", error, StringComparison.Ordinal);
         Assert.Contains("line", error, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void A_configuration_folder_layers_its_json_files_in_name_order()
+    {
+        using var dir = new TempDirectory();
+        string main = dir.WriteFile("routerhost.json", """{ "Pipeline": { "BatchSize": 16 } }""");
+        dir.WriteFile("conf.d/10-first.json", """{ "Pipeline": { "BatchSize": 0 } }""");
+        dir.WriteFile("conf.d/20-second.json", """{ "Pipeline": { "BatchSize": 5000 } }""");
+        dir.WriteFile("conf.d/notes.txt", "not JSON, not read");
+
+        var (exit, _, error) = Validate("--config", main, "--config", dir.Combine("conf.d"));
+
+        // 20-second.json is the last layer: its value is the one validated (and 10-first.json's is not).
+        Assert.Equal(1, exit);
+        Assert.Contains("error: Pipeline:BatchSize: must be a whole number between 1 and 1024 (got '5000')", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("(got '0')", error, StringComparison.Ordinal);
+
+        File.Delete(dir.Combine("conf.d/20-second.json"));
+        File.Delete(dir.Combine("conf.d/10-first.json"));
+        (exit, _, error) = Validate("--config", main, "--config", dir.Combine("conf.d"));
+        Assert.True(exit == 0, error);
     }
 
     [Fact]

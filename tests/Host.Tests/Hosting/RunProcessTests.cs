@@ -96,6 +96,45 @@ public sealed class RunProcessTests
     }
 
     [Fact]
+    public void The_watchdog_pings_while_every_lane_progresses_and_stops_when_a_lane_stalls()
+    {
+        using var dir = new TempDirectory();
+        string config = WriteConfig(dir, """
+            "Pipeline": { "Stages": [ { "Type": "Stall" }, { "Type": "Forward", "Settings": { "To": "mem1" } } ] },
+            "Interfaces": {
+              "mem0": { "Backend": "Memory", "Settings": { "Mode": "Generate", "Queues": 2 } },
+              "mem1": { "Backend": "Memory", "Settings": { "Mode": "Generate" } } }
+            """);
+        string socketPath = dir.Combine("notify.sock");
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        socket.Bind(new UnixDomainSocketEndPoint(socketPath));
+        socket.ReceiveTimeout = (int)StartTimeout.TotalMilliseconds;
+        const int PeriodMs = 1000;
+
+        using RouterHostProcess router = RouterHostProcess.Start(["run", "--config", config], new Dictionary<string, string>
+        {
+            ["NOTIFY_SOCKET"] = socketPath,
+            ["WATCHDOG_USEC"] = (PeriodMs * 1000).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+
+        // Traffic flows through every lane: pings come (every half period).
+        Assert.True(ReceiveUntil(socket, m => m.StartsWith("WATCHDOG=1", StringComparison.Ordinal), StartTimeout), router.Output);
+        Assert.True(ReceiveUntil(socket, m => m.StartsWith("WATCHDOG=1", StringComparison.Ordinal), StartTimeout), router.Output);
+
+        // Reload: RELOADING=1, then READY=1 once it is applied; from then on the next packet blocks its lane.
+        File.WriteAllText(config, File.ReadAllText(config).Replace("{ \"Type\": \"Stall\" }", "{ \"Type\": \"Stall\", \"Settings\": { \"AfterPackets\": 1 } }", StringComparison.Ordinal));
+        router.Signal(RouterHostProcess.SIGHUP);
+        Assert.True(ReceiveUntil(socket, m => m.StartsWith("RELOADING=1", StringComparison.Ordinal) && m.Contains("MONOTONIC_USEC=", StringComparison.Ordinal), StartTimeout), router.Output);
+        Assert.True(ReceiveUntil(socket, m => m.StartsWith("READY=1", StringComparison.Ordinal), StartTimeout), router.Output);
+        Assert.True(ReceiveUntil(socket, m => m.StartsWith("STATUS=Stalled: mem0/q", StringComparison.Ordinal), StartTimeout), router.Output);
+        Assert.True(router.WaitForOutput("is not making progress; no more WATCHDOG=1", StartTimeout), router.Output);
+
+        // Stalled: no ping for three periods (systemd would have restarted the service after one).
+        socket.ReceiveTimeout = 3 * PeriodMs;
+        Assert.False(ReceiveUntil(socket, m => m.StartsWith("WATCHDOG=1", StringComparison.Ordinal), TimeSpan.FromMilliseconds(3 * PeriodMs)), "a WATCHDOG=1 came while a lane was stalled");
+    }
+
+    [Fact]
     public void A_queue_that_fails_while_running_stops_the_router_with_exit_code_1()
     {
         using var dir = new TempDirectory();
@@ -148,6 +187,28 @@ public sealed class RunProcessTests
         Assert.Matches($@"Forward\s+stage\s+1\.0\.0\s+{PluginContract.Major}\.{PluginContract.Minor}\s+-\s+ok", output);
         Assert.Matches(@"Thrower\s+backend\s+.*error: its factory .* threw InvalidOperationException", output);
         Assert.Contains("FutureContract: 'RouterHost.TestPlugins.FutureContract.dll' was built against plugin contract 2.0", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>Receives notifications until one matches (true) or <paramref name="timeout"/> passes (false).</summary>
+    private static bool ReceiveUntil(Socket socket, Func<string, bool> match, TimeSpan timeout)
+    {
+        var buffer = new byte[512];
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < timeout)
+        {
+            if (!socket.Poll(timeout - watch.Elapsed, SelectMode.SelectRead))
+            {
+                return false;
+            }
+
+            int n = socket.Receive(buffer);
+            if (match(Encoding.UTF8.GetString(buffer, 0, n)))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static string Receive(Socket socket)

@@ -22,7 +22,7 @@ public sealed class PluginAssemblyMetadataTests
 
         Assert.Null(problem);
         Assert.Equal(new Version(PluginContract.Major, PluginContract.Minor), new Version(metadata.ContractVersion!.Major, metadata.ContractVersion.Minor));
-        Assert.Equal(["Bounce", "Cross", "Fault", "Forward", "PassThrough", "Tunnel"], metadata.Types.Select(t => t.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["Bounce", "Cross", "Fault", "Forward", "PassThrough", "Stall", "Tunnel"], metadata.Types.Select(t => t.Name).Order(StringComparer.Ordinal));
         Assert.All(metadata.Types, t => Assert.Equal(PluginKind.Stage, t.Kind));
         Assert.All(metadata.Types, t => Assert.StartsWith("RouterHost.TestPlugins.TestStages.", t.FullName, StringComparison.Ordinal));
 
