@@ -36,31 +36,8 @@ internal static class ShowCommand
 
     public static int Run(ParseResult parseResult, TextWriter output, TextWriter error)
     {
-        string? path = parseResult.GetValue(SocketOption);
-        if (path is null)
+        if (!TryAsk(parseResult, SocketOption, "show", error, out byte[] answer))
         {
-            IConfigurationRoot? configuration = CliConfiguration.Load(parseResult, error);
-            if (configuration is null)
-            {
-                return 1;
-            }
-
-            path = RouterOptionsReader.ReadControlSocket(configuration.GetSection(ConfigurationKeys.ControlSocket), null);
-            if (path is null)
-            {
-                error.WriteLine("error: the configuration turns the control socket off (Control:Socket); nothing to read");
-                return 1;
-            }
-        }
-
-        byte[] answer;
-        try
-        {
-            answer = Ask(path, "show");
-        }
-        catch (SocketException ex)
-        {
-            error.WriteLine($"error: cannot reach a running router at {path}: {ex.Message} ({ex.SocketErrorCode}). Is routerhost running, and are you root?");
             return 1;
         }
 
@@ -78,8 +55,45 @@ internal static class ShowCommand
         }
         catch (JsonException ex)
         {
-            error.WriteLine($"error: the router at {path} answered something that is not a status document: {ex.Message}");
+            error.WriteLine($"error: the router answered something that is not a status document: {ex.Message}");
             return 1;
+        }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="request"/> to the running router's control socket (the <paramref name="socketOption"/> given,
+    /// else the configuration's <c>Control:Socket</c>) and reads the whole answer; false, with the reason written to
+    /// <paramref name="error"/>, when there is no socket to ask or no router answers on it.
+    /// </summary>
+    internal static bool TryAsk(ParseResult parseResult, Option<string?> socketOption, string request, TextWriter error, out byte[] answer)
+    {
+        answer = [];
+        string? path = parseResult.GetValue(socketOption);
+        if (path is null)
+        {
+            IConfigurationRoot? configuration = CliConfiguration.Load(parseResult, error);
+            if (configuration is null)
+            {
+                return false;
+            }
+
+            path = RouterOptionsReader.ReadControlSocket(configuration.GetSection(ConfigurationKeys.ControlSocket), null);
+            if (path is null)
+            {
+                error.WriteLine("error: the configuration turns the control socket off (Control:Socket); nothing to read");
+                return false;
+            }
+        }
+
+        try
+        {
+            answer = Ask(path, request);
+            return true;
+        }
+        catch (SocketException ex)
+        {
+            error.WriteLine($"error: cannot reach a running router at {path}: {ex.Message} ({ex.SocketErrorCode}). Is routerhost running, and are you root?");
+            return false;
         }
     }
 

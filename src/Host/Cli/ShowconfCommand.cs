@@ -35,23 +35,6 @@ internal static class ShowconfCommand
 
     public static int Run(ParseResult parseResult, TextWriter output, TextWriter error)
     {
-        string? path = parseResult.GetValue(SocketOption);
-        if (path is null)
-        {
-            IConfigurationRoot? configuration = CliConfiguration.Load(parseResult, error);
-            if (configuration is null)
-            {
-                return 1;
-            }
-
-            path = RouterOptionsReader.ReadControlSocket(configuration.GetSection(ConfigurationKeys.ControlSocket), null);
-            if (path is null)
-            {
-                error.WriteLine("error: the configuration turns the control socket off (Control:Socket); nothing to read");
-                return 1;
-            }
-        }
-
         string? stage = parseResult.GetValue(StageArgument);
         if (stage is not null && (stage.Length > 200 || stage.Any(char.IsControl)))
         {
@@ -59,17 +42,12 @@ internal static class ShowconfCommand
             return 1;
         }
 
-        string answer;
-        try
+        if (!ShowCommand.TryAsk(parseResult, SocketOption, stage is null ? "showconf" : $"showconf {stage}", error, out byte[] bytes))
         {
-            answer = Encoding.UTF8.GetString(ShowCommand.Ask(path, stage is null ? "showconf" : $"showconf {stage}"));
-        }
-        catch (SocketException ex)
-        {
-            error.WriteLine($"error: cannot reach a running router at {path}: {ex.Message} ({ex.SocketErrorCode}). Is routerhost running, and are you root?");
             return 1;
         }
 
+        string answer = Encoding.UTF8.GetString(bytes);
         if (answer.StartsWith("error: ", StringComparison.Ordinal) || answer.StartsWith("{\"error\"", StringComparison.Ordinal))
         {
             error.Write(answer.EndsWith('\n') ? answer : answer + "\n");
