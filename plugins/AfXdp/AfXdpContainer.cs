@@ -269,8 +269,10 @@ internal sealed partial class AfXdpContainer : IContainer, IInterfaceLinkProvide
 
     private static partial class Log
     {
+        // More than six placeholders: the generator's own state type names each value after its parameter, so a
+        // verbatim parameter (@interface) would name it "@interface" and the placeholder would print unfilled.
         [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "Interface {Interface}: AF_XDP on {Device} (ifindex {Index}, {Mac}) in {Namespace}: queues {Queues}, XDP program in {XdpMode} mode, sockets in {BindMode} mode{NeedWakeup}, frames of {FrameSize} bytes ({Frames} per queue), MTU {Mtu}")]
-        public static partial void Opened(ILogger logger, string @interface, string device, int index, string mac, string @namespace, string queues, string xdpMode, string bindMode, string needWakeup, int frameSize, int frames, int mtu);
+        public static partial void Opened(ILogger logger, string Interface, string device, int index, string mac, string Namespace, string queues, string xdpMode, string bindMode, string needWakeup, int frameSize, int frames, int mtu);
 
         [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "Interface {Interface}: AF_XDP on {Device} closed; its XDP program is detached")]
         public static partial void Closed(ILogger logger, string @interface, string device);

@@ -23,6 +23,7 @@ public sealed class RouterHostProcess : IDisposable
 
     private readonly Process _process;
     private readonly List<string> _lines = [];
+    private readonly List<string> _errorLines = [];
     private readonly Lock _lock = new();
     private int _disposed;
 
@@ -45,6 +46,18 @@ public sealed class RouterHostProcess : IDisposable
             lock (_lock)
             {
                 return [.. _lines];
+            }
+        }
+    }
+
+    /// <summary>What was written so far to standard error alone, the lines joined with '\n'.</summary>
+    public string ErrorOutput
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return string.Join('\n', _errorLines);
             }
         }
     }
@@ -118,8 +131,8 @@ public sealed class RouterHostProcess : IDisposable
 
         var process = new Process { StartInfo = info };
         var router = new RouterHostProcess(process);
-        process.OutputDataReceived += (_, e) => router.Add(e.Data);
-        process.ErrorDataReceived += (_, e) => router.Add(e.Data);
+        process.OutputDataReceived += (_, e) => router.Add(e.Data, error: false);
+        process.ErrorDataReceived += (_, e) => router.Add(e.Data, error: true);
         try
         {
             process.Start();
@@ -233,7 +246,7 @@ public sealed class RouterHostProcess : IDisposable
         _process.Dispose();
     }
 
-    private void Add(string? line)
+    private void Add(string? line, bool error)
     {
         if (line is null)
         {
@@ -243,6 +256,10 @@ public sealed class RouterHostProcess : IDisposable
         lock (_lock)
         {
             _lines.Add(line);
+            if (error)
+            {
+                _errorLines.Add(line);
+            }
         }
     }
 }

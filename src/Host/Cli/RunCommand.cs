@@ -46,12 +46,14 @@ internal static class RunCommand
 
         using (logger)
         {
+            // RouterHost's own lines name it as their source, as the components' lines name theirs.
+            Serilog.ILogger log = logger.ForContext(Serilog.Core.Constants.SourceContextPropertyName, "RouterHost");
             PluginCatalog catalog = PluginDiscovery.Discover(configuration);
             foreach (PluginFolderError folder in catalog.FolderErrors)
             {
                 if (folder.Refused)
                 {
-                    logger.Warning("Refused: {Reason}; nothing in it was loaded", folder.Message);
+                    log.Warning("Refused: {Reason}; nothing in it was loaded", folder.Message);
                 }
             }
 
@@ -60,10 +62,10 @@ internal static class RunCommand
             {
                 foreach (ConfigurationProblem problem in problems)
                 {
-                    logger.Error("Configuration error at {Path}: {Problem}", problem.Path, problem.Message);
+                    log.Error("Configuration error at {Path}: {Problem}", problem.Path, problem.Message);
                 }
 
-                logger.Fatal("Not starting: {Count} configuration problem(s)", problems.Count);
+                log.Fatal("Not starting: {Count} configuration problem(s)", problems.Count);
                 return 1;
             }
 
@@ -93,18 +95,18 @@ internal static class RunCommand
             }
             catch (RouterStartupException ex)
             {
-                logger.Fatal("Not starting: {Reason}", ex.Message);
+                log.Fatal("Not starting: {Reason}", ex.Message);
                 return 1;
             }
             catch (Exception ex)
             {
-                logger.Fatal(ex, "RouterHost failed");
+                log.Fatal(ex, "RouterHost failed");
                 return 1;
             }
 
             if (outcome.Failure is { } failure)
             {
-                logger.Fatal("Stopped because {Failure}", failure);
+                log.Fatal("Stopped because {Failure}", failure);
             }
 
             return outcome.ExitCode;

@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
+using RouterHost.Abstractions;
+using RouterHost.Settings;
 using RouterHost.WireGuard.Keys;
 using RouterHost.WireGuard.Stage;
 
@@ -26,15 +28,19 @@ internal sealed record ImportPlan(string ConfigurationPath, IReadOnlyList<Import
 /// Turns a parsed wg-quick file into the equivalent RouterHost configuration:
 /// <list type="bullet">
 /// <item>a LinuxTun interface named after the file (<c>wg0.conf</c> → <c>wg0</c>, the device wg-quick would make) with
-/// the <c>Address</c>es and the MTU, and as kernel routes on it each peer's allowed prefixes that no address's prefix
-/// already covers (wg-quick adds exactly those: <c>ip route add PREFIX dev wg0</c> unless a route on the device matches;
-/// <c>Table = off</c> adds none, <c>Table = N</c> puts them in table N);</item>
+/// the <c>Address</c>es and the MTU. The kernel routes wg-quick adds for the peers' allowed prefixes are not written:
+/// the router's kernel routes (<c>KernelRoutes</c>, on by default for the only TUN) add them, follow peers that change,
+/// and give a <c>0.0.0.0/0</c> / <c>::/0</c> peer a full tunnel with wg-quick's policy rules. <c>Table = off</c> becomes
+/// the interface's <c>"KernelRoutes": false</c>; <c>Table = auto</c> is what the router does anyway; a table number or
+/// name is not carried over (the router's routes go to the main table, a full tunnel's default route to the table
+/// numbered by the mark);</item>
 /// <item>a Routing stage that routes only the interface's own addresses back to it (<c>ConnectedRoutes</c> off: a
 /// wg-quick address's prefix is the tunnel's network, reached through the peers, not the host behind the TUN) and each
 /// peer's allowed prefixes to the peer (<c>PeerRoutes</c>, the default);</item>
 /// <item>a WireGuard stage (named like the interface) with the private key in a key file, <c>ListenPort</c> (none given:
 /// 0, any free port, as wg picks one), <c>Mtu</c> and the peers (<c>peer1</c>, <c>peer2</c>, ... in file order), each
-/// preshared key in a key file of its own; <c>FwMark</c> and <c>Table</c> when given;</item>
+/// preshared key in a key file of its own; <c>FwMark</c> when given and not off (a mark the stage refuses, above
+/// 2147483647 or 253-255, is an error at its line: the stage also uses it as a routing table number);</item>
 /// <item>no Firewall: wg-quick filters nothing (its only rules, in full-tunnel mode, guard the host's own address
 /// against packets from other interfaces, which the host kernel behind the TUN still does), and the Routing stage
 /// already refuses packets from a peer outside its allowed prefixes, as wg's cryptokey routing does.</item>
@@ -96,6 +102,10 @@ internal static partial class WgQuickImporter
         string? table = config.Table?.Value;
         bool tableOff = string.Equals(table, "off", StringComparison.OrdinalIgnoreCase);
         bool tableAuto = table is null || string.Equals(table, "auto", StringComparison.OrdinalIgnoreCase);
+        if (config.FwMark is { Value: > 0 } givenMark && FwMarkProblem(givenMark.Value) is { } markProblem)
+        {
+            errors.Add(new(file, givenMark.Line, $"FwMark {givenMark.Value}: RouterHost's {markProblem}; change it in the file and import again"));
+        }
 
         var emitted = new List<string>();
         string stagePath = "Pipeline:Stages:1";
@@ -139,24 +149,18 @@ internal static partial class WgQuickImporter
                 : $"{file}: no ListenPort: {stagePath}:Settings:ListenPort = 0 (a free port chosen at start, as wg does; 'routerhost show' prints it)");
             json.WriteNumber("Mtu", mtu);
             emitted.AddRange([$"{stagePath}:Type = WireGuard", $"{stagePath}:Name = {name}", $"{stagePath}:Settings:PrivateKeyFile", $"{stagePath}:Settings:ListenPort", $"{stagePath}:Settings:Mtu"]);
-            bool fullTunnelKeysKnown = StageKnowsKey("FwMark") && StageKnowsKey("Table");
-            string pending = fullTunnelKeysKnown ? string.Empty : " (carried over, effective once full-tunnel support lands: this build's WireGuard stage does not know the key yet, so 'routerhost validate' refuses it until then)";
-            if (config.FwMark is { } fwmark)
+            if (config.FwMark is { Value: > 0 } fwmark)
             {
                 json.WriteNumber("FwMark", fwmark.Value);
                 emitted.Add($"{stagePath}:Settings:FwMark");
-                notes.Add($"{file}:{fwmark.Line}: FwMark -> {stagePath}:Settings:FwMark = {fwmark.Value}{pending}");
+                notes.Add($"{file}:{fwmark.Line}: FwMark -> {stagePath}:Settings:FwMark = {fwmark.Value} (SO_MARK on the tunnel's sockets; a full tunnel's routing table and policy rules use it too, as wg-quick's do)");
             }
-
-            if (config.Table is { } tableLine)
+            else if (config.FwMark is { } fwmarkOff)
             {
-                json.WriteString("Table", tableLine.Value);
-                emitted.Add($"{stagePath}:Settings:Table");
-                notes.Add($"{file}:{tableLine.Line}: Table -> {stagePath}:Settings:Table = {tableLine.Value}{pending}");
+                notes.Add($"{file}:{fwmarkOff.Line}: FwMark off: nothing to write (no mark; a full tunnel marks its sockets with the listen port, as wg-quick numbers its table 51820)");
             }
 
             json.WriteStartObject("Peers");
-            var tunRoutes = new List<string>();
             for (int i = 0; i < config.Peers.Count; i++)
             {
                 WgQuickPeer peer = config.Peers[i];
@@ -182,13 +186,14 @@ internal static partial class WgQuickImporter
                 foreach (WgQuickPrefix prefix in peer.AllowedIPs)
                 {
                     json.WriteStringValue(prefix.ToString());
-                    if (prefix.PrefixLength == 0)
+                    if (prefix.PrefixLength == 0 && tableOff)
                     {
-                        notes.Add($"{file}:{prefix.Line}: AllowedIPs {prefix} (full tunnel): carried into {peerPath}:AllowedIPs; the kernel default route through the tunnel and the policy routing wg-quick adds for it are effective once full-tunnel support lands");
+                        notes.Add($"{file}:{prefix.Line}: AllowedIPs {prefix} -> {peerPath}:AllowedIPs: no default route through the tunnel (Table = off, so {ifacePath}:KernelRoutes is false), as wg-quick adds none");
                     }
-                    else if (!tableOff && tableAuto && !config.Addresses.Exists(a => Covers(a, prefix)) && !tunRoutes.Contains(prefix.ToString()))
+                    else if (prefix.PrefixLength == 0)
                     {
-                        tunRoutes.Add(prefix.ToString());
+                        string mark = config.FwMark is { Value: > 0 } markLine ? markLine.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : "the listen port";
+                        notes.Add($"{file}:{prefix.Line}: AllowedIPs {prefix} (full tunnel) -> {peerPath}:AllowedIPs: the router marks the tunnel's sockets ({mark}), puts the default route through {name} into the table of that number and adds wg-quick's policy rules (not fwmark -> that table; main with suppress_prefixlength 0), removing them at stop");
                     }
                 }
 
@@ -211,6 +216,12 @@ internal static partial class WgQuickImporter
             json.WriteStartObject("Interfaces");
             json.WriteStartObject(name);
             json.WriteString("Backend", "LinuxTun");
+            if (tableOff)
+            {
+                json.WriteBoolean("KernelRoutes", false);
+                emitted.Add($"{ifacePath}:KernelRoutes = false");
+            }
+
             json.WriteStartObject("Settings");
             json.WriteString("DeviceName", name);
             json.WriteNumber("Mtu", mtu);
@@ -222,25 +233,20 @@ internal static partial class WgQuickImporter
             }
 
             json.WriteEndArray();
-            if (tunRoutes.Count > 0)
+            if (tableOff)
             {
-                json.WriteStartArray("Routes");
-                foreach (string route in tunRoutes)
-                {
-                    json.WriteStringValue(route);
-                }
-
-                json.WriteEndArray();
-                emitted.Add($"{ifacePath}:Settings:Routes");
-                notes.Add($"peers' AllowedIPs -> kernel routes on the TUN ({ifacePath}:Settings:Routes: {string.Join(", ", tunRoutes)}), as wg-quick adds them");
+                notes.Add($"{file}:{config.Table!.Value.Line}: Table = {table} -> {ifacePath}:KernelRoutes = false: no kernel routes for the peers' AllowedIPs and no full tunnel, as wg-quick adds none");
             }
-            else if (tableOff)
+            else if (tableAuto)
             {
-                notes.Add($"{file}:{config.Table!.Value.Line}: Table = off: no kernel routes on the TUN, as wg-quick adds none");
+                notes.Add(config.Table is { } auto
+                    ? $"{file}:{auto.Line}: Table = auto: nothing to write; the peers' AllowedIPs become kernel routes on {name} ({ifacePath}:KernelRoutes, on by default), as wg-quick adds them"
+                    : $"peers' AllowedIPs: kernel routes on {name} added by the router ({ifacePath}:KernelRoutes, on by default), as wg-quick adds them");
             }
-            else if (!tableAuto)
+            else
             {
-                notes.Add($"{file}:{config.Table!.Value.Line}: Table = {table}: the kernel routes for the peers' AllowedIPs go into that table once full-tunnel support lands; none are written to the main table");
+                notes.Add($"{file}:{config.Table!.Value.Line}: Table = {table} not carried over: RouterHost puts the peers' kernel routes in the main table, and a full tunnel's default route in the table numbered by the FwMark, "
+                    + $"so they go there instead of table {table}; to keep the main table free of them, set {ifacePath}:KernelRoutes to false and route into table {table} yourself");
             }
 
             json.WriteEndObject();
@@ -327,35 +333,17 @@ internal static partial class WgQuickImporter
         _ => "RouterHost runs no hook commands; run it from the service manager (systemd ExecStartPre=/ExecStartPost=/ExecStopPost=) instead",
     };
 
-    /// <summary>Whether an address's own prefix (the route the kernel adds with it) already covers <paramref name="prefix"/>.</summary>
-    private static bool Covers(WgQuickAddress address, WgQuickPrefix prefix)
-    {
-        if (address.Address.AddressFamily != prefix.Network.AddressFamily || address.PrefixLength > prefix.PrefixLength)
-        {
-            return false;
-        }
-
-        byte[] a = address.Address.GetAddressBytes();
-        byte[] p = prefix.Network.GetAddressBytes();
-        for (int bit = 0; bit < address.PrefixLength; bit++)
-        {
-            int mask = 0x80 >> (bit & 7);
-            if ((a[bit >> 3] & mask) != (p[bit >> 3] & mask))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     private static byte[] KeyText(byte[] key) => Encoding.ASCII.GetBytes(WireGuardKey.Format(key) + "\n");
 
-    /// <summary>Whether this build's WireGuard stage takes <paramref name="key"/> in its settings (full-tunnel keys arrive on another branch).</summary>
-    internal static bool StageKnowsKey(string key)
+    /// <summary>Why the WireGuard stage would refuse <paramref name="mark"/> as its <c>FwMark</c> (its own parser judges), or null.</summary>
+    private static string? FwMarkProblem(uint mark)
     {
-        IConfigurationRoot probe = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [$"S:{key}"] = "1" }).Build();
-        return !new WireGuardStagePlugin().Validate(probe.GetSection("S")).Any(p => p.Path == $"S:{key}" && p.Message.StartsWith("unknown key", StringComparison.Ordinal));
+        IConfigurationRoot probe = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["S:FwMark"] = mark.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+            .Build();
+        var problems = new List<ConfigurationProblem>();
+        WireGuardSettings.ParseFwMark(probe.GetSection("S"), new SettingsReader(problems));
+        return problems.Count == 0 ? null : $"FwMark {problems[0].Message}";
     }
 
     [GeneratedRegex("^([a-zA-Z0-9_=+.-]{1,15})\\.conf$")]

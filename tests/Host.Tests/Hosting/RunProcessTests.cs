@@ -166,6 +166,27 @@ public sealed class RunProcessTests
     }
 
     [Fact]
+    public void A_start_failure_prints_its_one_line_reason_on_standard_error_and_no_framework_stack_trace()
+    {
+        using var dir = new TempDirectory();
+        string config = WriteConfig(dir, """
+            "Interfaces": { "mem0": { "Backend": "Memory" }, "mem1": { "Backend": "Memory", "Settings": { "FailCreate": true } } }
+            """);
+        using RouterHostProcess router = RouterHostProcess.Start(["run", "--config", config]);
+
+        Assert.True(router.WaitForExit(StartTimeout), router.Output);
+        Assert.Equal(1, router.ExitCode);
+        string[] errors = router.ErrorOutput.Split('\n');
+        string reason = Assert.Single(errors, l => l.Contains("Not starting", StringComparison.Ordinal));
+        Assert.Matches(@"^\[[0-9:.]+ FTL\] RouterHost: Not starting: Interfaces:mem1: interface 'mem1' \(backend 'Memory' .*\) could not be created: .*/dev/memory0 is busy$", reason);
+
+        // The generic host's own report of the same failure, and any stack trace, stay out of it.
+        Assert.DoesNotContain("Hosting failed to start", router.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(errors, l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal) || l.Contains("--- End of", StringComparison.Ordinal));
+        Assert.DoesNotContain(router.Lines, l => l.Contains(" ERR]", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Environment_variables_with_the_ROUTERHOST_prefix_override_configuration()
     {
         using RouterHostProcess router = RouterHostProcess.Start(["validate"], new Dictionary<string, string> { ["ROUTERHOST__Pipeline__BatchSize"] = "many" });

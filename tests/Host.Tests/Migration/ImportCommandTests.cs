@@ -39,20 +39,9 @@ public sealed class ImportCommandTests
         }
 
         (int validateExit, string validateOutput) = RouterHostProcess.Run("validate", "--config", configuration);
-        if (File.ReadAllText(source).Contains("FwMark", StringComparison.OrdinalIgnoreCase) && !WgQuickImporter.StageKnowsKey("FwMark"))
-        {
-            // FwMark and Table are carried over for full-tunnel support (another branch): until the stage knows them,
-            // they are the only thing validate refuses.
-            Assert.Equal(1, validateExit);
-            string[] problems = validateOutput.Split('\n').Where(l => l.StartsWith("error: ", StringComparison.Ordinal)).ToArray();
-            Assert.All(problems, p => Assert.Matches("^error: Pipeline:Stages:1:Settings:(FwMark|Table): unknown key", p));
-            Assert.Contains("effective once full-tunnel support lands", output, StringComparison.Ordinal);
-        }
-        else
-        {
-            Assert.True(validateExit == 0, validateOutput);
-            Assert.Contains("Configuration is valid", validateOutput, StringComparison.Ordinal);
-        }
+        Assert.True(validateExit == 0, validateOutput);
+        Assert.Contains("Configuration is valid", validateOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("error: ", validateOutput, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -67,7 +56,11 @@ public sealed class ImportCommandTests
         JsonElement tun = root.GetProperty("Interfaces").GetProperty("wg0");
         Assert.Equal("LinuxTun", tun.GetProperty("Backend").GetString());
         Assert.Equal(["10.88.0.1/24", "fd88::1/64"], tun.GetProperty("Settings").GetProperty("Addresses").EnumerateArray().Select(e => e.GetString()));
-        Assert.Equal(["10.89.0.0/16", "fd89::/48"], tun.GetProperty("Settings").GetProperty("Routes").EnumerateArray().Select(e => e.GetString()));
+        // The peers' AllowedIPs become kernel routes through the router's KernelRoutes (on by default for the only TUN): no
+        // static Routes to duplicate them, and no KernelRoutes key to restate the default.
+        Assert.False(tun.GetProperty("Settings").TryGetProperty("Routes", out _));
+        Assert.False(tun.TryGetProperty("KernelRoutes", out _));
+        Assert.Contains("peers' AllowedIPs: kernel routes on wg0 added by the router (Interfaces:wg0:KernelRoutes", output, StringComparison.Ordinal);
         JsonElement stages = root.GetProperty("Pipeline").GetProperty("Stages");
         Assert.Equal(["Routing", "WireGuard"], stages.EnumerateArray().Select(s => s.GetProperty("Type").GetString()));
         Assert.False(stages[0].GetProperty("Settings").GetProperty("ConnectedRoutes").GetBoolean());
@@ -83,6 +76,96 @@ public sealed class ImportCommandTests
         Assert.Contains($"{source}:10: PostDown not carried over", output, StringComparison.Ordinal);
         Assert.Contains($"{source}:11: SaveConfig not carried over", output, StringComparison.Ordinal);
         Assert.Equal(File.ReadAllText(source).Split("PrivateKey = ")[1][..44] + "\n", File.ReadAllText(dir.Combine("out", "keys", "wg0.key")));
+    }
+
+    [Fact]
+    public void The_full_tunnel_client_keeps_its_fwmark_and_reports_its_table_as_not_carried_over()
+    {
+        using var dir = new TempDirectory();
+        string source = Copy(dir, "client.conf");
+        (int exit, string output, string error) = Import(source, dir.Combine("out"));
+        Assert.True(exit == 0, error);
+        string text = File.ReadAllText(dir.Combine("out", "client.json"));
+        using JsonDocument json = JsonDocument.Parse(text);
+        JsonElement wg = json.RootElement.GetProperty("Pipeline").GetProperty("Stages")[1].GetProperty("Settings");
+        Assert.Equal(0xca6c, wg.GetProperty("FwMark").GetInt32());
+        Assert.DoesNotContain("\"Table\"", text, StringComparison.Ordinal);
+        Assert.False(json.RootElement.GetProperty("Interfaces").GetProperty("client").TryGetProperty("KernelRoutes", out _));
+
+        Assert.Contains($"{source}:6: FwMark -> Pipeline:Stages:1:Settings:FwMark = 51820", output, StringComparison.Ordinal);
+        Assert.Contains($"{source}:7: Table = 51820 not carried over: RouterHost puts the peers' kernel routes in the main table", output, StringComparison.Ordinal);
+        Assert.Contains($"{source}:12: AllowedIPs 0.0.0.0/0 (full tunnel) -> Pipeline:Stages:1:Settings:Peers:peer1:AllowedIPs: the router marks the tunnel's sockets (51820)", output, StringComparison.Ordinal);
+        Assert.Contains($"{source}:12: AllowedIPs ::/0 (full tunnel)", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("lands", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("off", false)]
+    [InlineData("auto", null)]
+    [InlineData("OFF", false)]
+    [InlineData("main", null)]
+    public void Table_off_turns_the_kernel_routes_off_and_nothing_else_writes_a_key(string table, bool? kernelRoutes)
+    {
+        using var dir = new TempDirectory();
+        string text = File.ReadAllText(Path.Combine(DataFolder, "client.conf")).Replace("Table = 51820", $"Table = {table}", StringComparison.Ordinal);
+        string source = dir.WriteFile("client.conf", text);
+        File.SetUnixFileMode(source, Secret);
+        (int exit, string output, string error) = Import(source, dir.Combine("out"));
+        Assert.True(exit == 0, error);
+        string configuration = dir.Combine("out", "client.json");
+        using JsonDocument json = JsonDocument.Parse(File.ReadAllText(configuration));
+        JsonElement iface = json.RootElement.GetProperty("Interfaces").GetProperty("client");
+        Assert.Equal(kernelRoutes, iface.TryGetProperty("KernelRoutes", out JsonElement value) ? value.GetBoolean() : null);
+        Assert.DoesNotContain("\"Table\"", File.ReadAllText(configuration), StringComparison.Ordinal);
+        if (kernelRoutes == false)
+        {
+            Assert.Contains($"{source}:7: Table = {table} -> Interfaces:client:KernelRoutes = false", output, StringComparison.Ordinal);
+            Assert.Contains($"{source}:12: AllowedIPs 0.0.0.0/0 -> Pipeline:Stages:1:Settings:Peers:peer1:AllowedIPs: no default route", output, StringComparison.Ordinal);
+        }
+        else if (table == "auto")
+        {
+            Assert.Contains($"{source}:7: Table = auto: nothing to write", output, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Contains($"{source}:7: Table = {table} not carried over", output, StringComparison.Ordinal);
+        }
+
+        (int validateExit, string validateOutput) = RouterHostProcess.Run("validate", "--config", configuration);
+        Assert.True(validateExit == 0, validateOutput);
+    }
+
+    [Theory]
+    [InlineData("0xffffffff")]
+    [InlineData("2147483648")]
+    [InlineData("254")]
+    public void A_fwmark_the_stage_refuses_is_an_error_at_its_line(string mark)
+    {
+        using var dir = new TempDirectory();
+        string text = File.ReadAllText(Path.Combine(DataFolder, "client.conf")).Replace("FwMark = 0xca6c", $"FwMark = {mark}", StringComparison.Ordinal);
+        string source = dir.WriteFile("client.conf", text);
+        File.SetUnixFileMode(source, Secret);
+        (int exit, _, string error) = Import(source, dir.Combine("out"));
+        Assert.Equal(1, exit);
+        Assert.Contains($"error: {source}:6: FwMark ", error, StringComparison.Ordinal);
+        Assert.Contains("other than 253-255", error, StringComparison.Ordinal);
+        Assert.Contains("nothing was written", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("off")]
+    [InlineData("0")]
+    public void Fwmark_off_writes_no_mark(string mark)
+    {
+        using var dir = new TempDirectory();
+        string text = File.ReadAllText(Path.Combine(DataFolder, "client.conf")).Replace("FwMark = 0xca6c", $"FwMark = {mark}", StringComparison.Ordinal);
+        string source = dir.WriteFile("client.conf", text);
+        File.SetUnixFileMode(source, Secret);
+        (int exit, string output, string error) = Import(source, dir.Combine("out"));
+        Assert.True(exit == 0, error);
+        Assert.DoesNotContain("FwMark", File.ReadAllText(dir.Combine("out", "client.json")), StringComparison.Ordinal);
+        Assert.Contains($"{source}:6: FwMark off: nothing to write", output, StringComparison.Ordinal);
+        Assert.Contains("the router marks the tunnel's sockets (the listen port)", output, StringComparison.Ordinal);
     }
 
     [Fact]
