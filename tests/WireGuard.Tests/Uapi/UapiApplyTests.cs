@@ -28,7 +28,8 @@ public sealed class UapiApplyTests
         using var peerC = new KeyPair();
         var ports = new PortRegistry();
         ports.AddInterface("lan", [], "test");
-        using WireGuardStage stage = Create(keys, ports, ("a", peerA.PublicKey, "10.1.0.0/16"));
+        var log = new CapturedLog();
+        using WireGuardStage stage = Create(keys, ports, log, ("a", peerA.PublicKey, "10.1.0.0/16"));
         WireGuardPeer a = stage.Peers[0];
         string psk = Hex(RandomNumberGenerator.GetBytes(32));
 
@@ -72,6 +73,9 @@ public sealed class UapiApplyTests
         Assert.Equal(PeerSource.Config, stage.SourceOf(a));
         Assert.True(b.IsRemoved);
         Assert.DoesNotContain("\"source\":\"uapi\"", Status(stage), StringComparison.Ordinal);
+        Assert.True(log.Contains($"reload: peer {peerB.PublicKey} added through the UAPI and not in the file: removed"), log.Text);
+        Assert.True(log.Contains($"reload: peer {peerA.PublicKey} changed through the UAPI: set back to what the file says"), log.Text);
+        Assert.True(log.Contains($"reload: peer {peerC.PublicKey}") is false, log.Text); // added and removed through the UAPI: nothing to revert
     }
 
     [Fact]
@@ -227,9 +231,12 @@ public sealed class UapiApplyTests
         return new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection("s");
     }
 
-    private static WireGuardStage Create(KeyPair keys, PortRegistry ports, params (string Name, string PublicKey, string Allowed)[] peers)
+    private static WireGuardStage Create(KeyPair keys, PortRegistry ports, params (string Name, string PublicKey, string Allowed)[] peers) =>
+        Create(keys, ports, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, peers);
+
+    private static WireGuardStage Create(KeyPair keys, PortRegistry ports, Microsoft.Extensions.Logging.ILoggerFactory logs, params (string Name, string PublicKey, string Allowed)[] peers)
     {
-        var context = new StageContext("wg", Section(keys, [], peers), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, ports, 0, 1);
+        var context = new StageContext("wg", Section(keys, [], peers), logs, ports, 0, 1);
         return (WireGuardStage)new WireGuardStagePlugin().Create(context);
     }
 }
