@@ -242,6 +242,11 @@ internal sealed partial class WireGuardStage : IUapiDevice
         byte[] keyBefore = Local.PublicKey.ToArray();
         var configuration = new PeerConfiguration(desired) { ReplacePeers = true, PrivateKey = privateKey, ListenPort = request.ListenPort };
         IReadOnlyList<ConfigurationProblem> problems = ApplyPeers(configuration, At);
+        foreach (PeerModel peer in model.Values)
+        {
+            CryptographicOperations.ZeroMemory(peer.PresharedKey);
+        }
+
         if (problems.Count > 0)
         {
             if (FirewallMark != markBefore)

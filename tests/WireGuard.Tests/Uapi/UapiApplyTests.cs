@@ -1,4 +1,6 @@
 using System.Net;
+using FsCheck;
+using FsCheck.Fluent;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Configuration;
@@ -177,6 +179,105 @@ public sealed class UapiApplyTests
         Assert.True(Set(stage, $"public_key={Hex(peerA)}", "allowed_ip=-0.0.0.0/0").Succeeded);
         Assert.True(Set(stage, "fwmark=0").Succeeded);
         Assert.Equal(0u, stage.FirewallMark);
+    }
+
+    [Fact]
+    public void Property_any_sequence_of_peer_lines_leaves_the_stage_as_wireguard_go_would_or_refused_unchanged()
+    {
+        using var keys = new KeyPair();
+        KeyPair[] pool = [new KeyPair(), new KeyPair(), new KeyPair(), new KeyPair()];
+        string[] prefixes = ["10.1.0.0/16", "10.2.0.0/16", "fd00:1::/64", "192.0.2.0/24"];
+        var ports = new PortRegistry();
+        using WireGuardStage stage = Create(keys, ports);
+        try
+        {
+            // Each line: which peer (0-3), what (add prefix, remove prefix, replace_allowed_ips, remove, update_only), which prefix.
+            Prop.ForAll(
+                Gen.ArrayOf(Gen.Choose(0, 4 * 5 * 4 - 1)).Select(a => a.Take(12).ToArray()).ToArbitrary(),
+                Gen.Elements(true, false).ToArbitrary(),
+                (codes, replacePeers) =>
+                {
+                    // The reference: wireguard-go's semantics over a plain dictionary.
+                    var expected = stage.Peers.ToDictionary(p => WireGuardKey.Format(p.Identity.PublicKey), p => p.Configuration.AllowedIPs.ToList());
+                    var before = stage.Peers.ToDictionary(p => WireGuardKey.Format(p.Identity.PublicKey), p => p.Configuration.AllowedIPs.ToList());
+                    if (replacePeers)
+                    {
+                        expected.Clear();
+                    }
+
+                    var lines = new List<string>();
+                    if (replacePeers)
+                    {
+                        lines.Add("replace_peers=true");
+                    }
+
+                    foreach (int code in codes)
+                    {
+                        KeyPair peer = pool[code % 4];
+                        int what = code / 4 % 5;
+                        string prefix = prefixes[code / 20];
+                        lines.Add($"public_key={Hex(peer)}");
+                        bool created = !expected.TryGetValue(peer.PublicKey, out List<string>? allowed);
+                        allowed ??= [];
+                        switch (what)
+                        {
+                            case 0:
+                                lines.Add($"allowed_ip={prefix}");
+                                if (!allowed.Contains(prefix))
+                                {
+                                    allowed.Add(prefix);
+                                }
+
+                                expected[peer.PublicKey] = allowed;
+                                break;
+                            case 1:
+                                lines.Add($"allowed_ip=-{prefix}");
+                                allowed.Remove(prefix);
+                                expected[peer.PublicKey] = allowed;
+                                break;
+                            case 2:
+                                lines.Add("replace_allowed_ips=true");
+                                expected[peer.PublicKey] = [];
+                                break;
+                            case 3:
+                                lines.Add("remove=true");
+                                expected.Remove(peer.PublicKey);
+                                break;
+                            default:
+                                lines.Add("update_only=true");
+                                if (!created)
+                                {
+                                    expected[peer.PublicKey] = allowed;
+                                }
+
+                                break;
+                        }
+                    }
+
+                    UapiResult result = Set(stage, [.. lines]);
+                    var actual = stage.Peers.ToDictionary(p => WireGuardKey.Format(p.Identity.PublicKey), p => p.Configuration.AllowedIPs.ToList());
+
+                    // A change the router refuses (the only refusal these lines can meet is the registry's: two peers holding
+                    // one prefix) is EINVAL and changes nothing.
+                    bool clash = expected.Values.SelectMany(v => v).GroupBy(v => v).Any(g => g.Count() > 1);
+                    if (!result.Succeeded)
+                    {
+                        return clash && result.Errno == UapiErrno.Invalid
+                            && actual.Count == before.Count && before.All(e => actual.TryGetValue(e.Key, out List<string>? got) && got.SequenceEqual(e.Value));
+                    }
+
+                    return actual.Count == expected.Count
+                        && expected.All(e => actual.TryGetValue(e.Key, out List<string>? got) && got.SequenceEqual(e.Value))
+                        && stage.Peers.All(p => p.Name.StartsWith("uapi-", StringComparison.Ordinal) && stage.SourceOf(p) == PeerSource.Uapi);
+                }).QuickCheckThrowOnFailure();
+        }
+        finally
+        {
+            foreach (KeyPair key in pool)
+            {
+                key.Dispose();
+            }
+        }
     }
 
     internal static string UapiName(KeyPair key, int letters = 8) =>
