@@ -63,10 +63,29 @@ internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBou
 
             lock (_applyLock)
             {
+                // The file wins over changes made through the UAPI (as `wg syncconf` with the file would): the mark
+                // first, so a refusal leaves everything as it was.
+                uint markBefore = FirewallMark;
+                bool uapiMark = _uapiDeviceChanges.Contains("fwmark");
+                if ((parsed.FwMark != 0 || uapiMark) && parsed.FwMark != markBefore && !TrySetFirewallMark(parsed.FwMark, out string? markProblem))
+                {
+                    if (parsed.FwMark != 0)
+                    {
+                        return [new($"{settings.Path}:FwMark", $"{markProblem}")];
+                    }
+
+                    Log.UapiMarkKept(_logger, Name, markBefore, markProblem!);
+                }
+
                 IReadOnlyList<ConfigurationProblem> refused = ApplyPeers(FromSettings(parsed), settings.Path);
                 if (refused.Count == 0)
                 {
                     Volatile.Write(ref _restartPending, RestartBoundChanges(parsed, settings.Path));
+                    RevertedUapiChanges(parsed);
+                }
+                else if (FirewallMark != markBefore)
+                {
+                    TrySetFirewallMark(markBefore, out _);
                 }
 
                 return refused;
@@ -175,6 +194,33 @@ internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBou
                 }
             }
         }
+    }
+
+    /// <summary>After a reload: logs each change made through the UAPI that the file has replaced, and forgets them.</summary>
+    private void RevertedUapiChanges(WireGuardSettings file)
+    {
+        var inFile = new HashSet<string>(StringComparer.Ordinal);
+        foreach (PeerSettings peer in file.Peers)
+        {
+            inFile.Add(Convert.ToBase64String(peer.PublicKey));
+        }
+
+        foreach ((string key, PeerSource source) in _peerSources)
+        {
+            string what = source == PeerSource.Uapi
+                ? (inFile.Contains(key) ? "added through the UAPI, is now configured by the file" : "added through the UAPI and not in the file: removed")
+                : "changed through the UAPI: set back to what the file says";
+            Log.UapiReverted(_logger, Name, $"peer {key}", what);
+        }
+
+        foreach (string change in _uapiDeviceChanges)
+        {
+            Log.UapiReverted(_logger, Name, change.StartsWith("peer ", StringComparison.Ordinal) ? change : $"the {change}", "set through the UAPI: set back to what the file says");
+        }
+
+        _peerSources.Clear();
+        _uapiAdded.Clear();
+        _uapiDeviceChanges.Clear();
     }
 
     /// <summary>A configuration file's peers as a desired configuration: every field set, unnamed peers removed.</summary>
@@ -660,6 +706,12 @@ internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBou
 
         [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': now listening on port {Port}; the old sockets are closed, sessions stay (peers follow our next packet)")]
         public static partial void Rebound(ILogger logger, string stage, int port);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard '{Stage}': reload: {What} {Change} (the file wins over UAPI changes)")]
+        public static partial void UapiReverted(ILogger logger, string stage, string what, string change);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard '{Stage}': reload: the fwmark {Mark} set through the UAPI is kept although the file sets none: {Reason}")]
+        public static partial void UapiMarkKept(ILogger logger, string stage, uint mark, string reason);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard '{Stage}': the private key changed; new public key {PublicKey}: the sessions of {Peers} peers stop sending and renegotiate with it")]
         public static partial void PrivateKeyChanged(ILogger logger, string stage, string publicKey, int peers);

@@ -79,6 +79,7 @@ internal sealed partial class WireGuardStage
             writer.WriteStartObject();
             writer.WriteString("public_key", WireGuardKey.Format(peer.Identity.PublicKey));
             writer.WriteString("name", peer.Name);
+            writer.WriteString("source", SourceOf(peer) switch { PeerSource.Uapi => "uapi", PeerSource.ConfigChangedByUapi => "config+uapi", _ => "config" });
             if (peer.Endpoint is { } endpoint)
             {
                 writer.WriteString("endpoint", endpoint.ToString());

@@ -1,7 +1,9 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using RouterHost.Abstractions;
+using RouterHost.Crypto;
 using RouterHost.Underlay;
 using RouterHost.WireGuard.Keys;
 using RouterHost.WireGuard.Uapi;
@@ -9,15 +11,29 @@ using RouterHost.WireGuard.Uapi;
 namespace RouterHost.WireGuard.Stage;
 
 /// <summary>
-/// The stage as a UAPI device (<see cref="IUapiDevice"/>): what <c>wg show</c> reads, and the part of <c>wg set</c>
-/// that can change while the stage runs. A <c>set</c> is worked out in full on a model of the device first (in
-/// wireguard-go's order: device lines, <c>replace_peers</c>, then each peer section line by line), and the result is
-/// compared with the running state: when only endpoints and persistent keepalives differ it is applied; anything else
-/// (a new or removed peer, changed allowed IPs or preshared key, another private key, listen port or fwmark) is
-/// refused whole with the errno wireguard-go gives when it cannot make such a change, and the log says what.
+/// The stage as a UAPI device (<see cref="IUapiDevice"/>): what <c>wg show</c> reads and what <c>wg set</c>,
+/// <c>wg syncconf</c> and <c>wg setconf</c> change. A <c>set</c> is worked out in full on a model of the device first
+/// (in wireguard-go's order: device lines, <c>replace_peers</c>, then each peer section line by line, a key named in
+/// several sections changing one peer), and the peer set it leaves is handed to <see cref="ApplyPeers"/>, the path
+/// reloads take: checked whole, then applied live, or refused whole with the errno wireguard-go gives (a listen port or
+/// fwmark that cannot be had: EADDRINUSE; anything else: EINVAL) and a log line saying what and why.
+/// <para>
+/// A peer added this way is named <c>uapi-</c> and the first 8 letters and digits of its base64 key (more of them when
+/// that name is taken), and is shown with <c>source: uapi</c>; a configured peer the UAPI changed shows
+/// <c>config+uapi</c>. Nothing is written to the configuration file: a reload makes the stage what the file says again.
+/// </para>
 /// </summary>
 internal sealed partial class WireGuardStage : IUapiDevice
 {
+    /// <summary>Where every peer came from, by public key (base64); a key not here is a configured peer.</summary>
+    private readonly ConcurrentDictionary<string, PeerSource> _peerSources = new(StringComparer.Ordinal);
+
+    /// <summary>Device settings the UAPI changed since the last reload (for the reload's log).</summary>
+    private readonly HashSet<string> _uapiDeviceChanges = new(StringComparer.Ordinal);
+
+    /// <summary>Keys of peers the UAPI added since the last reload.</summary>
+    private readonly HashSet<string> _uapiAdded = new(StringComparer.Ordinal);
+
     private UapiServer? _uapi;
 
     /// <summary>The UAPI socket's path while it is served (null when <c>Uapi</c> is off).</summary>
@@ -25,6 +41,10 @@ internal sealed partial class WireGuardStage : IUapiDevice
 
     /// <summary>Options for the UAPI server (tests shorten its timeouts).</summary>
     internal static UapiServerOptions UapiOptions { get; set; } = new();
+
+    /// <summary>Where a running peer came from: the configuration file, the UAPI, or the file and changed by the UAPI since.</summary>
+    internal PeerSource SourceOf(WireGuardPeer peer)
+        => _peerSources.TryGetValue(Convert.ToBase64String(peer.Identity.PublicKey), out PeerSource source) ? source : PeerSource.Config;
 
     /// <inheritdoc />
     public UapiDeviceSnapshot Snapshot()
@@ -55,17 +75,53 @@ internal sealed partial class WireGuardStage : IUapiDevice
                 AllowedIpsOf(peer)));
         }
 
-        return new UapiDeviceSnapshot(privateKey, ListenPort, 0, peers);
+        return new UapiDeviceSnapshot(privateKey, ListenPort, FirewallMark, peers);
     }
 
     /// <inheritdoc />
     public UapiResult Apply(UapiSetRequest request)
     {
+        lock (_applyLock)
+        {
+            try
+            {
+                return ApplyLocked(request);
+            }
+            finally
+            {
+                if (request.PrivateKey is { } key)
+                {
+                    CryptographicOperations.ZeroMemory(key);
+                }
+            }
+        }
+    }
+
+    private UapiResult ApplyLocked(UapiSetRequest request)
+    {
+        const string At = "UAPI set";
+        byte[]? privateKey = null;
+        byte[] ownPublic = Local.PublicKey.ToArray();
+        if (request.PrivateKey is { } requested)
+        {
+            if (!requested.AsSpan().ContainsAnyExcept((byte)0))
+            {
+                return Refuse(new UapiResult(UapiErrno.Invalid, "private_key: all zero would leave the stage without a key, and a stage always has one; give another key (wg genkey)"));
+            }
+
+            privateKey = requested;
+            using X25519PrivateKey candidate = KeyAgreementAlgorithm.X25519.ImportPrivateKey(requested);
+            ownPublic = candidate.PublicKey.ToArray();
+        }
+
         // The device as the request leaves it, worked out before anything changes.
         var model = new Dictionary<string, PeerModel>(StringComparer.Ordinal);
+        var order = new List<string>();
         foreach (WireGuardPeer peer in Peers)
         {
-            model[Convert.ToHexStringLower(peer.Identity.PublicKey)] = PeerModel.Of(peer, AllowedIpsOf(peer));
+            string key = Convert.ToBase64String(peer.Identity.PublicKey);
+            model[key] = PeerModel.Of(peer, AllowedIpsOf(peer));
+            order.Add(key);
         }
 
         if (request.ReplacePeers)
@@ -73,11 +129,10 @@ internal sealed partial class WireGuardStage : IUapiDevice
             model.Clear();
         }
 
-        string own = Convert.ToHexStringLower(Local.PublicKey);
         foreach (UapiPeerOperation operation in request.Peers)
         {
-            string key = Convert.ToHexStringLower(operation.PublicKey);
-            if (key == own)
+            string key = Convert.ToBase64String(operation.PublicKey);
+            if (operation.PublicKey.AsSpan().SequenceEqual(ownPublic))
             {
                 // wireguard-go ignores a section for the device's own key.
                 continue;
@@ -86,8 +141,12 @@ internal sealed partial class WireGuardStage : IUapiDevice
             bool created = !model.TryGetValue(key, out PeerModel? peer);
             if (created)
             {
-                peer = new PeerModel();
+                peer = new PeerModel { Running = Peers.Any(p => Convert.ToBase64String(p.Identity.PublicKey) == key) };
                 model[key] = peer;
+                if (!order.Contains(key))
+                {
+                    order.Add(key);
+                }
             }
 
             foreach (UapiPeerStep step in operation.Steps)
@@ -105,7 +164,10 @@ internal sealed partial class WireGuardStage : IUapiDevice
                         peer = null;
                         break;
                     case UapiPeerStepKind.PresharedKey: peer.PresharedKey = step.Key!; break;
-                    case UapiPeerStepKind.Endpoint: peer.Endpoint = step.Endpoint; break;
+                    case UapiPeerStepKind.Endpoint:
+                        peer.Endpoint = step.Endpoint;
+                        peer.EndpointSet = true;
+                        break;
                     case UapiPeerStepKind.PersistentKeepalive: peer.Keepalive = step.Number; break;
                     case UapiPeerStepKind.ReplaceAllowedIps: peer.AllowedIps.Clear(); break;
                     case UapiPeerStepKind.AllowedIp:
@@ -113,7 +175,7 @@ internal sealed partial class WireGuardStage : IUapiDevice
                         {
                             peer.AllowedIps.Remove(step.AllowedIp.Prefix);
                         }
-                        else
+                        else if (!peer.AllowedIps.Contains(step.AllowedIp.Prefix))
                         {
                             peer.AllowedIps.Add(step.AllowedIp.Prefix);
                         }
@@ -123,43 +185,157 @@ internal sealed partial class WireGuardStage : IUapiDevice
             }
         }
 
-        // What differs from the running device, and whether this stage can do it live yet.
-        UapiResult? refusal = Unsupported(request, model);
-        if (refusal is { } refused)
+        // The whole peer set the request leaves, as the file's reload hands it over: every field named.
+        var desired = new List<DesiredPeer>();
+        var chosen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (string key in order)
         {
-            Log.UapiRefused(_logger, Name, refused.Message!);
-            return refused;
+            if (!model.TryGetValue(key, out PeerModel? peer))
+            {
+                continue;
+            }
+
+            string? name = null;
+            if (!peer.Running)
+            {
+                name = UapiName(key, chosen);
+                if (name is null)
+                {
+                    return Refuse(new UapiResult(UapiErrno.Invalid, $"peer {key}: every name uapi-<key letters> is taken by another port; rename the port that holds it"));
+                }
+
+                chosen.Add(name);
+            }
+
+            IPEndPoint? endpoint = peer.Endpoint;
+            if (endpoint is not null && endpoint.Address.IsIPv4MappedToIPv6)
+            {
+                endpoint = new IPEndPoint(endpoint.Address.MapToIPv4(), endpoint.Port);
+            }
+
+            desired.Add(new DesiredPeer($"{At}: peer {key}", Convert.FromBase64String(key))
+            {
+                Name = name,
+                PresharedKey = peer.PresharedKey,
+                SetsEndpoint = peer.EndpointSet || !peer.Running,
+                Endpoint = endpoint is null ? null : UapiProtocol.FormatEndpoint(endpoint),
+                AllowedIPs = peer.AllowedIps,
+                ReplaceAllowedIPs = true,
+                PersistentKeepalive = TimeSpan.FromSeconds(peer.Keepalive),
+            });
         }
 
+        // The fwmark first (nothing else has changed yet; it is put back if the rest is refused).
+        uint markBefore = FirewallMark;
+        if (request.Fwmark is uint mark && mark != markBefore && !TrySetFirewallMark(mark, out string? markProblem))
+        {
+            return Refuse(new UapiResult(UapiErrno.PortInUse, $"fwmark {mark}: {markProblem}"));
+        }
+
+        var before = new Dictionary<string, PeerConfigurationState>(StringComparer.Ordinal);
         foreach (WireGuardPeer peer in Peers)
         {
-            PeerModel wanted = model[Convert.ToHexStringLower(peer.Identity.PublicKey)];
-            PeerEndpoint? current = peer.Endpoint;
-            if (wanted.Endpoint is not null && (current is null || !current.Remote.ToIPEndPoint().Equals(wanted.Endpoint)))
+            before[Convert.ToBase64String(peer.Identity.PublicKey)] = peer.Configuration;
+        }
+
+        int portBefore = ListenPort;
+        byte[] keyBefore = Local.PublicKey.ToArray();
+        var configuration = new PeerConfiguration(desired) { ReplacePeers = true, PrivateKey = privateKey, ListenPort = request.ListenPort };
+        IReadOnlyList<ConfigurationProblem> problems = ApplyPeers(configuration, At);
+        foreach (PeerModel peer in model.Values)
+        {
+            CryptographicOperations.ZeroMemory(peer.PresharedKey);
+        }
+
+        if (problems.Count > 0)
+        {
+            if (FirewallMark != markBefore)
             {
-                var address = wanted.Endpoint.Address.IsIPv4MappedToIPv6 ? wanted.Endpoint.Address.MapToIPv4() : wanted.Endpoint.Address;
-                peer.SetEndpoint(new PeerEndpoint(UdpEndpoint.Create(address, (ushort)wanted.Endpoint.Port), UdpEndpoint.None));
-                Log.UapiEndpoint(_logger, Name, peer.Name, UapiProtocol.FormatEndpoint(wanted.Endpoint));
+                TrySetFirewallMark(markBefore, out _);
             }
 
-            long keepaliveMs = wanted.Keepalive * 1000L;
-            long before = peer.PersistentKeepaliveMs;
-            if (keepaliveMs != before)
+            bool port = problems.Any(p => p.Path.EndsWith(":ListenPort", StringComparison.Ordinal));
+            return Refuse(new UapiResult(port ? UapiErrno.PortInUse : UapiErrno.Invalid, string.Join("; ", problems.Select(p => $"{p.Path}: {p.Message}"))));
+        }
+
+        // Where each peer comes from now.
+        foreach (WireGuardPeer peer in Peers)
+        {
+            string key = Convert.ToBase64String(peer.Identity.PublicKey);
+            if (!before.TryGetValue(key, out PeerConfigurationState? state))
             {
-                peer.SetPersistentKeepalive(keepaliveMs);
-                Log.UapiKeepalive(_logger, Name, peer.Name, wanted.Keepalive);
-                if (before == 0 && keepaliveMs > 0 && peer.Endpoint is not null)
-                {
-                    // As wireguard-go: turning persistent keepalive on reaches the peer at once.
-                    if (RequestHandshake(peer) || peer.Keypairs.Current is not null)
-                    {
-                        WakeHandshakeThread();
-                    }
-                }
+                _peerSources[key] = PeerSource.Uapi;
+                _uapiAdded.Add(key);
             }
+            else if (!ReferenceEquals(state, peer.Configuration) && SourceOf(peer) == PeerSource.Config)
+            {
+                _peerSources[key] = PeerSource.ConfigChangedByUapi;
+            }
+        }
+
+        foreach (string key in _peerSources.Keys)
+        {
+            if (!Peers.Any(p => Convert.ToBase64String(p.Identity.PublicKey) == key))
+            {
+                _peerSources.TryRemove(key, out _);
+            }
+        }
+
+        foreach ((string key, PeerConfigurationState state) in before)
+        {
+            if (!Peers.Any(p => Convert.ToBase64String(p.Identity.PublicKey) == key) && !_uapiAdded.Contains(key))
+            {
+                _uapiDeviceChanges.Add($"peer {key} ({state.Path}) removed");
+            }
+        }
+
+        if (ListenPort != portBefore)
+        {
+            _uapiDeviceChanges.Add("listen port");
+        }
+
+        if (!Local.PublicKey.SequenceEqual(keyBefore))
+        {
+            _uapiDeviceChanges.Add("private key");
+        }
+
+        if (FirewallMark != markBefore)
+        {
+            _uapiDeviceChanges.Add("fwmark");
+            Log.UapiFirewallMark(_logger, Name, FirewallMark);
         }
 
         return UapiResult.Success;
+    }
+
+    /// <summary>A new peer's name: <c>uapi-</c> and its key's first 8 letters and digits, more of them while the name is taken.</summary>
+    private string? UapiName(string base64Key, HashSet<string> chosen)
+    {
+        var letters = new System.Text.StringBuilder();
+        foreach (char c in base64Key)
+        {
+            if (char.IsAsciiLetterOrDigit(c))
+            {
+                letters.Append(c);
+            }
+        }
+
+        for (int length = 8; length <= letters.Length; length++)
+        {
+            string name = "uapi-" + letters.ToString(0, length);
+            if (!chosen.Contains(name) && !Peers.Any(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase)) && NameTaken(name) is null)
+            {
+                return name;
+            }
+        }
+
+        return null;
+    }
+
+    private UapiResult Refuse(UapiResult result)
+    {
+        Log.UapiRefused(_logger, Name, result.Message!);
+        return result;
     }
 
     /// <summary>Serves the UAPI socket when the settings ask for it (called while the stage is created).</summary>
@@ -188,93 +364,29 @@ internal sealed partial class WireGuardStage : IUapiDevice
 
     private void StopUapi() => Interlocked.Exchange(ref _uapi, null)?.Dispose();
 
-    private UapiResult? Unsupported(UapiSetRequest request, Dictionary<string, PeerModel> model)
-    {
-        // TODO(livepeers): peers added or removed, allowed IPs and preshared keys changed are to go through the
-        // WireGuard stage's live peer-set entry point once the livepeers branch lands: hand it the desired peer set
-        // built in `model` above, and drop these refusals.
-        if (request.PrivateKey is { } privateKey)
-        {
-            byte[] current = new byte[WireGuardKey.Size];
-            Local.PrivateKey.ExportPrivateKey(current);
-            bool same = CryptographicOperations.FixedTimeEquals(current, privateKey);
-            CryptographicOperations.ZeroMemory(current);
-            CryptographicOperations.ZeroMemory(privateKey);
-            if (!same)
-            {
-                return new UapiResult(UapiErrno.Invalid, "changing the private key is not supported live yet: set PrivateKeyFile and restart");
-            }
-        }
-
-        if (request.ListenPort is int port && port != ListenPort)
-        {
-            return new UapiResult(UapiErrno.PortInUse, $"changing the listen port ({ListenPort} to {port}) is not supported live yet: set ListenPort and restart");
-        }
-
-        if (request.Fwmark is uint mark && mark != 0)
-        {
-            return new UapiResult(UapiErrno.PortInUse, $"fwmark {mark}: this stage sets no fwmark on its sockets yet");
-        }
-
-        var unsupported = new List<string>();
-        foreach (WireGuardPeer peer in Peers)
-        {
-            string key = Convert.ToHexStringLower(peer.Identity.PublicKey);
-            if (!model.TryGetValue(key, out PeerModel? wanted))
-            {
-                unsupported.Add($"removing peer '{peer.Name}'");
-                continue;
-            }
-
-            if (!wanted.AllowedIps.SetEquals(AllowedIpsOf(peer)))
-            {
-                unsupported.Add($"changing the allowed IPs of peer '{peer.Name}'");
-            }
-
-            byte[] psk = new byte[WireGuardKey.Size];
-            if (peer.Identity.HasPresharedKey)
-            {
-                peer.Identity.PresharedKey.CopyTo(psk);
-            }
-
-            if (!CryptographicOperations.FixedTimeEquals(psk, wanted.PresharedKey))
-            {
-                unsupported.Add($"changing the preshared key of peer '{peer.Name}'");
-            }
-
-            CryptographicOperations.ZeroMemory(psk);
-        }
-
-        foreach ((string key, PeerModel _) in model)
-        {
-            if (FindPeer(Convert.FromHexString(key)) is null)
-            {
-                unsupported.Add($"adding peer {WireGuardKey.Format(Convert.FromHexString(key))}");
-            }
-        }
-
-        return unsupported.Count == 0
-            ? null
-            : new UapiResult(UapiErrno.Invalid, $"{string.Join(", ", unsupported)}: not supported live yet (only endpoints and persistent keepalives change live); change the configuration file and restart");
-    }
-
     private IReadOnlyList<string> AllowedIpsOf(WireGuardPeer peer)
         => peer.Configuration.AllowedIPs;
 
     /// <summary>One peer as a <c>set</c> leaves it.</summary>
     private sealed class PeerModel
     {
+        /// <summary>Whether the peer runs now (a new one gets a name).</summary>
+        public bool Running { get; init; }
+
         public byte[] PresharedKey { get; set; } = new byte[WireGuardKey.Size];
 
         public IPEndPoint? Endpoint { get; set; }
 
+        /// <summary>Whether an <c>endpoint</c> line named it (otherwise a running peer keeps its configured endpoint).</summary>
+        public bool EndpointSet { get; set; }
+
         public int Keepalive { get; set; }
 
-        public HashSet<string> AllowedIps { get; } = new(StringComparer.Ordinal);
+        public List<string> AllowedIps { get; } = [];
 
         public static PeerModel Of(WireGuardPeer peer, IReadOnlyList<string> allowedIps)
         {
-            var model = new PeerModel { Keepalive = (int)(peer.PersistentKeepaliveMs / 1000) };
+            var model = new PeerModel { Running = true, Keepalive = (int)(peer.PersistentKeepaliveMs / 1000) };
             if (peer.Identity.HasPresharedKey)
             {
                 peer.Identity.PresharedKey.CopyTo(model.PresharedKey);
@@ -282,11 +394,7 @@ internal sealed partial class WireGuardStage : IUapiDevice
 
             PeerEndpoint? endpoint = peer.Endpoint;
             model.Endpoint = endpoint is null || endpoint.Remote.IsNone ? null : endpoint.Remote.ToIPEndPoint();
-            foreach (string prefix in allowedIps)
-            {
-                model.AllowedIps.Add(prefix);
-            }
-
+            model.AllowedIps.AddRange(allowedIps);
             return model;
         }
     }
@@ -296,10 +404,20 @@ internal sealed partial class WireGuardStage : IUapiDevice
         [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard '{Stage}': UAPI set refused: {Reason}")]
         public static partial void UapiRefused(ILogger logger, string stage, string reason);
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': UAPI set the endpoint of peer '{Peer}' to {Endpoint}")]
-        public static partial void UapiEndpoint(ILogger logger, string stage, string peer, string endpoint);
-
-        [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': UAPI set the persistent keepalive of peer '{Peer}' to {Seconds} s (0: off)")]
-        public static partial void UapiKeepalive(ILogger logger, string stage, string peer, int seconds);
+        [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': UAPI set the sockets' firewall mark to {Mark} (0: none)")]
+        public static partial void UapiFirewallMark(ILogger logger, string stage, uint mark);
     }
+}
+
+/// <summary>Where a running peer came from (status field <c>source</c>).</summary>
+internal enum PeerSource
+{
+    /// <summary>The configuration file, unchanged since (<c>config</c>).</summary>
+    Config,
+
+    /// <summary>Added through the UAPI and not in the file (<c>uapi</c>).</summary>
+    Uapi,
+
+    /// <summary>In the file, and changed through the UAPI since: what runs is not what the file says (<c>config+uapi</c>).</summary>
+    ConfigChangedByUapi,
 }

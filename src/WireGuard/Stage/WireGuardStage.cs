@@ -33,6 +33,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     private readonly WireGuardSettings _settings;
     private readonly Lock _markLock = new();
     private uint _firewallMark;
+    private bool _markClaimed;
     private readonly List<UdpReceiveQueue> _sources = [];
     private readonly List<WireGuardCounters> _counters = [];
     private readonly Lock _countersLock = new();
@@ -97,6 +98,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     {
         lock (_markLock)
         {
+            _markClaimed = true;
             if (_firewallMark != 0)
             {
                 return _firewallMark;
@@ -112,6 +114,52 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
             Volatile.Write(ref _firewallMark, mark);
             Log.FirewallMarkChosen(_logger, Name, mark);
             return mark;
+        }
+    }
+
+    /// <summary>
+    /// Marks the running sockets (and those a rebind opens) with <paramref name="mark"/> (0: none), as wireguard-go's
+    /// fwmark. Refused while a full tunnel routes by the current mark: the kernel's policy rules were installed with it
+    /// (see KernelRoutes), and sockets marked otherwise would have their own underlay traffic routed into the tunnel.
+    /// </summary>
+    internal bool TrySetFirewallMark(uint mark, out string? problem)
+    {
+        lock (_markLock)
+        {
+            problem = null;
+            uint old = _firewallMark;
+            if (mark == old)
+            {
+                return true;
+            }
+
+            if (_markClaimed && old != 0 && Peers.Any(p => p.Configuration.AllowedIPs.Any(a => a.EndsWith("/0", StringComparison.Ordinal))))
+            {
+                problem = $"the full tunnel's kernel policy rules route by the sockets' mark {old}, and a changed mark would send the tunnel's own UDP into the tunnel; remove the peer whose allowed IPs hold a default route first, or set FwMark in the file and restart";
+                return false;
+            }
+
+            UdpSocket[] sockets = Sockets.All;
+            for (int i = 0; i < sockets.Length; i++)
+            {
+                try
+                {
+                    sockets[i].SetFirewallMark(mark);
+                }
+                catch (LinuxException ex)
+                {
+                    for (int j = 0; j < i; j++)
+                    {
+                        sockets[j].SetFirewallMark(old);
+                    }
+
+                    problem = ex.Message;
+                    return false;
+                }
+            }
+
+            Volatile.Write(ref _firewallMark, mark);
+            return true;
         }
     }
 

@@ -12,9 +12,8 @@ namespace RouterHost.WireGuard.Tests.Interop;
 /// judge what passes; wireguard-go's <c>wg show dump</c> and RouterHost's own counters say whether a session was
 /// renegotiated.
 /// <para>
-/// The <c>wg set</c> variant of these changes plugs in here once the UAPI server lands: it reaches the same
-/// <see cref="WireGuardStage.ApplyPeers"/> path, so the same assertions apply with <c>Rewrite</c> replaced by
-/// <c>wg set</c> against RouterHost's socket.
+/// The <c>wg set</c> variant makes the same changes through the stage's UAPI socket: it reaches the same
+/// <see cref="WireGuardStage.ApplyPeers"/> path, and the same assertions apply.
 /// </para>
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
@@ -33,6 +32,41 @@ public sealed class LiveReloadTests
         Assert.SkipWhen(WireGuardGoPeer.UnsupportedReason is not null, WireGuardGoPeer.UnsupportedReason ?? string.Empty);
         using var hub = Hub.Start("wglv", spokes: 3);
         WireGuardGoPeer goA = hub.Spokes[0], goB = hub.Spokes[1], goC = hub.Spokes[2];
+        ChangesUnderTransfer(
+            hub,
+            addBAndC: () => hub.Rewrite(1, hub.Peer("a", goA, "10.88.0.2/32"), hub.Peer("b", goB, "10.88.0.3/32"), hub.Peer("c", goC, "10.88.0.5/32")),
+            removeCMoveB: () => hub.Rewrite(2, hub.Peer("a", goA, "10.88.0.2/32"), hub.Peer("b", goB, "10.88.0.4/32")));
+        Assert.True(hub.Log.Contains("Configuration reload #2 applied: 2 stage(s) reconfigured"), hub.Log.Text);
+    }
+
+    /// <summary>
+    /// The same changes by Debian's <c>wg set</c> against the stage's UAPI socket: the same path
+    /// (<see cref="WireGuardStage.ApplyPeers"/>), the same outcome; B is the UAPI's peer, named after its key.
+    /// </summary>
+    [Fact]
+    public void Peers_added_changed_and_removed_by_wg_set_under_a_200_MB_transfer_leave_its_session_alone()
+    {
+        Assert.SkipWhen(WireGuardGoPeer.UnsupportedReason is not null, WireGuardGoPeer.UnsupportedReason ?? string.Empty);
+        using var hub = Hub.Start("wglu", spokes: 3);
+        hub.UapiName = "rhl" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+        WireGuardGoPeer goA = hub.Spokes[0], goB = hub.Spokes[1], goC = hub.Spokes[2];
+        ChangesUnderTransfer(
+            hub,
+            addBAndC: () => WgSet(hub.UapiName, "peer", goB.PublicKey, "allowed-ips", "10.88.0.3/32", "endpoint", $"192.168.78.2:{SpokePort}",
+                "peer", goC.PublicKey, "allowed-ips", "10.88.0.5/32", "endpoint", $"192.168.79.2:{SpokePort}"),
+            removeCMoveB: () => WgSet(hub.UapiName, "peer", goC.PublicKey, "remove", "peer", goB.PublicKey, "allowed-ips", "10.88.0.4/32"));
+        WireGuardPeer b = hub.Node.Tunnel.Peers.Single(p => RouterHost.WireGuard.Keys.WireGuardKey.Format(p.Identity.PublicKey) == goB.PublicKey);
+        Assert.StartsWith("uapi-", b.Name, StringComparison.Ordinal);
+        Assert.Equal(PeerSource.Uapi, hub.Node.Tunnel.SourceOf(b));
+        Assert.Equal(0, hub.Node.Reloader?.Applied ?? 0);
+    }
+
+    private static void WgSet(string name, params string[] args) =>
+        ChildProcess.Run("/usr/bin/wg", ["set", name, .. args]).EnsureSuccess();
+
+    private static void ChangesUnderTransfer(Hub hub, Action addBAndC, Action removeCMoveB)
+    {
+        WireGuardGoPeer goA = hub.Spokes[0], goB = hub.Spokes[1], goC = hub.Spokes[2];
         hub.Write(hub.Peer("a", goA, "10.88.0.2/32"));
         hub.StartNode();
 
@@ -44,14 +78,14 @@ public sealed class LiveReloadTests
         long theirHandshake = goA.LatestHandshake(hub.Keys.PublicKey);
         Assert.NotEqual(0, ourHandshake);
 
-        // B and C are added by saving the file.
-        hub.Rewrite(1, hub.Peer("a", goA, "10.88.0.2/32"), hub.Peer("b", goB, "10.88.0.3/32"), hub.Peer("c", goC, "10.88.0.5/32"));
+        // B and C are added.
+        addBAndC();
         Assert.True(PingUntil(hub.Net.A, BOld), hub.Describe());
         Assert.True(PingUntil(hub.Net.A, C), hub.Describe());
         Assert.True(PingUntil(goC.Namespace, IPAddress.Parse("10.88.0.1")), hub.Describe());
 
         // C leaves; B's allowed IPs move from .3 to .4.
-        hub.Rewrite(2, hub.Peer("a", goA, "10.88.0.2/32"), hub.Peer("b", goB, "10.88.0.4/32"));
+        removeCMoveB();
         Assert.True(PingUntil(hub.Net.A, BNew), hub.Describe());
         Assert.False(TunnelNamespaces.Ping(hub.Net.A, BOld, count: 2).Succeeded, hub.Describe());
         long refusedBefore = hub.RefusedFromRemovedOrUnknown();
@@ -61,14 +95,13 @@ public sealed class LiveReloadTests
         Assert.False(fromC.Succeeded, $"the removed peer still passes\n{hub.Describe()}");
         Assert.True(Eventually(() => hub.RefusedFromRemovedOrUnknown() > refusedBefore), $"C's packets were not counted as refused\n{hub.Describe()}");
         Assert.True(hub.SourceRefused() > 0, $"B's packets from its old prefix were not counted as refused\n{hub.Describe()}");
-        Assert.Null(hub.Node.Tunnel.Peers.SingleOrDefault(p => p.Name == "c"));
+        Assert.DoesNotContain(hub.Node.Tunnel.Peers, p => RouterHost.WireGuard.Keys.WireGuardKey.Format(p.Identity.PublicKey) == goC.PublicKey);
 
         // A's session was never renegotiated, and its stream arrives whole.
         Assert.Equal(ourHandshake, Volatile.Read(ref a.LatestHandshakeUnixMs));
         Assert.Equal(theirHandshake, goA.LatestHandshake(hub.Keys.PublicKey));
         Assert.Same(a, hub.Node.Tunnel.Peers.Single(p => p.Name == "a"));
         transfer.AssertCompletes(TimeSpan.FromMinutes(3), hub.Describe);
-        Assert.True(hub.Log.Contains("Configuration reload #2 applied: 2 stage(s) reconfigured"), hub.Log.Text);
         Assert.Null(hub.Node.Fault);
     }
 
@@ -187,6 +220,9 @@ public sealed class LiveReloadTests
 
         public KeyPair Keys { get; set; }
 
+        /// <summary>When set, the stage serves its UAPI socket under this name.</summary>
+        public string? UapiName { get; set; }
+
         public List<WireGuardGoPeer> Spokes { get; } = [];
 
         public string File { get; }
@@ -301,12 +337,13 @@ public sealed class LiveReloadTests
         private void Write(int mtu, int batchSize, string[] peers, int port = HubPort)
         {
             string ns = Net.A.Name;
+            string uapi = UapiName is null ? string.Empty : $" \"Uapi\": true, \"UapiName\": \"{UapiName}\",";
             string json = $$"""
                 {
                   "Pipeline": { "BatchSize": {{batchSize}}, "Stages": [
                     { "Type": "Routing", "Settings": { "Routes": [ { "Destination": "10.88.0.1/32", "Interface": "tun" } ] } },
                     { "Type": "WireGuard", "Name": "wg", "Settings": {
-                        "PrivateKeyFile": "{{Keys.PrivateKeyFile}}", "ListenPort": {{port}}, "ListenAddresses": [ "0.0.0.0" ], "Sockets": 1, "Namespace": "{{ns}}", "Mtu": {{mtu}},
+                        "PrivateKeyFile": "{{Keys.PrivateKeyFile}}", "ListenPort": {{port}}, "ListenAddresses": [ "0.0.0.0" ], "Sockets": 1, "Namespace": "{{ns}}", "Mtu": {{mtu}},{{uapi}}
                         "Peers": { {{string.Join(", ", peers)}} } } } ] },
                   "Interfaces": {
                     "tun": { "Backend": "LinuxTun", "Settings": { "Namespace": "{{ns}}", "DeviceName": "rhwg0", "Mtu": 1420, "Queues": 2, "Addresses": [ "10.88.0.1/24" ] } }

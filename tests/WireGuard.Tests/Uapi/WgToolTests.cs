@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Keys;
@@ -90,20 +92,102 @@ public sealed class WgToolTests
             Wg("syncconf", name, file);
             Wg("setconf", name, file);
             Assert.Single(node.Tunnel.Peers);
+            WireGuardPeer running = node.Tunnel.Peers[0];
 
-            // What is not live yet is refused whole, with wireguard-go's errno, and nothing changes.
-            string other = WireGuardKey.Format(RandomNumberGenerator.GetBytes(32));
-            ExecResult add = WgResult("set", name, "peer", other, "allowed-ips", "10.99.0.0/24");
-            Assert.False(add.Succeeded);
-            Assert.Contains("Invalid argument", add.StdErr, StringComparison.Ordinal);
-            Assert.True(log.Contains($"adding peer {other}"), log.Text);
-            ExecResult port = WgResult("set", name, "listen-port", "51999");
-            Assert.Contains("Address already in use", port.StdErr, StringComparison.Ordinal);
-            ExecResult allowed = WgResult("set", name, "peer", peer.PublicKey, "allowed-ips", "10.88.0.2/32", "persistent-keepalive", "7");
-            Assert.False(allowed.Succeeded);
-            Assert.Equal(0, node.Tunnel.Peers[0].PersistentKeepaliveMs);
-            Assert.Single(node.Tunnel.Peers);
+            // wg set peer … allowed-ips: the peer's whole list, live (the routes follow); the session stays.
+            Wg("set", name, "peer", peer.PublicKey, "allowed-ips", "10.88.0.2/32,fd88::2/128,10.77.0.0/24");
+            Assert.Equal(["10.88.0.2/32", "fd88::2/128", "10.77.0.0/24"], running.Configuration.AllowedIPs);
+            Assert.Contains("allowed ips: 10.88.0.2/32, fd88::2/128, 10.77.0.0/24", Wg("show", name), StringComparison.Ordinal);
+            Assert.Same(running, node.Tunnel.Peers[0]);
+            Assert.Equal(PeerSource.ConfigChangedByUapi, node.Tunnel.SourceOf(running));
             Assert.True(Ping(net.A, OverlayB4).Succeeded, $"{node.Describe()}\n{log.Text}");
+
+            // wg set peer … preshared-key: both sides take the new key; traffic goes on.
+            string psk2 = KeyPair.NewPresharedKey();
+            string pskFile = keys.WriteSecret("psk2", psk2);
+            Wg("set", name, "peer", peer.PublicKey, "preshared-key", pskFile);
+            peer.SetPeer(keys.PublicKey, "10.88.0.1/32,fd88::1/128", presharedKey: psk2);
+            Assert.Contains($"\t{psk2}\t", Wg("show", name, "dump"), StringComparison.Ordinal);
+            Assert.True(Ping(net.A, OverlayB4).Succeeded, $"{node.Describe()}\n{log.Text}");
+
+            // wg set peer NEW …: a peer added live, named after its key, shown as the UAPI's; then removed.
+            using var added = new KeyPair();
+            Wg("set", name, "peer", added.PublicKey, "allowed-ips", "10.99.0.0/24", "endpoint", "192.0.2.9:51820", "persistent-keepalive", "0");
+            WireGuardPeer fresh = node.Tunnel.Peers.Single(p => WireGuardKey.Format(p.Identity.PublicKey) == added.PublicKey);
+            Assert.Equal(UapiApplyTests.UapiName(added), fresh.Name);
+            Assert.Equal(PeerSource.Uapi, node.Tunnel.SourceOf(fresh));
+            Assert.Contains($"peer: {added.PublicKey}", Wg("show", name), StringComparison.Ordinal);
+            Wg("set", name, "peer", added.PublicKey, "remove");
+            Assert.Single(node.Tunnel.Peers);
+            Assert.True(fresh.IsRemoved);
+
+            // wg set fwmark: the live sockets are marked; off takes the mark away.
+            Wg("set", name, "fwmark", "0x1234");
+            Assert.Equal(0x1234u, node.Tunnel.FirewallMark);
+            Assert.Equal("0x1234", Wg("show", name, "fwmark").Trim());
+            Assert.True(Ping(net.A, OverlayB4).Succeeded, $"{node.Describe()}\n{log.Text}");
+            Wg("set", name, "fwmark", "off");
+            Assert.Equal(0u, node.Tunnel.FirewallMark);
+
+            // wg set listen-port: a port another socket holds is refused as wireguard-go refuses it; a free one rebinds.
+            using (Socket holder = net.A.Run(() =>
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                socket.Bind(new IPEndPoint(IPAddress.Any, 0));
+                return socket;
+            }))
+            {
+                int held = ((IPEndPoint)holder.LocalEndPoint!).Port;
+                ExecResult busy = WgResult("set", name, "listen-port", held.ToString(CultureInfo.InvariantCulture));
+                Assert.False(busy.Succeeded);
+                Assert.Contains("Address already in use", busy.StdErr, StringComparison.Ordinal);
+                Assert.Equal(RouterHostPort, node.Tunnel.ListenPort);
+            }
+
+            Wg("set", name, "listen-port", (RouterHostPort + 1).ToString(CultureInfo.InvariantCulture));
+            Assert.Equal(RouterHostPort + 1, node.Tunnel.ListenPort);
+            Assert.Equal((RouterHostPort + 1).ToString(CultureInfo.InvariantCulture), Wg("show", name, "listen-port").Trim());
+            Assert.True(Ping(net.A, OverlayB4).Succeeded, $"{node.Describe()}\n{log.Text}");
+
+            // wg syncconf round trip: showconf, edit (a new peer, other allowed IPs), syncconf: the running state is the file.
+            using var third = new KeyPair();
+            string edited = Wg("showconf", name).Replace("AllowedIPs = 10.88.0.2/32, fd88::2/128, 10.77.0.0/24", "AllowedIPs = 10.88.0.2/32, fd88::2/128", StringComparison.Ordinal)
+                + $"\n[Peer]\nPublicKey = {third.PublicKey}\nAllowedIPs = 10.66.0.0/24\n";
+            string editedFile = keys.WriteSecret("edited.conf", edited);
+            Wg("syncconf", name, editedFile);
+            Assert.Equal(Normalise(edited), Normalise(Wg("showconf", name)));
+            Assert.Equal(2, node.Tunnel.Peers.Count);
+            Assert.Same(running, node.Tunnel.Peers[0]);
+            Assert.True(Ping(net.A, OverlayB4).Succeeded, $"{node.Describe()}\n{log.Text}");
+
+            // wg setconf with the first showconf: everything back as it was, the added peer gone. The port left above is
+            // held by the old sockets for the 10 s packets in flight get (EADDRINUSE, nothing changed), then taken back.
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (!WgResult("setconf", name, file).Succeeded && clock.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                Assert.Equal(2, node.Tunnel.Peers.Count);
+                Thread.Sleep(500);
+            }
+
+            Assert.Single(node.Tunnel.Peers);
+            Assert.Equal(RouterHostPort, node.Tunnel.ListenPort);
+            Assert.Equal(Normalise(conf), Normalise(Wg("showconf", name)));
+            peer.SetPeer(keys.PublicKey, "10.88.0.1/32,fd88::1/128", presharedKey: psk);
+            Assert.True(Ping(net.A, OverlayB4).Succeeded, $"{node.Describe()}\n{log.Text}");
+
+            // wg set private-key: a new key renegotiates; back to the old one, the peer (which knows only it) answers again.
+            using var newKey = new KeyPair();
+            Wg("set", name, "private-key", newKey.PrivateKeyFile);
+            Assert.Equal(newKey.PublicKey, Wg("show", name, "public-key").Trim());
+            Wg("set", name, "private-key", keys.PrivateKeyFile);
+            Assert.Equal(keys.PublicKey, WireGuardKey.Format(node.Tunnel.Local.PublicKey));
+            Assert.True(Ping(net.A, OverlayB4).Succeeded, $"{node.Describe()}\n{log.Text}");
+
+            // A request that cannot be done is refused whole with wireguard-go's errno, and nothing changes.
+            ExecResult zeroKey = WgResult("set", name, "peer", new string('A', 43) + "=", "allowed-ips", "10.55.0.0/24");
+            Assert.False(zeroKey.Succeeded);
+            Assert.Contains("Invalid argument", zeroKey.StdErr, StringComparison.Ordinal);
+            Assert.Single(node.Tunnel.Peers);
             Assert.Null(node.Fault);
         }
         finally
@@ -127,6 +211,10 @@ public sealed class WgToolTests
         Assert.Contains("set Pipeline:Stages:1:Settings:UapiName", message, StringComparison.Ordinal);
         Assert.False(File.Exists("/var/run/wireguard/wireguard-to-the-sites.sock"));
     }
+
+    /// <summary>A wg-quick file's lines, sorted, without blanks (section order and spacing aside).</summary>
+    private static string Normalise(string conf) =>
+        string.Join("\n", conf.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).Order(StringComparer.Ordinal));
 
     private static string Wg(params string[] args) => WgResult(args).EnsureSuccess().StdOut;
 
