@@ -117,6 +117,18 @@ results_table() {
     done
 }
 
+# baseline_lines: RouterHost ÷ its baseline build per stream count, when the run had one.
+baseline_lines() {
+    local n
+    [[ " ${systems[*]} " == *" routerhost-baseline "* ]] || return 0
+    printf '\nBaseline build: %s\n\n' "$baseline_dll"
+    for n in "${streams[@]}"; do
+        printf -- '- %s stream(s): RouterHost ÷ baseline build = %s throughput, %s tunnel CPU s/GB\n' "$n" \
+            "$(ratio "$(summary_value routerhost "$n" gbps)" "$(summary_value routerhost-baseline "$n" gbps)")" \
+            "$(ratio "$(summary_value routerhost "$n" tunnel_cpu_s_per_gb)" "$(summary_value routerhost-baseline "$n" tunnel_cpu_s_per_gb)")"
+    done
+}
+
 detail_table() {
     local sys n
     printf '| system | streams | runs | Gbit/s min – max | machine CPU s/GB (all cores busy) | of which softirq s/GB | pings lost | kernel drops per run: UDP rcvbuf A / B, tunnel device A / B, veth, softnet |\n'
@@ -281,6 +293,7 @@ write_results() {
         printf -- '- RouterHost: 2 TUN queues, 2 sockets, BatchSize 64 (unless the row says otherwise); nebula routines %s\n' "$nebula_routines"
         printf -- '- command: `%s`\n\n' "$command_line"
         results_table
+        baseline_lines
         printf '\nTunnel CPU s/GB: user+system CPU of the two tunnel processes (both ends) per GB (10^9 bytes) received. '
         printf 'Kernel work done in softirq context (veth, TCP, the UDP underlay) is charged to whatever was running and is not '
         printf 'attributable to a tunnel; the machine-wide figures below include it, and iperf3 itself, and anything else running.\n\n'

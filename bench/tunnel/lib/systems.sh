@@ -10,6 +10,9 @@
 readonly all_systems=(veth routerhost routerhost-tun-offloads-off routerhost-udp-gso-off routerhost-udp-gro-off
     routerhost-batch-1 routerhost-all-off wireguard-go nebula)
 readonly overlay_mtu=1420
+# routerhost-baseline: the plain RouterHost configuration run by another build (--baseline DLL), so that a change
+# is measured against the build before it in the same run; it is not in all_systems and runs only when asked for.
+baseline_dll=''
 
 target=''
 log_tag=''      # names this bring-up's log files: r1, r2, ... or check
@@ -21,6 +24,7 @@ system_label() {
     case $1 in
         veth) echo "raw veth (no tunnel)" ;;
         routerhost) echo "RouterHost" ;;
+        routerhost-baseline) echo "RouterHost, baseline build" ;;
         routerhost-tun-offloads-off) echo "RouterHost, TUN TSO/GRO off" ;;
         routerhost-udp-gso-off) echo "RouterHost, UDP GSO off" ;;
         routerhost-udp-gro-off) echo "RouterHost, UDP GRO off" ;;
@@ -124,7 +128,7 @@ routerhost_config() {
         other=a own_ip=10.88.0.2 other_ip=10.88.0.1 port=51821 other_port=51820 other_underlay=$underlay_a
     fi
     case $variant in
-        routerhost) ;;
+        routerhost | routerhost-baseline) ;;
         routerhost-tun-offloads-off) tun_offloads=', "Offloads": { "Enabled": false }' ;;
         routerhost-udp-gso-off) udp_offloads=', "Offloads": { "Gso": false }' ;;
         routerhost-udp-gro-off) udp_offloads=', "Offloads": { "Gro": false }' ;;
@@ -152,15 +156,21 @@ routerhost_config() {
 EOF
 }
 
+# rh_dll_of VARIANT: the routerhost.dll that runs VARIANT.
+rh_dll_of() {
+    if [ "$1" = routerhost-baseline ]; then echo "$baseline_dll"; else echo "$rh_dll"; fi
+}
+
 routerhost_up() {
-    local variant=$1 side ns pid
+    local variant=$1 side ns pid dll
+    dll=$(rh_dll_of "$variant")
     routerhost_keys || return 1
     routerhost_config a "$variant" || return 1
     routerhost_config b "$variant" || return 1
     for side in b a; do
         ns=$ns_a
         [ "$side" = b ] && ns=$ns_b
-        spawn "$ns" "routerhost ($side, $variant)" "$run_dir/logs/$variant-$log_tag-$side.log" dotnet "$rh_dll" run --config "$tmp/rh-$side.json"
+        spawn "$ns" "routerhost ($side, $variant)" "$run_dir/logs/$variant-$log_tag-$side.log" dotnet "$dll" run --config "$tmp/rh-$side.json"
         tunnel_pids+=("$spawned_pid")
         tunnel_names+=("routerhost in $ns")
         tunnel_sides+=("${side^^}")
@@ -180,7 +190,7 @@ routerhost_up() {
 routerhost_status() {
     local variant=$1 side
     for side in a b; do
-        dotnet "$rh_dll" show --socket "$tmp/rh-$side.sock" --json >"$run_dir/status/$variant-$log_tag-$side.json" 2>&1 ||
+        dotnet "$(rh_dll_of "$variant")" show --socket "$tmp/rh-$side.sock" --json >"$run_dir/status/$variant-$log_tag-$side.json" 2>&1 ||
             warn "routerhost show of $variant ($side) failed: $(head -c 300 "$run_dir/status/$variant-$log_tag-$side.json")"
     done
 }
