@@ -51,10 +51,6 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
         _nextSlot = peers.Count;
         BatchSize = batchSize;
         _meter = new Meter("RouterHost.WireGuard");
-        _meter.CreateObservableCounter("routerhost.wireguard.peer.received.bytes", () => MeasurePeers(c => c.RxBytes), "By", "Bytes received from a peer (UDP payload)");
-        _meter.CreateObservableCounter("routerhost.wireguard.peer.sent.bytes", () => MeasurePeers(c => c.TxBytes), "By", "Bytes sent to a peer (UDP payload)");
-        _meter.CreateObservableCounter("routerhost.wireguard.dropped", MeasureDrops, description: "Drops after the chain's accounting (send failures, handshake messages refused), by reason");
-        _meter.CreateObservableGauge("routerhost.wireguard.under_load", () => new Measurement<int>(_loop?.UnderLoad == true ? 1 : 0, new KeyValuePair<string, object?>("stage", Name)), description: "1 while handshakes are answered with cookies (under load)");
         CreateStatusInstruments();
     }
 
@@ -325,47 +321,15 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
         }
     }
 
-    /// <summary>Every thread's counters summed (for status and tests).</summary>
+    /// <summary>Every thread's counters summed (for status, metrics, the UAPI and tests): the one place they are added up.</summary>
     public WireGuardCounters Sum()
     {
-        int slots = Volatile.Read(ref _nextSlot);
-        var total = new WireGuardCounters(slots);
+        var total = new WireGuardCounters(Volatile.Read(ref _nextSlot));
         lock (_countersLock)
         {
             foreach (WireGuardCounters c in _counters)
             {
-                long[] rxBytes = c.RxBytes, txBytes = c.TxBytes, rxPackets = c.RxPackets, txPackets = c.TxPackets;
-                for (int i = 0; i < slots && i < rxBytes.Length && i < txBytes.Length && i < rxPackets.Length && i < txPackets.Length; i++)
-                {
-                    total.RxBytes[i] += rxBytes[i];
-                    total.TxBytes[i] += txBytes[i];
-                    total.RxPackets[i] += rxPackets[i];
-                    total.TxPackets[i] += txPackets[i];
-                }
-
-                for (int r = 0; r < total.Drops.Length; r++)
-                {
-                    total.Drops[r] += c.Drops[r];
-                    total.HandshakeDrops[r] += c.HandshakeDrops[r];
-                }
-
-                for (int t = 0; t < total.HandshakesAccepted.Length; t++)
-                {
-                    total.HandshakesAccepted[t] += c.HandshakesAccepted[t];
-                }
-
-                total.UdpDatagramsSent += c.UdpDatagramsSent;
-                total.UdpMessagesSent += c.UdpMessagesSent;
-                total.UdpGsoMessagesSent += c.UdpGsoMessagesSent;
-                total.TransportsAccepted += c.TransportsAccepted;
-                total.HandshakesQueued += c.HandshakesQueued;
-                total.HandshakeMessagesHandled += c.HandshakeMessagesHandled;
-                total.Keepalives += c.Keepalives;
-                total.KeepalivesSent += c.KeepalivesSent;
-                total.CookieRepliesSent += c.CookieRepliesSent;
-                total.InitiationsSent += c.InitiationsSent;
-                total.ResponsesSent += c.ResponsesSent;
-                total.StagedSent += c.StagedSent;
+                c.AddTo(total);
             }
         }
 
@@ -461,28 +425,6 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
         }
 
         ListenPort = set.Port;
-    }
-
-    private IEnumerable<Measurement<long>> MeasurePeers(Func<WireGuardCounters, long[]> select)
-    {
-        WireGuardCounters total = Sum();
-        long[] values = select(total);
-        foreach (WireGuardPeer peer in Peers)
-        {
-            yield return new Measurement<long>(values[peer.Index], new KeyValuePair<string, object?>("stage", Name), new KeyValuePair<string, object?>("peer", peer.Name));
-        }
-    }
-
-    private IEnumerable<Measurement<long>> MeasureDrops()
-    {
-        WireGuardCounters total = Sum();
-        for (int id = 1; id < DropReason.Count; id++)
-        {
-            if (total.Drops[id] + total.HandshakeDrops[id] != 0)
-            {
-                yield return new Measurement<long>(total.Drops[id] + total.HandshakeDrops[id], new KeyValuePair<string, object?>("stage", Name), new KeyValuePair<string, object?>("reason", DropReason.FromId(id).Name));
-            }
-        }
     }
 
     private static partial class Log
