@@ -50,20 +50,7 @@ internal sealed partial class HandshakeLoop
         if (peer.LastSessionDerivedMs != 0 && now - peer.LastSessionDerivedMs >= ProtocolLimits.ZeroKeyMaterialAfterMs)
         {
             peer.LastSessionDerivedMs = 0;
-            while (true)
-            {
-                KeypairSet set = peer.Keypairs;
-                if (peer.TrySwapKeypairs(set, KeypairSet.Empty))
-                {
-                    Retire(set.Current, now);
-                    Retire(set.Previous, now);
-                    Retire(set.Next, now);
-                    break;
-                }
-            }
-
-            ReleaseHandshakeIndex(peer);
-            peer.Handshake.Clear();
+            EndSessions(peer, now);
             Log.Wiped(_logger, _stage.Name, peer.Name);
         }
     }

@@ -207,20 +207,7 @@ internal sealed partial class HandshakeLoop : IDisposable
     /// </summary>
     internal void RemovePeer(WireGuardPeer peer, long now)
     {
-        while (true)
-        {
-            KeypairSet set = peer.Keypairs;
-            if (peer.TrySwapKeypairs(set, KeypairSet.Empty))
-            {
-                Retire(set.Current, now);
-                Retire(set.Previous, now);
-                Retire(set.Next, now);
-                break;
-            }
-        }
-
-        ReleaseHandshakeIndex(peer);
-        peer.Handshake.Clear();
+        EndSessions(peer, now);
         peer.RetransmitAtMs = 0;
         int dropped = peer.Staged.Clear();
         Counters.Drop(WireGuardDropReasons.RemovedPeer, dropped);
@@ -261,6 +248,25 @@ internal sealed partial class HandshakeLoop : IDisposable
         {
             SendKeepalive(peer, now);
         }
+    }
+
+    /// <summary>Takes every session of <paramref name="peer"/> out of use (retired: keys wiped after the grace period) and clears its handshake.</summary>
+    private void EndSessions(WireGuardPeer peer, long now)
+    {
+        while (true)
+        {
+            KeypairSet set = peer.Keypairs;
+            if (peer.TrySwapKeypairs(set, KeypairSet.Empty))
+            {
+                Retire(set.Current, now);
+                Retire(set.Previous, now);
+                Retire(set.Next, now);
+                break;
+            }
+        }
+
+        ReleaseHandshakeIndex(peer);
+        peer.Handshake.Clear();
     }
 
     private void ReleaseHandshakeIndex(WireGuardPeer peer)
