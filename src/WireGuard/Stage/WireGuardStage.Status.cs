@@ -8,14 +8,60 @@ using RouterHost.WireGuard.Protocol;
 namespace RouterHost.WireGuard.Stage;
 
 /// <summary>
-/// What the stage reports of itself: its status object for <c>routerhost show</c> (typed: numbers, unix times, arrays;
-/// the schema is docs/status.md) and the meters the common WireGuard Prometheus exporters' names are kept for
-/// (<c>wireguard_peer_receive_bytes_total</c>, … as mdlayher/wireguard_exporter names them, with <c>device</c> = the
-/// stage's name), besides RouterHost's own (handshakes, keepalives, UDP). Both read the same sums, on the caller's
-/// thread (the control socket's, the metrics endpoint's), never the data path's.
+/// What the stage counts and reports of itself: each thread's counters and their one sum, its status object for
+/// <c>routerhost show</c> (typed: numbers, unix times, arrays; the schema is docs/status.md) and the meters the common
+/// WireGuard Prometheus exporters' names are kept for (<c>wireguard_peer_receive_bytes_total</c>, … as
+/// mdlayher/wireguard_exporter names them, with <c>device</c> = the stage's name), besides RouterHost's own (handshakes,
+/// keepalives, UDP). Both read the same sums, on the caller's thread (the control socket's, the metrics endpoint's),
+/// never the data path's.
 /// </summary>
 internal sealed partial class WireGuardStage
 {
+    private readonly List<WireGuardCounters> _counters = [];
+    private readonly Lock _countersLock = new();
+
+    /// <summary>A thread's own counters (each worker and the handshake thread take one; only that thread writes them).</summary>
+    public WireGuardCounters RegisterCounters()
+    {
+        // Room for peers added later, so a thread rarely grows its arrays.
+        var counters = new WireGuardCounters(Math.Max(16, 2 * Volatile.Read(ref _nextSlot)));
+        lock (_countersLock)
+        {
+            _counters.Add(counters);
+        }
+
+        return counters;
+    }
+
+    /// <summary>Every thread's counters summed (for status, metrics, the UAPI and tests): the one place they are added up.</summary>
+    public WireGuardCounters Sum()
+    {
+        var total = new WireGuardCounters(Volatile.Read(ref _nextSlot));
+        lock (_countersLock)
+        {
+            foreach (WireGuardCounters c in _counters)
+            {
+                c.AddTo(total);
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>Datagrams (reads) the sockets delivered, how many of them were GRO-coalesced, and the packets they split into.</summary>
+    public (long Reads, long Coalesced, long Delivered) ReceiveTotals()
+    {
+        long reads = 0, coalesced = 0, delivered = 0;
+        foreach (UdpReceiveQueue source in _sources)
+        {
+            reads += source.DatagramsReceived;
+            coalesced += source.CoalescedDatagrams;
+            delivered += source.PacketsDelivered;
+        }
+
+        return (reads, coalesced, delivered);
+    }
+
     /// <summary>Writes the typed status object (docs/status.md, "WireGuard").</summary>
     public void WriteStatus(Utf8JsonWriter writer)
     {

@@ -6,7 +6,6 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using RouterHost.Abstractions;
 using RouterHost.Crypto;
-using RouterHost.Linux;
 using RouterHost.Underlay;
 using RouterHost.WireGuard.Keys;
 using RouterHost.WireGuard.Protocol;
@@ -31,12 +30,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
 
     private readonly ILogger _logger;
     private readonly WireGuardSettings _settings;
-    private readonly Lock _markLock = new();
-    private uint _firewallMark;
-    private bool _markClaimed;
     private readonly List<UdpReceiveQueue> _sources = [];
-    private readonly List<WireGuardCounters> _counters = [];
-    private readonly Lock _countersLock = new();
     private readonly Meter _meter;
     private HandshakeLoop? _loop;
 
@@ -85,79 +79,6 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     public int BatchSize { get; }
 
     public int ListenPort { get; private set; }
-
-    /// <inheritdoc />
-    public uint FirewallMark => Volatile.Read(ref _firewallMark);
-
-    /// <inheritdoc />
-    public uint EnsureFirewallMark()
-    {
-        lock (_markLock)
-        {
-            _markClaimed = true;
-            if (_firewallMark != 0)
-            {
-                return _firewallMark;
-            }
-
-            // As wg-quick numbers a full tunnel's table 51820: the listen port is this router's alone, so is the mark.
-            uint mark = (uint)ListenPort;
-            foreach (UdpSocket socket in Sockets.All)
-            {
-                socket.SetFirewallMark(mark);
-            }
-
-            Volatile.Write(ref _firewallMark, mark);
-            Log.FirewallMarkChosen(_logger, Name, mark);
-            return mark;
-        }
-    }
-
-    /// <summary>
-    /// Marks the running sockets (and those a rebind opens) with <paramref name="mark"/> (0: none), as wireguard-go's
-    /// fwmark. Refused while a full tunnel routes by the current mark: the kernel's policy rules were installed with it
-    /// (see KernelRoutes), and sockets marked otherwise would have their own underlay traffic routed into the tunnel.
-    /// </summary>
-    internal bool TrySetFirewallMark(uint mark, out string? problem)
-    {
-        lock (_markLock)
-        {
-            problem = null;
-            uint old = _firewallMark;
-            if (mark == old)
-            {
-                return true;
-            }
-
-            if (_markClaimed && old != 0 && Peers.Any(p => p.Configuration.AllowedIPs.Any(a => a.EndsWith("/0", StringComparison.Ordinal))))
-            {
-                problem = $"the full tunnel's kernel policy rules route by the sockets' mark {old}, and a changed mark would send the tunnel's own UDP into the tunnel; remove the peer whose allowed IPs hold a default route first, or set FwMark in the file and restart";
-                return false;
-            }
-
-            UdpSocket[] sockets = Sockets.All;
-            for (int i = 0; i < sockets.Length; i++)
-            {
-                try
-                {
-                    sockets[i].SetFirewallMark(mark);
-                }
-                catch (LinuxException ex)
-                {
-                    for (int j = 0; j < i; j++)
-                    {
-                        sockets[j].SetFirewallMark(old);
-                    }
-
-                    problem = ex.Message;
-                    return false;
-                }
-            }
-
-            Volatile.Write(ref _firewallMark, mark);
-            return true;
-        }
-    }
 
     public IReadOnlyList<IQueue> Sources => _sources;
 
@@ -253,28 +174,8 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     /// <summary>The source queue a datagram came from.</summary>
     public UdpReceiveQueue? SourceAt(int index) => (uint)index < (uint)_sources.Count ? _sources[index] : null;
 
-    /// <summary>The socket of one family a lane sends on (lanes spread over the sockets), or null when none.</summary>
-    public UdpSocket? SocketFor(int lane, bool ipv6)
-    {
-        SocketSet set = Sockets;
-        UdpSocket[] sockets = ipv6 ? set.V6 : set.V4;
-        return sockets.Length == 0 ? null : sockets[lane % sockets.Length];
-    }
-
     public WireGuardPeer? FindPeer(ReadOnlySpan<byte> publicKey) =>
         Volatile.Read(ref _table).ByKey.TryGetValue(Convert.ToBase64String(publicKey), out WireGuardPeer? peer) ? peer : null;
-
-    public WireGuardCounters RegisterCounters()
-    {
-        // Room for peers added later, so a thread rarely grows its arrays.
-        var counters = new WireGuardCounters(Math.Max(16, 2 * Volatile.Read(ref _nextSlot)));
-        lock (_countersLock)
-        {
-            _counters.Add(counters);
-        }
-
-        return counters;
-    }
 
     public void WakeHandshakeThread() => _loop?.Wake();
 
@@ -321,36 +222,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
         }
     }
 
-    /// <summary>Every thread's counters summed (for status, metrics, the UAPI and tests): the one place they are added up.</summary>
-    public WireGuardCounters Sum()
-    {
-        var total = new WireGuardCounters(Volatile.Read(ref _nextSlot));
-        lock (_countersLock)
-        {
-            foreach (WireGuardCounters c in _counters)
-            {
-                c.AddTo(total);
-            }
-        }
-
-        return total;
-    }
-
     public bool UnderLoad => _loop?.UnderLoad == true;
-
-    /// <summary>Datagrams (reads) the sockets delivered, how many of them were GRO-coalesced, and the packets they split into.</summary>
-    public (long Reads, long Coalesced, long Delivered) ReceiveTotals()
-    {
-        long reads = 0, coalesced = 0, delivered = 0;
-        foreach (UdpReceiveQueue source in _sources)
-        {
-            reads += source.DatagramsReceived;
-            coalesced += source.CoalescedDatagrams;
-            delivered += source.PacketsDelivered;
-        }
-
-        return (reads, coalesced, delivered);
-    }
 
     /// <summary>The handshake thread's loop (tests drive <see cref="HandshakeLoop.RunOnce"/> without starting it).</summary>
     internal HandshakeLoop Loop => _loop!;
@@ -412,19 +284,6 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
         }
 
         return UdpEndpoint.Create(address, (ushort)port);
-    }
-
-    private void OpenSockets(string settingsPath)
-    {
-        _firewallMark = _settings.FwMark;
-        SocketSet set = OpenSocketSet(_settings.ListenPort, settingsPath);
-        Volatile.Write(ref _socketSet, set);
-        foreach (UdpSocket socket in set.All)
-        {
-            _sources.Add(new UdpReceiveQueue(socket, _sources.Count, BatchSize, ReceiveHeadroom, ReceiveTailroom));
-        }
-
-        ListenPort = set.Port;
     }
 
     private static partial class Log
