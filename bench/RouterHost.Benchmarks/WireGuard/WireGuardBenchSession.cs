@@ -1,15 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
-using RouterHost.Abstractions;
 using RouterHost.Crypto;
-using RouterHost.Pipeline;
 using RouterHost.Underlay;
 using RouterHost.WireGuard.Keys;
 using RouterHost.WireGuard.Protocol;
 using RouterHost.WireGuard.Stage;
+using RouterHost.WireGuard.Tests.Support;
 
 namespace RouterHost.Benchmarks.WireGuard;
 
@@ -20,31 +16,13 @@ namespace RouterHost.Benchmarks.WireGuard;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal sealed class WireGuardBenchSession : IDisposable
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("rh-bench-wg-").FullName;
     private readonly LocalIdentity _remote = new(KeyAgreementAlgorithm.X25519.GenerateKey());
 
     public WireGuardBenchSession()
     {
         Sink = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         Sink.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        using X25519PrivateKey key = KeyAgreementAlgorithm.X25519.GenerateKey();
-        var secret = new byte[32];
-        key.ExportPrivateKey(secret);
-        string keyFile = Path.Combine(_directory, "wg.key");
-        File.WriteAllText(keyFile, WireGuardKey.Format(secret));
-        CryptographicOperations.ZeroMemory(secret);
-        File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        IConfigurationSection settings = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["s:PrivateKeyFile"] = keyFile,
-            ["s:ListenPort"] = "0",
-            ["s:ListenAddresses:0"] = "127.0.0.1",
-            ["s:Sockets"] = "1",
-            ["s:Peers:p:PublicKey"] = WireGuardKey.Format(_remote.PublicKey),
-            ["s:Peers:p:Endpoint"] = $"127.0.0.1:{((IPEndPoint)Sink.LocalEndPoint!).Port}",
-            ["s:Peers:p:AllowedIPs:0"] = "10.5.0.0/16",
-        }).Build().GetSection("s");
-        Stage = (WireGuardStage)new WireGuardStagePlugin().Create(new StageContext("wg", settings, NullLoggerFactory.Instance, new PortRegistry(), 0, 1));
+        Stage = LoopbackStage.Create(WireGuardKey.Format(_remote.PublicKey), ((IPEndPoint)Sink.LocalEndPoint!).Port, ["10.5.0.0/16"]);
         Peer = Stage.Peers[0];
 
         (Session, RemoteSession) = Establish(Stage, Peer, _remote);
@@ -136,7 +114,6 @@ internal sealed class WireGuardBenchSession : IDisposable
         RemoteSession.Dispose();
         _remote.Dispose();
         Sink.Dispose();
-        Directory.Delete(_directory, recursive: true);
     }
 
     private static void Check(HandshakeOutcome outcome)

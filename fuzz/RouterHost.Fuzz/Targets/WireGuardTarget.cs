@@ -1,16 +1,13 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
 using RouterHost.Abstractions;
 using RouterHost.Crypto;
-using RouterHost.Pipeline;
 using RouterHost.Underlay;
 using RouterHost.WireGuard.Keys;
 using RouterHost.WireGuard.Protocol;
 using RouterHost.WireGuard.Stage;
+using RouterHost.WireGuard.Tests.Support;
 
 namespace RouterHost.Fuzz.Targets;
 
@@ -66,38 +63,7 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
         _socket.ReceiveTimeout = 5000;
         int peerPort = ((IPEndPoint)_socket.LocalEndPoint!).Port;
 
-        DirectoryInfo keys = Directory.CreateTempSubdirectory("rh-fuzz-wg-");
-        try
-        {
-            string keyFile = Path.Combine(keys.FullName, "private.key");
-            using (X25519PrivateKey key = KeyAgreementAlgorithm.X25519.GenerateKey())
-            {
-                Span<byte> secret = stackalloc byte[32];
-                key.ExportPrivateKey(secret);
-                File.WriteAllText(keyFile, WireGuardKey.Format(secret) + "\n");
-                CryptographicOperations.ZeroMemory(secret);
-            }
-
-            File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            IConfigurationSection settings = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["s:PrivateKeyFile"] = keyFile,
-                ["s:ListenPort"] = "0",
-                ["s:ListenAddresses:0"] = "127.0.0.1",
-                ["s:Sockets"] = "1",
-                ["s:Peers:p:PublicKey"] = WireGuardKey.Format(_peerIdentity.PublicKey),
-                ["s:Peers:p:AllowedIPs:0"] = "10.5.0.0/16",
-                ["s:Peers:p:AllowedIPs:1"] = "fd05::/64",
-                ["s:Peers:p:Endpoint"] = $"127.0.0.1:{peerPort}",
-            }).Build().GetSection("s");
-            var context = new StageContext("wg", settings, NullLoggerFactory.Instance, new PortRegistry(), 0, 1) { BatchSize = MaxDatagrams };
-            _stage = (WireGuardStage)new WireGuardStagePlugin().Create(context);
-        }
-        finally
-        {
-            keys.Delete(recursive: true);
-        }
-
+        _stage = LoopbackStage.Create(WireGuardKey.Format(_peerIdentity.PublicKey), peerPort, ["10.5.0.0/16", "fd05::/64"], batchSize: MaxDatagrams);
         _stage.Clock = () => _now;
         _worker = (WireGuardWorker)_stage.CreateWorker(0);
         if (!RemoteIdentity.TryCreate(_peerIdentity, _stage.Local.PublicKey, [], out RemoteIdentity? stageIdentity))

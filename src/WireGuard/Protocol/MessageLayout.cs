@@ -12,9 +12,6 @@ public static class MessageLayout
     /// <summary>Bytes of the type field (type byte and three zero bytes).</summary>
     public const int TypeSize = 4;
 
-    /// <summary>Bytes of a sender or receiver index.</summary>
-    public const int IndexSize = 4;
-
     /// <summary>Bytes of an X25519 public key.</summary>
     public const int KeySize = 32;
 

@@ -1,7 +1,4 @@
-using System.Buffers.Binary;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
-using RouterHost.Abstractions;
 using RouterHost.Underlay;
 using RouterHost.WireGuard.Protocol;
 
@@ -12,6 +9,8 @@ namespace RouterHost.WireGuard.Stage;
 /// and per-source rate limits when under load), initiates and retries handshakes, installs sessions, sends staged
 /// packets and keepalives, evaluates every peer's timers from the stamps the data path leaves, and retires old
 /// sessions. It owns every peer's Noise state, so none of that needs a lock. It never runs on the data path.
+/// This file holds the loop and the runtime changes; messages received are in <c>HandshakeLoop.Receive.cs</c>, sends
+/// in <c>HandshakeLoop.Send.cs</c>, per-peer timers in <c>HandshakeLoop.Timers.cs</c>.
 /// </summary>
 internal sealed partial class HandshakeLoop : IDisposable
 {
@@ -201,373 +200,6 @@ internal sealed partial class HandshakeLoop : IDisposable
         }
     }
 
-    private bool IsUnderLoad(long now)
-    {
-        if (_stage.Handshakes.Count >= _stage.Handshakes.Capacity / 8)
-        {
-            Volatile.Write(ref _underLoadUntilMs, now + UnderLoadHoldMs);
-            return true;
-        }
-
-        return now < _underLoadUntilMs;
-    }
-
-    private void Handle(ReadOnlySpan<byte> message, in UdpEndpoint source, in UdpEndpoint destination, long now)
-    {
-        MessageType type = MessageLayout.TypeOf(message);
-        if (type == MessageType.CookieReply)
-        {
-            HandleCookieReply(message, now);
-            return;
-        }
-
-        if (IsUnderLoad(now))
-        {
-            int addressLength = source.WriteAddress(_address);
-            int keyLength = CookieChecker.SourceKey(_address.AsSpan(0, addressLength), source.Port, _sourceKey);
-            if (!_stage.Checker.CheckMac2(message, _sourceKey.AsSpan(0, keyLength), now))
-            {
-                Span<byte> reply = _reply.AsSpan(0, MessageLayout.CookieReplySize);
-                _stage.Checker.CreateReply(message, _sourceKey.AsSpan(0, keyLength), now, reply);
-                if (_sender.SendMessage(source, destination, reply).IsNone)
-                {
-                    Counters.CookieRepliesSent++;
-                }
-
-                Counters.DropMessage(WireGuardDropReasons.CookieSent);
-                return;
-            }
-
-            if (!_rateLimiter.Allow(_address.AsSpan(0, addressLength), now))
-            {
-                Counters.DropMessage(WireGuardDropReasons.RateLimited);
-                return;
-            }
-        }
-
-        if (type == MessageType.Initiation)
-        {
-            HandleInitiation(message, source, destination, now);
-        }
-        else
-        {
-            HandleResponse(message, source, destination, now);
-        }
-    }
-
-    private void HandleInitiation(ReadOnlySpan<byte> message, in UdpEndpoint source, in UdpEndpoint destination, long now)
-    {
-        HandshakeOutcome outcome = NoiseHandshake.TryOpenInitiation(_stage.Local, message, _pending);
-        if (outcome != HandshakeOutcome.Accepted)
-        {
-            Counters.DropMessage(WireGuardDropReasons.For(outcome));
-            return;
-        }
-
-        WireGuardPeer? peer = _stage.FindPeer(_pending.RemoteStaticKey);
-        if (peer is null)
-        {
-            _pending.Clear();
-            Counters.DropMessage(WireGuardDropReasons.UnknownPeer);
-            return;
-        }
-
-        outcome = NoiseHandshake.TryAcceptInitiation(_pending, peer.Identity, peer.Handshake, message, now);
-        if (outcome != HandshakeOutcome.Accepted)
-        {
-            _pending.Clear();
-            Counters.DropMessage(WireGuardDropReasons.For(outcome));
-            return;
-        }
-
-        // Our own initiation under way (if any) is replaced: the peer's wins, as in wireguard-go.
-        ReleaseHandshakeIndex(peer);
-        var placeholder = new IndexEntry(peer, null);
-        uint index = _stage.Indices.Add(placeholder);
-        Span<byte> response = _reply.AsSpan(0, MessageLayout.ResponseSize);
-        outcome = NoiseHandshake.CreateResponse(peer.Identity, peer.Handshake, index, response);
-        Keypair? keypair = outcome == HandshakeOutcome.Accepted ? NoiseHandshake.DeriveKeypair(peer.Handshake, now) : null;
-        if (keypair is null)
-        {
-            _stage.Indices.Remove(index, placeholder);
-            peer.Handshake.Clear();
-            Counters.DropMessage(WireGuardDropReasons.For(outcome));
-            return;
-        }
-
-        peer.Cookies.AddMacs(response, now);
-        _stage.Indices.Replace(index, new IndexEntry(peer, keypair));
-        // A responder's session waits as Next until the initiator's first message confirms it.
-        Install(peer, keypair, asInitiator: false, source, destination, now);
-        // A handshake just happened: our own initiation must not cross it (wireguard-go stamps its response the same way).
-        peer.LastInitiationSentMs = now;
-        if (_sender.SendMessage(source, destination, response).IsNone)
-        {
-            Counters.ResponsesSent++;
-            peer.OnSent(now);
-        }
-
-        Counters.HandshakesAccepted[(int)MessageType.Initiation]++;
-        Log.Responded(_logger, _stage.Name, peer.Name, source.ToString());
-    }
-
-    private void HandleResponse(ReadOnlySpan<byte> message, in UdpEndpoint source, in UdpEndpoint destination, long now)
-    {
-        uint receiver = BinaryPrimitives.ReadUInt32LittleEndian(message[MessageLayout.ResponseReceiverOffset..]);
-        if (!_stage.Indices.TryGet(receiver, out IndexEntry? entry) || entry.Keypair is not null || !ReferenceEquals(entry.Peer.HandshakeEntry, entry))
-        {
-            Counters.DropMessage(WireGuardDropReasons.UnexpectedResponse);
-            return;
-        }
-
-        WireGuardPeer peer = entry.Peer;
-        if (peer.IsRemoved)
-        {
-            Counters.DropMessage(WireGuardDropReasons.RemovedPeer);
-            return;
-        }
-
-        HandshakeOutcome outcome = NoiseHandshake.TryConsumeResponse(_stage.Local, peer.Identity, peer.Handshake, message);
-        if (outcome != HandshakeOutcome.Accepted)
-        {
-            Counters.DropMessage(WireGuardDropReasons.For(outcome));
-            return;
-        }
-
-        Keypair keypair = NoiseHandshake.DeriveKeypair(peer.Handshake, now)!;
-        _stage.Indices.Replace(receiver, new IndexEntry(peer, keypair));
-        peer.HandshakeIndex = 0;
-        peer.HandshakeEntry = null;
-        // The initiator may send at once: the new session becomes current, the old one previous.
-        Install(peer, keypair, asInitiator: true, source, destination, now);
-        Counters.HandshakesAccepted[(int)MessageType.Response]++;
-        Log.Completed(_logger, _stage.Name, peer.Name, source.ToString());
-        if (SendStaged(peer, now) == 0)
-        {
-            SendKeepalive(peer, now); // confirms the session to the responder
-        }
-    }
-
-    /// <summary>
-    /// Puts a just-derived session in place (the initiator's as current, a responder's as next), retires what it
-    /// pushes out, and records the handshake: the peer's endpoint is where the message came from, its retries stop.
-    /// </summary>
-    private void Install(WireGuardPeer peer, Keypair keypair, bool asInitiator, in UdpEndpoint source, in UdpEndpoint destination, long now)
-    {
-        while (true)
-        {
-            KeypairSet set = peer.Keypairs;
-            KeypairSet installed = asInitiator ? new KeypairSet(keypair, set.Current, null) : new KeypairSet(set.Current, null, keypair);
-            if (peer.TrySwapKeypairs(set, installed))
-            {
-                Retire(set.Previous, now);
-                Retire(set.Next, now);
-                break;
-            }
-        }
-
-        peer.SetEndpoint(new PeerEndpoint(source, destination));
-        peer.OnReceived(now);
-        peer.RetransmitAtMs = 0;
-        peer.HandshakeAttempts = 0;
-        peer.LastSessionDerivedMs = now;
-        Volatile.Write(ref peer.LatestHandshakeUnixMs, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-    }
-
-    private void HandleCookieReply(ReadOnlySpan<byte> message, long now)
-    {
-        uint receiver = CookieGenerator.ReceiverOf(message);
-        if (!_stage.Indices.TryGet(receiver, out IndexEntry? entry) || entry.Keypair is not null)
-        {
-            Counters.DropMessage(WireGuardDropReasons.UnknownReceiver);
-            return;
-        }
-
-        if (entry.Peer.Cookies.TryConsumeReply(message, now))
-        {
-            Counters.HandshakesAccepted[(int)MessageType.CookieReply]++;
-            Log.CookieReceived(_logger, _stage.Name, entry.Peer.Name);
-        }
-        else
-        {
-            Counters.DropMessage(WireGuardDropReasons.BadCookieReply);
-        }
-    }
-
-    private void SendInitiation(WireGuardPeer peer, bool retry, long now)
-    {
-        PeerEndpoint? endpoint = peer.Endpoint;
-        if (endpoint is null)
-        {
-            return; // it has to reach us first
-        }
-
-        if (!retry)
-        {
-            if (peer.LastInitiationSentMs != 0 && now - peer.LastInitiationSentMs < ProtocolLimits.RekeyTimeoutMs)
-            {
-                return; // one is under way; its retry timer covers it
-            }
-
-            peer.HandshakeAttempts = 0;
-        }
-
-        ReleaseHandshakeIndex(peer);
-        var entry = new IndexEntry(peer, null);
-        uint index = _stage.Indices.Add(entry);
-        Span<byte> message = _reply.AsSpan(0, MessageLayout.InitiationSize);
-        if (!NoiseHandshake.CreateInitiation(_stage.Local, peer.Identity, peer.Handshake, index, DateTimeOffset.UtcNow, message))
-        {
-            _stage.Indices.Remove(index, entry);
-            return;
-        }
-
-        peer.HandshakeIndex = index;
-        peer.HandshakeEntry = entry;
-        peer.Cookies.AddMacs(message, now);
-        peer.LastInitiationSentMs = now;
-        peer.RetransmitAtMs = now + ProtocolLimits.RekeyTimeoutMs + RandomNumberGenerator.GetInt32(ProtocolLimits.RekeyTimeoutJitterMaxMs);
-        if (_sender.SendMessage(endpoint.Remote, endpoint.Local, message).IsNone)
-        {
-            Counters.InitiationsSent++;
-            peer.OnSent(now);
-        }
-    }
-
-    /// <summary>Sends what waited for a session; returns how many packets left.</summary>
-    private int SendStaged(WireGuardPeer peer, long now)
-    {
-        Keypair? keypair = peer.Keypairs.Current;
-        PeerEndpoint? endpoint = peer.Endpoint;
-        if (keypair is null || keypair.IsExpired(now) || endpoint is null)
-        {
-            if (peer.Staged.Count > 0)
-            {
-                SendInitiation(peer, retry: false, now);
-            }
-
-            return 0;
-        }
-
-        _staged.Clear();
-        peer.Staged.Drain(_staged);
-        int sent = 0;
-        foreach (StagedPacket staged in _staged)
-        {
-            var packet = new Packet { Buffer = staged.Buffer, Offset = 0, Length = staged.Length, Gso = staged.Gso, Egress = peer.Port };
-            DropReason result = _sender.Send(peer, keypair, endpoint, ref packet);
-            if (result.IsNone)
-            {
-                sent++;
-            }
-            else
-            {
-                Counters.Drop(result);
-            }
-
-            // The sender copied the packet into its own pinned scratch; the pooled buffer can go back now.
-            StagedPackets.Release(staged);
-        }
-
-        _staged.Clear();
-        if (sent > 0)
-        {
-            Counters.StagedSent += sent;
-            peer.OnDataSent(now);
-        }
-
-        return sent;
-    }
-
-    private void SendKeepalive(WireGuardPeer peer, long now)
-    {
-        Keypair? keypair = peer.Keypairs.Current;
-        PeerEndpoint? endpoint = peer.Endpoint;
-        if (keypair is null || keypair.IsExpired(now) || endpoint is null)
-        {
-            SendInitiation(peer, retry: false, now);
-            return;
-        }
-
-        DropReason result = _sender.SendKeepalive(peer, keypair, endpoint);
-        if (result.IsNone)
-        {
-            Counters.KeepalivesSent++;
-            peer.OnSent(now);
-        }
-        else if (result == WireGuardDropReasons.ExpiredSession)
-        {
-            SendInitiation(peer, retry: false, now);
-        }
-        else
-        {
-            Counters.Drop(result);
-        }
-    }
-
-    private void Tick(WireGuardPeer peer, long now)
-    {
-        if (peer.Handshake.Stage == HandshakeStage.InitiationCreated && peer.RetransmitAtMs != 0 && now >= peer.RetransmitAtMs)
-        {
-            if (peer.HandshakeAttempts > ProtocolLimits.MaxHandshakeAttempts)
-            {
-                ReleaseHandshakeIndex(peer);
-                peer.Handshake.Clear();
-                peer.RetransmitAtMs = 0;
-                int dropped = peer.Staged.Clear();
-                Counters.Drop(WireGuardDropReasons.HandshakeTimeout, dropped);
-                Log.GaveUp(_logger, _stage.Name, peer.Name, peer.HandshakeAttempts, dropped);
-            }
-            else
-            {
-                peer.HandshakeAttempts++;
-                SendInitiation(peer, retry: true, now);
-            }
-        }
-
-        long pending = Volatile.Read(ref peer.NewHandshakePendingSinceMs);
-        if (pending != 0 && now - pending >= ProtocolLimits.KeepaliveTimeoutMs + ProtocolLimits.RekeyTimeoutMs
-            && Interlocked.CompareExchange(ref peer.NewHandshakePendingSinceMs, 0, pending) == pending)
-        {
-            // We sent data and heard nothing back for 15 s: the session may be dead on the other side.
-            Log.Silent(_logger, _stage.Name, peer.Name);
-            SendInitiation(peer, retry: false, now);
-        }
-
-        long keepalive = Volatile.Read(ref peer.KeepalivePendingSinceMs);
-        if (keepalive != 0 && now - keepalive >= ProtocolLimits.KeepaliveTimeoutMs
-            && Interlocked.CompareExchange(ref peer.KeepalivePendingSinceMs, 0, keepalive) == keepalive)
-        {
-            SendKeepalive(peer, now);
-        }
-
-        if (peer.PersistentKeepaliveMs > 0
-            && now - Math.Max(Volatile.Read(ref peer.LastSentMs), Volatile.Read(ref peer.LastReceivedMs)) >= peer.PersistentKeepaliveMs)
-        {
-            SendKeepalive(peer, now);
-        }
-
-        if (peer.LastSessionDerivedMs != 0 && now - peer.LastSessionDerivedMs >= ProtocolLimits.ZeroKeyMaterialAfterMs)
-        {
-            peer.LastSessionDerivedMs = 0;
-            while (true)
-            {
-                KeypairSet set = peer.Keypairs;
-                if (peer.TrySwapKeypairs(set, KeypairSet.Empty))
-                {
-                    Retire(set.Current, now);
-                    Retire(set.Previous, now);
-                    Retire(set.Next, now);
-                    break;
-                }
-            }
-
-            ReleaseHandshakeIndex(peer);
-            peer.Handshake.Clear();
-            Log.Wiped(_logger, _stage.Name, peer.Name);
-        }
-    }
-
     /// <summary>
     /// A peer removed at runtime (already out of the stage's table and marked removed): its sessions stop at once (their
     /// indices are freed, their keys wiped after the grace period), its handshake is cleared, what waited for it is
@@ -575,20 +207,7 @@ internal sealed partial class HandshakeLoop : IDisposable
     /// </summary>
     internal void RemovePeer(WireGuardPeer peer, long now)
     {
-        while (true)
-        {
-            KeypairSet set = peer.Keypairs;
-            if (peer.TrySwapKeypairs(set, KeypairSet.Empty))
-            {
-                Retire(set.Current, now);
-                Retire(set.Previous, now);
-                Retire(set.Next, now);
-                break;
-            }
-        }
-
-        ReleaseHandshakeIndex(peer);
-        peer.Handshake.Clear();
+        EndSessions(peer, now);
         peer.RetransmitAtMs = 0;
         int dropped = peer.Staged.Clear();
         Counters.Drop(WireGuardDropReasons.RemovedPeer, dropped);
@@ -629,6 +248,25 @@ internal sealed partial class HandshakeLoop : IDisposable
         {
             SendKeepalive(peer, now);
         }
+    }
+
+    /// <summary>Takes every session of <paramref name="peer"/> out of use (retired: keys wiped after the grace period) and clears its handshake.</summary>
+    private void EndSessions(WireGuardPeer peer, long now)
+    {
+        while (true)
+        {
+            KeypairSet set = peer.Keypairs;
+            if (peer.TrySwapKeypairs(set, KeypairSet.Empty))
+            {
+                Retire(set.Current, now);
+                Retire(set.Previous, now);
+                Retire(set.Next, now);
+                break;
+            }
+        }
+
+        ReleaseHandshakeIndex(peer);
+        peer.Handshake.Clear();
     }
 
     private void ReleaseHandshakeIndex(WireGuardPeer peer)

@@ -102,6 +102,50 @@ internal sealed class WireGuardCounters(int peers)
 
     public void DropMessage(DropReason reason) => HandshakeDrops[reason.Id]++;
 
+    /// <summary>The drops of reason <paramref name="id"/> of both kinds: after the chain's accounting, and handshake messages refused.</summary>
+    public long Dropped(int id) => Drops[id] + HandshakeDrops[id];
+
+    /// <summary>
+    /// Adds this thread's counts into <paramref name="total"/> (a reader's sum, on the reader's thread): per-peer counts
+    /// for <paramref name="total"/>'s slots (arrays of before a growth may be shorter: those slots count from the next read).
+    /// </summary>
+    public void AddTo(WireGuardCounters total)
+    {
+        long[] rxBytes = RxBytes, txBytes = TxBytes, rxPackets = RxPackets, txPackets = TxPackets;
+        long[] totalRxBytes = total.RxBytes, totalTxBytes = total.TxBytes, totalRxPackets = total.RxPackets, totalTxPackets = total.TxPackets;
+        for (int i = 0; i < totalRxBytes.Length && i < rxBytes.Length && i < txBytes.Length && i < rxPackets.Length && i < txPackets.Length; i++)
+        {
+            totalRxBytes[i] += rxBytes[i];
+            totalTxBytes[i] += txBytes[i];
+            totalRxPackets[i] += rxPackets[i];
+            totalTxPackets[i] += txPackets[i];
+        }
+
+        for (int r = 0; r < Drops.Length; r++)
+        {
+            total.Drops[r] += Drops[r];
+            total.HandshakeDrops[r] += HandshakeDrops[r];
+        }
+
+        for (int t = 0; t < HandshakesAccepted.Length; t++)
+        {
+            total.HandshakesAccepted[t] += HandshakesAccepted[t];
+        }
+
+        total.UdpDatagramsSent += UdpDatagramsSent;
+        total.UdpMessagesSent += UdpMessagesSent;
+        total.UdpGsoMessagesSent += UdpGsoMessagesSent;
+        total.TransportsAccepted += TransportsAccepted;
+        total.HandshakesQueued += HandshakesQueued;
+        total.HandshakeMessagesHandled += HandshakeMessagesHandled;
+        total.Keepalives += Keepalives;
+        total.KeepalivesSent += KeepalivesSent;
+        total.CookieRepliesSent += CookieRepliesSent;
+        total.InitiationsSent += InitiationsSent;
+        total.ResponsesSent += ResponsesSent;
+        total.StagedSent += StagedSent;
+    }
+
     public void Add(DropTally tally)
     {
         for (int i = 0; i < tally.ReasonCount; i++)

@@ -16,7 +16,6 @@ internal sealed class WireGuardPeer : IDisposable
 {
     private KeypairSet _keypairs = KeypairSet.Empty;
     private PeerEndpoint? _endpoint;
-    private PeerEndpoint? _configuredEndpoint;
     private long _persistentKeepaliveMs;
     private RemoteIdentity _identity;
     private PeerConfigurationState _configuration;
@@ -32,7 +31,6 @@ internal sealed class WireGuardPeer : IDisposable
         _identity = identity;
         Cookies = new CookieGenerator(identity);
         _endpoint = endpoint;
-        _configuredEndpoint = endpoint;
         _persistentKeepaliveMs = persistentKeepaliveMs;
         _configuration = PeerConfigurationState.Empty;
     }
@@ -53,9 +51,6 @@ internal sealed class WireGuardPeer : IDisposable
     /// </summary>
     public RemoteIdentity Identity => Volatile.Read(ref _identity);
 
-    /// <summary>The endpoint from configuration (null when the peer must reach us first).</summary>
-    public PeerEndpoint? ConfiguredEndpoint => Volatile.Read(ref _configuredEndpoint);
-
     public long PersistentKeepaliveMs => Volatile.Read(ref _persistentKeepaliveMs);
 
     /// <summary>What configuration said of it last (allowed IPs, endpoint text, groups...), for diffs and status.</summary>
@@ -73,10 +68,9 @@ internal sealed class WireGuardPeer : IDisposable
 
     public void MarkRemoved() => Volatile.Write(ref _removed, 1);
 
-    /// <summary>A new endpoint from configuration: used from now on (sessions stay, as in wireguard-go).</summary>
+    /// <summary>A new endpoint from configuration: used from now on (sessions stay, as in wireguard-go); none keeps the current one.</summary>
     public void SetConfiguredEndpoint(PeerEndpoint? endpoint)
     {
-        Volatile.Write(ref _configuredEndpoint, endpoint);
         if (endpoint is not null)
         {
             Volatile.Write(ref _endpoint, endpoint);
@@ -109,9 +103,6 @@ internal sealed class WireGuardPeer : IDisposable
 
     /// <summary>When the newest session was derived (monotonic ms; 0 = never), for the zero-key-material timer.</summary>
     public long LastSessionDerivedMs { get; set; }
-
-    /// <summary>Whether the initiator's "renew before it expires" handshake was already asked for on this session.</summary>
-    public Keypair? RekeyRequestedFor { get; set; }
 
     public StagedPackets Staged { get; } = new();
 
@@ -157,49 +148,29 @@ internal sealed class WireGuardPeer : IDisposable
     /// <summary>Stamps an authenticated packet sent; clears a pending keepalive.</summary>
     public void OnSent(long nowMs)
     {
-        if (Volatile.Read(ref LastSentMs) != nowMs)
-        {
-            Volatile.Write(ref LastSentMs, nowMs);
-        }
-
-        if (Volatile.Read(ref KeepalivePendingSinceMs) != 0)
-        {
-            Volatile.Write(ref KeepalivePendingSinceMs, 0);
-        }
+        Stamp(ref LastSentMs, nowMs);
+        Disarm(ref KeepalivePendingSinceMs);
     }
 
     /// <summary>Stamps data sent; arms the new-handshake timer unless already armed.</summary>
     public void OnDataSent(long nowMs)
     {
         OnSent(nowMs);
-        if (Volatile.Read(ref NewHandshakePendingSinceMs) == 0)
-        {
-            Interlocked.CompareExchange(ref NewHandshakePendingSinceMs, nowMs, 0);
-        }
+        Arm(ref NewHandshakePendingSinceMs, nowMs);
     }
 
     /// <summary>Stamps an authenticated packet received; the peer is alive, so no new handshake is due for silence.</summary>
     public void OnReceived(long nowMs)
     {
-        if (Volatile.Read(ref LastReceivedMs) != nowMs)
-        {
-            Volatile.Write(ref LastReceivedMs, nowMs);
-        }
-
-        if (Volatile.Read(ref NewHandshakePendingSinceMs) != 0)
-        {
-            Volatile.Write(ref NewHandshakePendingSinceMs, 0);
-        }
+        Stamp(ref LastReceivedMs, nowMs);
+        Disarm(ref NewHandshakePendingSinceMs);
     }
 
     /// <summary>Stamps data received; arms the keepalive timer unless already armed.</summary>
     public void OnDataReceived(long nowMs)
     {
         OnReceived(nowMs);
-        if (Volatile.Read(ref KeepalivePendingSinceMs) == 0)
-        {
-            Interlocked.CompareExchange(ref KeepalivePendingSinceMs, nowMs, 0);
-        }
+        Arm(ref KeepalivePendingSinceMs, nowMs);
     }
 
     public void Dispose()
@@ -208,5 +179,34 @@ internal sealed class WireGuardPeer : IDisposable
         Cookies.Dispose();
         Identity.Dispose();
         Staged.Clear();
+    }
+
+    // The stamps are read far more often than they change (every packet of a batch stamps the same ms): a write only
+    // when the value differs keeps the cache line shared between the lanes.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void Stamp(ref long stamp, long nowMs)
+    {
+        if (Volatile.Read(ref stamp) != nowMs)
+        {
+            Volatile.Write(ref stamp, nowMs);
+        }
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void Disarm(ref long timer)
+    {
+        if (Volatile.Read(ref timer) != 0)
+        {
+            Volatile.Write(ref timer, 0);
+        }
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void Arm(ref long timer, long nowMs)
+    {
+        if (Volatile.Read(ref timer) == 0)
+        {
+            Interlocked.CompareExchange(ref timer, nowMs, 0);
+        }
     }
 }

@@ -6,7 +6,8 @@ using RouterHost.Underlay;
 namespace RouterHost.WireGuard.Stage;
 
 /// <summary>
-/// The stage's UDP sockets as one immutable set, and moving them to another listen port while the router runs (as
+/// The stage's UDP sockets: opened at start, the socket a lane sends on, their firewall mark (wireguard-go's fwmark),
+/// kept as one immutable set, and moving them to another listen port while the router runs (as
 /// wireguard-go's BindUpdate does): the new sockets are opened first (a port that cannot be had refuses the change and
 /// nothing moves), each source queue is moved to its new socket, the set is swapped and its generation bumped (every
 /// lane moves its senders at its next batch; the handshake thread at its next round), peers' cached source addresses
@@ -15,13 +16,110 @@ namespace RouterHost.WireGuard.Stage;
 /// </summary>
 internal sealed partial class WireGuardStage
 {
+    private readonly Lock _markLock = new();
     private SocketSet _socketSet = SocketSet.Empty;
+    private uint _firewallMark;
+    private bool _markClaimed;
 
     /// <summary>The sockets now (read once by each lane per batch through <see cref="SocketGeneration"/>).</summary>
     internal SocketSet Sockets => Volatile.Read(ref _socketSet);
 
     /// <summary>Bumped when the sockets are replaced; a lane that sees a new value moves its senders.</summary>
     public int SocketGeneration => Volatile.Read(ref _socketSet).Generation;
+
+    /// <summary>The socket of one family a lane sends on (lanes spread over the sockets), or null when none.</summary>
+    public UdpSocket? SocketFor(int lane, bool ipv6)
+    {
+        SocketSet set = Sockets;
+        UdpSocket[] sockets = ipv6 ? set.V6 : set.V4;
+        return sockets.Length == 0 ? null : sockets[lane % sockets.Length];
+    }
+
+    /// <inheritdoc />
+    public uint FirewallMark => Volatile.Read(ref _firewallMark);
+
+    /// <inheritdoc />
+    public uint EnsureFirewallMark()
+    {
+        lock (_markLock)
+        {
+            _markClaimed = true;
+            if (_firewallMark != 0)
+            {
+                return _firewallMark;
+            }
+
+            // As wg-quick numbers a full tunnel's table 51820: the listen port is this router's alone, so is the mark.
+            uint mark = (uint)ListenPort;
+            foreach (UdpSocket socket in Sockets.All)
+            {
+                socket.SetFirewallMark(mark);
+            }
+
+            Volatile.Write(ref _firewallMark, mark);
+            Log.FirewallMarkChosen(_logger, Name, mark);
+            return mark;
+        }
+    }
+
+    /// <summary>
+    /// Marks the running sockets (and those a rebind opens) with <paramref name="mark"/> (0: none), as wireguard-go's
+    /// fwmark. Refused while a full tunnel routes by the current mark: the kernel's policy rules were installed with it
+    /// (see KernelRoutes), and sockets marked otherwise would have their own underlay traffic routed into the tunnel.
+    /// </summary>
+    internal bool TrySetFirewallMark(uint mark, out string? problem)
+    {
+        lock (_markLock)
+        {
+            problem = null;
+            uint old = _firewallMark;
+            if (mark == old)
+            {
+                return true;
+            }
+
+            if (_markClaimed && old != 0 && Peers.Any(p => p.Configuration.AllowedIPs.Any(a => a.EndsWith("/0", StringComparison.Ordinal))))
+            {
+                problem = $"the full tunnel's kernel policy rules route by the sockets' mark {old}, and a changed mark would send the tunnel's own UDP into the tunnel; remove the peer whose allowed IPs hold a default route first, or set FwMark in the file and restart";
+                return false;
+            }
+
+            UdpSocket[] sockets = Sockets.All;
+            for (int i = 0; i < sockets.Length; i++)
+            {
+                try
+                {
+                    sockets[i].SetFirewallMark(mark);
+                }
+                catch (LinuxException ex)
+                {
+                    for (int j = 0; j < i; j++)
+                    {
+                        sockets[j].SetFirewallMark(old);
+                    }
+
+                    problem = ex.Message;
+                    return false;
+                }
+            }
+
+            Volatile.Write(ref _firewallMark, mark);
+            return true;
+        }
+    }
+
+    private void OpenSockets(string settingsPath)
+    {
+        _firewallMark = _settings.FwMark;
+        SocketSet set = OpenSocketSet(_settings.ListenPort, settingsPath);
+        Volatile.Write(ref _socketSet, set);
+        foreach (UdpSocket socket in set.All)
+        {
+            _sources.Add(new UdpReceiveQueue(socket, _sources.Count, BatchSize, ReceiveHeadroom, ReceiveTailroom));
+        }
+
+        ListenPort = set.Port;
+    }
 
     /// <summary>
     /// Opens the sockets on <paramref name="port"/> for every listen address, as at start. Throws with the address and

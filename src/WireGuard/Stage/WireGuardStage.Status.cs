@@ -3,18 +3,65 @@ using System.Text.Json;
 using RouterHost.Abstractions;
 using RouterHost.Underlay;
 using RouterHost.WireGuard.Keys;
+using RouterHost.WireGuard.Protocol;
 
 namespace RouterHost.WireGuard.Stage;
 
 /// <summary>
-/// What the stage reports of itself: its status object for <c>routerhost show</c> (typed: numbers, unix times, arrays;
-/// the schema is docs/status.md) and the meters the common WireGuard Prometheus exporters' names are kept for
-/// (<c>wireguard_peer_receive_bytes_total</c>, … as mdlayher/wireguard_exporter names them, with <c>device</c> = the
-/// stage's name), besides RouterHost's own (handshakes, keepalives, UDP). Both read the same sums, on the caller's
-/// thread (the control socket's, the metrics endpoint's), never the data path's.
+/// What the stage counts and reports of itself: each thread's counters and their one sum, its status object for
+/// <c>routerhost show</c> (typed: numbers, unix times, arrays; the schema is docs/status.md) and the meters the common
+/// WireGuard Prometheus exporters' names are kept for (<c>wireguard_peer_receive_bytes_total</c>, … as
+/// mdlayher/wireguard_exporter names them, with <c>device</c> = the stage's name), besides RouterHost's own (handshakes,
+/// keepalives, UDP). Both read the same sums, on the caller's thread (the control socket's, the metrics endpoint's),
+/// never the data path's.
 /// </summary>
 internal sealed partial class WireGuardStage
 {
+    private readonly List<WireGuardCounters> _counters = [];
+    private readonly Lock _countersLock = new();
+
+    /// <summary>A thread's own counters (each worker and the handshake thread take one; only that thread writes them).</summary>
+    public WireGuardCounters RegisterCounters()
+    {
+        // Room for peers added later, so a thread rarely grows its arrays.
+        var counters = new WireGuardCounters(Math.Max(16, 2 * Volatile.Read(ref _nextSlot)));
+        lock (_countersLock)
+        {
+            _counters.Add(counters);
+        }
+
+        return counters;
+    }
+
+    /// <summary>Every thread's counters summed (for status, metrics, the UAPI and tests): the one place they are added up.</summary>
+    public WireGuardCounters Sum()
+    {
+        var total = new WireGuardCounters(Volatile.Read(ref _nextSlot));
+        lock (_countersLock)
+        {
+            foreach (WireGuardCounters c in _counters)
+            {
+                c.AddTo(total);
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>Datagrams (reads) the sockets delivered, how many of them were GRO-coalesced, and the packets they split into.</summary>
+    public (long Reads, long Coalesced, long Delivered) ReceiveTotals()
+    {
+        long reads = 0, coalesced = 0, delivered = 0;
+        foreach (UdpReceiveQueue source in _sources)
+        {
+            reads += source.DatagramsReceived;
+            coalesced += source.CoalescedDatagrams;
+            delivered += source.PacketsDelivered;
+        }
+
+        return (reads, coalesced, delivered);
+    }
+
     /// <summary>Writes the typed status object (docs/status.md, "WireGuard").</summary>
     public void WriteStatus(Utf8JsonWriter writer)
     {
@@ -42,18 +89,9 @@ internal sealed partial class WireGuardStage
         }
 
         writer.WriteEndArray();
-        writer.WriteBoolean("under_load", _loop?.UnderLoad == true);
-        writer.WriteStartObject("handshakes");
-        writer.WriteNumber("initiations_sent", total.InitiationsSent);
-        writer.WriteNumber("initiations_answered", total.HandshakesAccepted[1]);
-        writer.WriteNumber("responses_accepted", total.HandshakesAccepted[2]);
-        writer.WriteNumber("cookie_replies_sent", total.CookieRepliesSent);
-        writer.WriteNumber("cookies_received", total.HandshakesAccepted[3]);
-        writer.WriteEndObject();
-        writer.WriteStartObject("keepalives");
-        writer.WriteNumber("sent", total.KeepalivesSent);
-        writer.WriteNumber("received", total.Keepalives);
-        writer.WriteEndObject();
+        writer.WriteBoolean("under_load", UnderLoad);
+        WriteCounts(writer, "handshakes", HandshakeKinds, total);
+        WriteCounts(writer, "keepalives", KeepaliveDirections, total);
         (long reads, long coalesced, long delivered) = ReceiveTotals();
         writer.WriteStartObject("udp");
         writer.WriteNumber("sent_datagrams", total.UdpDatagramsSent);
@@ -64,12 +102,9 @@ internal sealed partial class WireGuardStage
         writer.WriteNumber("received_datagrams", delivered);
         writer.WriteEndObject();
         writer.WriteStartObject("drops");
-        for (int id = 1; id < DropReason.Count; id++)
+        foreach ((string reason, long count) in DropsByReason(total))
         {
-            if (total.Drops[id] + total.HandshakeDrops[id] != 0)
-            {
-                writer.WriteNumber(DropReason.FromId(id).Name, total.Drops[id] + total.HandshakeDrops[id]);
-            }
+            writer.WriteNumber(reason, count);
         }
 
         writer.WriteEndObject();
@@ -111,24 +146,69 @@ internal sealed partial class WireGuardStage
         writer.WriteEndObject();
     }
 
+    /// <summary>The handshake counts by kind: the status object's names are the metric's <c>kind</c> labels.</summary>
+    private static readonly (string Name, Func<WireGuardCounters, long> Read)[] HandshakeKinds =
+    [
+        ("initiations_sent", static c => c.InitiationsSent),
+        ("initiations_answered", static c => c.HandshakesAccepted[(int)MessageType.Initiation]),
+        ("responses_accepted", static c => c.HandshakesAccepted[(int)MessageType.Response]),
+        ("cookie_replies_sent", static c => c.CookieRepliesSent),
+        ("cookies_received", static c => c.HandshakesAccepted[(int)MessageType.CookieReply]),
+    ];
+
+    /// <summary>The keepalive counts by direction: the status object's names are the metric's <c>direction</c> labels.</summary>
+    private static readonly (string Name, Func<WireGuardCounters, long> Read)[] KeepaliveDirections =
+    [
+        ("sent", static c => c.KeepalivesSent),
+        ("received", static c => c.Keepalives),
+    ];
+
+    private static void WriteCounts(Utf8JsonWriter writer, string name, (string Name, Func<WireGuardCounters, long> Read)[] counts, WireGuardCounters total)
+    {
+        writer.WriteStartObject(name);
+        foreach ((string key, Func<WireGuardCounters, long> read) in counts)
+        {
+            writer.WriteNumber(key, read(total));
+        }
+
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The drop reasons with a count (both kinds together), in reason order.</summary>
+    private static IEnumerable<(string Reason, long Count)> DropsByReason(WireGuardCounters total)
+    {
+        for (int id = 1; id < DropReason.Count; id++)
+        {
+            long count = total.Dropped(id);
+            if (count != 0)
+            {
+                yield return (DropReason.FromId(id).Name, count);
+            }
+        }
+    }
+
     /// <summary>The peer's allowed IPs as configured (canonical prefixes).</summary>
     private IReadOnlyList<string> AllowedIPs(WireGuardPeer peer)
         => peer.Configuration.AllowedIPs;
 
     /// <summary>
-    /// The exporter-compatible meters (names as mdlayher/wireguard_exporter's, labels <c>device</c> and
-    /// <c>public_key</c>) and RouterHost's handshake, keepalive and UDP counters, on the stage's meter.
+    /// Every meter of the stage: RouterHost's own (per-peer bytes, drops, under load, handshakes, keepalives, UDP) and
+    /// the exporter-compatible ones (names as mdlayher/wireguard_exporter's, labels <c>device</c> and <c>public_key</c>).
     /// </summary>
     private void CreateStatusInstruments()
     {
+        _meter.CreateObservableCounter("routerhost.wireguard.peer.received.bytes", () => MeasurePeers(static c => c.RxBytes, exporterLabels: false), "By", "Bytes received from a peer (UDP payload)");
+        _meter.CreateObservableCounter("routerhost.wireguard.peer.sent.bytes", () => MeasurePeers(static c => c.TxBytes, exporterLabels: false), "By", "Bytes sent to a peer (UDP payload)");
+        _meter.CreateObservableCounter("routerhost.wireguard.dropped", MeasureDrops, description: "Drops after the chain's accounting (send failures, handshake messages refused), by reason");
+        _meter.CreateObservableGauge("routerhost.wireguard.under_load", () => new Measurement<int>(UnderLoad ? 1 : 0, Label("stage", Name)), description: "1 while handshakes are answered with cookies (under load)");
         _meter.CreateObservableGauge("wireguard_device_info", () => new Measurement<int>(1, Label("device", Name), Label("public_key", WireGuardKey.Format(Local.PublicKey))), description: "Metadata about a device (a WireGuard stage).");
         _meter.CreateObservableGauge("wireguard_peer_info", MeasurePeerInfo, description: "Metadata about a peer. The public_key label on peer metrics refers to the peer's public key; not the device's public key.");
         _meter.CreateObservableGauge("wireguard_peer_allowed_ips_info", MeasureAllowedIPs, description: "Metadata about each of a peer's allowed IP subnets for a given device.");
-        _meter.CreateObservableCounter("wireguard_peer_receive_bytes_total", () => MeasurePeerTotals(static c => c.RxBytes), description: "Number of bytes received from a given peer.");
-        _meter.CreateObservableCounter("wireguard_peer_transmit_bytes_total", () => MeasurePeerTotals(static c => c.TxBytes), description: "Number of bytes transmitted to a given peer.");
+        _meter.CreateObservableCounter("wireguard_peer_receive_bytes_total", () => MeasurePeers(static c => c.RxBytes, exporterLabels: true), description: "Number of bytes received from a given peer.");
+        _meter.CreateObservableCounter("wireguard_peer_transmit_bytes_total", () => MeasurePeers(static c => c.TxBytes, exporterLabels: true), description: "Number of bytes transmitted to a given peer.");
         _meter.CreateObservableGauge("wireguard_peer_last_handshake_seconds", MeasureLastHandshakes, description: "UNIX timestamp for the last handshake with a given peer (0: never).");
-        _meter.CreateObservableCounter("routerhost.wireguard.handshakes", MeasureHandshakes, "{message}", "Handshake messages by kind: initiations sent and answered, responses accepted, cookie replies sent and received");
-        _meter.CreateObservableCounter("routerhost.wireguard.keepalives", MeasureKeepalives, "{message}", "Keepalives sent and received");
+        _meter.CreateObservableCounter("routerhost.wireguard.handshakes", () => MeasureCounts(HandshakeKinds, "kind"), "{message}", "Handshake messages by kind: initiations sent and answered, responses accepted, cookie replies sent and received");
+        _meter.CreateObservableCounter("routerhost.wireguard.keepalives", () => MeasureCounts(KeepaliveDirections, "direction"), "{message}", "Keepalives sent and received");
         _meter.CreateObservableCounter("routerhost.wireguard.udp.datagrams", MeasureUdp, "{datagram}", "UDP datagrams sent and received by the stage's sockets");
     }
 
@@ -153,12 +233,18 @@ internal sealed partial class WireGuardStage
         }
     }
 
-    private IEnumerable<Measurement<long>> MeasurePeerTotals(Func<WireGuardCounters, long[]> select)
+    /// <summary>
+    /// A per-peer count: labelled <c>device</c> and <c>public_key</c> for the exporter-compatible meters, else
+    /// <c>stage</c> and <c>peer</c> (its name) as RouterHost's own.
+    /// </summary>
+    private IEnumerable<Measurement<long>> MeasurePeers(Func<WireGuardCounters, long[]> select, bool exporterLabels)
     {
         long[] values = select(Sum());
         foreach (WireGuardPeer peer in Peers)
         {
-            yield return new Measurement<long>(values[peer.Index], Label("device", Name), Label("public_key", WireGuardKey.Format(peer.Identity.PublicKey)));
+            yield return exporterLabels
+                ? new Measurement<long>(values[peer.Index], Label("device", Name), Label("public_key", WireGuardKey.Format(peer.Identity.PublicKey)))
+                : new Measurement<long>(values[peer.Index], Label("stage", Name), Label("peer", peer.Name));
         }
     }
 
@@ -170,21 +256,21 @@ internal sealed partial class WireGuardStage
         }
     }
 
-    private IEnumerable<Measurement<long>> MeasureHandshakes()
+    private IEnumerable<Measurement<long>> MeasureCounts((string Name, Func<WireGuardCounters, long> Read)[] counts, string label)
     {
         WireGuardCounters total = Sum();
-        yield return new Measurement<long>(total.InitiationsSent, Label("stage", Name), Label("kind", "initiations_sent"));
-        yield return new Measurement<long>(total.HandshakesAccepted[1], Label("stage", Name), Label("kind", "initiations_answered"));
-        yield return new Measurement<long>(total.HandshakesAccepted[2], Label("stage", Name), Label("kind", "responses_accepted"));
-        yield return new Measurement<long>(total.CookieRepliesSent, Label("stage", Name), Label("kind", "cookie_replies_sent"));
-        yield return new Measurement<long>(total.HandshakesAccepted[3], Label("stage", Name), Label("kind", "cookies_received"));
+        foreach ((string name, Func<WireGuardCounters, long> read) in counts)
+        {
+            yield return new Measurement<long>(read(total), Label("stage", Name), Label(label, name));
+        }
     }
 
-    private IEnumerable<Measurement<long>> MeasureKeepalives()
+    private IEnumerable<Measurement<long>> MeasureDrops()
     {
-        WireGuardCounters total = Sum();
-        yield return new Measurement<long>(total.KeepalivesSent, Label("stage", Name), Label("direction", "sent"));
-        yield return new Measurement<long>(total.Keepalives, Label("stage", Name), Label("direction", "received"));
+        foreach ((string reason, long count) in DropsByReason(Sum()))
+        {
+            yield return new Measurement<long>(count, Label("stage", Name), Label("reason", reason));
+        }
     }
 
     private IEnumerable<Measurement<long>> MeasureUdp()

@@ -6,7 +6,6 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using RouterHost.Abstractions;
 using RouterHost.Crypto;
-using RouterHost.Linux;
 using RouterHost.Underlay;
 using RouterHost.WireGuard.Keys;
 using RouterHost.WireGuard.Protocol;
@@ -31,12 +30,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
 
     private readonly ILogger _logger;
     private readonly WireGuardSettings _settings;
-    private readonly Lock _markLock = new();
-    private uint _firewallMark;
-    private bool _markClaimed;
     private readonly List<UdpReceiveQueue> _sources = [];
-    private readonly List<WireGuardCounters> _counters = [];
-    private readonly Lock _countersLock = new();
     private readonly Meter _meter;
     private HandshakeLoop? _loop;
 
@@ -51,10 +45,6 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
         _nextSlot = peers.Count;
         BatchSize = batchSize;
         _meter = new Meter("RouterHost.WireGuard");
-        _meter.CreateObservableCounter("routerhost.wireguard.peer.received.bytes", () => MeasurePeers(c => c.RxBytes), "By", "Bytes received from a peer (UDP payload)");
-        _meter.CreateObservableCounter("routerhost.wireguard.peer.sent.bytes", () => MeasurePeers(c => c.TxBytes), "By", "Bytes sent to a peer (UDP payload)");
-        _meter.CreateObservableCounter("routerhost.wireguard.dropped", MeasureDrops, description: "Drops after the chain's accounting (send failures, handshake messages refused), by reason");
-        _meter.CreateObservableGauge("routerhost.wireguard.under_load", () => new Measurement<int>(_loop?.UnderLoad == true ? 1 : 0, new KeyValuePair<string, object?>("stage", Name)), description: "1 while handshakes are answered with cookies (under load)");
         CreateStatusInstruments();
     }
 
@@ -89,79 +79,6 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     public int BatchSize { get; }
 
     public int ListenPort { get; private set; }
-
-    /// <inheritdoc />
-    public uint FirewallMark => Volatile.Read(ref _firewallMark);
-
-    /// <inheritdoc />
-    public uint EnsureFirewallMark()
-    {
-        lock (_markLock)
-        {
-            _markClaimed = true;
-            if (_firewallMark != 0)
-            {
-                return _firewallMark;
-            }
-
-            // As wg-quick numbers a full tunnel's table 51820: the listen port is this router's alone, so is the mark.
-            uint mark = (uint)ListenPort;
-            foreach (UdpSocket socket in Sockets.All)
-            {
-                socket.SetFirewallMark(mark);
-            }
-
-            Volatile.Write(ref _firewallMark, mark);
-            Log.FirewallMarkChosen(_logger, Name, mark);
-            return mark;
-        }
-    }
-
-    /// <summary>
-    /// Marks the running sockets (and those a rebind opens) with <paramref name="mark"/> (0: none), as wireguard-go's
-    /// fwmark. Refused while a full tunnel routes by the current mark: the kernel's policy rules were installed with it
-    /// (see KernelRoutes), and sockets marked otherwise would have their own underlay traffic routed into the tunnel.
-    /// </summary>
-    internal bool TrySetFirewallMark(uint mark, out string? problem)
-    {
-        lock (_markLock)
-        {
-            problem = null;
-            uint old = _firewallMark;
-            if (mark == old)
-            {
-                return true;
-            }
-
-            if (_markClaimed && old != 0 && Peers.Any(p => p.Configuration.AllowedIPs.Any(a => a.EndsWith("/0", StringComparison.Ordinal))))
-            {
-                problem = $"the full tunnel's kernel policy rules route by the sockets' mark {old}, and a changed mark would send the tunnel's own UDP into the tunnel; remove the peer whose allowed IPs hold a default route first, or set FwMark in the file and restart";
-                return false;
-            }
-
-            UdpSocket[] sockets = Sockets.All;
-            for (int i = 0; i < sockets.Length; i++)
-            {
-                try
-                {
-                    sockets[i].SetFirewallMark(mark);
-                }
-                catch (LinuxException ex)
-                {
-                    for (int j = 0; j < i; j++)
-                    {
-                        sockets[j].SetFirewallMark(old);
-                    }
-
-                    problem = ex.Message;
-                    return false;
-                }
-            }
-
-            Volatile.Write(ref _firewallMark, mark);
-            return true;
-        }
-    }
 
     public IReadOnlyList<IQueue> Sources => _sources;
 
@@ -257,28 +174,8 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     /// <summary>The source queue a datagram came from.</summary>
     public UdpReceiveQueue? SourceAt(int index) => (uint)index < (uint)_sources.Count ? _sources[index] : null;
 
-    /// <summary>The socket of one family a lane sends on (lanes spread over the sockets), or null when none.</summary>
-    public UdpSocket? SocketFor(int lane, bool ipv6)
-    {
-        SocketSet set = Sockets;
-        UdpSocket[] sockets = ipv6 ? set.V6 : set.V4;
-        return sockets.Length == 0 ? null : sockets[lane % sockets.Length];
-    }
-
     public WireGuardPeer? FindPeer(ReadOnlySpan<byte> publicKey) =>
         Volatile.Read(ref _table).ByKey.TryGetValue(Convert.ToBase64String(publicKey), out WireGuardPeer? peer) ? peer : null;
-
-    public WireGuardCounters RegisterCounters()
-    {
-        // Room for peers added later, so a thread rarely grows its arrays.
-        var counters = new WireGuardCounters(Math.Max(16, 2 * Volatile.Read(ref _nextSlot)));
-        lock (_countersLock)
-        {
-            _counters.Add(counters);
-        }
-
-        return counters;
-    }
 
     public void WakeHandshakeThread() => _loop?.Wake();
 
@@ -325,68 +222,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
         }
     }
 
-    /// <summary>Every thread's counters summed (for status and tests).</summary>
-    public WireGuardCounters Sum()
-    {
-        int slots = Volatile.Read(ref _nextSlot);
-        var total = new WireGuardCounters(slots);
-        lock (_countersLock)
-        {
-            foreach (WireGuardCounters c in _counters)
-            {
-                long[] rxBytes = c.RxBytes, txBytes = c.TxBytes, rxPackets = c.RxPackets, txPackets = c.TxPackets;
-                for (int i = 0; i < slots && i < rxBytes.Length && i < txBytes.Length && i < rxPackets.Length && i < txPackets.Length; i++)
-                {
-                    total.RxBytes[i] += rxBytes[i];
-                    total.TxBytes[i] += txBytes[i];
-                    total.RxPackets[i] += rxPackets[i];
-                    total.TxPackets[i] += txPackets[i];
-                }
-
-                for (int r = 0; r < total.Drops.Length; r++)
-                {
-                    total.Drops[r] += c.Drops[r];
-                    total.HandshakeDrops[r] += c.HandshakeDrops[r];
-                }
-
-                for (int t = 0; t < total.HandshakesAccepted.Length; t++)
-                {
-                    total.HandshakesAccepted[t] += c.HandshakesAccepted[t];
-                }
-
-                total.UdpDatagramsSent += c.UdpDatagramsSent;
-                total.UdpMessagesSent += c.UdpMessagesSent;
-                total.UdpGsoMessagesSent += c.UdpGsoMessagesSent;
-                total.TransportsAccepted += c.TransportsAccepted;
-                total.HandshakesQueued += c.HandshakesQueued;
-                total.HandshakeMessagesHandled += c.HandshakeMessagesHandled;
-                total.Keepalives += c.Keepalives;
-                total.KeepalivesSent += c.KeepalivesSent;
-                total.CookieRepliesSent += c.CookieRepliesSent;
-                total.InitiationsSent += c.InitiationsSent;
-                total.ResponsesSent += c.ResponsesSent;
-                total.StagedSent += c.StagedSent;
-            }
-        }
-
-        return total;
-    }
-
     public bool UnderLoad => _loop?.UnderLoad == true;
-
-    /// <summary>Datagrams (reads) the sockets delivered, how many of them were GRO-coalesced, and the packets they split into.</summary>
-    public (long Reads, long Coalesced, long Delivered) ReceiveTotals()
-    {
-        long reads = 0, coalesced = 0, delivered = 0;
-        foreach (UdpReceiveQueue source in _sources)
-        {
-            reads += source.DatagramsReceived;
-            coalesced += source.CoalescedDatagrams;
-            delivered += source.PacketsDelivered;
-        }
-
-        return (reads, coalesced, delivered);
-    }
 
     /// <summary>The handshake thread's loop (tests drive <see cref="HandshakeLoop.RunOnce"/> without starting it).</summary>
     internal HandshakeLoop Loop => _loop!;
@@ -448,41 +284,6 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
         }
 
         return UdpEndpoint.Create(address, (ushort)port);
-    }
-
-    private void OpenSockets(string settingsPath)
-    {
-        _firewallMark = _settings.FwMark;
-        SocketSet set = OpenSocketSet(_settings.ListenPort, settingsPath);
-        Volatile.Write(ref _socketSet, set);
-        foreach (UdpSocket socket in set.All)
-        {
-            _sources.Add(new UdpReceiveQueue(socket, _sources.Count, BatchSize, ReceiveHeadroom, ReceiveTailroom));
-        }
-
-        ListenPort = set.Port;
-    }
-
-    private IEnumerable<Measurement<long>> MeasurePeers(Func<WireGuardCounters, long[]> select)
-    {
-        WireGuardCounters total = Sum();
-        long[] values = select(total);
-        foreach (WireGuardPeer peer in Peers)
-        {
-            yield return new Measurement<long>(values[peer.Index], new KeyValuePair<string, object?>("stage", Name), new KeyValuePair<string, object?>("peer", peer.Name));
-        }
-    }
-
-    private IEnumerable<Measurement<long>> MeasureDrops()
-    {
-        WireGuardCounters total = Sum();
-        for (int id = 1; id < DropReason.Count; id++)
-        {
-            if (total.Drops[id] + total.HandshakeDrops[id] != 0)
-            {
-                yield return new Measurement<long>(total.Drops[id] + total.HandshakeDrops[id], new KeyValuePair<string, object?>("stage", Name), new KeyValuePair<string, object?>("reason", DropReason.FromId(id).Name));
-            }
-        }
     }
 
     private static partial class Log

@@ -2,10 +2,8 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
 using RouterHost.Crypto;
-using RouterHost.Pipeline;
 using RouterHost.Underlay;
 using RouterHost.WireGuard.Keys;
 using RouterHost.WireGuard.Protocol;
@@ -21,7 +19,6 @@ namespace RouterHost.WireGuard.Tests.Support;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal sealed class TimerHarness : IDisposable
 {
-    private readonly KeyPair _keys = new();
     private readonly Thread _receiver;
     private readonly WireGuardWorker _receiveWorker;
     private readonly WireGuardWorker _sendWorker;
@@ -31,28 +28,11 @@ internal sealed class TimerHarness : IDisposable
     public TimerHarness(string? persistentKeepalive = null, bool peerHasEndpoint = true)
     {
         Peer = new PlayedPeer();
-        var values = new Dictionary<string, string?>
-        {
-            ["s:PrivateKeyFile"] = _keys.PrivateKeyFile,
-            ["s:ListenPort"] = "0",
-            ["s:ListenAddresses:0"] = "127.0.0.1",
-            ["s:Sockets"] = "1",
-            ["s:Peers:p:PublicKey"] = Peer.PublicKeyText,
-            ["s:Peers:p:AllowedIPs:0"] = "10.5.0.0/16",
-        };
-        if (peerHasEndpoint)
-        {
-            values["s:Peers:p:Endpoint"] = $"127.0.0.1:{Peer.Port}";
-        }
-
-        if (persistentKeepalive is not null)
-        {
-            values["s:Peers:p:PersistentKeepalive"] = persistentKeepalive;
-        }
-
-        IConfigurationSection settings = new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection("s");
-        var context = new StageContext("wg", settings, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, new PortRegistry(), 0, 1);
-        Stage = (WireGuardStage)new WireGuardStagePlugin().Create(context);
+        Stage = LoopbackStage.Create(
+            Peer.PublicKeyText,
+            peerHasEndpoint ? Peer.Port : null,
+            ["10.5.0.0/16"],
+            peerSettings: persistentKeepalive is null ? null : new Dictionary<string, string> { ["PersistentKeepalive"] = persistentKeepalive });
         Stage.Clock = () => Interlocked.Read(ref _now);
         Peer.Connect(Stage);
         _receiveWorker = (WireGuardWorker)Stage.CreateWorker(0);
@@ -109,7 +89,6 @@ internal sealed class TimerHarness : IDisposable
         _sendWorker.Dispose();
         Stage.Dispose();
         Peer.Dispose();
-        _keys.Dispose();
     }
 
     private void ReceiveLoop()

@@ -1,0 +1,87 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using RouterHost.Abstractions;
+using RouterHost.Crypto;
+using RouterHost.Pipeline;
+using RouterHost.WireGuard.Keys;
+using RouterHost.WireGuard.Stage;
+
+namespace RouterHost.WireGuard.Tests.Support;
+
+/// <summary>
+/// A WireGuard stage made the way the host makes one (its plugin, from settings) on one loopback socket whose port the
+/// kernel chooses, with a fresh private key and one peer named <c>p</c>. The stage's setup that the tests, the fuzz
+/// target and the benchmarks share. This file is compiled into each of them (a linked source in the fuzz and
+/// benchmark projects), not into the product: it is setup for code that plays the peer, and each of those assemblies
+/// already sees the stage's internals.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+internal static class LoopbackStage
+{
+    /// <summary>
+    /// Builds the stage. Its private key is written to a 0600 file that lives only while the stage reads it.
+    /// </summary>
+    /// <param name="peerPublicKey">The peer's public key (base64).</param>
+    /// <param name="peerPort">The loopback port the peer listens on (its <c>Endpoint</c>), or null when it must reach us first.</param>
+    /// <param name="allowedIPs">The peer's allowed IPs.</param>
+    /// <param name="batchSize">Packets per batch (the stage's receive batches); null for the default.</param>
+    /// <param name="peerSettings">More of the peer's settings (key: the setting under the peer, as <c>PersistentKeepalive</c>).</param>
+    public static WireGuardStage Create(
+        string peerPublicKey,
+        int? peerPort,
+        IReadOnlyList<string> allowedIPs,
+        int? batchSize = null,
+        IReadOnlyDictionary<string, string>? peerSettings = null)
+    {
+        DirectoryInfo directory = Directory.CreateTempSubdirectory("rh-wg-stage-");
+        try
+        {
+            string keyFile = Path.Combine(directory.FullName, "private.key");
+            using (X25519PrivateKey key = KeyAgreementAlgorithm.X25519.GenerateKey())
+            {
+                Span<byte> secret = stackalloc byte[32];
+                key.ExportPrivateKey(secret);
+                File.WriteAllText(keyFile, WireGuardKey.Format(secret) + "\n");
+                CryptographicOperations.ZeroMemory(secret);
+            }
+
+            File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            var values = new Dictionary<string, string?>
+            {
+                ["s:PrivateKeyFile"] = keyFile,
+                ["s:ListenPort"] = "0",
+                ["s:ListenAddresses:0"] = "127.0.0.1",
+                ["s:Sockets"] = "1",
+                ["s:Peers:p:PublicKey"] = peerPublicKey,
+            };
+            for (int i = 0; i < allowedIPs.Count; i++)
+            {
+                values[$"s:Peers:p:AllowedIPs:{i}"] = allowedIPs[i];
+            }
+
+            if (peerPort is { } port)
+            {
+                values["s:Peers:p:Endpoint"] = $"127.0.0.1:{port}";
+            }
+
+            foreach ((string name, string value) in peerSettings ?? new Dictionary<string, string>())
+            {
+                values[$"s:Peers:p:{name}"] = value;
+            }
+
+            IConfigurationSection settings = new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection("s");
+            var context = new StageContext("wg", settings, NullLoggerFactory.Instance, new PortRegistry(), 0, 1);
+            if (batchSize is { } size)
+            {
+                context = context with { BatchSize = size };
+            }
+
+            return (WireGuardStage)new WireGuardStagePlugin().Create(context);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+}
