@@ -188,8 +188,8 @@ internal static unsafe class TunDevice
     /// <summary>Puts an adopted fd into non-blocking mode.</summary>
     public static void SetNonBlocking(SafeFileDescriptor fd)
     {
-        int flags = fcntl(fd, F_GETFL, 0);
-        if (flags < 0 || fcntl(fd, F_SETFL, flags | Linux.Interop.Libc.O_NONBLOCK) < 0)
+        int flags = Linux.Interop.Libc.fcntl(fd, Linux.Interop.Libc.F_GETFL, 0);
+        if (flags < 0 || Linux.Interop.Libc.fcntl(fd, Linux.Interop.Libc.F_SETFL, flags | Linux.Interop.Libc.O_NONBLOCK) < 0)
         {
             throw LinuxException.FromLast("fcntl O_NONBLOCK");
         }

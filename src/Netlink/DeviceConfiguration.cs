@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using RouterHost.Linux;
 
 namespace RouterHost.Netlink;
 
@@ -137,7 +138,7 @@ public sealed class DeviceConfiguration
                 _routes.Add(route);
                 changes.Add(new ConfigurationChange(ConfigurationChangeKind.Added, $"route {route}"));
             }
-            catch (NetlinkException ex) when (ex.Errno == Interop.Libc.EEXIST)
+            catch (NetlinkException ex) when (ex.Errno == Errno.EEXIST)
             {
                 changes.Add(new ConfigurationChange(ConfigurationChangeKind.LeftAlone, $"route {route}"));
             }

@@ -15,7 +15,7 @@ public class NetlinkException : Exception
     {
         Operation = operation;
         Errno = errno;
-        ErrnoName = RouterHost.Netlink.Errno.Name(errno);
+        ErrnoName = RouterHost.Linux.Errno.Name(errno);
         KernelMessage = kernelMessage;
     }
 
@@ -59,7 +59,7 @@ public class NetlinkException : Exception
 
     private static string FormatMessage(string operation, int errno, string? kernelMessage)
     {
-        var text = $"{operation} failed: {RouterHost.Netlink.Errno.Name(errno)} ({errno}): {RouterHost.Netlink.Errno.Describe(errno)}";
+        var text = $"{operation} failed: {RouterHost.Linux.Errno.Describe(errno)}";
         return string.IsNullOrEmpty(kernelMessage) ? text : $"{text} (kernel: {kernelMessage})";
     }
 }

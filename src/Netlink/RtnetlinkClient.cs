@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using RouterHost.Linux;
 using static RouterHost.Netlink.Interop.Netlink;
 
 namespace RouterHost.Netlink;
@@ -58,7 +59,7 @@ public sealed class RtnetlinkClient : IDisposable
     /// <summary>The index of the link named <paramref name="name"/>; throws ENODEV when there is none.</summary>
     public int GetLinkIndex(string name) =>
         FindLink(name)?.Index
-        ?? throw new NetlinkException($"looking up link \"{name}\"", Interop.Libc.ENODEV);
+        ?? throw new NetlinkException($"looking up link \"{name}\"", Errno.ENODEV);
 
     /// <summary>The link named <paramref name="name"/>, or null when there is none.</summary>
     public LinkInfo? FindLink(string name)
@@ -73,7 +74,7 @@ public sealed class RtnetlinkClient : IDisposable
             },
             RTM_NEWLINK, RtnetlinkDecoder.DecodeLink,
             0, _ => $"looking up link \"{name}\"",
-            toleratedErrno: Interop.Libc.ENODEV);
+            toleratedErrno: Errno.ENODEV);
         return links.Count > 0 ? links[0] : null;
     }
 
@@ -86,13 +87,13 @@ public sealed class RtnetlinkClient : IDisposable
             writer => WriteIfInfo(writer.AddFixedHeader(IFINFOMSG_SIZE), index, 0, 0),
             RTM_NEWLINK, RtnetlinkDecoder.DecodeLink,
             0, _ => $"looking up link ifindex {index}",
-            toleratedErrno: Interop.Libc.ENODEV);
+            toleratedErrno: Errno.ENODEV);
         return links.Count > 0 ? links[0] : null;
     }
 
     /// <summary>The link with index <paramref name="index"/>; throws ENODEV when there is none.</summary>
     public LinkInfo GetLink(int index) =>
-        FindLink(index) ?? throw new NetlinkException($"getting link ifindex {index}", Interop.Libc.ENODEV);
+        FindLink(index) ?? throw new NetlinkException($"getting link ifindex {index}", Errno.ENODEV);
 
     /// <summary>Every link of the namespace.</summary>
     public IReadOnlyList<LinkInfo> ListLinks() =>
@@ -209,7 +210,7 @@ public sealed class RtnetlinkClient : IDisposable
                 }
             },
             ifindex, link => $"adding address {address}/{prefixLength} to {link}",
-            toleratedErrno: existingIsSuccess ? Interop.Libc.EEXIST : 0);
+            toleratedErrno: existingIsSuccess ? Errno.EEXIST : 0);
     }
 
     /// <summary>
@@ -229,7 +230,7 @@ public sealed class RtnetlinkClient : IDisposable
                 writer.AddAddress(IFA_ADDRESS, address);
             },
             ifindex, link => $"deleting address {address}/{prefixLength} from {link}",
-            toleratedErrno: missingIsSuccess ? Interop.Libc.EADDRNOTAVAIL : 0);
+            toleratedErrno: missingIsSuccess ? Errno.EADDRNOTAVAIL : 0);
     }
 
     /// <summary>The IPv4 and IPv6 addresses of the link.</summary>
@@ -264,7 +265,7 @@ public sealed class RtnetlinkClient : IDisposable
             RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL,
             writer => WriteRoute(writer, family, destination, prefixLength, ifindex, gateway, metric, table, protocol, scope, RTN_UNICAST),
             ifindex, link => $"adding route {DescribeRoute(destination, prefixLength, gateway)} dev {link}",
-            toleratedErrno: existingIsSuccess ? Interop.Libc.EEXIST : 0);
+            toleratedErrno: existingIsSuccess ? Errno.EEXIST : 0);
     }
 
     /// <summary>
@@ -282,7 +283,7 @@ public sealed class RtnetlinkClient : IDisposable
             RTM_DELROUTE, 0,
             writer => WriteRoute(writer, family, destination, prefixLength, ifindex, gateway, metric, table, 0, RT_SCOPE_NOWHERE, RTN_UNSPEC),
             ifindex, link => $"deleting route {DescribeRoute(destination, prefixLength, gateway)}{(ifindex > 0 ? $" dev {link}" : string.Empty)}",
-            toleratedErrno: missingIsSuccess ? Interop.Libc.ESRCH : 0);
+            toleratedErrno: missingIsSuccess ? Errno.ESRCH : 0);
     }
 
     /// <summary>
@@ -324,7 +325,7 @@ public sealed class RtnetlinkClient : IDisposable
             RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL,
             writer => WriteRule(writer, familyByte, table, firewallMark, invert, suppressPrefixLength, priority, protocol),
             0, _ => $"adding {Describe(family, table, firewallMark, invert, suppressPrefixLength, priority)}",
-            toleratedErrno: existingIsSuccess ? Interop.Libc.EEXIST : 0);
+            toleratedErrno: existingIsSuccess ? Errno.EEXIST : 0);
     }
 
     /// <summary>
@@ -346,7 +347,7 @@ public sealed class RtnetlinkClient : IDisposable
             RTM_DELRULE, 0,
             writer => WriteRule(writer, familyByte, rule.Table, rule.FirewallMark, rule.Invert, rule.SuppressPrefixLength, rule.Priority, rule.Protocol, rule.FirewallMask),
             0, _ => $"deleting {rule}",
-            toleratedErrno: missingIsSuccess ? Interop.Libc.ENOENT : 0);
+            toleratedErrno: missingIsSuccess ? Errno.ENOENT : 0);
     }
 
     /// <summary>The policy routing rules of one family, in the kernel's order (by priority).</summary>
@@ -440,7 +441,7 @@ public sealed class RtnetlinkClient : IDisposable
             },
             RTM_NEWNEIGH, RtnetlinkDecoder.DecodeNeighbour,
             ifindex, link => $"looking up neighbour {address} on {link}",
-            toleratedErrno: Interop.Libc.ENOENT);
+            toleratedErrno: Errno.ENOENT);
         return entries.Count > 0 ? entries[0] : null;
     }
 

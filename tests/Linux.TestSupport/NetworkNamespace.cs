@@ -171,7 +171,7 @@ public sealed partial class NetworkNamespace : IDisposable
         {
             try
             {
-                using (var fd = Interop.Libc.open(path, Interop.Libc.O_RDONLY | Interop.Libc.O_CLOEXEC))
+                using (var fd = new SafeFileDescriptor(Interop.Libc.open(path, Interop.Libc.O_RDONLY | Interop.Libc.O_CLOEXEC)))
                 {
                     if (fd.IsInvalid)
                     {

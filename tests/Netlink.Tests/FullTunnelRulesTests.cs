@@ -38,12 +38,12 @@ public sealed class FullTunnelRulesTests : IDisposable
             Assert.True(rule.Invert);
             Assert.Equal(7u, rule.FirewallMark);
             var exists = Assert.Throws<NetlinkException>(() => client.AddRule(AddressFamily.InterNetwork, 51821, firewallMark: 7, invert: true, priority: 1000, protocol: RtProtocol.RouterHost));
-            Assert.Equal(Interop.Libc.EEXIST, exists.Errno);
+            Assert.Equal(RouterHost.Linux.Errno.EEXIST, exists.Errno);
 
             client.DeleteRule(rule);
             Assert.DoesNotContain(client.ListRules(AddressFamily.InterNetwork), r => r.Protocol == RtProtocol.RouterHost);
             var missing = Assert.Throws<NetlinkException>(() => client.DeleteRule(rule));
-            Assert.Equal(Interop.Libc.ENOENT, missing.Errno);
+            Assert.Equal(RouterHost.Linux.Errno.ENOENT, missing.Errno);
             Assert.Contains("ENOENT", missing.Message, StringComparison.Ordinal);
             client.DeleteRule(rule, missingIsSuccess: true);
         });

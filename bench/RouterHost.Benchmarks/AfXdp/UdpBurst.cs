@@ -1,5 +1,3 @@
-// C struct and function names are kept verbatim (house rule for native interop).
-#pragma warning disable CS8981
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -14,16 +12,16 @@ namespace RouterHost.Benchmarks.AfXdp;
 /// that takes them with <c>recvmmsg</c> until the burst is in (or a poll times out, counting the rest as lost).
 /// Every buffer is native memory allocated once, so a burst allocates nothing.
 /// </summary>
-internal sealed unsafe partial class UdpBurst : IDisposable
+internal sealed unsafe class UdpBurst : IDisposable
 {
-    private const int SOL_SOCKET = 1;
-    private const int SO_RCVBUFFORCE = 33;
-    private const int SO_SNDBUFFORCE = 32;
-    private const int MSG_DONTWAIT = 0x40;
     private const int ReceiveTimeoutMilliseconds = 1000;
 
     private readonly Socket _sender;
     private readonly Socket _receiver;
+
+    /// <summary>The sockets' descriptors for libc's calls (the sockets own and close them).</summary>
+    private readonly SafeFileDescriptor _senderFd;
+    private readonly SafeFileDescriptor _receiverFd;
     private readonly mmsghdr* _send;
     private readonly mmsghdr* _receive;
     private readonly iovec* _sendIov;
@@ -49,6 +47,8 @@ internal sealed unsafe partial class UdpBurst : IDisposable
             s.Connect(destination);
             return s;
         });
+        _senderFd = new SafeFileDescriptor((int)_sender.SafeHandle.DangerousGetHandle(), ownsHandle: false);
+        _receiverFd = new SafeFileDescriptor((int)_receiver.SafeHandle.DangerousGetHandle(), ownsHandle: false);
         _send = (mmsghdr*)NativeMemory.AllocZeroed((nuint)(sizeof(mmsghdr) * burst));
         _receive = (mmsghdr*)NativeMemory.AllocZeroed((nuint)(sizeof(mmsghdr) * burst));
         _sendIov = (iovec*)NativeMemory.AllocZeroed((nuint)(sizeof(iovec) * burst));
@@ -88,10 +88,9 @@ internal sealed unsafe partial class UdpBurst : IDisposable
     public int SendAndReceive()
     {
         int sent = 0;
-        int fd = (int)_sender.SafeHandle.DangerousGetHandle();
         while (sent < Burst)
         {
-            int n = sendmmsg(fd, _send + sent, (uint)(Burst - sent), 0);
+            int n = sendmmsg(_senderFd, _send + sent, (uint)(Burst - sent), 0);
             if (n < 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
@@ -107,11 +106,10 @@ internal sealed unsafe partial class UdpBurst : IDisposable
         }
 
         int received = 0;
-        int rfd = (int)_receiver.SafeHandle.DangerousGetHandle();
-        pollfd wait = new() { fd = rfd, events = POLLIN };
+        pollfd wait = new() { fd = _receiverFd.Fd, events = POLLIN };
         while (received < Burst)
         {
-            int n = recvmmsg(rfd, _receive, (uint)(Burst - received), MSG_DONTWAIT, null);
+            int n = recvmmsg(_receiverFd, _receive, (uint)(Burst - received), MSG_DONTWAIT, null);
             if (n > 0)
             {
                 for (int i = 0; i < n; i++)
@@ -138,6 +136,8 @@ internal sealed unsafe partial class UdpBurst : IDisposable
 
     public void Dispose()
     {
+        _senderFd.Dispose();
+        _receiverFd.Dispose();
         _sender.Dispose();
         _receiver.Dispose();
         NativeMemory.Free(_send);
@@ -146,30 +146,5 @@ internal sealed unsafe partial class UdpBurst : IDisposable
         NativeMemory.Free(_receiveIov);
         NativeMemory.Free(_payload);
         NativeMemory.Free(_buffers);
-    }
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int sendmmsg(int sockfd, mmsghdr* msgvec, uint vlen, int flags);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int recvmmsg(int sockfd, mmsghdr* msgvec, uint vlen, int flags, void* timeout);
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct msghdr
-    {
-        public void* msg_name;
-        public uint msg_namelen;
-        public iovec* msg_iov;
-        public nuint msg_iovlen;
-        public void* msg_control;
-        public nuint msg_controllen;
-        public int msg_flags;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct mmsghdr
-    {
-        public msghdr msg_hdr;
-        public uint msg_len;
     }
 }

@@ -14,7 +14,7 @@ internal static unsafe class DeviceChannels
     /// </summary>
     public static int? ReceiveQueues(string device)
     {
-        int raw = Interop.Xsk.socket(Interop.Xsk.AF_INET, Interop.Xsk.SOCK_DGRAM | Interop.Xsk.SOCK_CLOEXEC, 0);
+        int raw = Linux.Interop.Libc.socket(Linux.Interop.Libc.AF_INET, Linux.Interop.Libc.SOCK_DGRAM | Linux.Interop.Libc.SOCK_CLOEXEC, 0);
         if (raw < 0)
         {
             throw LinuxException.FromLast("socket(AF_INET) for SIOCETHTOOL");

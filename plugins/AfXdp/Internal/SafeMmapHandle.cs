@@ -7,13 +7,13 @@ namespace RouterHost.Plugins.AfXdp.Internal;
 internal sealed unsafe class SafeMmapHandle : SafeHandle
 {
     private SafeMmapHandle(nint address, nuint length)
-        : base(Interop.Mman.MAP_FAILED, ownsHandle: true)
+        : base(Linux.Interop.Libc.MAP_FAILED, ownsHandle: true)
     {
         SetHandle(address);
         Length = length;
     }
 
-    public override bool IsInvalid => handle == Interop.Mman.MAP_FAILED || handle == 0;
+    public override bool IsInvalid => handle == Linux.Interop.Libc.MAP_FAILED || handle == 0;
 
     /// <summary>The mapping's length in bytes.</summary>
     public nuint Length { get; }
@@ -27,9 +27,9 @@ internal sealed unsafe class SafeMmapHandle : SafeHandle
     /// </summary>
     public static SafeMmapHandle Anonymous(nuint length, string what)
     {
-        nint address = Interop.Mman.mmap(0, length, Interop.Mman.PROT_READ | Interop.Mman.PROT_WRITE,
-            Interop.Mman.MAP_PRIVATE | Interop.Mman.MAP_ANONYMOUS | Interop.Mman.MAP_POPULATE, -1, 0);
-        if (address == Interop.Mman.MAP_FAILED)
+        nint address = Linux.Interop.Libc.mmap(0, length, Linux.Interop.Libc.PROT_READ | Linux.Interop.Libc.PROT_WRITE,
+            Linux.Interop.Libc.MAP_PRIVATE | Linux.Interop.Libc.MAP_ANONYMOUS | Linux.Interop.Libc.MAP_POPULATE, -1, 0);
+        if (address == Linux.Interop.Libc.MAP_FAILED)
         {
             throw LinuxException.FromErrno(Errno.Last, $"mmap of {length} bytes for {what}");
         }
@@ -44,9 +44,9 @@ internal sealed unsafe class SafeMmapHandle : SafeHandle
         try
         {
             fd.DangerousAddRef(ref added);
-            nint address = Interop.Mman.mmap(0, length, Interop.Mman.PROT_READ | Interop.Mman.PROT_WRITE,
-                Interop.Mman.MAP_SHARED | Interop.Mman.MAP_POPULATE, fd.Fd, offset);
-            if (address == Interop.Mman.MAP_FAILED)
+            nint address = Linux.Interop.Libc.mmap(0, length, Linux.Interop.Libc.PROT_READ | Linux.Interop.Libc.PROT_WRITE,
+                Linux.Interop.Libc.MAP_SHARED | Linux.Interop.Libc.MAP_POPULATE, fd.Fd, offset);
+            if (address == Linux.Interop.Libc.MAP_FAILED)
             {
                 throw LinuxException.FromErrno(Errno.Last, $"mmap of {what} ({length} bytes at offset 0x{offset:x})");
             }
@@ -62,5 +62,5 @@ internal sealed unsafe class SafeMmapHandle : SafeHandle
         }
     }
 
-    protected override bool ReleaseHandle() => Interop.Mman.munmap(handle, Length) == 0;
+    protected override bool ReleaseHandle() => Linux.Interop.Libc.munmap(handle, Length) == 0;
 }

@@ -1,4 +1,5 @@
 using RouterHost.Linux;
+using static RouterHost.Linux.Interop.Libc;
 using static RouterHost.Plugins.AfXdp.Interop.Xsk;
 
 namespace RouterHost.Plugins.AfXdp.Internal;
@@ -54,7 +55,7 @@ internal sealed unsafe class XskSocket : IDisposable, IXskKicker
         {
             int errno = Errno.Last;
             umem.Dispose();
-            throw new LinuxException($"socket(AF_XDP) for {what}{(errno == EAFNOSUPPORT ? " (the kernel has no AF_XDP: CONFIG_XDP_SOCKETS)" : string.Empty)}", errno);
+            throw new LinuxException($"socket(AF_XDP) for {what}{(errno == Errno.EAFNOSUPPORT ? " (the kernel has no AF_XDP: CONFIG_XDP_SOCKETS)" : string.Empty)}", errno);
         }
 
         var xsk = new XskSocket(new SafeFileDescriptor(raw), umem, options.Layout);

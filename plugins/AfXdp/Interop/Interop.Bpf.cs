@@ -12,10 +12,8 @@ namespace RouterHost.Plugins.AfXdp;
 /// </summary>
 internal static unsafe partial class Interop
 {
-    internal static partial class Bpf
+    internal static class Bpf
     {
-        private const string Lib = "libc";
-
         /// <summary>__NR_bpf: 321 on x86_64, 280 on aarch64 (asm-generic).</summary>
         public static long SYS_bpf => RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 280 : 321;
 
@@ -190,17 +188,13 @@ internal static unsafe partial class Interop
             public uint link_fd;
         }
 
-        /// <summary>syscall(2), used for bpf(2), which glibc does not wrap.</summary>
-        [LibraryImport(Lib, SetLastError = true)]
-        public static partial long syscall(long number, long cmd, void* attr, long size);
-
-        /// <summary>bpf(cmd, attr, size).</summary>
+        /// <summary>bpf(cmd, attr, size), through syscall(2): glibc does not wrap bpf(2).</summary>
         public static long bpf<T>(int cmd, ref T attr)
             where T : unmanaged
         {
             fixed (T* p = &attr)
             {
-                return syscall(SYS_bpf, cmd, p, sizeof(T));
+                return RouterHost.Linux.Interop.Libc.syscall(SYS_bpf, cmd, p, sizeof(T));
             }
         }
     }

@@ -1,32 +1,19 @@
 // C struct, function and constant names are kept verbatim (house rule for native interop).
 #pragma warning disable CS8981
 using System.Runtime.InteropServices;
-using RouterHost.Linux;
 
 namespace RouterHost.Plugins.AfXdp;
 
 /// <summary>
-/// linux/if_xdp.h (kernel 6.8+: <c>xdp_umem_reg</c> with <c>flags</c> and <c>tx_metadata_len</c>, 32 bytes) and the
-/// socket calls an AF_XDP socket needs, verbatim. Values checked against the uapi headers (libbpf's copy of
-/// include/uapi/linux/if_xdp.h, and the 6.1 headers of this machine compiled with <c>offsetof</c>/<c>sizeof</c>).
+/// linux/if_xdp.h (kernel 6.8+: <c>xdp_umem_reg</c> with <c>flags</c> and <c>tx_metadata_len</c>, 32 bytes), verbatim.
+/// Values checked against the uapi headers (libbpf's copy of include/uapi/linux/if_xdp.h, and the 6.1 headers of this
+/// machine compiled with <c>offsetof</c>/<c>sizeof</c>). The socket calls, <c>AF_XDP</c> and <c>SOL_XDP</c> are
+/// <c>RouterHost.Linux</c>'s libc binding.
 /// </summary>
-internal static unsafe partial class Interop
+internal static partial class Interop
 {
     internal static partial class Xsk
     {
-        private const string Lib = "libc";
-
-        public const int AF_XDP = 44;
-        public const int AF_INET = 2;
-        public const int SOL_XDP = 283;
-        public const int SOCK_RAW = 3;
-        public const int SOCK_DGRAM = 2;
-        public const int SOCK_CLOEXEC = 0x80000;
-        public const int MSG_DONTWAIT = 0x40;
-
-        /// <summary>errno EAFNOSUPPORT: no AF_XDP in this kernel.</summary>
-        public const int EAFNOSUPPORT = 97;
-
         // sxdp_flags
         public const ushort XDP_SHARED_UMEM = 1 << 0;
         public const ushort XDP_COPY = 1 << 1;
@@ -122,23 +109,5 @@ internal static unsafe partial class Interop
         {
             public uint flags;
         }
-
-        [LibraryImport(Lib, SetLastError = true)]
-        public static partial int socket(int domain, int type, int protocol);
-
-        [LibraryImport(Lib, SetLastError = true)]
-        public static partial int setsockopt(SafeFileDescriptor fd, int level, int optname, void* optval, uint optlen);
-
-        [LibraryImport(Lib, SetLastError = true)]
-        public static partial int getsockopt(SafeFileDescriptor fd, int level, int optname, void* optval, uint* optlen);
-
-        [LibraryImport(Lib, SetLastError = true)]
-        public static partial int bind(SafeFileDescriptor fd, void* addr, uint addrlen);
-
-        [LibraryImport(Lib, SetLastError = true)]
-        public static partial nint sendto(SafeFileDescriptor fd, void* buf, nuint len, int flags, void* dest_addr, uint addrlen);
-
-        [LibraryImport(Lib, SetLastError = true)]
-        public static partial nint recvfrom(SafeFileDescriptor fd, void* buf, nuint len, int flags, void* src_addr, uint* addrlen);
     }
 }

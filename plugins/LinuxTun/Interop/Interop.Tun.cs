@@ -1,14 +1,13 @@
 // C struct and constant names are kept verbatim (house rule for native interop).
 #pragma warning disable CS8981
 using System.Runtime.InteropServices;
-using RouterHost.Linux;
 
 namespace RouterHost.Plugins.LinuxTun;
 
 /// <summary>linux/if_tun.h and linux/if.h: the TUN ioctls, flags and offload bits, verbatim.</summary>
 internal static unsafe partial class Interop
 {
-    internal static partial class Tun
+    internal static class Tun
     {
         public const string DevicePath = "/dev/net/tun";
 
@@ -36,9 +35,6 @@ internal static unsafe partial class Interop
         /// <summary>IFNAMSIZ: interface names are at most 15 bytes plus the terminator.</summary>
         public const int IFNAMSIZ = 16;
 
-        public const int F_GETFL = 3;
-        public const int F_SETFL = 4;
-
         /// <summary>struct ifreq, as far as TUNSETIFF/TUNGETIFF use it (name, then flags), padded to its 40 bytes.</summary>
         [StructLayout(LayoutKind.Explicit, Size = 40)]
         public struct ifreq
@@ -49,8 +45,5 @@ internal static unsafe partial class Interop
             [FieldOffset(16)]
             public short ifr_flags;
         }
-
-        [LibraryImport("libc", SetLastError = true)]
-        public static partial int fcntl(SafeFileDescriptor fd, int cmd, int arg);
     }
 }

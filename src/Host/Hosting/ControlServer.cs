@@ -11,21 +11,26 @@ namespace RouterHost.Hosting;
 /// an existing one that passes <see cref="FileTrust"/>) that <c>routerhost show</c> reads the running router from. One request per connection: a line naming the command (<c>show</c>), answered with the
 /// status document (<see cref="StatusDocument"/>) and closed. Runs on the thread pool, never on the data path.
 /// A socket file left by a crashed router is replaced; one another running router answers on is left alone
-/// (this router then runs without a control socket, saying so).
+/// (this router then runs without a control socket, saying so). The socket itself is <see cref="UnixSocketServer"/>'s.
 /// </summary>
-internal sealed partial class ControlServer : IDisposable
+internal sealed partial class ControlServer : UnixSocketServer
 {
-    private readonly string _path;
+    private static readonly UnixSocketServerOptions SocketOptions = new()
+    {
+        FolderMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute,
+        SocketMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        Backlog = 16,
+        InUse = "another running router answers on it",
+    };
+
     private readonly Router _router;
     private readonly PipelineRunner _runner;
     private readonly ILogger _logger;
     private readonly DateTime _started = DateTime.UtcNow;
-    private readonly CancellationTokenSource _stop = new();
-    private Socket? _listener;
 
     private ControlServer(string path, Router router, PipelineRunner runner, ILogger logger)
+        : base(path, SocketOptions)
     {
-        _path = path;
         _router = router;
         _runner = runner;
         _logger = logger;
@@ -48,150 +53,32 @@ internal sealed partial class ControlServer : IDisposable
         }
     }
 
-    public void Dispose()
+    /// <inheritdoc />
+    protected override void OnListening() => Log.Listening(_logger, Path);
+
+    /// <inheritdoc />
+    protected override void OnClientFailed(string reason) => Log.ClientFailed(_logger, reason);
+
+    /// <inheritdoc />
+    protected override void OnRemoveFailed(string reason) => Log.RemoveFailed(_logger, Path, reason);
+
+    /// <inheritdoc />
+    protected override async Task ServeAsync(Socket client, CancellationToken stop)
     {
-        _stop.Cancel();
-        Socket? listener = Interlocked.Exchange(ref _listener, null);
-        if (listener is not null)
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        string command = await ReadLine(client, timeout.Token).ConfigureAwait(false);
+        byte[] answer = command switch
         {
-            listener.Dispose();
-            try
-            {
-                File.Delete(_path);
-            }
-            catch (IOException ex)
-            {
-                // A stale socket file is replaced by the next router that starts; this one only says so.
-                Log.RemoveFailed(_logger, _path, ex.Message);
-            }
-        }
+            "show" => StatusDocument.Create(_router, _runner, _started),
 
-        _stop.Dispose();
+            // Only root sees the keys, as with wg showconf.
+            _ when command == "showconf" || command.StartsWith("showconf ", StringComparison.Ordinal) => ShowconfDocument.Create(_router, command.Length > 8 ? command[9..].Trim() : null, IsRoot(client)),
+            _ => Encoding.UTF8.GetBytes($"{{\"error\":\"unknown command '{command.Replace("\"", "'", StringComparison.Ordinal)}'; known: show, showconf [STAGE]\"}}"),
+        };
+        await client.SendAsync(answer, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+        client.Shutdown(SocketShutdown.Both);
     }
-
-    private void Listen()
-    {
-        string? directory = Path.GetDirectoryName(_path);
-        if (!string.IsNullOrEmpty(directory))
-        {
-            PrepareFolder(directory);
-        }
-
-        if (File.Exists(_path))
-        {
-            if (IsServed(_path))
-            {
-                throw new InvalidOperationException("another running router answers on it");
-            }
-
-            File.Delete(_path);
-        }
-
-        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            listener.Bind(new UnixDomainSocketEndPoint(_path));
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(_path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
-
-            listener.Listen(16);
-        }
-        catch
-        {
-            listener.Dispose();
-            throw;
-        }
-
-        _listener = listener;
-        Log.Listening(_logger, _path);
-        _ = Task.Run(AcceptLoop);
-    }
-
-    /// <summary>
-    /// The socket's folder is what keeps others away from it (the socket is bound before its mode can be set): a
-    /// missing one (and any missing above it) is created 0700 whatever the umask; an existing one must pass
-    /// <see cref="FileTrust"/> (root's or ours, writable by nobody else, in trusted folders).
-    /// </summary>
-    private static void PrepareFolder(string directory)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(directory);
-        }
-        else
-        {
-            // Every folder made here, from the highest missing one down (CreateDirectory would make the ones above
-            // the last with the umask's mode).
-            var missing = new Stack<string>();
-            for (string? d = directory; !string.IsNullOrEmpty(d) && !Directory.Exists(d); d = Path.GetDirectoryName(d))
-            {
-                missing.Push(d);
-            }
-
-            const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-            while (missing.TryPop(out string? folder))
-            {
-                Directory.CreateDirectory(folder, OwnerOnly);
-
-                // mkdir's mode passes through the umask, which may take more than group and others away.
-                File.SetUnixFileMode(folder, OwnerOnly);
-            }
-        }
-
-        if (!FileTrust.Check(directory, TrustedPathKind.ControlSocketFolder, out string? problem))
-        {
-            throw new InvalidOperationException(problem);
-        }
-    }
-
-    private async Task AcceptLoop()
-    {
-        CancellationToken stop = _stop.Token;
-        while (!stop.IsCancellationRequested && _listener is { } listener)
-        {
-            Socket client;
-            try
-            {
-                client = await listener.AcceptAsync(stop).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => Serve(client, stop), stop);
-        }
-    }
-
-    private async Task Serve(Socket client, CancellationToken stop)
-    {
-        using (client)
-        {
-            try
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
-                timeout.CancelAfter(TimeSpan.FromSeconds(5));
-                string command = await ReadLine(client, timeout.Token).ConfigureAwait(false);
-                byte[] answer = command switch
-                {
-                    "show" => StatusDocument.Create(_router, _runner, _started),
-                    _ when command == "showconf" || command.StartsWith("showconf ", StringComparison.Ordinal) => ShowconfDocument.Create(_router, command.Length > 8 ? command[9..].Trim() : null, IsRoot(client)),
-                    _ => Encoding.UTF8.GetBytes($"{{\"error\":\"unknown command '{command.Replace("\"", "'", StringComparison.Ordinal)}'; known: show, showconf [STAGE]\"}}"),
-                };
-                await client.SendAsync(answer, SocketFlags.None, timeout.Token).ConfigureAwait(false);
-                client.Shutdown(SocketShutdown.Both);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                Log.ClientFailed(_logger, ex.Message);
-            }
-        }
-    }
-
-    /// <summary>Whether the client connected as root (SO_PEERCRED): only root sees the keys, as with <c>wg showconf</c>.</summary>
-    private static bool IsRoot(Socket client) => Linux.PeerCredentials.TryGetUid(client, out uint uid, out _) && uid == 0;
 
     private static async Task<string> ReadLine(Socket client, CancellationToken cancellation)
     {
@@ -215,20 +102,6 @@ internal sealed partial class ControlServer : IDisposable
         }
 
         return Encoding.UTF8.GetString(buffer, 0, length).Trim();
-    }
-
-    private static bool IsServed(string path)
-    {
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            probe.Connect(new UnixDomainSocketEndPoint(path));
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 
     private static partial class Log

@@ -101,7 +101,7 @@ internal sealed class PluginAssemblyMetadata
             problem = null;
             return new PluginAssemblyMetadata(version, contract, types);
         }
-        catch (Exception ex) when (ex is BadImageFormatException or InvalidOperationException or ArgumentException)
+        catch (Exception ex) when (ex is BadImageFormatException or InvalidOperationException or ArgumentException or OverflowException)
         {
             problem = $"it is not a valid .NET assembly: {ex.Message}";
             return null;

@@ -25,6 +25,12 @@ public static unsafe partial class Interop
         public const int S_IFREG = 0x8000;
         public const int S_IFLNK = 0xA000;
 
+        /// <summary><c>access</c> mode: may the caller write it.</summary>
+        public const int W_OK = 2;
+
+        /// <summary><c>umount2</c> flag: detach now, unmount once no longer busy.</summary>
+        public const int MNT_DETACH = 2;
+
         /// <summary>The sticky bit: in a directory, only an entry's owner (or the directory's, or root) may rename or remove it.</summary>
         public const int S_ISVTX = 0x200;
 
@@ -63,6 +69,15 @@ public static unsafe partial class Interop
 
         [LibraryImport(Lib, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
         public static partial int statx(int dirfd, string pathname, int flags, uint mask, statx_t* statxbuf);
+
+        [LibraryImport(Lib, EntryPoint = "access", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        public static partial int access(string pathname, int mode);
+
+        [LibraryImport(Lib, EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        public static partial int unlink(string pathname);
+
+        [LibraryImport(Lib, EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        public static partial int umount2(string target, int flags);
 
         [LibraryImport(Lib)]
         public static partial uint geteuid();

@@ -8,7 +8,7 @@ namespace RouterHost.Linux;
 public static unsafe partial class Interop
 {
     /// <summary>
-    /// The BSD socket part of libc, as the UDP underlay needs it. Constants and layouts are glibc's and the kernel
+    /// The BSD socket part of libc, as the UDP underlay, rtnetlink and AF_XDP need it. Constants and layouts are glibc's and the kernel
     /// uapi's for LP64 Linux (x86_64 and aarch64 share them: both use asm-generic/socket.h, and every struct here
     /// has natural alignment); <c>RouterHost.Linux.Tests</c> checks each size and offset against the values glibc
     /// 2.36's headers give.
@@ -19,7 +19,14 @@ public static unsafe partial class Interop
         public const int AF_INET = 2;
         public const int AF_INET6 = 10;
 
+        /// <summary>Netlink: the kernel's own message sockets (rtnetlink and others).</summary>
+        public const int AF_NETLINK = 16;
+
+        /// <summary>AF_XDP sockets: packets straight from a NIC queue into user memory.</summary>
+        public const int AF_XDP = 44;
+
         public const int SOCK_DGRAM = 2;
+        public const int SOCK_RAW = 3;
         public const int SOCK_NONBLOCK = 0x800;
         public const int SOCK_CLOEXEC = 0x80000;
 
@@ -31,6 +38,8 @@ public static unsafe partial class Interop
         public const int SOL_IP = 0;
         public const int SOL_UDP = 17;
         public const int SOL_IPV6 = 41;
+        public const int SOL_NETLINK = 270;
+        public const int SOL_XDP = 283;
 
         public const int SO_REUSEADDR = 2;
         public const int SO_SNDBUF = 7;

@@ -25,6 +25,9 @@ public static unsafe partial class Interop
         public const short POLLHUP = 0x10;
         public const short POLLNVAL = 0x20;
 
+        public const int F_GETFL = 3;
+        public const int F_SETFL = 4;
+
         public const int EFD_CLOEXEC = 0x80000;
         public const int EFD_NONBLOCK = 0x800;
 
@@ -59,6 +62,9 @@ public static unsafe partial class Interop
         public static partial nint writev(SafeFileDescriptor fd, iovec* iov, int iovcnt);
 
         [LibraryImport(Lib, SetLastError = true)]
+        public static partial int fcntl(SafeFileDescriptor fd, int cmd, int arg);
+
+        [LibraryImport(Lib, SetLastError = true)]
         public static partial int poll(pollfd* fds, nuint nfds, int timeout);
 
         [LibraryImport(Lib, SetLastError = true)]
@@ -74,5 +80,12 @@ public static unsafe partial class Interop
 
         [LibraryImport(Lib, SetLastError = true)]
         public static partial int ioctl(SafeFileDescriptor fd, nuint request, nint arg);
+
+        /// <summary>
+        /// <c>syscall(number, a, b, c)</c> for a call glibc does not wrap (bpf(2)); C declares it variadic, and every
+        /// argument here is register-sized.
+        /// </summary>
+        [LibraryImport(Lib, SetLastError = true)]
+        public static partial long syscall(long number, long arg1, void* arg2, long arg3);
     }
 }

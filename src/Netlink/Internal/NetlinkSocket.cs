@@ -1,18 +1,20 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using static RouterHost.Netlink.Interop.Libc;
+using RouterHost.Linux;
+using static RouterHost.Linux.Interop.Libc;
+using static RouterHost.Netlink.Interop.Netlink;
 
 namespace RouterHost.Netlink;
 
 /// <summary>
 /// An AF_NETLINK datagram socket bound to a kernel-assigned port. It belongs to the network namespace of
-/// the thread that opened it, for its whole life.
+/// the thread that opened it, for its whole life. The socket calls are <c>RouterHost.Linux</c>'s libc binding.
 /// </summary>
 internal sealed unsafe class NetlinkSocket : IDisposable
 {
-    private readonly SafeNetlinkSocketHandle _handle;
+    private readonly SafeFileDescriptor _handle;
 
-    private NetlinkSocket(SafeNetlinkSocketHandle handle, uint portId)
+    private NetlinkSocket(SafeFileDescriptor handle, uint portId)
     {
         _handle = handle;
         PortId = portId;
@@ -23,13 +25,13 @@ internal sealed unsafe class NetlinkSocket : IDisposable
 
     public static NetlinkSocket Open(int protocol)
     {
-        var handle = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
-        if (handle.IsInvalid)
+        var fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+        if (fd < 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            handle.Dispose();
-            throw new NetlinkException("opening an AF_NETLINK socket", errno);
+            throw new NetlinkException("opening an AF_NETLINK socket", Marshal.GetLastPInvokeError());
         }
+
+        var handle = new SafeFileDescriptor(fd);
 
         try
         {
@@ -48,9 +50,9 @@ internal sealed unsafe class NetlinkSocket : IDisposable
             // Ask for requests' headers only in error replies, the kernel's error text, and strict
             // header checking (which also makes dumps honour the index in the request header).
             // Each is an optimisation or nicety: a kernel without one still works.
-            SetOptionIfSupported(handle, Interop.Netlink.NETLINK_CAP_ACK);
-            SetOptionIfSupported(handle, Interop.Netlink.NETLINK_EXT_ACK);
-            SetOptionIfSupported(handle, Interop.Netlink.NETLINK_GET_STRICT_CHK);
+            SetOptionIfSupported(handle, NETLINK_CAP_ACK);
+            SetOptionIfSupported(handle, NETLINK_EXT_ACK);
+            SetOptionIfSupported(handle, NETLINK_GET_STRICT_CHK);
             return new NetlinkSocket(handle, address.nl_pid);
         }
         catch
@@ -79,7 +81,7 @@ internal sealed unsafe class NetlinkSocket : IDisposable
                 }
 
                 var errno = Marshal.GetLastPInvokeError();
-                if (errno != EINTR)
+                if (errno != Errno.EINTR)
                 {
                     throw new NetlinkException($"{operation}: sending the request", errno);
                 }
@@ -101,7 +103,7 @@ internal sealed unsafe class NetlinkSocket : IDisposable
                 var remainingMs = (int)Math.Max(0, (deadline - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency);
                 if (!WaitReadable(remainingMs, operation))
                 {
-                    throw new NetlinkException(operation, ETIMEDOUT);
+                    throw new NetlinkException(operation, Errno.ETIMEDOUT);
                 }
 
                 var source = default(sockaddr_nl);
@@ -110,7 +112,7 @@ internal sealed unsafe class NetlinkSocket : IDisposable
                 if (received < 0)
                 {
                     var errno = Marshal.GetLastPInvokeError();
-                    if (errno is EINTR or EAGAIN)
+                    if (errno is Errno.EINTR or Errno.EAGAIN)
                     {
                         continue;
                     }
@@ -142,7 +144,7 @@ internal sealed unsafe class NetlinkSocket : IDisposable
         _handle.DangerousAddRef(ref added);
         try
         {
-            var fds = new pollfd { fd = (int)_handle.DangerousGetHandle(), events = POLLIN };
+            var fds = new pollfd { fd = _handle.Fd, events = POLLIN };
             while (true)
             {
                 var ready = poll(&fds, 1, timeoutMs);
@@ -152,7 +154,7 @@ internal sealed unsafe class NetlinkSocket : IDisposable
                 }
 
                 var errno = Marshal.GetLastPInvokeError();
-                if (errno != EINTR)
+                if (errno != Errno.EINTR)
                 {
                     throw new NetlinkException($"{operation}: waiting for the reply", errno);
                 }
@@ -167,13 +169,13 @@ internal sealed unsafe class NetlinkSocket : IDisposable
         }
     }
 
-    private static void SetOptionIfSupported(SafeNetlinkSocketHandle handle, int option)
+    private static void SetOptionIfSupported(SafeFileDescriptor handle, int option)
     {
         var one = 1;
         if (setsockopt(handle, SOL_NETLINK, option, &one, sizeof(int)) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            if (errno != ENOPROTOOPT)
+            if (errno != Errno.ENOPROTOOPT)
             {
                 throw new NetlinkException($"setting netlink socket option {option}", errno);
             }

@@ -1,3 +1,7 @@
+// Kernel names are kept verbatim (sockaddr_nl, nlmsghdr) so they can be checked against the headers.
+#pragma warning disable CS8981
+using System.Runtime.InteropServices;
+
 namespace RouterHost.Netlink;
 
 internal static partial class Interop
@@ -7,6 +11,16 @@ internal static partial class Interop
     internal static class Netlink
     {
         internal const int NETLINK_ROUTE = 0;
+
+        /// <summary>struct sockaddr_nl: a netlink socket's address (port id 0 is the kernel).</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct sockaddr_nl
+        {
+            public ushort nl_family;
+            public ushort nl_pad;
+            public uint nl_pid;
+            public uint nl_groups;
+        }
 
         // setsockopt(SOL_NETLINK, ...)
         internal const int NETLINK_CAP_ACK = 10;

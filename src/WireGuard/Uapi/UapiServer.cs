@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using RouterHost.Linux;
 
@@ -27,35 +26,26 @@ internal sealed record UapiServerOptions
 /// that <c>wg</c> and other WireGuard tools read and configure a device through. Only root and the router's own user
 /// may talk to it (SO_PEERCRED). A socket another live process answers on is never replaced; a stale one is. Runs on
 /// the thread pool, never on the data path; requests to the device are serialised; slow or oversized clients are cut
-/// off (<see cref="UapiServerOptions"/>).
+/// off (<see cref="UapiServerOptions"/>). The socket itself is <see cref="UnixSocketServer"/>'s.
 /// </summary>
-internal sealed partial class UapiServer : IDisposable
+internal sealed partial class UapiServer : UnixSocketServer
 {
     /// <summary>Where wireguard-go and <c>wg</c> keep the sockets.</summary>
     public const string SocketDirectory = "/var/run/wireguard";
 
-    private readonly string _path;
     private readonly IUapiDevice _device;
     private readonly ILogger _logger;
     private readonly UapiServerOptions _options;
-    private readonly CancellationTokenSource _stop = new();
     private readonly Lock _deviceLock = new();
-    private readonly uint _ownUid;
-    private Socket? _listener;
-    private int _clients;
     private bool _disposed;
 
     private UapiServer(string path, IUapiDevice device, ILogger logger, UapiServerOptions options)
+        : base(path, SocketOptions(options))
     {
-        _path = path;
         _device = device;
         _logger = logger;
         _options = options;
-        _ownUid = Interop.Libc.geteuid();
     }
-
-    /// <summary>The socket's path.</summary>
-    public string Path => _path;
 
     /// <summary>Connections refused (other users, or over <see cref="UapiServerOptions.MaxClients"/>).</summary>
     public long Refused;
@@ -73,11 +63,21 @@ internal sealed partial class UapiServer : IDisposable
     /// <summary>Serves <paramref name="device"/> on <paramref name="path"/>; throws (with the reason) when the socket cannot be had.</summary>
     public static UapiServer Start(string path, IUapiDevice device, ILogger logger, UapiServerOptions? options = null)
     {
+        if (OperatingSystem.IsWindows())
+        {
+            throw new InvalidOperationException("the WireGuard UAPI socket is served on Linux only");
+        }
+
         var server = new UapiServer(path, device, logger, options ?? new UapiServerOptions());
         try
         {
             server.Listen();
             return server;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or SocketException)
+        {
+            server.Dispose();
+            throw new InvalidOperationException($"UAPI socket {path}: {ex.Message}", ex);
         }
         catch
         {
@@ -86,207 +86,122 @@ internal sealed partial class UapiServer : IDisposable
         }
     }
 
-    public void Dispose()
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
     {
-        lock (_deviceLock)
+        if (disposing)
         {
-            // No request reaches the device once this returns.
-            _disposed = true;
+            lock (_deviceLock)
+            {
+                // No request reaches the device once this returns.
+                _disposed = true;
+            }
         }
 
-        _stop.Cancel();
-        Socket? listener = Interlocked.Exchange(ref _listener, null);
-        if (listener is not null)
-        {
-            listener.Dispose();
-            try
-            {
-                File.Delete(_path);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                Log.RemoveFailed(_logger, _path, ex.Message);
-            }
-        }
+        base.Dispose(disposing);
     }
 
-    private void Listen()
+    /// <inheritdoc />
+    protected override void OnListening() => Log.Listening(_logger, Path);
+
+    /// <inheritdoc />
+    protected override void OnRefused(string who)
     {
-        if (OperatingSystem.IsWindows())
-        {
-            throw new InvalidOperationException("the WireGuard UAPI socket is served on Linux only");
-        }
-
-        string directory = System.IO.Path.GetDirectoryName(_path)!;
-        if (!Directory.Exists(directory))
-        {
-            const UnixFileMode Mode0755 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
-            Directory.CreateDirectory(directory, Mode0755);
-            File.SetUnixFileMode(directory, Mode0755);
-        }
-
-        if (!FileTrust.Check(directory, TrustedPathKind.ControlSocketFolder, out string? problem))
-        {
-            throw new InvalidOperationException($"UAPI socket {_path}: {problem}");
-        }
-
-        if (File.Exists(_path))
-        {
-            if (IsServed(_path))
-            {
-                throw new InvalidOperationException($"UAPI socket {_path}: another running process (wireguard-go, or another router) answers on it; stop it, or name this one otherwise (UapiName)");
-            }
-
-            File.Delete(_path);
-        }
-
-        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            listener.Bind(new UnixDomainSocketEndPoint(_path));
-            File.SetUnixFileMode(_path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            listener.Listen(64);
-        }
-        catch (SocketException ex)
-        {
-            listener.Dispose();
-            throw new InvalidOperationException($"UAPI socket {_path}: {ex.Message}", ex);
-        }
-
-        _listener = listener;
-        Log.Listening(_logger, _path);
-        _ = Task.Run(AcceptLoop);
+        Interlocked.Increment(ref Refused);
+        Log.Refused(_logger, Path, who);
     }
 
-    private async Task AcceptLoop()
+    /// <inheritdoc />
+    protected override void OnTooManyClients(int max)
     {
-        CancellationToken stop = _stop.Token;
-        while (!stop.IsCancellationRequested && _listener is { } listener)
+        Interlocked.Increment(ref Refused);
+        Log.TooMany(_logger, Path, max);
+    }
+
+    /// <inheritdoc />
+    protected override void OnClientFailed(string reason) => Log.ClientFailed(_logger, Path, reason);
+
+    /// <inheritdoc />
+    protected override void OnRemoveFailed(string reason) => Log.RemoveFailed(_logger, Path, reason);
+
+    /// <summary>The folder 0755 and the socket 0700, as wireguard-go leaves them; only root and the router's own user.</summary>
+    private static UnixSocketServerOptions SocketOptions(UapiServerOptions options) => new()
+    {
+        FolderMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute,
+        SocketMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute,
+        Backlog = 64,
+        InUse = "another running process (wireguard-go, or another router) answers on it; stop it, or name this one otherwise (UapiName)",
+        RootAndOwnUserOnly = true,
+        MaxClients = options.MaxClients,
+    };
+
+    /// <inheritdoc />
+    protected override async Task ServeAsync(Socket client, CancellationToken stop)
+    {
+        var session = new UapiSession(new SerialisedDevice(this), error => Log.RequestFailed(_logger, Path, error.Errno, error.Message ?? string.Empty), _options.MaxRequestBytes);
+        byte[] buffer = new byte[4096];
+        long requestStarted = 0;
+        while (!session.Closed)
         {
-            Socket client;
-            try
+            TimeSpan wait = session.InRequest
+                ? _options.RequestTimeout - TimeSpan.FromMilliseconds(Environment.TickCount64 - requestStarted)
+                : _options.IdleTimeout;
+            if (wait <= TimeSpan.Zero)
             {
-                client = await listener.AcceptAsync(stop).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
+                Log.SlowClient(_logger, Path);
                 return;
             }
 
-            if (!MayConnect(client, out string who))
+            int n;
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop))
             {
-                Interlocked.Increment(ref Refused);
-                Log.Refused(_logger, _path, who);
-                client.Dispose();
-                continue;
-            }
-
-            if (Interlocked.Increment(ref _clients) > _options.MaxClients)
-            {
-                Interlocked.Decrement(ref _clients);
-                Interlocked.Increment(ref Refused);
-                Log.TooMany(_logger, _path, _options.MaxClients);
-                client.Dispose();
-                continue;
-            }
-
-            _ = Task.Run(() => Serve(client, stop), CancellationToken.None);
-        }
-    }
-
-    /// <summary>Root and the router's own user may connect (the socket's mode already keeps others out; this makes sure).</summary>
-    private bool MayConnect(Socket client, out string who)
-    {
-        if (!PeerCredentials.TryGetUid(client, out uint uid, out string? error))
-        {
-            who = $"a peer whose credentials could not be read ({error})";
-            return false;
-        }
-
-        who = $"uid {uid}";
-        return uid == 0 || uid == _ownUid;
-    }
-
-    private async Task Serve(Socket client, CancellationToken stop)
-    {
-        var session = new UapiSession(new SerialisedDevice(this), error => Log.RequestFailed(_logger, _path, error.Errno, error.Message ?? string.Empty), _options.MaxRequestBytes);
-        byte[] buffer = new byte[4096];
-        long requestStarted = 0;
-        try
-        {
-            using (client)
-            {
-                while (!session.Closed)
+                timeout.CancelAfter(wait);
+                try
                 {
-                    TimeSpan wait = session.InRequest
-                        ? _options.RequestTimeout - TimeSpan.FromMilliseconds(Environment.TickCount64 - requestStarted)
-                        : _options.IdleTimeout;
-                    if (wait <= TimeSpan.Zero)
-                    {
-                        Log.SlowClient(_logger, _path);
-                        return;
-                    }
-
-                    int n;
-                    using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop))
-                    {
-                        timeout.CancelAfter(wait);
-                        try
-                        {
-                            n = await client.ReceiveAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false);
-                        }
-                        catch (OperationCanceledException) when (!stop.IsCancellationRequested)
-                        {
-                            if (session.InRequest)
-                            {
-                                Log.SlowClient(_logger, _path);
-                            }
-
-                            return;
-                        }
-                    }
-
-                    bool wasInRequest = session.InRequest;
-                    if (n == 0)
-                    {
-                        session.EndOfInput();
-                    }
-                    else
-                    {
-                        session.Receive(buffer.AsSpan(0, n));
-                    }
-
-                    if (!wasInRequest && session.InRequest)
-                    {
-                        requestStarted = Environment.TickCount64;
-                    }
-
-                    byte[] output = session.TakeOutput();
-                    if (output.Length > 0)
-                    {
-                        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
-                        timeout.CancelAfter(_options.RequestTimeout);
-                        await SendAll(client, output, timeout.Token).ConfigureAwait(false);
-                        if (!session.InRequest)
-                        {
-                            // The next request starts its own clock.
-                            requestStarted = Environment.TickCount64;
-                        }
-                    }
+                    n = await client.ReceiveAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false);
                 }
+                catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+                {
+                    if (session.InRequest)
+                    {
+                        Log.SlowClient(_logger, Path);
+                    }
 
-                await LingeringClose(client, buffer, stop).ConfigureAwait(false);
+                    return;
+                }
+            }
+
+            bool wasInRequest = session.InRequest;
+            if (n == 0)
+            {
+                session.EndOfInput();
+            }
+            else
+            {
+                session.Receive(buffer.AsSpan(0, n));
+            }
+
+            if (!wasInRequest && session.InRequest)
+            {
+                requestStarted = Environment.TickCount64;
+            }
+
+            byte[] output = session.TakeOutput();
+            if (output.Length > 0)
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                timeout.CancelAfter(_options.RequestTimeout);
+                await SendAll(client, output, timeout.Token).ConfigureAwait(false);
+                if (!session.InRequest)
+                {
+                    // The next request starts its own clock.
+                    requestStarted = Environment.TickCount64;
+                }
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-        {
-            Log.ClientFailed(_logger, _path, ex.Message);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _clients);
-        }
+
+        await LingeringClose(client, buffer, stop).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -320,20 +235,6 @@ internal sealed partial class UapiServer : IDisposable
         while (sent < data.Length)
         {
             sent += await client.SendAsync(data.AsMemory(sent), SocketFlags.None, cancellation).ConfigureAwait(false);
-        }
-    }
-
-    private static bool IsServed(string path)
-    {
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            probe.Connect(new UnixDomainSocketEndPoint(path));
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
         }
     }
 

@@ -20,8 +20,8 @@ internal sealed unsafe partial class GuardedUmem : IDisposable
         Layout = layout;
         Bytes = checked((int)layout.Bytes);
         _length = (nuint)(Bytes + (2 * Page));
-        _mapping = Interop.Mman.mmap(0, _length, Interop.Mman.PROT_READ | Interop.Mman.PROT_WRITE, Interop.Mman.MAP_PRIVATE | Interop.Mman.MAP_ANONYMOUS, -1, 0);
-        Assert.NotEqual(Interop.Mman.MAP_FAILED, _mapping);
+        _mapping = RouterHost.Linux.Interop.Libc.mmap(0, _length, RouterHost.Linux.Interop.Libc.PROT_READ | RouterHost.Linux.Interop.Libc.PROT_WRITE, RouterHost.Linux.Interop.Libc.MAP_PRIVATE | RouterHost.Linux.Interop.Libc.MAP_ANONYMOUS, -1, 0);
+        Assert.NotEqual(RouterHost.Linux.Interop.Libc.MAP_FAILED, _mapping);
         Assert.Equal(0, mprotect(_mapping, Page, PROT_NONE));
         Assert.Equal(0, mprotect(_mapping + Page + Bytes, Page, PROT_NONE));
         Pointer = (byte*)(_mapping + Page);
@@ -38,7 +38,7 @@ internal sealed unsafe partial class GuardedUmem : IDisposable
 
     public Span<byte> Frame(uint frame) => new(Pointer + ((long)frame * Layout.FrameSize), Layout.FrameSize);
 
-    public void Dispose() => Interop.Mman.munmap(_mapping, _length);
+    public void Dispose() => RouterHost.Linux.Interop.Libc.munmap(_mapping, _length);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int mprotect(nint addr, nuint len, int prot);

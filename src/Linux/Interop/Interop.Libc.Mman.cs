@@ -2,15 +2,12 @@
 #pragma warning disable CS8981
 using System.Runtime.InteropServices;
 
-namespace RouterHost.Plugins.AfXdp;
+namespace RouterHost.Linux;
 
-/// <summary>sys/mman.h: mmap and munmap, verbatim (x86_64/aarch64 Linux values).</summary>
-internal static unsafe partial class Interop
+public static unsafe partial class Interop
 {
-    internal static partial class Mman
+    public static partial class Libc
     {
-        private const string Lib = "libc";
-
         public const int PROT_READ = 0x1;
         public const int PROT_WRITE = 0x2;
         public const int MAP_SHARED = 0x01;
@@ -21,6 +18,7 @@ internal static unsafe partial class Interop
         /// <summary>MAP_FAILED: <c>(void *)-1</c>.</summary>
         public static readonly nint MAP_FAILED = -1;
 
+        /// <summary><c>mmap</c> (sys/mman.h): maps memory, or (with a descriptor) a kernel object such as a ring.</summary>
         [LibraryImport(Lib, SetLastError = true)]
         public static partial nint mmap(nint addr, nuint length, int prot, int flags, int fd, long offset);
 
