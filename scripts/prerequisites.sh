@@ -43,7 +43,7 @@ routerhost_require_packages() {
 }
 
 # RouterHost refuses plugins (and configuration and keys) in folders that another user could write or replace
-# (FileTrust, docs/architecture.md "File trust"). The build deploys plugins inside this checkout, so the checkout and
+# (FileTrust, docs/architecture/file-trust.md). The build deploys plugins inside this checkout, so the checkout and
 # every folder above it must pass the same rule: owned by root or you, not writable by group or others (a sticky
 # folder such as /tmp is fine above a folder you own). Says which folder fails and the fix, instead of every plugin
 # being refused later.

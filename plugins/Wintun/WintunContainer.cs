@@ -158,10 +158,10 @@ internal sealed partial class WintunContainer : IContainer, IInterfaceLinkProvid
     {
         // More than six placeholders: the generator's own state type names each value after its parameter, so a
         // verbatim parameter (@interface) would name it "@interface" and the placeholder would print unfilled.
-        [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "Interface {Interface}: Wintun adapter {Adapter} {How} (LUID 0x{Luid:x}), driver {Version}, rings {Ring} bytes, MTU {Mtu}")]
+        [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Interface {Interface}: Wintun adapter {Adapter} {How} (LUID 0x{Luid:x}), driver {Version}, rings {Ring} bytes, MTU {Mtu}")]
         public static partial void Opened(ILogger logger, string Interface, string adapter, string how, ulong luid, string version, int ring, int mtu);
 
-        [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "Interface {Interface}: Wintun session ended; adapter {Adapter} {What}")]
+        [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "Interface {Interface}: Wintun session ended; adapter {Adapter} {What}")]
         public static partial void Closed(ILogger logger, string @interface, string adapter, string what);
     }
 }

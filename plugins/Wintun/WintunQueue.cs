@@ -264,7 +264,7 @@ internal sealed unsafe partial class WintunQueue : IQueue
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 311, Level = LogLevel.Warning, Message = "Wintun adapter {Adapter}: {Threads} thread(s) still inside its session after shutdown; leaving the session open until the process exits")]
+        [LoggerMessage(EventId = 411, Level = LogLevel.Warning, Message = "Wintun adapter {Adapter}: {Threads} thread(s) still inside its session after shutdown; leaving the session open until the process exits")]
         public static partial void SessionLeaked(ILogger logger, string adapter, int threads);
     }
 }

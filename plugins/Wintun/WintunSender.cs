@@ -117,7 +117,7 @@ internal sealed unsafe partial class WintunSender
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 310, Level = LogLevel.Warning, Message = "Writing to Wintun adapter {Adapter} failed: {Error} ({Count} failures so far; logged every 4096)")]
+        [LoggerMessage(EventId = 410, Level = LogLevel.Warning, Message = "Writing to Wintun adapter {Adapter} failed: {Error} ({Count} failures so far; logged every 4096)")]
         public static partial void SendFailed(ILogger logger, string adapter, string error, long count);
     }
 }

@@ -220,16 +220,16 @@ internal sealed partial class AdapterIpConfiguration
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 302, Level = LogLevel.Information, Message = "Address {Address} on Wintun adapter {Adapter} already existed; keeping it and leaving it in place at exit")]
+        [LoggerMessage(EventId = 402, Level = LogLevel.Information, Message = "Address {Address} on Wintun adapter {Adapter} already existed; keeping it and leaving it in place at exit")]
         public static partial void AddressExisted(ILogger logger, string address, string adapter);
 
-        [LoggerMessage(EventId = 303, Level = LogLevel.Information, Message = "Route {Route} on Wintun adapter {Adapter} already existed; keeping it and leaving it in place at exit")]
+        [LoggerMessage(EventId = 403, Level = LogLevel.Information, Message = "Route {Route} on Wintun adapter {Adapter} already existed; keeping it and leaving it in place at exit")]
         public static partial void RouteExisted(ILogger logger, string route, string adapter);
 
-        [LoggerMessage(EventId = 304, Level = LogLevel.Information, Message = "Wintun adapter {Adapter} has no {Family} interface; its MTU is left alone")]
+        [LoggerMessage(EventId = 404, Level = LogLevel.Information, Message = "Wintun adapter {Adapter} has no {Family} interface; its MTU is left alone")]
         public static partial void FamilyAbsent(ILogger logger, string adapter, string family);
 
-        [LoggerMessage(EventId = 305, Level = LogLevel.Warning, Message = "Could not remove the {What} added to Wintun adapter {Adapter}: {Error}")]
+        [LoggerMessage(EventId = 405, Level = LogLevel.Warning, Message = "Could not remove the {What} added to Wintun adapter {Adapter}: {Error}")]
         public static partial void RemoveFailed(ILogger logger, string what, string adapter, string error);
     }
 }

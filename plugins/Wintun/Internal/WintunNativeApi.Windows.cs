@@ -137,13 +137,13 @@ internal sealed unsafe partial class WintunNativeApi : IWintunApi
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 320, Level = LogLevel.Information, Message = "Wintun: {Message}")]
+        [LoggerMessage(EventId = 420, Level = LogLevel.Information, Message = "Wintun: {Message}")]
         public static partial void Information(ILogger logger, string message);
 
-        [LoggerMessage(EventId = 321, Level = LogLevel.Warning, Message = "Wintun: {Message}")]
+        [LoggerMessage(EventId = 421, Level = LogLevel.Warning, Message = "Wintun: {Message}")]
         public static partial void Warning(ILogger logger, string message);
 
-        [LoggerMessage(EventId = 322, Level = LogLevel.Error, Message = "Wintun: {Message}")]
+        [LoggerMessage(EventId = 422, Level = LogLevel.Error, Message = "Wintun: {Message}")]
         public static partial void Error(ILogger logger, string message);
     }
 }

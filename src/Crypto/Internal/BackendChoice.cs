@@ -4,7 +4,7 @@ namespace RouterHost.Crypto.Internal;
 
 /// <summary>
 /// The native library used per primitive, chosen by measurement (bench/RouterHost.Benchmarks/Crypto, figures in
-/// docs/architecture.md): the preferred library when it is present, the other one otherwise.
+/// docs/architecture/crypto.md): the preferred library when it is present, the other one otherwise.
 /// </summary>
 internal static class BackendChoice
 {

@@ -188,19 +188,19 @@ internal sealed partial class FirewallStage : IStage, IReconfigurableStage, ISta
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Error, Message = "Firewall stage '{Stage}': the peers of '{Owner}' changed, but the rules no longer fit: {Path}: {Problem}; keeping the last rules until the configuration is fixed")]
+        [LoggerMessage(EventId = 800, Level = LogLevel.Error, Message = "Firewall stage '{Stage}': the peers of '{Owner}' changed, but the rules no longer fit: {Path}: {Problem}; keeping the last rules until the configuration is fixed")]
         public static partial void PortsChangeRefused(ILogger logger, string stage, string owner, string path, string problem);
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "Firewall stage '{Stage}': {Outbound} outbound and {Inbound} inbound rules; default outbound {DefaultOutbound}, inbound {DefaultInbound}")]
+        [LoggerMessage(EventId = 801, Level = LogLevel.Information, Message = "Firewall stage '{Stage}': {Outbound} outbound and {Inbound} inbound rules; default outbound {DefaultOutbound}, inbound {DefaultInbound}")]
         public static partial void Installed(ILogger logger, string stage, int outbound, int inbound, RuleAction defaultOutbound, RuleAction defaultInbound);
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "Firewall stage '{Stage}' reloaded: {Outbound} outbound and {Inbound} inbound rules; {Removed} tracked connections the new rules refuse were removed")]
+        [LoggerMessage(EventId = 802, Level = LogLevel.Information, Message = "Firewall stage '{Stage}' reloaded: {Outbound} outbound and {Inbound} inbound rules; {Removed} tracked connections the new rules refuse were removed")]
         public static partial void Reloaded(ILogger logger, string stage, int outbound, int inbound, int removed);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Firewall stage '{Stage}': rules name an egress (To) but no routing stage publishes routes, so packets not yet routed when they reach the firewall match no such rule")]
+        [LoggerMessage(EventId = 803, Level = LogLevel.Warning, Message = "Firewall stage '{Stage}': rules name an egress (To) but no routing stage publishes routes, so packets not yet routed when they reach the firewall match no such rule")]
         public static partial void NoResolver(ILogger logger, string stage);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Firewall stage '{Stage}': Conntrack settings changed; they take effect when the router restarts")]
+        [LoggerMessage(EventId = 804, Level = LogLevel.Warning, Message = "Firewall stage '{Stage}': Conntrack settings changed; they take effect when the router restarts")]
         public static partial void ConntrackNeedsRestart(ILogger logger, string stage);
     }
 }

@@ -106,16 +106,16 @@ internal sealed partial class ControlServer : UnixSocketServer
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Information, Message = "Control socket: {Path} ('routerhost show' reads the running router here)")]
+        [LoggerMessage(EventId = 60, Level = LogLevel.Information, Message = "Control socket: {Path} ('routerhost show' reads the running router here)")]
         public static partial void Listening(ILogger logger, string path);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "No control socket at {Path}: {Reason}; 'routerhost show' cannot reach this router (set Control:Socket to another path)")]
+        [LoggerMessage(EventId = 61, Level = LogLevel.Warning, Message = "No control socket at {Path}: {Reason}; 'routerhost show' cannot reach this router (set Control:Socket to another path)")]
         public static partial void Unavailable(ILogger logger, string path, string reason);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Control socket {Path} could not be removed: {Reason}")]
+        [LoggerMessage(EventId = 62, Level = LogLevel.Warning, Message = "Control socket {Path} could not be removed: {Reason}")]
         public static partial void RemoveFailed(ILogger logger, string path, string reason);
 
-        [LoggerMessage(Level = LogLevel.Debug, Message = "A control client failed: {Reason}")]
+        [LoggerMessage(EventId = 63, Level = LogLevel.Debug, Message = "A control client failed: {Reason}")]
         public static partial void ClientFailed(ILogger logger, string reason);
     }
 }

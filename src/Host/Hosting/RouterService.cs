@@ -178,7 +178,7 @@ internal sealed partial class RouterService : IHostedService, IDisposable
         [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Plugin folder {Folder} was not loaded: {Reason}")]
         public static partial void PluginFolderFailed(ILogger logger, string folder, string reason);
 
-        [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "Plugin '{Plugin}' from {Source} cannot be used: {Reason}")]
+        [LoggerMessage(EventId = 17, Level = LogLevel.Warning, Message = "Plugin '{Plugin}' from {Source} cannot be used: {Reason}")]
         public static partial void PluginUnusable(ILogger logger, string plugin, string source, string reason);
 
         [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "systemd notification failed: {Error}")]

@@ -214,19 +214,19 @@ internal sealed partial class KernelRoutes : IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 30, Level = LogLevel.Information, Message = "Kernel routes: {Count} peer prefix(es) routed into interface '{Interface}' ({Device}); {FullTunnel}")]
+        [LoggerMessage(EventId = 50, Level = LogLevel.Information, Message = "Kernel routes: {Count} peer prefix(es) routed into interface '{Interface}' ({Device}); {FullTunnel}")]
         public static partial void Applied(ILogger logger, int count, string @interface, string device, string fullTunnel);
 
-        [LoggerMessage(EventId = 31, Level = LogLevel.Warning, Message = "Kernel routes: {Reason}")]
+        [LoggerMessage(EventId = 51, Level = LogLevel.Warning, Message = "Kernel routes: {Reason}")]
         public static partial void Ambiguous(ILogger logger, string reason);
 
-        [LoggerMessage(EventId = 32, Level = LogLevel.Warning, Message = "Kernel routes: peer '{Peer}' allows a default route, but its stage '{Stage}' cannot mark its underlay sockets, so a kernel default route would capture the tunnel's own traffic: not installed (route the host's traffic yourself, or use a stage that can)")]
+        [LoggerMessage(EventId = 52, Level = LogLevel.Warning, Message = "Kernel routes: peer '{Peer}' allows a default route, but its stage '{Stage}' cannot mark its underlay sockets, so a kernel default route would capture the tunnel's own traffic: not installed (route the host's traffic yourself, or use a stage that can)")]
         public static partial void CannotMark(ILogger logger, string peer, string stage);
 
-        [LoggerMessage(EventId = 33, Level = LogLevel.Warning, Message = "Kernel routes: peer '{Peer}''s {Prefix} comes from a tunnel whose sockets are marked {Mark}, but the full tunnel already uses mark {Used}: not installed (one full tunnel per router; give both stages the same FwMark)")]
+        [LoggerMessage(EventId = 53, Level = LogLevel.Warning, Message = "Kernel routes: peer '{Peer}''s {Prefix} comes from a tunnel whose sockets are marked {Mark}, but the full tunnel already uses mark {Used}: not installed (one full tunnel per router; give both stages the same FwMark)")]
         public static partial void TwoMarks(ILogger logger, string peer, string prefix, uint mark, uint used);
 
-        [LoggerMessage(EventId = 34, Level = LogLevel.Error, Message = "Kernel routes: the peers changed, but {Device} could not follow; its routes are those of the last change that applied")]
+        [LoggerMessage(EventId = 54, Level = LogLevel.Error, Message = "Kernel routes: the peers changed, but {Device} could not follow; its routes are those of the last change that applied")]
         public static partial void ReapplyFailed(ILogger logger, Exception exception, string device);
     }
 }

@@ -101,10 +101,26 @@ internal struct RouteGroup
     private static int Compare(RouteTarget a, RouteTarget b)
     {
         int c = a.Metric.CompareTo(b.Metric);
-        if (c == 0) c = a.Port.Value.CompareTo(b.Port.Value);
-        if (c == 0) c = a.GatewayFamily.CompareTo(b.GatewayFamily);
-        if (c == 0) c = a.GatewayHigh.CompareTo(b.GatewayHigh);
-        if (c == 0) c = a.GatewayLow.CompareTo(b.GatewayLow);
+        if (c == 0)
+        {
+            c = a.Port.Value.CompareTo(b.Port.Value);
+        }
+
+        if (c == 0)
+        {
+            c = a.GatewayFamily.CompareTo(b.GatewayFamily);
+        }
+
+        if (c == 0)
+        {
+            c = a.GatewayHigh.CompareTo(b.GatewayHigh);
+        }
+
+        if (c == 0)
+        {
+            c = a.GatewayLow.CompareTo(b.GatewayLow);
+        }
+
         return c;
     }
 }

@@ -255,18 +255,18 @@ internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRout
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Error, Message = "Routing stage '{Stage}': the peers of '{Owner}' changed, but the routes no longer fit: {Path}: {Problem}; keeping the last routing table until the configuration is fixed")]
+        [LoggerMessage(EventId = 700, Level = LogLevel.Error, Message = "Routing stage '{Stage}': the peers of '{Owner}' changed, but the routes no longer fit: {Path}: {Problem}; keeping the last routing table until the configuration is fixed")]
         public static partial void PortsChangeRefused(ILogger logger, string stage, string owner, string path, string problem);
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "Routing stage '{Stage}': {Routes} routes over {Prefixes} prefixes, {Allowed} allowed peer prefixes")]
+        [LoggerMessage(EventId = 701, Level = LogLevel.Information, Message = "Routing stage '{Stage}': {Routes} routes over {Prefixes} prefixes, {Allowed} allowed peer prefixes")]
         public static partial void Installed(ILogger logger, string stage, int routes, int prefixes, int allowed);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Routing stage '{Stage}': no IcmpSource:{Family} address is configured and no interface has an address of the router's own, so no {Family} ICMP time-exceeded or unreachable errors are sent (fragmentation-needed / packet-too-big still are, from the original destination)")]
+        [LoggerMessage(EventId = 702, Level = LogLevel.Warning, Message = "Routing stage '{Stage}': no IcmpSource:{Family} address is configured and no interface has an address of the router's own, so no {Family} ICMP time-exceeded or unreachable errors are sent (fragmentation-needed / packet-too-big still are, from the original destination)")]
         public static partial void NoIcmpSource(ILogger logger, string stage, string family);
 
         // More than six placeholders: the generator's own state type names each value after its parameter, so a
         // verbatim parameter (@interface) would name it "@interface" and the placeholder would print unfilled.
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Routing stage '{Stage}': interface '{Interface}' has MTU {InterfaceMtu}, larger than the inner MTU {TunnelMtu} of the peers of '{Tunnel}': packets over {TunnelMtu} bytes routed into the tunnel get ICMP fragmentation-needed / packet-too-big (path MTU discovery; IPv4 without DF is fragmented). Set the interface's Mtu to {TunnelMtu} to avoid the round trip")]
+        [LoggerMessage(EventId = 703, Level = LogLevel.Warning, Message = "Routing stage '{Stage}': interface '{Interface}' has MTU {InterfaceMtu}, larger than the inner MTU {TunnelMtu} of the peers of '{Tunnel}': packets over {TunnelMtu} bytes routed into the tunnel get ICMP fragmentation-needed / packet-too-big (path MTU discovery; IPv4 without DF is fragmented). Set the interface's Mtu to {TunnelMtu} to avoid the round trip")]
         public static partial void LargerThanTunnel(ILogger logger, string stage, string Interface, int interfaceMtu, string tunnel, int tunnelMtu);
     }
 }

@@ -300,25 +300,25 @@ internal sealed partial class HandshakeLoop : IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': handshake with {Peer} at {Endpoint} completed (we initiated)")]
+        [LoggerMessage(EventId = 510, Level = LogLevel.Information, Message = "WireGuard '{Stage}': handshake with {Peer} at {Endpoint} completed (we initiated)")]
         public static partial void Completed(ILogger logger, string stage, string peer, string endpoint);
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': answered the handshake of {Peer} from {Endpoint}")]
+        [LoggerMessage(EventId = 511, Level = LogLevel.Information, Message = "WireGuard '{Stage}': answered the handshake of {Peer} from {Endpoint}")]
         public static partial void Responded(ILogger logger, string stage, string peer, string endpoint);
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': {Peer} is under load and sent us a cookie; the next initiation carries MAC2")]
+        [LoggerMessage(EventId = 512, Level = LogLevel.Information, Message = "WireGuard '{Stage}': {Peer} is under load and sent us a cookie; the next initiation carries MAC2")]
         public static partial void CookieReceived(ILogger logger, string stage, string peer);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard '{Stage}': no answer from {Peer} after {Attempts} retries of its initiation; gave up, dropping {Dropped} staged packets")]
+        [LoggerMessage(EventId = 513, Level = LogLevel.Warning, Message = "WireGuard '{Stage}': no answer from {Peer} after {Attempts} retries of its initiation; gave up, dropping {Dropped} staged packets")]
         public static partial void GaveUp(ILogger logger, string stage, string peer, int attempts, int dropped);
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': nothing heard from {Peer} for 15 s after sending; starting a new handshake")]
+        [LoggerMessage(EventId = 514, Level = LogLevel.Information, Message = "WireGuard '{Stage}': nothing heard from {Peer} for 15 s after sending; starting a new handshake")]
         public static partial void Silent(ILogger logger, string stage, string peer);
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': {Peer} silent for 540 s; its session keys are wiped")]
+        [LoggerMessage(EventId = 515, Level = LogLevel.Information, Message = "WireGuard '{Stage}': {Peer} silent for 540 s; its session keys are wiped")]
         public static partial void Wiped(ILogger logger, string stage, string peer);
 
-        [LoggerMessage(Level = LogLevel.Error, Message = "WireGuard '{Stage}': the handshake loop failed; it goes on")]
+        [LoggerMessage(EventId = 516, Level = LogLevel.Error, Message = "WireGuard '{Stage}': the handshake loop failed; it goes on")]
         public static partial void LoopFailed(ILogger logger, Exception exception, string stage);
     }
 }

@@ -695,25 +695,25 @@ internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBou
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': peer {Peer} added live as {Port}, allowed IPs {AllowedIPs}")]
+        [LoggerMessage(EventId = 520, Level = LogLevel.Information, Message = "WireGuard '{Stage}': peer {Peer} added live as {Port}, allowed IPs {AllowedIPs}")]
         public static partial void PeerAdded(ILogger logger, string stage, string peer, string port, string allowedIPs);
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': peer {Peer} removed live; its sessions are zeroed and its packets refused")]
+        [LoggerMessage(EventId = 521, Level = LogLevel.Information, Message = "WireGuard '{Stage}': peer {Peer} removed live; its sessions are zeroed and its packets refused")]
         public static partial void PeerRemoved(ILogger logger, string stage, string peer);
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': peer {Peer} changed live ({What}); its sessions stay")]
+        [LoggerMessage(EventId = 522, Level = LogLevel.Information, Message = "WireGuard '{Stage}': peer {Peer} changed live ({What}); its sessions stay")]
         public static partial void PeerChanged(ILogger logger, string stage, string peer, string what);
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': now listening on port {Port}; the old sockets are closed, sessions stay (peers follow our next packet)")]
+        [LoggerMessage(EventId = 523, Level = LogLevel.Information, Message = "WireGuard '{Stage}': now listening on port {Port}; the old sockets are closed, sessions stay (peers follow our next packet)")]
         public static partial void Rebound(ILogger logger, string stage, int port);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard '{Stage}': reload: {What} {Change} (the file wins over UAPI changes)")]
+        [LoggerMessage(EventId = 524, Level = LogLevel.Warning, Message = "WireGuard '{Stage}': reload: {What} {Change} (the file wins over UAPI changes)")]
         public static partial void UapiReverted(ILogger logger, string stage, string what, string change);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard '{Stage}': reload: the fwmark {Mark} set through the UAPI is kept although the file sets none: {Reason}")]
+        [LoggerMessage(EventId = 525, Level = LogLevel.Warning, Message = "WireGuard '{Stage}': reload: the fwmark {Mark} set through the UAPI is kept although the file sets none: {Reason}")]
         public static partial void UapiMarkKept(ILogger logger, string stage, uint mark, string reason);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard '{Stage}': the private key changed; new public key {PublicKey}: the sessions of {Peers} peers stop sending and renegotiate with it")]
+        [LoggerMessage(EventId = 526, Level = LogLevel.Warning, Message = "WireGuard '{Stage}': the private key changed; new public key {PublicKey}: the sessions of {Peers} peers stop sending and renegotiate with it")]
         public static partial void PrivateKeyChanged(ILogger logger, string stage, string publicKey, int peers);
     }
 }

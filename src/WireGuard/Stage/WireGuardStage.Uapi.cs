@@ -401,10 +401,10 @@ internal sealed partial class WireGuardStage : IUapiDevice
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard '{Stage}': UAPI set refused: {Reason}")]
+        [LoggerMessage(EventId = 530, Level = LogLevel.Warning, Message = "WireGuard '{Stage}': UAPI set refused: {Reason}")]
         public static partial void UapiRefused(ILogger logger, string stage, string reason);
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': UAPI set the sockets' firewall mark to {Mark} (0: none)")]
+        [LoggerMessage(EventId = 531, Level = LogLevel.Information, Message = "WireGuard '{Stage}': UAPI set the sockets' firewall mark to {Mark} (0: none)")]
         public static partial void UapiFirewallMark(ILogger logger, string stage, uint mark);
     }
 }

@@ -288,16 +288,16 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': public key {PublicKey}, listening on port {Port} ({Sockets} sockets), {Peers} peers")]
+        [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "WireGuard '{Stage}': public key {PublicKey}, listening on port {Port} ({Sockets} sockets), {Peers} peers")]
         public static partial void Started(ILogger logger, string stage, string publicKey, int port, int sockets, int peers);
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': {Crypto}")]
+        [LoggerMessage(EventId = 501, Level = LogLevel.Information, Message = "WireGuard '{Stage}': {Crypto}")]
         public static partial void Crypto(ILogger logger, string stage, string crypto);
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard '{Stage}': a full tunnel needs the sockets marked and FwMark is not set: marking them with {Mark} (the listen port; set FwMark to choose another)")]
+        [LoggerMessage(EventId = 502, Level = LogLevel.Information, Message = "WireGuard '{Stage}': a full tunnel needs the sockets marked and FwMark is not set: marking them with {Mark} (the listen port; set FwMark to choose another)")]
         public static partial void FirewallMarkChosen(ILogger logger, string stage, uint mark);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard '{Stage}': no IPv6 socket ({Reason}); listening on IPv4 only")]
+        [LoggerMessage(EventId = 503, Level = LogLevel.Warning, Message = "WireGuard '{Stage}': no IPv6 socket ({Reason}); listening on IPv4 only")]
         public static partial void NoIPv6(ILogger logger, string stage, string reason);
     }
 }

@@ -266,25 +266,25 @@ internal sealed partial class UapiServer : UnixSocketServer
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard UAPI: {Path} (wg show / wg set talk to this router here)")]
+        [LoggerMessage(EventId = 540, Level = LogLevel.Information, Message = "WireGuard UAPI: {Path} (wg show / wg set talk to this router here)")]
         public static partial void Listening(ILogger logger, string path);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard UAPI {Path}: refused a connection from {Who}: only root and the router's own user may connect")]
+        [LoggerMessage(EventId = 541, Level = LogLevel.Warning, Message = "WireGuard UAPI {Path}: refused a connection from {Who}: only root and the router's own user may connect")]
         public static partial void Refused(ILogger logger, string path, string who);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard UAPI {Path}: refused a connection: {Max} clients are connected already")]
+        [LoggerMessage(EventId = 542, Level = LogLevel.Warning, Message = "WireGuard UAPI {Path}: refused a connection: {Max} clients are connected already")]
         public static partial void TooMany(ILogger logger, string path, int max);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard UAPI {Path}: request answered errno={Errno}: {Reason}")]
+        [LoggerMessage(EventId = 543, Level = LogLevel.Warning, Message = "WireGuard UAPI {Path}: request answered errno={Errno}: {Reason}")]
         public static partial void RequestFailed(ILogger logger, string path, int errno, string reason);
 
-        [LoggerMessage(Level = LogLevel.Debug, Message = "WireGuard UAPI {Path}: a client sent its request too slowly; closed")]
+        [LoggerMessage(EventId = 544, Level = LogLevel.Debug, Message = "WireGuard UAPI {Path}: a client sent its request too slowly; closed")]
         public static partial void SlowClient(ILogger logger, string path);
 
-        [LoggerMessage(Level = LogLevel.Debug, Message = "WireGuard UAPI {Path}: a client failed: {Reason}")]
+        [LoggerMessage(EventId = 545, Level = LogLevel.Debug, Message = "WireGuard UAPI {Path}: a client failed: {Reason}")]
         public static partial void ClientFailed(ILogger logger, string path, string reason);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard UAPI socket {Path} could not be removed: {Reason}")]
+        [LoggerMessage(EventId = 546, Level = LogLevel.Warning, Message = "WireGuard UAPI socket {Path} could not be removed: {Reason}")]
         public static partial void RemoveFailed(ILogger logger, string path, string reason);
     }
 }

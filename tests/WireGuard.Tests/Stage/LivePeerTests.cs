@@ -31,7 +31,10 @@ public sealed class LivePeerTests
             File("A", "a", ["10.1.0.0/16"]),
             File("B", "b", ["10.22.0.0/16"]),
             File("D", "d", ["10.4.0.0/16"]),
-        ]) { ReplacePeers = true };
+        ])
+        {
+            ReplacePeers = true,
+        };
 
         PeerPlan plan = PeerPlan.Compute([a, b, c], desired);
 
@@ -92,7 +95,10 @@ public sealed class LivePeerTests
         [
             new DesiredPeer("uapi peer 1", KeyBytes("A")) { AllowedIPs = ["10.5.0.0/16"], ReplaceAllowedIPs = true },
             new DesiredPeer("uapi peer 2", KeyBytes("N")) { AllowedIPs = ["10.6.0.0/16"] },
-        ]) { ReplacePeers = false });
+        ])
+        {
+            ReplacePeers = false,
+        });
         Assert.Equal(["10.5.0.0/16"], Assert.Single(plan.Changed).Planned.State.AllowedIPs);
         Assert.StartsWith("peer-", Assert.Single(plan.Added).Name, StringComparison.Ordinal);
     }
