@@ -1,8 +1,8 @@
 using System.Net;
 using FsCheck;
 using FsCheck.Fluent;
-using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
+using RouterHost.Settings.TestSupport;
 
 namespace RouterHost.Plugins.Wintun.Tests;
 
@@ -10,15 +10,8 @@ public sealed class WintunSettingsTests
 {
     private static (WintunSettings Settings, List<ConfigurationProblem> Problems) Parse(Dictionary<string, string?> values)
     {
-        var data = new Dictionary<string, string?>();
-        foreach (var (k, v) in values)
-        {
-            data[$"Interfaces:wt0:Settings:{k}"] = v;
-        }
-
-        IConfigurationSection section = new ConfigurationBuilder().AddInMemoryCollection(data).Build().GetSection("Interfaces:wt0:Settings");
         var problems = new List<ConfigurationProblem>();
-        return (WintunSettings.Parse(section, "wt0", problems), problems);
+        return (WintunSettings.Parse(SettingsSection.Under("Interfaces:wt0:Settings", values), "wt0", problems), problems);
     }
 
     [Fact]
@@ -183,18 +176,7 @@ public sealed class WintunSettingsTests
         string[] values = ["", "0", "1", "-1", "576", "1500", "65536", "131072", "8MiB", "3MiB", "99999999999", "10.0.0.1/24", "fd00::1/64",
                            "::/0", "0.0.0.0/0", "10.0.0.1/40", "open", "create", "true", "no", "wt0", "x/y", "fe80::1%2/64", "1.2.3.4.5/6",
                            "5f3e0b7c-8a51-4d6e-9c2f-1b7a4e6d0c93", new string('n', 200), "\u00e9\u00e9\u00e9", "\t"];
-        Gen<Dictionary<string, string?>> gen = Gen.Choose(0, 8).SelectMany(n => Gen.ArrayOf(
-            Gen.Elements(keys).SelectMany(k => Gen.Elements(values).Select(v => (k, v))), n))
-            .Select(pairs =>
-            {
-                var d = new Dictionary<string, string?>();
-                foreach (var (k, v) in pairs)
-                {
-                    d[k] = v;
-                }
-
-                return d;
-            });
+        Gen<Dictionary<string, string?>> gen = SettingsGen.Entries(keys, values);
 
         Prop.ForAll(gen.ToArbitrary(), values =>
         {
