@@ -113,9 +113,7 @@ public sealed class AfXdpSettingsTests
     public void A_bad_value_is_a_problem_at_its_full_key_path(string key, string? value, string path, string message)
     {
         var (_, problems) = Parse(new() { [key] = value });
-        ConfigurationProblem problem = Assert.Single(problems);
-        Assert.Equal(path, problem.Path);
-        Assert.Contains(message, problem.Message, StringComparison.Ordinal);
+        SettingsAssert.OneProblemAt(problems, path, message);
     }
 
     [Fact]

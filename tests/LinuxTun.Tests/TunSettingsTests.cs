@@ -68,9 +68,7 @@ public sealed class TunSettingsTests
     public void Each_bad_value_is_reported_at_its_key_path(string key, string value, string path, string message)
     {
         var (_, problems) = Parse(new() { [key] = value });
-        ConfigurationProblem problem = Assert.Single(problems);
-        Assert.Equal(path, problem.Path);
-        Assert.Contains(message, problem.Message, StringComparison.Ordinal);
+        SettingsAssert.OneProblemAt(problems, path, message);
     }
 
     [Fact]

@@ -83,9 +83,7 @@ public sealed class SettingsReaderTests
     {
         var (section, reader) = Read(new() { [key] = value });
         object? result = ReadOne(section, reader, key);
-        ConfigurationProblem problem = Assert.Single(reader.Problems);
-        Assert.Equal($"{Root}:{key}", problem.Path);
-        Assert.Contains(message, problem.Message, StringComparison.Ordinal);
+        SettingsAssert.OneProblemAt(reader.Problems, $"{Root}:{key}", message);
         object? expected = key switch
         {
             "Integer" => 5L,

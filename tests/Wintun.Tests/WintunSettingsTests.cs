@@ -91,9 +91,7 @@ public sealed class WintunSettingsTests
     public void A_ring_capacity_that_is_not_a_power_of_two_within_Wintuns_limits_is_refused_naming_the_limits(string text)
     {
         var (s, problems) = Parse(new() { ["RingCapacity"] = text });
-        ConfigurationProblem problem = Assert.Single(problems);
-        Assert.Equal("Interfaces:wt0:Settings:RingCapacity", problem.Path);
-        Assert.Contains("power of two between 131072 (128KiB, WINTUN_MIN_RING_CAPACITY) and 67108864 (64MiB, WINTUN_MAX_RING_CAPACITY)", problem.Message, StringComparison.Ordinal);
+        ConfigurationProblem problem = SettingsAssert.OneProblemAt(problems, "Interfaces:wt0:Settings:RingCapacity", "power of two between 131072 (128KiB, WINTUN_MIN_RING_CAPACITY) and 67108864 (64MiB, WINTUN_MAX_RING_CAPACITY)");
         Assert.Contains($"(got '{text}')", problem.Message, StringComparison.Ordinal);
         Assert.Equal(WintunSettings.DefaultRingCapacity, s.RingCapacity);
     }
@@ -119,9 +117,7 @@ public sealed class WintunSettingsTests
     public void Each_bad_value_is_reported_at_its_key_path(string key, string value, string path, string message)
     {
         var (_, problems) = Parse(new() { [key] = value });
-        ConfigurationProblem problem = Assert.Single(problems);
-        Assert.Equal(path, problem.Path);
-        Assert.Contains(message, problem.Message, StringComparison.Ordinal);
+        SettingsAssert.OneProblemAt(problems, path, message);
     }
 
     [Fact]
