@@ -110,11 +110,8 @@ public sealed class AfXdpSettingsTests
 
     [Theory]
     [MemberData(nameof(BadValues))]
-    public void A_bad_value_is_a_problem_at_its_full_key_path(string key, string? value, string path, string message)
-    {
-        var (_, problems) = Parse(new() { [key] = value });
-        SettingsAssert.OneProblemAt(problems, path, message);
-    }
+    public void A_bad_value_is_a_problem_at_its_full_key_path(string key, string? value, string path, string message) =>
+        SettingsAssert.OneProblemAt(Parse(new() { [key] = value }).Problems, path, message);
 
     [Fact]
     public void A_queue_listed_twice_and_zero_copy_with_generic_XDP_are_problems()

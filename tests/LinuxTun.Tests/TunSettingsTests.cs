@@ -65,11 +65,8 @@ public sealed class TunSettingsTests
     [InlineData("Offloads:Lro", "true", "Interfaces:tun0:Settings:Offloads:Lro", "unknown key")]
     [InlineData("Colour", "red", "Interfaces:tun0:Settings:Colour", "unknown key")]
     [InlineData("Namespace", "a/b", "Interfaces:tun0:Settings:Namespace", "not a network namespace name")]
-    public void Each_bad_value_is_reported_at_its_key_path(string key, string value, string path, string message)
-    {
-        var (_, problems) = Parse(new() { [key] = value });
-        SettingsAssert.OneProblemAt(problems, path, message);
-    }
+    public void Each_bad_value_is_reported_at_its_key_path(string key, string value, string path, string message) =>
+        SettingsAssert.OneProblemAt(Parse(new() { [key] = value }).Problems, path, message);
 
     [Fact]
     public void A_route_via_a_next_hop_of_the_other_family_or_a_bad_metric_is_reported()

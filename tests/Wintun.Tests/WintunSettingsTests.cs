@@ -114,11 +114,8 @@ public sealed class WintunSettingsTests
     [InlineData("Colour", "red", "Interfaces:wt0:Settings:Colour", "unknown key; expected one of: AdapterName, TunnelType, Guid, Mode")]
     [InlineData("Queues", "4", "Interfaces:wt0:Settings:Queues", "exactly one queue")]
     [InlineData("Offloads:Tso", "true", "Interfaces:wt0:Settings:Offloads", "Wintun has no offloads")]
-    public void Each_bad_value_is_reported_at_its_key_path(string key, string value, string path, string message)
-    {
-        var (_, problems) = Parse(new() { [key] = value });
-        SettingsAssert.OneProblemAt(problems, path, message);
-    }
+    public void Each_bad_value_is_reported_at_its_key_path(string key, string value, string path, string message) =>
+        SettingsAssert.OneProblemAt(Parse(new() { [key] = value }).Problems, path, message);
 
     [Fact]
     public void An_adapter_name_of_128_characters_is_one_too_many()
