@@ -226,27 +226,7 @@ internal sealed partial class AfXdpContainer : IContainer, IInterfaceLinkProvide
         return ids;
     }
 
-    private void LogChanges(IReadOnlyList<ConfigurationChange> changes)
-    {
-        foreach (ConfigurationChange change in changes)
-        {
-            switch (change.Kind)
-            {
-                case ConfigurationChangeKind.Adopted:
-                    Log.Adopted(_logger, change.What, _settings.Device);
-                    break;
-                case ConfigurationChangeKind.LeftAlone:
-                    Log.LeftAlone(_logger, change.What, _settings.Device);
-                    break;
-                case ConfigurationChangeKind.LeftoverRemoved:
-                    Log.LeftoverRemoved(_logger, change.What, _settings.Device);
-                    break;
-                case ConfigurationChangeKind.SecondariesPromoted:
-                    Log.SecondariesPromoted(_logger, change.What, _settings.Device);
-                    break;
-            }
-        }
-    }
+    private void LogChanges(IReadOnlyList<ConfigurationChange> changes) => DeviceConfigurationLog.Changes(_logger, changes, _settings.Device);
 
     private void RemoveAddedAddresses()
     {
@@ -285,17 +265,5 @@ internal sealed partial class AfXdpContainer : IContainer, IInterfaceLinkProvide
 
         [LoggerMessage(EventId = 304, Level = LogLevel.Warning, Message = "Could not remove the addresses added to {Device}")]
         public static partial void UnconfigureFailed(ILogger logger, Exception exception, string device);
-
-        [LoggerMessage(EventId = 330, Level = LogLevel.Information, Message = "The {What} on {Device} is not RouterHost's (someone else added it); keeping it and leaving it in place at exit")]
-        public static partial void LeftAlone(ILogger logger, string what, string device);
-
-        [LoggerMessage(EventId = 331, Level = LogLevel.Information, Message = "The {What} on {Device} was left by an earlier RouterHost run; adopting it (removed at exit)")]
-        public static partial void Adopted(ILogger logger, string what, string device);
-
-        [LoggerMessage(EventId = 333, Level = LogLevel.Information, Message = "The {What} on {Device} is not RouterHost's and shares a subnet with one of its addresses: turned promote_secondaries on for {Device}, so removing RouterHost's keeps it")]
-        public static partial void SecondariesPromoted(ILogger logger, string what, string device);
-
-        [LoggerMessage(EventId = 332, Level = LogLevel.Information, Message = "Removed the {What} an earlier RouterHost run left on {Device}; the configuration no longer asks for it")]
-        public static partial void LeftoverRemoved(ILogger logger, string what, string device);
     }
 }

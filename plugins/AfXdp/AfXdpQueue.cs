@@ -31,15 +31,13 @@ internal sealed unsafe partial class AfXdpQueue : IQueue
     private readonly XskReceiver _receiver;
     private readonly XskTransmitter _transmitter;
     private readonly NeighbourTable _neighbours;
-    private readonly EventFd _closed = new();
+    private readonly CloseSignal _closing = new();
     private readonly ulong _localMac;
     private readonly int _mtu;
     private readonly string _device;
     private xdp_statistics _lastStatistics;
     private long _nextStatistics;
     private long _pendingTxInvalid;
-    private volatile bool _isClosed;
-    private int _disposed;
 
     public AfXdpQueue(XskSocket socket, int index, uint queueId, string device, ulong localMac, int mtu, int batchSize, NeighbourTable neighbours)
     {
@@ -96,7 +94,7 @@ internal sealed unsafe partial class AfXdpQueue : IQueue
                 return true;
             }
 
-            if (_isClosed || !WaitReadable())
+            if (_closing.IsClosed || !WaitReadable())
             {
                 return false;
             }
@@ -138,22 +136,17 @@ internal sealed unsafe partial class AfXdpQueue : IQueue
         }
     }
 
-    public void Close()
-    {
-        _isClosed = true;
-        _closed.Signal();
-    }
+    public void Close() => _closing.Close();
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (!_closing.TryBeginDispose())
         {
             return;
         }
 
-        Close();
         _socket.Dispose();
-        _closed.Dispose();
+        _closing.Dispose();
     }
 
     /// <summary>XDP_STATISTICS now (for metrics; any thread), or false when the socket is gone.</summary>
@@ -252,13 +245,13 @@ internal sealed unsafe partial class AfXdpQueue : IQueue
     /// <summary>Blocks until the RX ring has something (true) or the queue is closed (false).</summary>
     private bool WaitReadable()
     {
-        Readiness wait = ReadinessWait.Wait(_socket.Fd, _closed, IdlePollMilliseconds);
+        Readiness wait = ReadinessWait.Wait(_socket.Fd, _closing.Event, IdlePollMilliseconds);
         if (wait.Outcome == ReadinessOutcome.Failed)
         {
             throw LinuxException.FromErrno(wait.ErrorNumber, $"poll on the AF_XDP socket of '{_device}' queue {QueueId}");
         }
 
-        if (wait.Outcome == ReadinessOutcome.Closed || _isClosed)
+        if (wait.Outcome == ReadinessOutcome.Closed || _closing.IsClosed)
         {
             return false;
         }

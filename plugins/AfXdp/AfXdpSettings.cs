@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
 using RouterHost.Plugins.AfXdp.Internal;
@@ -74,19 +73,8 @@ internal sealed record AfXdpSettings(
     {
         var reader = new SettingsReader(problems);
         reader.CheckKeys(settings, s_keys);
-        string device = settings["Device"] is { Length: > 0 } d ? d.Trim() : interfaceName;
-        if (Encoding.UTF8.GetByteCount(device) >= Interop.Ethtool.IFNAMSIZ || device.Length == 0
-            || device.Any(c => c == '/' || c == ':' || char.IsWhiteSpace(c) || char.IsControl(c)) || device is "." or "..")
-        {
-            reader.Problem($"{settings.Path}:Device", $"'{device}' is not a usable Linux interface name (1 to 15 bytes; no '/', ':' or spaces)");
-        }
-
-        string? ns = settings["Namespace"] is { Length: > 0 } nsName ? nsName.Trim() : null;
-        if (ns is not null && !ns.StartsWith('/') && (ns.Contains('/', StringComparison.Ordinal) || ns is "." or ".."))
-        {
-            reader.Problem($"{settings.Path}:Namespace", $"'{ns}' is not a network namespace name (as in 'ip netns add NAME') or an absolute path");
-        }
-
+        string device = reader.DeviceName(settings, "Device", interfaceName);
+        string? ns = reader.NamespaceName(settings, "Namespace");
         IReadOnlyList<uint>? queueIds = ParseQueueIds(settings.GetSection("QueueIds"), reader);
         int frameSize = (int)reader.Integer(settings, "FrameSize", DefaultFrameSize, 2048, 4096);
         if (frameSize is not (2048 or 4096))

@@ -316,33 +316,7 @@ internal sealed partial class TunContainer : IContainer, IStatusReporter, IInter
         LogChanges(_rules.Apply(netlink, [], 0));
     }
 
-    private void LogChanges(IReadOnlyList<ConfigurationChange> changes)
-    {
-        foreach (ConfigurationChange change in changes)
-        {
-            switch (change.Kind)
-            {
-                case ConfigurationChangeKind.Adopted:
-                    Log.Adopted(_logger, change.What, DeviceName);
-                    break;
-                case ConfigurationChangeKind.LeftAlone:
-                    Log.LeftAlone(_logger, change.What, DeviceName);
-                    break;
-                case ConfigurationChangeKind.LeftoverRemoved:
-                    Log.LeftoverRemoved(_logger, change.What, DeviceName);
-                    break;
-                case ConfigurationChangeKind.SecondariesPromoted:
-                    Log.SecondariesPromoted(_logger, change.What, DeviceName);
-                    break;
-                case ConfigurationChangeKind.Added:
-                    Log.Added(_logger, change.What, DeviceName);
-                    break;
-                case ConfigurationChangeKind.Removed:
-                    Log.Removed(_logger, change.What, DeviceName);
-                    break;
-            }
-        }
-    }
+    private void LogChanges(IReadOnlyList<ConfigurationChange> changes) => DeviceConfigurationLog.Changes(_logger, changes, DeviceName);
 
     private void Unconfigure()
     {
@@ -386,24 +360,6 @@ internal sealed partial class TunContainer : IContainer, IStatusReporter, IInter
 
         public static void Closed(ILogger logger, string @interface, string device, bool persist) =>
             Closed(logger, @interface, device, persist ? " (persistent: left in place without this run's addresses and routes)" : string.Empty);
-
-        [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "The {What} on {Device} is not RouterHost's (someone else added it); keeping it and leaving it in place at exit")]
-        public static partial void LeftAlone(ILogger logger, string what, string device);
-
-        [LoggerMessage(EventId = 208, Level = LogLevel.Information, Message = "The {What} on {Device} was left by an earlier RouterHost run; adopting it (removed at exit)")]
-        public static partial void Adopted(ILogger logger, string what, string device);
-
-        [LoggerMessage(EventId = 211, Level = LogLevel.Information, Message = "The {What} on {Device} is not RouterHost's and shares a subnet with one of its addresses: turned promote_secondaries on for {Device}, so removing RouterHost's keeps it")]
-        public static partial void SecondariesPromoted(ILogger logger, string what, string device);
-
-        [LoggerMessage(EventId = 209, Level = LogLevel.Information, Message = "Removed the {What} an earlier RouterHost run left on {Device}; the configuration no longer asks for it")]
-        public static partial void LeftoverRemoved(ILogger logger, string what, string device);
-
-        [LoggerMessage(EventId = 212, Level = LogLevel.Information, Message = "Added the {What} on {Device}")]
-        public static partial void Added(ILogger logger, string what, string device);
-
-        [LoggerMessage(EventId = 213, Level = LogLevel.Information, Message = "Removed the {What} from {Device}; no peer needs it any more")]
-        public static partial void Removed(ILogger logger, string what, string device);
 
         [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Could not remove the addresses and routes added to {Device}")]
         public static partial void UnconfigureFailed(ILogger logger, Exception exception, string device);

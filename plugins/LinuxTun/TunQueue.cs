@@ -36,7 +36,7 @@ internal sealed unsafe class TunQueue : IQueue
     public const int MaxPacket = 65535;
 
     private readonly SafeFileDescriptor _fd;
-    private readonly EventFd _closed = new();
+    private readonly CloseSignal _closing = new();
     private readonly bool _vnet;
     private readonly string _device;
     private readonly byte[] _slab;
@@ -46,8 +46,6 @@ internal sealed unsafe class TunQueue : IQueue
     private readonly TunWriteSink _sink;
     private readonly TunWriteSink _selfSink;
     private readonly DropTally _pendingDrops = new();
-    private volatile bool _isClosed;
-    private int _disposed;
 
     public TunQueue(SafeFileDescriptor fd, int index, string device, TunOffloads offloads, bool gro, int batchSize, ILogger logger)
     {
@@ -157,7 +155,7 @@ internal sealed unsafe class TunQueue : IQueue
                 return true;
             }
 
-            if (_isClosed || !WaitReadable())
+            if (_closing.IsClosed || !WaitReadable())
             {
                 return false;
             }
@@ -212,22 +210,17 @@ internal sealed unsafe class TunQueue : IQueue
         }
     }
 
-    public void Close()
-    {
-        _isClosed = true;
-        _closed.Signal();
-    }
+    public void Close() => _closing.Close();
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (!_closing.TryBeginDispose())
         {
             return;
         }
 
-        Close();
         _fd.Dispose();
-        _closed.Dispose();
+        _closing.Dispose();
         _sink.Dispose();
         _selfSink.Dispose();
     }
@@ -235,13 +228,13 @@ internal sealed unsafe class TunQueue : IQueue
     /// <summary>Blocks until the device has a packet (true) or the queue is closed (false).</summary>
     private bool WaitReadable()
     {
-        Readiness wait = ReadinessWait.Wait(_fd, _closed, ReadinessWait.Infinite);
+        Readiness wait = ReadinessWait.Wait(_fd, _closing.Event, ReadinessWait.Infinite);
         if (wait.Outcome == ReadinessOutcome.Failed)
         {
             throw LinuxException.FromErrno(wait.ErrorNumber, $"poll on queue {Index} of TUN device '{_device}'");
         }
 
-        if (wait.Outcome == ReadinessOutcome.Closed || _isClosed)
+        if (wait.Outcome == ReadinessOutcome.Closed || _closing.IsClosed)
         {
             return false;
         }

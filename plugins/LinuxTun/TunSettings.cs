@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
 using RouterHost.Settings;
@@ -51,60 +50,52 @@ internal sealed record TunSettings(
 
     public static TunSettings Parse(IConfigurationSection settings, string interfaceName, int defaultQueues, List<ConfigurationProblem> problems)
     {
-        CheckKeys(settings, s_keys, problems);
-        string deviceName = settings["DeviceName"] is { Length: > 0 } n ? n : interfaceName;
-        if (Encoding.UTF8.GetByteCount(deviceName) >= Interop.Tun.IFNAMSIZ || deviceName.Any(c => c == '/' || c == ':' || char.IsWhiteSpace(c) || char.IsControl(c)) || deviceName is "." or "..")
-        {
-            problems.Add(new($"{settings.Path}:DeviceName", $"'{deviceName}' is not a usable Linux interface name (at most 15 bytes; no '/', ':' or spaces)"));
-        }
-
-        int queues = ReadInt(settings, "Queues", Math.Clamp(defaultQueues, 1, MaxQueues), 1, MaxQueues, problems);
-        int mtu = ReadInt(settings, "Mtu", 1500, 68, 65535, problems);
-        int txQueueLength = ReadInt(settings, "TxQueueLength", 1000, 1, 1 << 20, problems);
+        var reader = new SettingsReader(problems);
+        reader.CheckKeys(settings, s_keys);
+        string deviceName = reader.DeviceName(settings, "DeviceName", interfaceName);
+        int queues = (int)reader.Integer(settings, "Queues", Math.Clamp(defaultQueues, 1, MaxQueues), 1, MaxQueues);
+        int mtu = (int)reader.Integer(settings, "Mtu", 1500, 68, 65535);
+        int txQueueLength = (int)reader.Integer(settings, "TxQueueLength", 1000, 1, 1 << 20);
 
         var addresses = new List<InterfaceAddress>();
-        foreach (IConfigurationSection item in Items(settings.GetSection("Addresses")))
+        foreach (IConfigurationSection item in SettingsReader.Items(settings.GetSection("Addresses")))
         {
             if (TryParsePrefix(item.Value, out IPAddress? address, out int prefix, host: true))
             {
                 if (address.AddressFamily == AddressFamily.InterNetworkV6 && mtu < 1280)
                 {
-                    problems.Add(new(item.Path, $"IPv6 needs an MTU of at least 1280 (Mtu is {mtu})"));
+                    reader.Problem(item.Path, $"IPv6 needs an MTU of at least 1280 (Mtu is {mtu})");
                 }
 
                 addresses.Add(new InterfaceAddress(address, prefix));
             }
             else
             {
-                problems.Add(new(item.Path, $"'{item.Value}' is not an address with a prefix length, such as 10.0.0.1/24 or fd00::1/64"));
+                reader.Problem(item.Path, $"'{item.Value}' is not an address with a prefix length, such as 10.0.0.1/24 or fd00::1/64");
             }
         }
 
         var routes = new List<TunRoute>();
-        foreach (IConfigurationSection item in Items(settings.GetSection("Routes")))
+        foreach (IConfigurationSection item in SettingsReader.Items(settings.GetSection("Routes")))
         {
-            if (ParseRoute(item, problems) is { } route)
+            if (ParseRoute(item, reader) is { } route)
             {
                 routes.Add(route);
             }
         }
 
-        bool persist = ReadBool(settings, "Persist", false, problems);
-        string? ns = settings["Namespace"] is { Length: > 0 } nsName ? nsName : null;
-        if (ns is not null && !ns.StartsWith('/') && (ns.Contains('/', StringComparison.Ordinal) || ns is "." or ".."))
-        {
-            problems.Add(new($"{settings.Path}:Namespace", $"'{ns}' is not a network namespace name (as in 'ip netns add NAME') or an absolute path"));
-        }
+        bool persist = reader.Boolean(settings, "Persist", false);
+        string? ns = reader.NamespaceName(settings, "Namespace");
         IConfigurationSection offloads = settings.GetSection("Offloads");
-        CheckKeys(offloads, s_offloadKeys, problems);
-        bool enabled = ReadBool(offloads, "Enabled", true, problems);
-        bool tso = ReadBool(offloads, "Tso", true, problems);
-        bool uso = ReadBool(offloads, "Uso", true, problems);
-        bool gro = ReadBool(offloads, "Gro", true, problems);
+        reader.CheckKeys(offloads, s_offloadKeys);
+        bool enabled = reader.Boolean(offloads, "Enabled", true);
+        bool tso = reader.Boolean(offloads, "Tso", true);
+        bool uso = reader.Boolean(offloads, "Uso", true);
+        bool gro = reader.Boolean(offloads, "Gro", true);
         return new TunSettings(deviceName, queues, mtu, txQueueLength, addresses, routes, persist, ns, enabled, enabled && tso, enabled && uso, enabled && gro);
     }
 
-    private static TunRoute? ParseRoute(IConfigurationSection item, List<ConfigurationProblem> problems)
+    private static TunRoute? ParseRoute(IConfigurationSection item, SettingsReader reader)
     {
         string? destinationText = item.Value;
         string? viaText = null;
@@ -112,7 +103,7 @@ internal sealed record TunSettings(
         string destinationPath = item.Path;
         if (destinationText is null)
         {
-            CheckKeys(item, s_routeKeys, problems);
+            reader.CheckKeys(item, s_routeKeys);
             destinationText = item["Destination"];
             destinationPath = $"{item.Path}:Destination";
             viaText = item["Via"];
@@ -124,14 +115,14 @@ internal sealed record TunSettings(
                 }
                 else
                 {
-                    problems.Add(new($"{item.Path}:Metric", $"must be a whole number of at least 0 (got '{metricText}')"));
+                    reader.Problem($"{item.Path}:Metric", $"must be a whole number of at least 0 (got '{metricText}')");
                 }
             }
         }
 
         if (!TryParsePrefix(destinationText, out IPAddress? destination, out int prefix, host: false))
         {
-            problems.Add(new(destinationPath, $"'{destinationText}' is not a destination prefix, such as 10.1.0.0/16 or fd01::/48"));
+            reader.Problem(destinationPath, $"'{destinationText}' is not a destination prefix, such as 10.1.0.0/16 or fd01::/48");
             return null;
         }
 
@@ -140,7 +131,7 @@ internal sealed record TunSettings(
         {
             if (!IPAddress.TryParse(viaText, out via) || via.AddressFamily != destination.AddressFamily)
             {
-                problems.Add(new($"{item.Path}:Via", $"'{viaText}' is not an {(destination.AddressFamily == AddressFamily.InterNetwork ? "IPv4" : "IPv6")} next hop for {destination}/{prefix}"));
+                reader.Problem($"{item.Path}:Via", $"'{viaText}' is not an {(destination.AddressFamily == AddressFamily.InterNetwork ? "IPv4" : "IPv6")} next hop for {destination}/{prefix}");
                 return null;
             }
         }
@@ -155,52 +146,4 @@ internal sealed record TunSettings(
     internal static bool TryParsePrefix(string? text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPAddress? address, out int prefix, bool host) =>
         AddressPrefixText.TryParse(text, out address, out prefix)
         && (host || address.AddressFamily != AddressFamily.InterNetworkV6 || address.ScopeId == 0);
-
-    private static IEnumerable<IConfigurationSection> Items(IConfigurationSection section) =>
-        section.Value is { Length: > 0 } ? [section] : section.GetChildren();
-
-    private static int ReadInt(IConfigurationSection settings, string key, int defaultValue, int min, int max, List<ConfigurationProblem> problems)
-    {
-        string? text = settings[key];
-        if (text is null)
-        {
-            return defaultValue;
-        }
-
-        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value < min || value > max)
-        {
-            problems.Add(new($"{settings.Path}:{key}", $"must be a whole number between {min} and {max} (got '{text}')"));
-            return defaultValue;
-        }
-
-        return value;
-    }
-
-    private static bool ReadBool(IConfigurationSection settings, string key, bool defaultValue, List<ConfigurationProblem> problems)
-    {
-        string? text = settings[key];
-        if (text is null)
-        {
-            return defaultValue;
-        }
-
-        if (!bool.TryParse(text, out bool value))
-        {
-            problems.Add(new($"{settings.Path}:{key}", $"must be true or false (got '{text}')"));
-            return defaultValue;
-        }
-
-        return value;
-    }
-
-    private static void CheckKeys(IConfigurationSection section, string[] known, List<ConfigurationProblem> problems)
-    {
-        foreach (IConfigurationSection child in section.GetChildren())
-        {
-            if (!known.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
-            {
-                problems.Add(new(child.Path, $"unknown key; expected one of: {string.Join(", ", known)}"));
-            }
-        }
-    }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Text;
 using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
 
@@ -11,6 +12,10 @@ namespace RouterHost.Settings;
 /// </summary>
 public sealed class SettingsReader(List<ConfigurationProblem> problems)
 {
+    // linux/if.h: a device name and its terminator; limits.h: the longest file name (a namespace in /run/netns).
+    private const int IFNAMSIZ = 16;
+    private const int NAME_MAX = 255;
+
     /// <summary>The problems found so far.</summary>
     public List<ConfigurationProblem> Problems { get; } = problems;
 
@@ -18,9 +23,16 @@ public sealed class SettingsReader(List<ConfigurationProblem> problems)
     public void Problem(string path, string message) => Problems.Add(new ConfigurationProblem(path, message));
 
     /// <summary>Reports every child of <paramref name="section"/> whose key is not in <paramref name="known"/>.</summary>
-    public void CheckKeys(IConfigurationSection section, params string[] known)
+    public void CheckKeys(IConfigurationSection section, params string[] known) => CheckKeys(section.GetChildren(), null, known);
+
+    /// <summary>
+    /// Reports every one of <paramref name="children"/> whose key is not in <paramref name="known"/> (case-insensitive),
+    /// saying "in <paramref name="where"/>" when given (for the top level of a file, which has no key path of its own).
+    /// A blank key is named by its place, "Section:(empty key ' ')", since its own path would read as the section's.
+    /// </summary>
+    public void CheckKeys(IEnumerable<IConfigurationSection> children, string? where, params string[] known)
     {
-        foreach (IConfigurationSection child in section.GetChildren())
+        foreach (IConfigurationSection child in children)
         {
             bool found = false;
             foreach (string key in known)
@@ -28,10 +40,21 @@ public sealed class SettingsReader(List<ConfigurationProblem> problems)
                 found |= string.Equals(key, child.Key, StringComparison.OrdinalIgnoreCase);
             }
 
-            if (!found)
+            if (found)
             {
-                Problem(child.Path, $"unknown key; expected one of: {string.Join(", ", known)}");
+                continue;
             }
+
+            string path = child.Path;
+            if (child.Key.Trim().Length == 0)
+            {
+                string parent = child.Path.Length > child.Key.Length ? child.Path[..(child.Path.Length - child.Key.Length - 1)] : string.Empty;
+                path = $"{(parent.Length == 0 ? string.Empty : parent + ":")}(empty key '{child.Key}')";
+            }
+
+            Problem(path, where is null
+                ? $"unknown key; expected one of: {string.Join(", ", known)}"
+                : $"unknown key in {where}; expected one of: {string.Join(", ", known)}");
         }
     }
 
@@ -61,7 +84,7 @@ public sealed class SettingsReader(List<ConfigurationProblem> problems)
     /// <summary>A whole number in [min, max].</summary>
     public long Integer(IConfigurationSection section, string key, long defaultValue, long min, long max)
     {
-        string? text = section[key];
+        string? text = Scalar(section, key, FormattableString.Invariant($"a whole number between {min} and {max}"));
         if (text is null)
         {
             return defaultValue;
@@ -69,7 +92,7 @@ public sealed class SettingsReader(List<ConfigurationProblem> problems)
 
         if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) || value < min || value > max)
         {
-            Problem($"{section.Path}:{key}", $"must be a whole number between {min} and {max} (got '{text}')");
+            Problem($"{section.Path}:{key}", FormattableString.Invariant($"must be a whole number between {min} and {max} (got '{text}')"));
             return defaultValue;
         }
 
@@ -79,7 +102,7 @@ public sealed class SettingsReader(List<ConfigurationProblem> problems)
     /// <summary>A number in [min, max].</summary>
     public double Number(IConfigurationSection section, string key, double defaultValue, double min, double max)
     {
-        string? text = section[key];
+        string? text = Scalar(section, key, FormattableString.Invariant($"a number between {min} and {max}"));
         if (text is null)
         {
             return defaultValue;
@@ -87,7 +110,7 @@ public sealed class SettingsReader(List<ConfigurationProblem> problems)
 
         if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !(value >= min && value <= max))
         {
-            Problem($"{section.Path}:{key}", $"must be a number between {min} and {max} (got '{text}')");
+            Problem($"{section.Path}:{key}", FormattableString.Invariant($"must be a number between {min} and {max} (got '{text}')"));
             return defaultValue;
         }
 
@@ -97,7 +120,7 @@ public sealed class SettingsReader(List<ConfigurationProblem> problems)
     /// <summary>true or false.</summary>
     public bool Boolean(IConfigurationSection section, string key, bool defaultValue)
     {
-        string? text = section[key];
+        string? text = Scalar(section, key, "true or false");
         if (text is null)
         {
             return defaultValue;
@@ -115,7 +138,8 @@ public sealed class SettingsReader(List<ConfigurationProblem> problems)
     /// <summary>A duration: seconds as a number ("30", "0.5"), or with a unit ("500ms", "30s", "5m", "2h").</summary>
     public TimeSpan Duration(IConfigurationSection section, string key, TimeSpan defaultValue, TimeSpan min, TimeSpan max)
     {
-        string? text = section[key];
+        string what = FormattableString.Invariant($"a duration between {min.TotalSeconds}s and {max.TotalSeconds}s, like '30s', '500ms' or '2h'");
+        string? text = Scalar(section, key, what);
         if (text is null)
         {
             return defaultValue;
@@ -123,7 +147,7 @@ public sealed class SettingsReader(List<ConfigurationProblem> problems)
 
         if (!TryParseDuration(text, out TimeSpan value) || value < min || value > max)
         {
-            Problem($"{section.Path}:{key}", $"must be a duration between {min.TotalSeconds}s and {max.TotalSeconds}s, like '30s', '500ms' or '2h' (got '{text}')");
+            Problem($"{section.Path}:{key}", $"must be {what} (got '{text}')");
             return defaultValue;
         }
 
@@ -133,7 +157,7 @@ public sealed class SettingsReader(List<ConfigurationProblem> problems)
     /// <summary>One of <paramref name="names"/> (case-insensitive), as its index; null when absent or bad.</summary>
     public int? Choice(IConfigurationSection section, string key, params string[] names)
     {
-        string? text = section[key];
+        string? text = Scalar(section, key, $"one of: {string.Join(", ", names)}");
         if (text is null)
         {
             return null;
@@ -175,6 +199,81 @@ public sealed class SettingsReader(List<ConfigurationProblem> problems)
         return address;
     }
 
+    /// <summary>
+    /// A Linux network device name at <paramref name="key"/>, else <paramref name="defaultName"/> (see
+    /// <see cref="IsDeviceName"/>); a bad one is reported and returned as it is.
+    /// </summary>
+    public string DeviceName(IConfigurationSection section, string key, string defaultName)
+    {
+        string name = section[key] is { Length: > 0 } text ? text.Trim() : defaultName;
+        if (!IsDeviceName(name))
+        {
+            Problem($"{section.Path}:{key}", $"'{name}' is not a usable Linux interface name (not empty and at most 15 bytes; no '/', ':' or spaces)");
+        }
+
+        return name;
+    }
+
+    /// <summary>
+    /// A network namespace at <paramref name="key"/>: a name as <c>ip netns add NAME</c> takes it, or an absolute path
+    /// (see <see cref="IsNamespaceName"/>); null when absent or empty. A bad one is reported and returned as it is.
+    /// </summary>
+    public string? NamespaceName(IConfigurationSection section, string key)
+    {
+        string? name = section[key]?.Trim() is { Length: > 0 } text ? text : null;
+        if (name is not null && !IsNamespaceName(name))
+        {
+            Problem($"{section.Path}:{key}", $"'{name}' is not a network namespace name (as in 'ip netns add NAME') or an absolute path");
+        }
+
+        return name;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="name"/> can name something by a plain word: not empty, and no spaces, slashes or control
+    /// characters (an interface's key under <c>Interfaces</c>; a Linux device name is stricter, <see cref="IsDeviceName"/>).
+    /// </summary>
+    public static bool IsPlainName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        foreach (char c in name)
+        {
+            if (char.IsWhiteSpace(c) || char.IsControl(c) || c == '/')
+            {
+                return false;
+            }
+        }
+
+        return name.Length > 0;
+    }
+
+    /// <summary>
+    /// Whether the kernel takes <paramref name="name"/> as a network device name: a plain name (<see cref="IsPlainName"/>)
+    /// of at most 15 bytes (IFNAMSIZ less its terminator), without ':' (alias labels), and not "." or "..".
+    /// </summary>
+    public static bool IsDeviceName(string name) =>
+        IsPlainName(name) && Encoding.UTF8.GetByteCount(name) < IFNAMSIZ && !name.Contains(':', StringComparison.Ordinal) && name is not ("." or "..");
+
+    /// <summary>
+    /// Whether <paramref name="name"/> names a network namespace: an absolute path (<c>/proc/1/ns/net</c>), or a name
+    /// as <c>ip netns add</c> takes it (a file in <c>/run/netns</c>: at most 255 bytes, no '/', not "." or "..") without
+    /// control characters.
+    /// </summary>
+    public static bool IsNamespaceName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        foreach (char c in name)
+        {
+            if (char.IsControl(c))
+            {
+                return false;
+            }
+        }
+
+        return name.StartsWith('/')
+            || (name.Length > 0 && !name.Contains('/', StringComparison.Ordinal) && name is not ("." or "..") && Encoding.UTF8.GetByteCount(name) <= NAME_MAX);
+    }
+
     /// <summary>Parses "30", "1.5", "500ms", "30s", "5m", "2h", "1d".</summary>
     public static bool TryParseDuration(string text, out TimeSpan value)
     {
@@ -205,5 +304,17 @@ public sealed class SettingsReader(List<ConfigurationProblem> problems)
 
         value = TimeSpan.FromSeconds(seconds);
         return true;
+    }
+
+    /// <summary>The text at <paramref name="key"/>; a section there instead is reported as not being <paramref name="what"/>.</summary>
+    private string? Scalar(IConfigurationSection section, string key, string what)
+    {
+        IConfigurationSection value = section.GetSection(key);
+        if (value.Value is null && value.GetChildren().Any())
+        {
+            Problem(value.Path, $"must be {what}, not a section");
+        }
+
+        return value.Value;
     }
 }

@@ -44,7 +44,7 @@ public sealed unsafe class UdpReceiveQueue : IQueue
 
     private UdpSocket _socket;
     private UdpSocket _reading;
-    private readonly EventFd _closed = new();
+    private readonly CloseSignal _closing = new();
     private readonly int _entries;
     private readonly int _headroom;
     private readonly int _tailroom;
@@ -64,8 +64,6 @@ public sealed unsafe class UdpReceiveQueue : IQueue
     private int _next;
     private int _segment;
     private int _dirty;
-    private volatile bool _isClosed;
-    private int _disposed;
 
     /// <summary>A queue whose slots take datagrams of up to <see cref="DefaultDatagramBytes"/>.</summary>
     /// <param name="socket">The socket to read.</param>
@@ -179,7 +177,7 @@ public sealed unsafe class UdpReceiveQueue : IQueue
                 continue;
             }
 
-            if (_isClosed)
+            if (_closing.IsClosed)
             {
                 return false;
             }
@@ -275,22 +273,17 @@ public sealed unsafe class UdpReceiveQueue : IQueue
     }
 
     /// <summary>Wakes a blocked <see cref="Read"/>, which returns false, as does every later one. Thread-safe.</summary>
-    public void Close()
-    {
-        _isClosed = true;
-        _closed.Signal();
-    }
+    public void Close() => _closing.Close();
 
     /// <summary>Closes the queue and releases its eventfd; the socket stays open (its owner disposes it).</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (!_closing.TryBeginDispose())
         {
             return;
         }
 
-        Close();
-        _closed.Dispose();
+        _closing.Dispose();
     }
 
     // The kernel rewrites msg_namelen, msg_controllen and msg_flags of the entries it filled; restore them.
@@ -399,13 +392,13 @@ public sealed unsafe class UdpReceiveQueue : IQueue
     /// <summary>Blocks until the socket has something to read (true) or the queue is closed (false).</summary>
     private bool WaitReadable(UdpSocket socket)
     {
-        Readiness wait = ReadinessWait.Wait(socket.Handle, _closed, ReadinessWait.Infinite);
+        Readiness wait = ReadinessWait.Wait(socket.Handle, _closing.Event, ReadinessWait.Infinite);
         if (wait.Outcome == ReadinessOutcome.Failed)
         {
             throw LinuxException.FromErrno(wait.ErrorNumber, $"poll on UDP socket {socket.LocalEndpoint} (source queue {Index})");
         }
 
-        if (wait.Outcome == ReadinessOutcome.Closed || _isClosed)
+        if (wait.Outcome == ReadinessOutcome.Closed || _closing.IsClosed)
         {
             return false;
         }

@@ -1,8 +1,8 @@
 using System.Net;
 using FsCheck;
 using FsCheck.Fluent;
-using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
+using RouterHost.Settings.TestSupport;
 
 namespace RouterHost.Plugins.AfXdp.Tests;
 
@@ -12,15 +12,8 @@ public sealed class AfXdpSettingsTests
 
     private static (AfXdpSettings Settings, List<ConfigurationProblem> Problems) Parse(Dictionary<string, string?> values)
     {
-        var data = new Dictionary<string, string?>();
-        foreach (var (k, v) in values)
-        {
-            data[$"{Root}:{k}"] = v;
-        }
-
-        IConfigurationSection section = new ConfigurationBuilder().AddInMemoryCollection(data).Build().GetSection(Root);
         var problems = new List<ConfigurationProblem>();
-        return (AfXdpSettings.Parse(section, "lan", problems), problems);
+        return (AfXdpSettings.Parse(SettingsSection.Under(Root, values), "lan", problems), problems);
     }
 
     [Fact]
@@ -117,13 +110,8 @@ public sealed class AfXdpSettingsTests
 
     [Theory]
     [MemberData(nameof(BadValues))]
-    public void A_bad_value_is_a_problem_at_its_full_key_path(string key, string? value, string path, string message)
-    {
-        var (_, problems) = Parse(new() { [key] = value });
-        ConfigurationProblem problem = Assert.Single(problems);
-        Assert.Equal(path, problem.Path);
-        Assert.Contains(message, problem.Message, StringComparison.Ordinal);
-    }
+    public void A_bad_value_is_a_problem_at_its_full_key_path(string key, string? value, string path, string message) =>
+        SettingsAssert.OneProblemAt(Parse(new() { [key] = value }).Problems, path, message);
 
     [Fact]
     public void A_queue_listed_twice_and_zero_copy_with_generic_XDP_are_problems()
@@ -148,8 +136,7 @@ public sealed class AfXdpSettingsTests
     {
         string[] keys = ["Device", "Namespace", "QueueIds:0", "QueueIds:1", "FrameSize", "Headroom", "Rings:Fill", "Rings:Completion", "Rings:Rx", "Rings:Tx", "BindMode", "XdpMode", "NeedWakeup", "Mtu", "Addresses:0", "Neighbours:CacheSize", "Neighbours:Refresh", "Other"];
         string[] values = ["", "0", "1", "-1", "64", "2048", "4096", "65536", "1500", "true", "Copy", "x/y", "10.0.0.1/24", "fd00::1/200", "5s", "9999999999999", " ", "ZeroCopy"];
-        Gen<Dictionary<string, string?>> gen = Gen.ArrayOf(Gen.Elements(keys).Zip(Gen.Elements(values)))
-            .Select(pairs => pairs.DistinctBy(p => p.Item1).ToDictionary(p => p.Item1, p => (string?)p.Item2));
+        Gen<Dictionary<string, string?>> gen = SettingsGen.Entries(keys, values);
         Prop.ForAll(gen.ToArbitrary(), values =>
         {
             var (s, problems) = Parse(values);

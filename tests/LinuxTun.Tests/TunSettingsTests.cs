@@ -3,6 +3,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
+using RouterHost.Settings.TestSupport;
 
 namespace RouterHost.Plugins.LinuxTun.Tests;
 
@@ -10,15 +11,8 @@ public sealed class TunSettingsTests
 {
     private static (TunSettings Settings, List<ConfigurationProblem> Problems) Parse(Dictionary<string, string?> values, int cpus = 4)
     {
-        var data = new Dictionary<string, string?>();
-        foreach (var (k, v) in values)
-        {
-            data[$"Interfaces:tun0:Settings:{k}"] = v;
-        }
-
-        IConfigurationSection section = new ConfigurationBuilder().AddInMemoryCollection(data).Build().GetSection("Interfaces:tun0:Settings");
         var problems = new List<ConfigurationProblem>();
-        return (TunSettings.Parse(section, "tun0", cpus, problems), problems);
+        return (TunSettings.Parse(SettingsSection.Under("Interfaces:tun0:Settings", values), "tun0", cpus, problems), problems);
     }
 
     [Fact]
@@ -71,13 +65,8 @@ public sealed class TunSettingsTests
     [InlineData("Offloads:Lro", "true", "Interfaces:tun0:Settings:Offloads:Lro", "unknown key")]
     [InlineData("Colour", "red", "Interfaces:tun0:Settings:Colour", "unknown key")]
     [InlineData("Namespace", "a/b", "Interfaces:tun0:Settings:Namespace", "not a network namespace name")]
-    public void Each_bad_value_is_reported_at_its_key_path(string key, string value, string path, string message)
-    {
-        var (_, problems) = Parse(new() { [key] = value });
-        ConfigurationProblem problem = Assert.Single(problems);
-        Assert.Equal(path, problem.Path);
-        Assert.Contains(message, problem.Message, StringComparison.Ordinal);
-    }
+    public void Each_bad_value_is_reported_at_its_key_path(string key, string value, string path, string message) =>
+        SettingsAssert.OneProblemAt(Parse(new() { [key] = value }).Problems, path, message);
 
     [Fact]
     public void A_route_via_a_next_hop_of_the_other_family_or_a_bad_metric_is_reported()
@@ -111,18 +100,7 @@ public sealed class TunSettingsTests
                          "Routes:1:Metric", "Persist", "Namespace", "Offloads:Enabled", "Offloads:Gro", "Offloads", "Bogus", "Addresses", "Routes"];
         string[] values = ["", "0", "1", "-1", "1500", "99999999999", "10.0.0.1/24", "fd00::1/64", "::/0", "0.0.0.0/0", "10.0.0.1/40", "true", "no",
                            "tun0", "x/y", "/var/run/netns/a", "fe80::1%2/64", "1.2.3.4.5/6", "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"];
-        Gen<Dictionary<string, string?>> gen = Gen.Choose(0, 8).SelectMany(n => Gen.ArrayOf(
-            Gen.Elements(keys).SelectMany(k => Gen.Elements(values).Select(v => (k, v))), n))
-            .Select(pairs =>
-            {
-                var d = new Dictionary<string, string?>();
-                foreach (var (k, v) in pairs)
-                {
-                    d[k] = v;
-                }
-
-                return d;
-            });
+        Gen<Dictionary<string, string?>> gen = SettingsGen.Entries(keys, values);
 
         Prop.ForAll(gen.ToArbitrary(), values =>
         {
@@ -147,6 +125,5 @@ public sealed class TunSettingsTests
         Assert.Null(new LinuxTunBackendPlugin().ReadLink(SectionOf(new() { ["Mtu"] = "big" })));
     }
 
-    private static IConfigurationSection SectionOf(Dictionary<string, string?> values) =>
-        new ConfigurationBuilder().AddInMemoryCollection(values.ToDictionary(kv => $"Interfaces:tun0:Settings:{kv.Key}", kv => kv.Value)).Build().GetSection("Interfaces:tun0:Settings");
+    private static IConfigurationSection SectionOf(Dictionary<string, string?> values) => SettingsSection.Under("Interfaces:tun0:Settings", values);
 }

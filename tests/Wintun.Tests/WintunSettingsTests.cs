@@ -1,8 +1,8 @@
 using System.Net;
 using FsCheck;
 using FsCheck.Fluent;
-using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
+using RouterHost.Settings.TestSupport;
 
 namespace RouterHost.Plugins.Wintun.Tests;
 
@@ -10,15 +10,8 @@ public sealed class WintunSettingsTests
 {
     private static (WintunSettings Settings, List<ConfigurationProblem> Problems) Parse(Dictionary<string, string?> values)
     {
-        var data = new Dictionary<string, string?>();
-        foreach (var (k, v) in values)
-        {
-            data[$"Interfaces:wt0:Settings:{k}"] = v;
-        }
-
-        IConfigurationSection section = new ConfigurationBuilder().AddInMemoryCollection(data).Build().GetSection("Interfaces:wt0:Settings");
         var problems = new List<ConfigurationProblem>();
-        return (WintunSettings.Parse(section, "wt0", problems), problems);
+        return (WintunSettings.Parse(SettingsSection.Under("Interfaces:wt0:Settings", values), "wt0", problems), problems);
     }
 
     [Fact]
@@ -98,9 +91,7 @@ public sealed class WintunSettingsTests
     public void A_ring_capacity_that_is_not_a_power_of_two_within_Wintuns_limits_is_refused_naming_the_limits(string text)
     {
         var (s, problems) = Parse(new() { ["RingCapacity"] = text });
-        ConfigurationProblem problem = Assert.Single(problems);
-        Assert.Equal("Interfaces:wt0:Settings:RingCapacity", problem.Path);
-        Assert.Contains("power of two between 131072 (128KiB, WINTUN_MIN_RING_CAPACITY) and 67108864 (64MiB, WINTUN_MAX_RING_CAPACITY)", problem.Message, StringComparison.Ordinal);
+        ConfigurationProblem problem = SettingsAssert.OneProblemAt(problems, "Interfaces:wt0:Settings:RingCapacity", "power of two between 131072 (128KiB, WINTUN_MIN_RING_CAPACITY) and 67108864 (64MiB, WINTUN_MAX_RING_CAPACITY)");
         Assert.Contains($"(got '{text}')", problem.Message, StringComparison.Ordinal);
         Assert.Equal(WintunSettings.DefaultRingCapacity, s.RingCapacity);
     }
@@ -123,13 +114,8 @@ public sealed class WintunSettingsTests
     [InlineData("Colour", "red", "Interfaces:wt0:Settings:Colour", "unknown key; expected one of: AdapterName, TunnelType, Guid, Mode")]
     [InlineData("Queues", "4", "Interfaces:wt0:Settings:Queues", "exactly one queue")]
     [InlineData("Offloads:Tso", "true", "Interfaces:wt0:Settings:Offloads", "Wintun has no offloads")]
-    public void Each_bad_value_is_reported_at_its_key_path(string key, string value, string path, string message)
-    {
-        var (_, problems) = Parse(new() { [key] = value });
-        ConfigurationProblem problem = Assert.Single(problems);
-        Assert.Equal(path, problem.Path);
-        Assert.Contains(message, problem.Message, StringComparison.Ordinal);
-    }
+    public void Each_bad_value_is_reported_at_its_key_path(string key, string value, string path, string message) =>
+        SettingsAssert.OneProblemAt(Parse(new() { [key] = value }).Problems, path, message);
 
     [Fact]
     public void An_adapter_name_of_128_characters_is_one_too_many()
@@ -183,18 +169,7 @@ public sealed class WintunSettingsTests
         string[] values = ["", "0", "1", "-1", "576", "1500", "65536", "131072", "8MiB", "3MiB", "99999999999", "10.0.0.1/24", "fd00::1/64",
                            "::/0", "0.0.0.0/0", "10.0.0.1/40", "open", "create", "true", "no", "wt0", "x/y", "fe80::1%2/64", "1.2.3.4.5/6",
                            "5f3e0b7c-8a51-4d6e-9c2f-1b7a4e6d0c93", new string('n', 200), "\u00e9\u00e9\u00e9", "\t"];
-        Gen<Dictionary<string, string?>> gen = Gen.Choose(0, 8).SelectMany(n => Gen.ArrayOf(
-            Gen.Elements(keys).SelectMany(k => Gen.Elements(values).Select(v => (k, v))), n))
-            .Select(pairs =>
-            {
-                var d = new Dictionary<string, string?>();
-                foreach (var (k, v) in pairs)
-                {
-                    d[k] = v;
-                }
-
-                return d;
-            });
+        Gen<Dictionary<string, string?>> gen = SettingsGen.Entries(keys, values);
 
         Prop.ForAll(gen.ToArbitrary(), values =>
         {

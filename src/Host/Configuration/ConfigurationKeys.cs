@@ -18,7 +18,6 @@ internal static class ConfigurationKeys
     public const string Name = "Name";
     public const string Type = "Type";
     public const string Shutdown = "Shutdown";
-    public const string ShutdownTimeoutSeconds = "Shutdown:TimeoutSeconds";
     public const string Serilog = "Serilog";
     public const string Control = "Control";
     public const string ControlSocket = "Control:Socket";

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
+using RouterHost.Settings;
 
 namespace RouterHost.Configuration;
 
@@ -35,10 +36,11 @@ internal static class RouterOptionsReader
     public static RouterOptions Read(IConfiguration configuration, string baseDirectory, List<ConfigurationProblem> problems)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        CheckKnownKeys(configuration.GetChildren(), s_rootKeys, "the top level", problems);
+        var reader = new SettingsReader(problems);
+        reader.CheckKeys(configuration.GetChildren(), "the top level", s_rootKeys);
 
         IConfigurationSection plugins = configuration.GetSection(ConfigurationKeys.Plugins);
-        CheckKnownKeys(plugins.GetChildren(), s_pluginsKeys, plugins.Path, problems);
+        CheckKeys(reader, plugins, s_pluginsKeys);
         PluginPins.Read(configuration, problems);
         string pluginsPath = configuration[ConfigurationKeys.PluginsPath] is { Length: > 0 } p ? p : "plugins";
         pluginsPath = Path.GetFullPath(pluginsPath, baseDirectory);
@@ -51,23 +53,23 @@ internal static class RouterOptionsReader
             }
         }
 
-        PipelineOptions pipeline = ReadPipeline(configuration.GetSection(ConfigurationKeys.Pipeline), problems);
-        IReadOnlyList<InterfaceOptions> interfaces = ReadInterfaces(configuration.GetSection(ConfigurationKeys.Interfaces), problems);
+        PipelineOptions pipeline = ReadPipeline(configuration.GetSection(ConfigurationKeys.Pipeline), reader);
+        IReadOnlyList<InterfaceOptions> interfaces = ReadInterfaces(configuration.GetSection(ConfigurationKeys.Interfaces), reader);
 
         IConfigurationSection shutdown = configuration.GetSection(ConfigurationKeys.Shutdown);
-        CheckKnownKeys(shutdown.GetChildren(), s_shutdownKeys, shutdown.Path, problems);
-        double timeoutSeconds = ReadDouble(configuration.GetSection(ConfigurationKeys.ShutdownTimeoutSeconds), DefaultShutdownTimeoutSeconds, 0.1, 300, problems);
+        CheckKeys(reader, shutdown, s_shutdownKeys);
+        double timeoutSeconds = reader.Number(shutdown, "TimeoutSeconds", DefaultShutdownTimeoutSeconds, 0.1, 300);
 
         IConfigurationSection control = configuration.GetSection(ConfigurationKeys.Control);
-        CheckKnownKeys(control.GetChildren(), s_controlKeys, control.Path, problems);
+        CheckKeys(reader, control, s_controlKeys);
         string? controlSocket = ReadControlSocket(configuration.GetSection(ConfigurationKeys.ControlSocket), problems);
 
         IConfigurationSection metrics = configuration.GetSection(ConfigurationKeys.Metrics);
-        CheckKnownKeys(metrics.GetChildren(), s_metricsKeys, metrics.Path, problems);
+        CheckKeys(reader, metrics, s_metricsKeys);
         IPEndPoint? prometheus = ReadPrometheusAddress(configuration.GetSection(ConfigurationKeys.MetricsPrometheus), problems);
 
         IConfigurationSection log = configuration.GetSection(ConfigurationKeys.Log);
-        CheckKnownKeys(log.GetChildren(), s_logKeys, log.Path, problems);
+        CheckKeys(reader, log, s_logKeys);
         LogOptions.Read(configuration, problems);
 
         return new RouterOptions(pluginsPath, pipeline, interfaces, TimeSpan.FromSeconds(timeoutSeconds), controlSocket, prometheus);
@@ -162,10 +164,11 @@ internal static class RouterOptionsReader
         return cpus.Count == 0 ? null : cpus;
     }
 
-    private static PipelineOptions ReadPipeline(IConfigurationSection section, List<ConfigurationProblem> problems)
+    private static PipelineOptions ReadPipeline(IConfigurationSection section, SettingsReader reader)
     {
-        CheckKnownKeys(section.GetChildren(), s_pipelineKeys, section.Path, problems);
-        int batchSize = ReadInt(section.GetSection(ConfigurationKeys.BatchSize), DefaultBatchSize, 1, MaxBatchSize, problems);
+        List<ConfigurationProblem> problems = reader.Problems;
+        CheckKeys(reader, section, s_pipelineKeys);
+        int batchSize = (int)reader.Integer(section, ConfigurationKeys.BatchSize, DefaultBatchSize, 1, MaxBatchSize);
         IReadOnlyList<int>? affinity = ReadCpuAffinity(section.GetSection(ConfigurationKeys.CpuAffinity), problems);
 
         var stages = new List<StageOptions>();
@@ -178,7 +181,7 @@ internal static class RouterOptionsReader
 
         foreach (IConfigurationSection stage in OrderedChildren(stagesSection, problems))
         {
-            CheckKnownKeys(stage.GetChildren(), s_stageKeys, stage.Path, problems);
+            CheckKeys(reader, stage, s_stageKeys);
             string? type = stage[ConfigurationKeys.Type];
             if (string.IsNullOrWhiteSpace(type))
             {
@@ -200,8 +203,9 @@ internal static class RouterOptionsReader
         return new PipelineOptions(batchSize, stages, affinity);
     }
 
-    private static List<InterfaceOptions> ReadInterfaces(IConfigurationSection section, List<ConfigurationProblem> problems)
+    private static List<InterfaceOptions> ReadInterfaces(IConfigurationSection section, SettingsReader reader)
     {
+        List<ConfigurationProblem> problems = reader.Problems;
         var interfaces = new List<InterfaceOptions>();
         if (section.Value is { Length: > 0 })
         {
@@ -212,7 +216,7 @@ internal static class RouterOptionsReader
         foreach (IConfigurationSection iface in section.GetChildren())
         {
             string name = iface.Key;
-            if (name.Length == 0 || name.Any(c => char.IsWhiteSpace(c) || c == '/' || char.IsControl(c)))
+            if (!SettingsReader.IsPlainName(name))
             {
                 problems.Add(new(iface.Path, $"'{name}' is not a usable interface name (no spaces, slashes or control characters)"));
                 continue;
@@ -224,7 +228,7 @@ internal static class RouterOptionsReader
                 continue;
             }
 
-            CheckKnownKeys(iface.GetChildren(), s_interfaceKeys, iface.Path, problems);
+            CheckKeys(reader, iface, s_interfaceKeys);
             string? backend = iface[ConfigurationKeys.Backend];
             if (string.IsNullOrWhiteSpace(backend))
             {
@@ -295,63 +299,7 @@ internal static class RouterOptionsReader
         return result;
     }
 
-    internal static int ReadInt(IConfigurationSection section, int defaultValue, int min, int max, List<ConfigurationProblem> problems)
-    {
-        if (section.Value is null)
-        {
-            if (section.GetChildren().Any())
-            {
-                problems.Add(new(section.Path, $"must be a whole number between {min} and {max}, not a section"));
-            }
-
-            return defaultValue;
-        }
-
-        if (!int.TryParse(section.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value < min || value > max)
-        {
-            problems.Add(new(section.Path, $"must be a whole number between {min} and {max} (got '{section.Value}')"));
-            return defaultValue;
-        }
-
-        return value;
-    }
-
-    internal static double ReadDouble(IConfigurationSection section, double defaultValue, double min, double max, List<ConfigurationProblem> problems)
-    {
-        if (section.Value is null)
-        {
-            return defaultValue;
-        }
-
-        if (!double.TryParse(section.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !(value >= min && value <= max))
-        {
-            problems.Add(new(section.Path, $"must be a number between {min.ToString(CultureInfo.InvariantCulture)} and {max.ToString(CultureInfo.InvariantCulture)} (got '{section.Value}')"));
-            return defaultValue;
-        }
-
-        return value;
-    }
-
-    private static void CheckKnownKeys(IEnumerable<IConfigurationSection> children, string[] known, string where, List<ConfigurationProblem> problems)
-    {
-        foreach (IConfigurationSection child in children)
-        {
-            bool found = false;
-            foreach (string k in known)
-            {
-                if (string.Equals(k, child.Key, StringComparison.OrdinalIgnoreCase))
-                {
-                    found = true;
-                    break;
-                }
-            }
-
-            if (!found)
-            {
-                string place = where.Length == 0 ? "the top level" : where;
-                string path = child.Key.Trim().Length == 0 ? $"{(where.Length == 0 ? string.Empty : where + ":")}(empty key '{child.Key}')" : child.Path;
-                problems.Add(new(path, $"unknown key in {place}; expected one of: {string.Join(", ", known)}"));
-            }
-        }
-    }
+    /// <summary>Unknown keys of <paramref name="section"/>, reported as "unknown key in" its path.</summary>
+    private static void CheckKeys(SettingsReader reader, IConfigurationSection section, string[] known) =>
+        reader.CheckKeys(section.GetChildren(), section.Path, known);
 }

@@ -119,11 +119,7 @@ internal sealed record WireGuardSettings(
         bool gso = reader.Boolean(offloads, "Gso", true);
         bool gro = reader.Boolean(offloads, "Gro", true);
 
-        string? ns = section["Namespace"]?.Trim() is { Length: > 0 } nsText ? nsText : null;
-        if (ns is not null && !(Path.IsPathRooted(ns) || (ns.Length <= 64 && ns.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && ns[0] != '.')))
-        {
-            reader.Problem($"{section.Path}:Namespace", $"'{ns}' is not a network namespace name (as in 'ip netns add NAME') or an absolute path");
-        }
+        string? ns = reader.NamespaceName(section, "Namespace");
 
         IConfigurationSection listenSection = section.GetSection("ListenAddresses");
         bool listenConfigured = listenSection.Exists();

@@ -2,6 +2,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
+using RouterHost.Settings.TestSupport;
 using RouterHost.WireGuard.Stage;
 using RouterHost.WireGuard.Tests.Support;
 
@@ -120,18 +121,7 @@ public sealed class WireGuardSettingsTests : IDisposable
     public void Random_settings_never_throw_and_every_problem_names_a_path_inside_the_section()
     {
         string[] keys = ["PrivateKeyFile", "ListenPort", "ListenAddresses:0", "Sockets", "Mtu", "Offloads:Gso", "Namespace", "FwMark", "Peers:x:PublicKey", "Peers:x:Endpoint", "Peers:x:AllowedIPs:0", "Peers:x:PersistentKeepalive", "Nonsense"];
-        Gen<Dictionary<string, string?>> settings =
-            Gen.ListOf(Gen.Elements(keys).SelectMany(k => ArbMap.Default.GeneratorFor<string>().Select(v => (k, v))))
-                .Select(pairs =>
-                {
-                    var d = new Dictionary<string, string?>();
-                    foreach ((string k, string v) in pairs)
-                    {
-                        d[k] = v;
-                    }
-
-                    return d;
-                });
+        Gen<Dictionary<string, string?>> settings = SettingsGen.AnyValues(keys);
         Prop.ForAll(settings.ToArbitrary(), values =>
         {
             Parse(values, out List<ConfigurationProblem> problems);
