@@ -1,3 +1,4 @@
+using RouterHost.Linux.Namespaces;
 using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.Plugins.AfXdp.Tests;
@@ -6,6 +7,7 @@ namespace RouterHost.Plugins.AfXdp.Tests;
 /// RouterHost routing through AF_XDP interfaces on veth pairs between network namespaces; the hosts' kernels are
 /// the oracle (ping answers, byte-exact TCP streams, their ARP and neighbour tables, what `ip link` shows).
 /// </summary>
+[NeedsRoot]
 public sealed class XdpForwardingTests
 {
     private const long Megabytes100 = 100L << 20;

@@ -1,4 +1,5 @@
 using static RouterHost.Linux.Interop.Libc;
+using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.Linux.Tests;
 
@@ -74,6 +75,7 @@ public sealed unsafe class LinuxPrimitivesTests
     }
 }
 
+[NeedsRoot]
 public sealed class NetworkNamespaceThreadTests
 {
     [Fact]

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using RouterHost.Abstractions;
 using RouterHost.Linux;
+using RouterHost.Linux.Namespaces;
 using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.Plugins.LinuxTun.Tests;

@@ -1,7 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using RouterHost.Linux.TestSupport;
+using RouterHost.Linux.Namespaces;
 using RouterHost.Netlink.Tests.Support;
+using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.Netlink.Tests;
 
@@ -10,6 +11,7 @@ namespace RouterHost.Netlink.Tests;
 /// a link d0 (one end of a veth pair), where "an earlier run" is what a test adds with RouterHost's mark and "an
 /// operator" is what it adds with ip(8).
 /// </summary>
+[NeedsRoot]
 public sealed class DeviceConfigurationTests : IDisposable
 {
     private static readonly (IPAddress, int) Address4 = (IPAddress.Parse("192.0.2.1"), 24);

@@ -1,8 +1,9 @@
 using System.Net;
 using RouterHost.Abstractions;
 using RouterHost.Linux;
-using RouterHost.Linux.TestSupport;
+using RouterHost.Linux.Namespaces;
 using RouterHost.Underlay.Tests.Support;
+using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.Underlay.Tests;
 
@@ -10,6 +11,7 @@ namespace RouterHost.Underlay.Tests;
 /// The underlay between two network namespaces joined by a veth pair (a real device with a real MTU, checksum
 /// offload and routes), created and removed by each test.
 /// </summary>
+[NeedsRoot]
 public sealed class UdpNamespaceTests
 {
     private const int Headroom = 64;

@@ -8,6 +8,7 @@ using RouterHost.Tests.Support;
 
 namespace RouterHost.Tests.Hosting;
 
+[NeedsRoot]
 public sealed class ConfigurationReloaderTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);

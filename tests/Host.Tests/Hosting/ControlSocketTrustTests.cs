@@ -1,4 +1,5 @@
 using System.Globalization;
+using RouterHost.Linux.Namespaces;
 using RouterHost.Linux.TestSupport;
 using RouterHost.Tests.Support;
 
@@ -6,6 +7,7 @@ namespace RouterHost.Tests.Hosting;
 
 /// <summary>The control socket's folder keeps others away from it: made 0700 whatever the umask, refused when others could write it.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed class ControlSocketTrustTests
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);

@@ -11,6 +11,7 @@ namespace RouterHost.Tests.Hosting;
 /// is killed.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed partial class DemoCommandTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);

@@ -1,5 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
+using RouterHost.Linux.Namespaces;
 using RouterHost.Linux.TestSupport;
 using RouterHost.Migration;
 using RouterHost.WireGuard.Keys;

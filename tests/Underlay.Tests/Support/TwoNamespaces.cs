@@ -1,4 +1,4 @@
-using RouterHost.Linux.TestSupport;
+using RouterHost.Linux.Namespaces;
 
 namespace RouterHost.Underlay.Tests.Support;
 

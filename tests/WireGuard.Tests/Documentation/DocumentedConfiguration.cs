@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using RouterHost.Linux.Namespaces;
 using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.WireGuard.Tests.Documentation;

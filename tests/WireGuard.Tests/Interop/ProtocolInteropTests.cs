@@ -2,11 +2,12 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using RouterHost.Crypto;
-using RouterHost.Linux.TestSupport;
+using RouterHost.Linux.Namespaces;
 using RouterHost.WireGuard.Keys;
 using RouterHost.WireGuard.Protocol;
 using RouterHost.WireGuard.Tests.Protocol;
 using RouterHost.WireGuard.Tests.Support;
+using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.WireGuard.Tests.Interop;
 
@@ -16,6 +17,7 @@ namespace RouterHost.WireGuard.Tests.Interop;
 /// encoding and transport framing match the reference implementation byte for byte.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed class ProtocolInteropTests
 {
     private static readonly IPAddress PeerAddress = IPAddress.Parse("10.77.0.1");

@@ -1,11 +1,13 @@
-using RouterHost.Linux.TestSupport;
+using RouterHost.Linux.Namespaces;
 using RouterHost.WireGuard.Tests.Support;
 using static RouterHost.WireGuard.Tests.Support.TunnelNamespaces;
+using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.WireGuard.Tests.Interop;
 
 /// <summary>Two RouterHost nodes, each in its own namespace, tunnelling to each other over a veth pair.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed class RouterHostTunnelTests
 {
     private const int PortA = 51820;

@@ -1,6 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
-using RouterHost.Linux.TestSupport;
+using RouterHost.Linux.Namespaces;
 using RouterHost.WireGuard.Keys;
 
 namespace RouterHost.WireGuard.Tests.Keys;

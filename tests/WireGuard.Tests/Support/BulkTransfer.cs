@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using RouterHost.Linux.TestSupport;
+using RouterHost.Linux.Namespaces;
 
 namespace RouterHost.WireGuard.Tests.Support;
 

@@ -31,28 +31,8 @@ internal sealed class TimerHarness : IDisposable
     public TimerHarness(string? persistentKeepalive = null, bool peerHasEndpoint = true)
     {
         Peer = new PlayedPeer();
-        var values = new Dictionary<string, string?>
-        {
-            ["s:PrivateKeyFile"] = _keys.PrivateKeyFile,
-            ["s:ListenPort"] = "0",
-            ["s:ListenAddresses:0"] = "127.0.0.1",
-            ["s:Sockets"] = "1",
-            ["s:Peers:p:PublicKey"] = Peer.PublicKeyText,
-            ["s:Peers:p:AllowedIPs:0"] = "10.5.0.0/16",
-        };
-        if (peerHasEndpoint)
-        {
-            values["s:Peers:p:Endpoint"] = $"127.0.0.1:{Peer.Port}";
-        }
-
-        if (persistentKeepalive is not null)
-        {
-            values["s:Peers:p:PersistentKeepalive"] = persistentKeepalive;
-        }
-
-        IConfigurationSection settings = new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection("s");
-        var context = new StageContext("wg", settings, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, new PortRegistry(), 0, 1);
-        Stage = (WireGuardStage)new WireGuardStagePlugin().Create(context);
+        (string Key, string Value)[] keepalive = persistentKeepalive is null ? [] : [("Peers:p:PersistentKeepalive", persistentKeepalive)];
+        Stage = StageSettings.Create(StageSettings.Section(_keys, keepalive, ("p", Peer.PublicKeyText, "10.5.0.0/16", peerHasEndpoint ? $"127.0.0.1:{Peer.Port}" : null)));
         Stage.Clock = () => Interlocked.Read(ref _now);
         Peer.Connect(Stage);
         _receiveWorker = (WireGuardWorker)Stage.CreateWorker(0);

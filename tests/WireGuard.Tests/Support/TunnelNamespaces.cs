@@ -1,5 +1,5 @@
 using System.Net;
-using RouterHost.Linux.TestSupport;
+using RouterHost.Linux.Namespaces;
 
 namespace RouterHost.WireGuard.Tests.Support;
 

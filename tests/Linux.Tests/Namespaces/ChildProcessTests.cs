@@ -1,6 +1,6 @@
-using RouterHost.Linux.TestSupport;
+using RouterHost.Linux.Namespaces;
 
-namespace RouterHost.Netlink.Tests.LinuxTestSupport;
+namespace RouterHost.Linux.Tests.Namespaces;
 
 public sealed class ChildProcessTests
 {
