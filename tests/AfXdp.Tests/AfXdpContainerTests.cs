@@ -1,8 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using RouterHost.Abstractions;
-using RouterHost.Linux.Namespaces;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.Plugins.AfXdp.Tests;
 

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using RouterHost.Linux.Namespaces;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.Plugins.AfXdp.Tests;
 

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using RouterHost.Linux.Namespaces;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.Plugins.AfXdp.Tests;
 

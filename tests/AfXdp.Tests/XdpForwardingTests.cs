@@ -1,6 +1,3 @@
-using RouterHost.Linux.Namespaces;
-using RouterHost.Linux.TestSupport;
-
 namespace RouterHost.Plugins.AfXdp.Tests;
 
 /// <summary>

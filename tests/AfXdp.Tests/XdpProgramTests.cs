@@ -1,8 +1,6 @@
 using RouterHost.Linux;
-using RouterHost.Linux.Namespaces;
 using RouterHost.Plugins.AfXdp.Internal;
 using static RouterHost.Plugins.AfXdp.Interop.Bpf;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.Plugins.AfXdp.Tests;
 

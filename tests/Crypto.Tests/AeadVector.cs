@@ -34,6 +34,14 @@ internal sealed class AeadVector(AeadAlgorithm algorithm, byte[] key, byte[] non
         Assert.Equal(plaintext, opened);
     }
 
+    /// <summary>Whether the published bytes open with byte <paramref name="index"/> XORed with <paramref name="mask"/>.</summary>
+    public bool OpensFlipped(NativeBackend backend, int index, byte mask, byte[] opened)
+    {
+        byte[] tampered = (byte[])sealedBytes.Clone();
+        tampered[index] ^= mask;
+        return TryOpen(backend, tampered, nonce, opened);
+    }
+
     /// <summary>Whether <paramref name="sealedInput"/> opens under <paramref name="withNonce"/> (into <paramref name="opened"/>).</summary>
     public bool TryOpen(NativeBackend backend, byte[] sealedInput, byte[] withNonce, byte[] opened)
     {

@@ -1,6 +1,4 @@
 using System.Runtime.InteropServices;
-using RouterHost.Linux.Namespaces;
-using RouterHost.Linux.TestSupport;
 using static RouterHost.Linux.Interop.Libc;
 
 namespace RouterHost.Linux.Tests;

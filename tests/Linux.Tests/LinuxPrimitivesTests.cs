@@ -1,5 +1,4 @@
 using static RouterHost.Linux.Interop.Libc;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.Linux.Tests;
 

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using RouterHost.Linux.Namespaces;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Netlink;
 
 namespace RouterHost.Plugins.LinuxTun.Tests;

@@ -2,8 +2,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using RouterHost.Abstractions;
 using RouterHost.Linux;
-using RouterHost.Linux.Namespaces;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.Plugins.LinuxTun.Tests;
 

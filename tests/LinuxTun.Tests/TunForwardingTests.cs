@@ -1,5 +1,4 @@
 using RouterHost.Pipeline;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.Plugins.LinuxTun.Tests;
 

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using RouterHost.Linux.Namespaces;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Pipeline;
 using RouterHost.Plugins;
 using RouterHost.TestPlugins.TestStages;

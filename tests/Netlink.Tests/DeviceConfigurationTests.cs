@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using RouterHost.Linux.Namespaces;
 using RouterHost.Netlink.Tests.Support;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.Netlink.Tests;
 

@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using RouterHost.Linux.Namespaces;
 using RouterHost.Netlink.Tests.Support;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.Netlink.Tests;
 

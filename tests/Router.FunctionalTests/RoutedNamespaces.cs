@@ -3,8 +3,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using RouterHost.Configuration;
 using RouterHost.Hosting;
-using RouterHost.Linux.Namespaces;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Pipeline;
 using RouterHost.Plugins;
 using RouterHost.Plugins.LinuxTun;

@@ -1,9 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using RouterHost.Firewall.Stage;
-using RouterHost.Linux.Namespaces;
 using RouterHost.Routing.Stage;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.FunctionalTests;
 

@@ -1,9 +1,7 @@
 using System.Net;
 using RouterHost.Abstractions;
 using RouterHost.Linux;
-using RouterHost.Linux.Namespaces;
 using RouterHost.Underlay.Tests.Support;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.Underlay.Tests;
 

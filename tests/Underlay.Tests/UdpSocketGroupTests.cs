@@ -3,9 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using RouterHost.Abstractions;
 using RouterHost.Linux;
-using RouterHost.Linux.Namespaces;
 using RouterHost.Underlay.Tests.Support;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.Underlay.Tests;
 

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using RouterHost.Linux;
 using RouterHost.Underlay.Tests.Support;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.Underlay.Tests;
 

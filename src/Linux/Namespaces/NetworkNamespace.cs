@@ -81,23 +81,9 @@ public sealed partial class NetworkNamespace : IDisposable
         }
 
         RemoveStale(prefix);
-        var name = string.Create(
+        return Add(string.Create(
             CultureInfo.InvariantCulture,
-            $"{NamePrefix}{prefix}-{Environment.ProcessId}-{OwnStartTicks}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}");
-        RunIp(DefaultTimeout, "netns", "add", name).EnsureSuccess();
-        var ns = new NetworkNamespace(name);
-        Live[name] = ns;
-        try
-        {
-            ns.Ip("link", "set", "lo", "up").EnsureSuccess();
-        }
-        catch
-        {
-            ns.Dispose();
-            throw;
-        }
-
-        return ns;
+            $"{NamePrefix}{prefix}-{Environment.ProcessId}-{OwnStartTicks}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}"));
     }
 
     /// <summary>
@@ -118,20 +104,7 @@ public sealed partial class NetworkNamespace : IDisposable
             throw new PlatformNotSupportedException(UnsupportedReason);
         }
 
-        RunIp(DefaultTimeout, "netns", "add", name).EnsureSuccess();
-        var ns = new NetworkNamespace(name);
-        Live[name] = ns;
-        try
-        {
-            ns.Ip("link", "set", "lo", "up").EnsureSuccess();
-        }
-        catch
-        {
-            ns.Dispose();
-            throw;
-        }
-
-        return ns;
+        return Add(name);
     }
 
     /// <summary>
@@ -282,6 +255,25 @@ public sealed partial class NetworkNamespace : IDisposable
     }
 
     internal static ExecResult RunIp(TimeSpan timeout, params string[] args) => ChildProcess.Run(IpPath, args, timeout: timeout);
+
+    // ip netns add, then lo up; a namespace half made is deleted.
+    private static NetworkNamespace Add(string name)
+    {
+        RunIp(DefaultTimeout, "netns", "add", name).EnsureSuccess();
+        var ns = new NetworkNamespace(name);
+        Live[name] = ns;
+        try
+        {
+            ns.Ip("link", "set", "lo", "up").EnsureSuccess();
+        }
+        catch
+        {
+            ns.Dispose();
+            throw;
+        }
+
+        return ns;
+    }
 
     private static void DeleteNamespace(string name)
     {

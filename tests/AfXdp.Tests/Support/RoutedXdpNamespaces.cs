@@ -1,6 +1,4 @@
 using System.Net;
-using RouterHost.Linux.Namespaces;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Pipeline;
 using RouterHost.Plugins.LinuxTun;
 

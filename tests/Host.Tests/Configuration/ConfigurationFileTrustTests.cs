@@ -1,7 +1,5 @@
 using System.Text.Json;
 using RouterHost.Cli;
-using RouterHost.Linux.Namespaces;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Tests.Support;
 
 namespace RouterHost.Tests.Configuration;

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging;
 using RouterHost.Configuration;
 using RouterHost.Hosting;
 using RouterHost.Pipeline;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Tests.Support;
 
 namespace RouterHost.Tests.Hosting;

@@ -1,6 +1,4 @@
 using System.Globalization;
-using RouterHost.Linux.Namespaces;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Tests.Support;
 
 namespace RouterHost.Tests.Hosting;

@@ -1,5 +1,3 @@
-using RouterHost.Linux.TestSupport;
-
 namespace RouterHost.Tests;
 
 /// <summary>Every test class here that needs root says so (see <see cref="NeedsRootTraitCheck"/>).</summary>

@@ -1,5 +1,3 @@
-using RouterHost.Linux.Namespaces;
-
 namespace RouterHost.Linux.Tests.Namespaces;
 
 public sealed class ChildProcessTests

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using RouterHost.Linux.Namespaces;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Netlink;
 
 namespace RouterHost.Linux.Tests.Namespaces;

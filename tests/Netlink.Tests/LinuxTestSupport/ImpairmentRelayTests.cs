@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
-using RouterHost.Linux.Namespaces;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Netlink.Tests.Support;
 
 namespace RouterHost.Netlink.Tests.LinuxTestSupport;

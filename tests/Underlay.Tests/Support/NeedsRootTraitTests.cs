@@ -1,5 +1,3 @@
-using RouterHost.Linux.TestSupport;
-
 namespace RouterHost.Underlay.Tests;
 
 /// <summary>Every test class here that needs root says so (see <see cref="NeedsRootTraitCheck"/>).</summary>

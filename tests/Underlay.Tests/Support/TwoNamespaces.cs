@@ -1,5 +1,3 @@
-using RouterHost.Linux.Namespaces;
-
 namespace RouterHost.Underlay.Tests.Support;
 
 /// <summary>

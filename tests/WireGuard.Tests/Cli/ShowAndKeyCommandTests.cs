@@ -2,12 +2,10 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using RouterHost.Cli;
 using RouterHost.Hosting;
-using RouterHost.Linux.Namespaces;
 using RouterHost.WireGuard.Keys;
 using RouterHost.WireGuard.Tests.Interop;
 using RouterHost.WireGuard.Tests.Support;
 using static RouterHost.WireGuard.Tests.Support.TunnelNamespaces;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.WireGuard.Tests.Cli;
 

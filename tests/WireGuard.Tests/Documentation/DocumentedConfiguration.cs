@@ -1,6 +1,4 @@
 using System.Text.RegularExpressions;
-using RouterHost.Linux.Namespaces;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.WireGuard.Tests.Documentation;
 

@@ -1,6 +1,4 @@
 using System.Net;
-using RouterHost.Linux.Namespaces;
-using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Tests.Support;
 
 namespace RouterHost.WireGuard.Tests.Documentation;

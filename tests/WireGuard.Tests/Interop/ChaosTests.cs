@@ -3,8 +3,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using RouterHost.Hosting;
-using RouterHost.Linux.Namespaces;
-using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Tests.Support;
 using static RouterHost.WireGuard.Tests.Support.TunnelNamespaces;
 

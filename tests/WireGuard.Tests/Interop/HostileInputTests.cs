@@ -3,13 +3,11 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using RouterHost.Crypto;
-using RouterHost.Linux.Namespaces;
 using RouterHost.WireGuard.Keys;
 using RouterHost.WireGuard.Protocol;
 using RouterHost.WireGuard.Stage;
 using RouterHost.WireGuard.Tests.Support;
 using static RouterHost.WireGuard.Tests.Support.TunnelNamespaces;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.WireGuard.Tests.Interop;
 

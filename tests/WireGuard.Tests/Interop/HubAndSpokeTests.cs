@@ -1,10 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
-using RouterHost.Linux.Namespaces;
 using RouterHost.Pipeline;
 using RouterHost.WireGuard.Stage;
 using RouterHost.WireGuard.Tests.Support;
-using RouterHost.Linux.TestSupport;
+using static RouterHost.WireGuard.Tests.Support.SpokeNetwork;
 
 namespace RouterHost.WireGuard.Tests.Interop;
 
@@ -18,8 +17,6 @@ namespace RouterHost.WireGuard.Tests.Interop;
 [NeedsRoot]
 public sealed class HubAndSpokeTests
 {
-    private const int HubPort = 51820;
-    private const int SpokePort = 51830;
     private static readonly IPAddress Spoke1 = IPAddress.Parse("10.88.0.2");
     private static readonly IPAddress Spoke2 = IPAddress.Parse("10.88.0.3");
 

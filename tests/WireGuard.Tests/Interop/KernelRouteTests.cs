@@ -1,6 +1,4 @@
-using RouterHost.Linux.Namespaces;
 using RouterHost.WireGuard.Tests.Support;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.WireGuard.Tests.Interop;
 

@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Net;
-using RouterHost.Linux.Namespaces;
 using RouterHost.WireGuard.Stage;
 using RouterHost.WireGuard.Tests.Support;
-using RouterHost.Linux.TestSupport;
+using static RouterHost.WireGuard.Tests.Support.SpokeNetwork;
 
 namespace RouterHost.WireGuard.Tests.Interop;
 
@@ -21,8 +20,6 @@ namespace RouterHost.WireGuard.Tests.Interop;
 [NeedsRoot]
 public sealed class LiveReloadTests
 {
-    private const int HubPort = 51820;
-    private const int SpokePort = 51830;
     private static readonly IPAddress A = IPAddress.Parse("10.88.0.2");
     private static readonly IPAddress BOld = IPAddress.Parse("10.88.0.3");
     private static readonly IPAddress BNew = IPAddress.Parse("10.88.0.4");

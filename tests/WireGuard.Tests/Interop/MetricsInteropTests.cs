@@ -4,8 +4,6 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using RouterHost.Cli;
-using RouterHost.Linux.Namespaces;
-using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Tests.Support;
 using static RouterHost.WireGuard.Tests.Support.TunnelNamespaces;
 

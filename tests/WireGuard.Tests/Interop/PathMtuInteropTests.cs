@@ -1,9 +1,7 @@
 using System.Net;
-using RouterHost.Linux.Namespaces;
 using RouterHost.Pipeline;
 using RouterHost.WireGuard.Tests.Support;
 using static RouterHost.WireGuard.Tests.Support.TunnelNamespaces;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.WireGuard.Tests.Interop;
 

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Net;
 using RouterHost.Linux;
-using RouterHost.Linux.Namespaces;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Underlay;
 using RouterHost.WireGuard.Tests.Support;
 using static RouterHost.WireGuard.Tests.Support.TunnelNamespaces;

@@ -2,12 +2,10 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using RouterHost.Crypto;
-using RouterHost.Linux.Namespaces;
 using RouterHost.WireGuard.Keys;
 using RouterHost.WireGuard.Protocol;
 using RouterHost.WireGuard.Tests.Protocol;
 using RouterHost.WireGuard.Tests.Support;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.WireGuard.Tests.Interop;
 

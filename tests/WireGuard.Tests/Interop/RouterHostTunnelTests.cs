@@ -1,7 +1,5 @@
-using RouterHost.Linux.Namespaces;
 using RouterHost.WireGuard.Tests.Support;
 using static RouterHost.WireGuard.Tests.Support.TunnelNamespaces;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.WireGuard.Tests.Interop;
 

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using RouterHost.Linux.Namespaces;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Migration;
 using RouterHost.WireGuard.Keys;
 using RouterHost.WireGuard.Tests.Support;

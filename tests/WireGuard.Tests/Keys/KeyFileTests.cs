@@ -1,4 +1,3 @@
-using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Keys;
 
 namespace RouterHost.WireGuard.Tests.Keys;

@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
 using FsCheck;
 using FsCheck.Fluent;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
 using RouterHost.Abstractions;
 using RouterHost.Pipeline;
 using RouterHost.WireGuard.Protocol;

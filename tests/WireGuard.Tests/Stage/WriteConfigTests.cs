@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
 using RouterHost.Abstractions;
 using RouterHost.Migration;
 using RouterHost.Pipeline;

@@ -1,5 +1,3 @@
-using RouterHost.Linux.Namespaces;
-
 namespace RouterHost.WireGuard.Tests.Support;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using RouterHost.Linux.Namespaces;
-
 namespace RouterHost.WireGuard.Tests.Support;
 
 /// <summary>
@@ -12,6 +10,12 @@ namespace RouterHost.WireGuard.Tests.Support;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal sealed class SpokeNetwork : IDisposable
 {
+    /// <summary>The hub's usual WireGuard port.</summary>
+    public const int HubPort = 51820;
+
+    /// <summary>Every spoke's wireguard-go port.</summary>
+    public const int SpokePort = 51830;
+
     private readonly List<IDisposable> _owned = [];
 
     private SpokeNetwork(NamespacePair net, KeyPair keys)

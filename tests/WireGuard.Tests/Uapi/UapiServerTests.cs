@@ -1,8 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
-using RouterHost.Linux.Namespaces;
-using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Uapi;
 
 namespace RouterHost.WireGuard.Tests.Uapi;

@@ -2,13 +2,11 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using RouterHost.Linux.Namespaces;
 using RouterHost.WireGuard.Keys;
 using RouterHost.WireGuard.Stage;
 using RouterHost.WireGuard.Tests.Interop;
 using RouterHost.WireGuard.Tests.Support;
 using static RouterHost.WireGuard.Tests.Support.TunnelNamespaces;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.WireGuard.Tests.Uapi;
 
