@@ -1,11 +1,11 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using RouterHost.Abstractions;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.Plugins.AfXdp.Tests;
 
 /// <summary>Opening and closing an AF_XDP interface on a real veth: what it finds, what it refuses, what it leaves.</summary>
+[NeedsRoot]
 public sealed class AfXdpContainerTests
 {
     private static IContainer Create(NetworkNamespace ns, string json)

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using RouterHost.Abstractions;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.Plugins.AfXdp.Tests;
 
@@ -9,6 +8,7 @@ namespace RouterHost.Plugins.AfXdp.Tests;
 /// Two AF_XDP interfaces on the two ends of one veth, driven directly (no runner): what one queue writes, the other
 /// reads, framed for it, and a steady stream allocates nothing on the thread that moves it.
 /// </summary>
+[NeedsRoot]
 public sealed class AfXdpQueueTests
 {
     private const int Batch = 64;

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.Plugins.AfXdp.Tests;
 
@@ -11,6 +10,7 @@ namespace RouterHost.Plugins.AfXdp.Tests;
 /// that its packet is larger than the egress's MTU (or fragment it when it may). The hosts' kernels judge.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed class PathMtuAndLocalXdpTests
 {
     [Fact]

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.Plugins.AfXdp.Tests;
 
@@ -9,6 +8,7 @@ namespace RouterHost.Plugins.AfXdp.Tests;
 /// interfaces; however it ends — SIGTERM, or SIGKILL with no chance to clean up — the devices are left without an
 /// XDP program, because the program is held only by the process's BPF link.
 /// </summary>
+[NeedsRoot]
 public sealed class RouterProcessTests
 {
     [Theory]

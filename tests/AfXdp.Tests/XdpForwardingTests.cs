@@ -1,11 +1,10 @@
-using RouterHost.Linux.TestSupport;
-
 namespace RouterHost.Plugins.AfXdp.Tests;
 
 /// <summary>
 /// RouterHost routing through AF_XDP interfaces on veth pairs between network namespaces; the hosts' kernels are
 /// the oracle (ping answers, byte-exact TCP streams, their ARP and neighbour tables, what `ip link` shows).
 /// </summary>
+[NeedsRoot]
 public sealed class XdpForwardingTests
 {
     private const long Megabytes100 = 100L << 20;

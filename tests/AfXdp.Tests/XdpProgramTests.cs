@@ -1,5 +1,4 @@
 using RouterHost.Linux;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Plugins.AfXdp.Internal;
 using static RouterHost.Plugins.AfXdp.Interop.Bpf;
 
@@ -9,6 +8,7 @@ namespace RouterHost.Plugins.AfXdp.Tests;
 /// Our XDP program as the kernel runs it (BPF_PROG_TEST_RUN on crafted frames, with an AF_XDP socket bound on a veth
 /// and in the map): IP to the socket, address resolution and everything else to the kernel.
 /// </summary>
+[NeedsRoot]
 public sealed class XdpProgramTests
 {
     private const int XDP_REDIRECT = 4;

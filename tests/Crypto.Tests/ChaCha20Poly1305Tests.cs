@@ -46,29 +46,18 @@ public sealed class ChaCha20Poly1305Tests
         "6d206f74686572207468616e206173202fe2809c776f726b20696e2070726f67" +
         "726573732e2fe2809d");
 
-    [Theory]
-    [InlineData("OpenSsl")]
-    [InlineData("Sodium")]
-    public void Seal_matches_RFC8439_section_2_8_2(string backendName)
-    {
-        NativeBackend backend = Parse(backendName);
-        using AeadKey key = Algorithm.ImportKey(SunscreenKey);
-        byte[] sealedBytes = new byte[SunscreenPlaintext.Length + 16];
-        Algorithm.Seal(backend, key, SunscreenNonce, SunscreenPlaintext, SunscreenAd, sealedBytes);
-        Assert.Equal(SunscreenSealed, sealedBytes);
-    }
+    private static readonly AeadVector Sunscreen = new(Algorithm, SunscreenKey, SunscreenNonce, SunscreenAd, SunscreenPlaintext, SunscreenSealed);
+    private static readonly AeadVector Drafts = new(Algorithm, DraftsKey, DraftsNonce, DraftsAd, DraftsPlaintext, DraftsSealed);
 
     [Theory]
     [InlineData("OpenSsl")]
     [InlineData("Sodium")]
-    public void Open_matches_RFC8439_section_2_8_2(string backendName)
-    {
-        NativeBackend backend = Parse(backendName);
-        using AeadKey key = Algorithm.ImportKey(SunscreenKey);
-        byte[] plaintext = new byte[SunscreenPlaintext.Length];
-        Assert.True(Algorithm.Open(backend, key, SunscreenNonce, SunscreenSealed, SunscreenAd, plaintext));
-        Assert.Equal(SunscreenPlaintext, plaintext);
-    }
+    public void Seal_matches_RFC8439_section_2_8_2(string backendName) => Sunscreen.AssertSeals(Parse(backendName));
+
+    [Theory]
+    [InlineData("OpenSsl")]
+    [InlineData("Sodium")]
+    public void Open_matches_RFC8439_section_2_8_2(string backendName) => Sunscreen.AssertOpens(Parse(backendName));
 
     [Theory]
     [InlineData("OpenSsl")]
@@ -76,14 +65,8 @@ public sealed class ChaCha20Poly1305Tests
     public void Open_decrypts_RFC8439_appendix_A5(string backendName)
     {
         NativeBackend backend = Parse(backendName);
-        using AeadKey key = Algorithm.ImportKey(DraftsKey);
-        byte[] plaintext = new byte[DraftsPlaintext.Length];
-        Assert.True(Algorithm.Open(backend, key, DraftsNonce, DraftsSealed, DraftsAd, plaintext));
-        Assert.Equal(DraftsPlaintext, plaintext);
-
-        byte[] resealed = new byte[DraftsSealed.Length];
-        Algorithm.Seal(backend, key, DraftsNonce, DraftsPlaintext, DraftsAd, resealed);
-        Assert.Equal(DraftsSealed, resealed);
+        Drafts.AssertOpens(backend);
+        Drafts.AssertSeals(backend);
     }
 
     [Fact]
@@ -127,13 +110,9 @@ public sealed class ChaCha20Poly1305Tests
     [InlineData("Sodium", 113)]
     public void Open_returns_false_and_clears_output_when_a_ciphertext_byte_flips(string backendName, int index)
     {
-        NativeBackend backend = Parse(backendName);
-        using AeadKey key = Algorithm.ImportKey(SunscreenKey);
-        byte[] tampered = (byte[])SunscreenSealed.Clone();
-        tampered[index] ^= 0x01;
         byte[] plaintext = new byte[SunscreenPlaintext.Length];
         plaintext.AsSpan().Fill(0xAA);
-        Assert.False(Algorithm.Open(backend, key, SunscreenNonce, tampered, SunscreenAd, plaintext));
+        Assert.False(Sunscreen.OpensFlipped(Parse(backendName), index, 0x01, plaintext));
         Assert.All(plaintext, b => Assert.Equal(0, b));
     }
 
@@ -144,12 +123,7 @@ public sealed class ChaCha20Poly1305Tests
     [InlineData("Sodium", 15)]
     public void Open_returns_false_when_a_tag_byte_flips(string backendName, int tagIndex)
     {
-        NativeBackend backend = Parse(backendName);
-        using AeadKey key = Algorithm.ImportKey(SunscreenKey);
-        byte[] tampered = (byte[])SunscreenSealed.Clone();
-        tampered[SunscreenPlaintext.Length + tagIndex] ^= 0x80;
-        byte[] plaintext = new byte[SunscreenPlaintext.Length];
-        Assert.False(Algorithm.Open(backend, key, SunscreenNonce, tampered, SunscreenAd, plaintext));
+        Assert.False(Sunscreen.OpensFlipped(Parse(backendName), SunscreenPlaintext.Length + tagIndex, 0x80, new byte[SunscreenPlaintext.Length]));
     }
 
     [Theory]

@@ -1,5 +1,3 @@
-using RouterHost.Linux.TestSupport;
-
 namespace RouterHost.Fuzz.Tests;
 
 /// <summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using RouterHost.Linux.Namespaces;
 
 namespace RouterHost.Linux.TestSupport;
 
@@ -92,7 +93,7 @@ public sealed class RouterHostProcess : IDisposable
             throw new ArgumentException("a umask and a network namespace are not combined", nameof(networkNamespace));
         }
 
-        var info = new ProcessStartInfo(networkNamespace is not null ? "/usr/sbin/ip" : umask is null ? "dotnet" : "/bin/sh")
+        var info = new ProcessStartInfo(networkNamespace is not null ? NetworkNamespace.IpPath : umask is null ? "dotnet" : "/bin/sh")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

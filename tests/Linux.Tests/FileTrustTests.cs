@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using RouterHost.Linux.TestSupport;
 using static RouterHost.Linux.Interop.Libc;
 
 namespace RouterHost.Linux.Tests;
@@ -9,6 +8,7 @@ namespace RouterHost.Linux.Tests;
 /// accept as a place for root's folders). Other owners are the real unprivileged user nobody.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed unsafe class FileTrustTests : IDisposable
 {
     private const UnixFileMode Mode0644 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;

@@ -74,6 +74,7 @@ public sealed unsafe class LinuxPrimitivesTests
     }
 }
 
+[NeedsRoot]
 public sealed class NetworkNamespaceThreadTests
 {
     [Fact]

@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Netlink;
 
 namespace RouterHost.Plugins.LinuxTun.Tests;
 
 /// <summary>The real routerhost process loading LinuxTun from a plugin folder, as deployed.</summary>
+[NeedsRoot]
 public sealed class RouterProcessTests
 {
     [Fact]

@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using System.Text.Json;
 using RouterHost.Abstractions;
 using RouterHost.Linux;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.Plugins.LinuxTun.Tests;
 

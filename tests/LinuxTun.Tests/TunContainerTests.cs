@@ -2,11 +2,11 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using RouterHost.Abstractions;
 using RouterHost.Linux;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.Plugins.LinuxTun.Tests;
 
 /// <summary>The TUN container on a real device in a network namespace the test owns.</summary>
+[NeedsRoot]
 public sealed partial class TunContainerTests
 {
     private static TunContainer Open(NetworkNamespace ns, params (string Key, string Value)[] settings)

@@ -6,6 +6,7 @@ namespace RouterHost.Plugins.LinuxTun.Tests;
 /// The TUN backend between two kernels: TCP from namespace A to namespace B crosses RouterHost, which reads
 /// from one TUN device and writes to the other. The kernels are the oracle: the bytes must arrive exact.
 /// </summary>
+[NeedsRoot]
 public sealed class TunForwardingTests
 {
     private const long Megabytes32 = 32L << 20;

@@ -1,12 +1,5 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using System.Net;
-using System.Net.Sockets;
-using System.Security.Cryptography;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
-using RouterHost.Configuration;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Pipeline;
 using RouterHost.Plugins;
 using RouterHost.TestPlugins.TestStages;
@@ -16,7 +9,8 @@ namespace RouterHost.Plugins.LinuxTun.Tests;
 /// <summary>
 /// Two network namespaces, each with a real TUN device owned by one RouterHost pipeline that crosses packets
 /// between them (the Cross stage): the kernel in namespace A talks to the kernel in namespace B only through
-/// RouterHost. A gets 10.1.0.1/24 and fd01::1/64 and routes to B's prefixes; B the mirror image.
+/// RouterHost. A gets 10.1.0.1/24 and fd01::1/64 and routes to B's prefixes; B the mirror image. The router is an
+/// <see cref="InProcessRouter"/>.
 /// </summary>
 internal sealed class TwoNamespaceRouter : IDisposable
 {
@@ -27,12 +21,13 @@ internal sealed class TwoNamespaceRouter : IDisposable
 
     private static readonly PluginCatalog s_catalog = PluginCatalog.Discover("/nonexistent", [typeof(LinuxTunBackendPlugin), typeof(CrossStagePlugin)]);
 
-    private TwoNamespaceRouter(NetworkNamespace a, NetworkNamespace b, Router router, PipelineRunner runner, string exchange)
+    private readonly InProcessRouter _router;
+
+    private TwoNamespaceRouter(NetworkNamespace a, NetworkNamespace b, InProcessRouter router, string exchange)
     {
         A = a;
         B = b;
-        Router = router;
-        Runner = runner;
+        _router = router;
         Exchange = exchange;
     }
 
@@ -40,13 +35,13 @@ internal sealed class TwoNamespaceRouter : IDisposable
 
     public NetworkNamespace B { get; }
 
-    public Router Router { get; }
+    public Router Router => _router.Router;
 
-    public PipelineRunner Runner { get; }
+    public PipelineRunner Runner => _router.Runner;
 
     public string Exchange { get; }
 
-    public Exception? Fault { get; private set; }
+    public Exception? Fault => _router.Fault;
 
     /// <summary>What the Cross stage saw (superpackets by type, largest segment and header lengths, ...).</summary>
     public ConcurrentDictionary<string, long> Seen =>
@@ -73,14 +68,7 @@ internal sealed class TwoNamespaceRouter : IDisposable
                   }
                 }
                 """;
-            IConfigurationRoot configuration = new ConfigurationBuilder().AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json))).Build();
-            List<Abstractions.ConfigurationProblem> problems = ConfigurationValidator.Validate(configuration, s_catalog, out RouterOptions options);
-            Assert.Empty(problems);
-            Router router = Router.Build(options, configuration, s_catalog, NullLoggerFactory.Instance);
-            var runner = new PipelineRunner(router, NullLogger<PipelineRunner>.Instance);
-            var result = new TwoNamespaceRouter(a, b, router, runner, exchange);
-            runner.Start(ex => result.Fault = ex);
-            return result;
+            return new TwoNamespaceRouter(a, b, InProcessRouter.Start(InProcessRouter.Configuration(json), s_catalog, [a, b]), exchange);
         }
         catch
         {
@@ -96,75 +84,8 @@ internal sealed class TwoNamespaceRouter : IDisposable
     /// Sends <paramref name="bytesPerFlow"/> pseudo-random bytes over each of <paramref name="flows"/> TCP
     /// connections from A to B and returns, per flow, the SHA-256 of what was sent and of what arrived.
     /// </summary>
-    public IReadOnlyList<(byte[] Sent, byte[] Received)> TransferAToB(bool ipv6, long bytesPerFlow, int flows = 1, int port = 5201)
-    {
-        IPAddress server = ipv6 ? AddressB6 : AddressB4;
-        AddressFamily family = server.AddressFamily;
-        using Socket listener = B.Run(() =>
-        {
-            var s = new Socket(family, SocketType.Stream, ProtocolType.Tcp);
-            s.Bind(new IPEndPoint(server, port));
-            s.Listen(flows);
-            return s;
-        });
-
-        var received = new ConcurrentBag<(int Flow, byte[] Hash)>();
-        Task acceptor = Task.Run(() =>
-        {
-            var readers = new List<Task>();
-            for (int i = 0; i < flows; i++)
-            {
-                Socket connection = listener.Accept();
-                readers.Add(Task.Run(() =>
-                {
-                    using (connection)
-                    {
-                        connection.ReceiveTimeout = 60_000;
-                        var first = new byte[4];
-                        ReadExactly(connection, first);
-                        int flow = BitConverter.ToInt32(first);
-                        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                        var buffer = new byte[256 * 1024];
-                        int n;
-                        while ((n = connection.Receive(buffer)) > 0)
-                        {
-                            hash.AppendData(buffer, 0, n);
-                        }
-
-                        received.Add((flow, hash.GetHashAndReset()));
-                    }
-                }));
-            }
-
-            Task.WaitAll([.. readers]);
-        });
-
-        var sent = new byte[flows][];
-        Parallel.For(0, flows, new ParallelOptions { MaxDegreeOfParallelism = flows }, flow =>
-        {
-            using Socket client = A.Run(() => new Socket(family, SocketType.Stream, ProtocolType.Tcp));
-            client.SendTimeout = 60_000;
-            client.Connect(new IPEndPoint(server, port));
-            client.Send(BitConverter.GetBytes(flow));
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var random = new Random(flow + 1);
-            var chunk = new byte[128 * 1024];
-            for (long left = bytesPerFlow; left > 0; left -= chunk.Length)
-            {
-                random.NextBytes(chunk);
-                int length = (int)Math.Min(left, chunk.Length);
-                client.Send(chunk, 0, length, SocketFlags.None);
-                hash.AppendData(chunk, 0, length);
-            }
-
-            client.Shutdown(SocketShutdown.Send);
-            sent[flow] = hash.GetHashAndReset();
-        });
-
-        Assert.True(acceptor.Wait(TimeSpan.FromSeconds(120)), "the receiver did not finish");
-        var byFlow = received.ToDictionary(r => r.Flow, r => r.Hash);
-        return Enumerable.Range(0, flows).Select(f => (sent[f], byFlow.GetValueOrDefault(f, []))).ToList();
-    }
+    public IReadOnlyList<(byte[] Sent, byte[] Received)> TransferAToB(bool ipv6, long bytesPerFlow, int flows = 1, int port = 5201) =>
+        InProcessRouter.Transfer(A, B, ipv6 ? AddressB6 : AddressB4, bytesPerFlow, flows, port);
 
     /// <summary>TCP segments retransmitted so far by namespace <paramref name="ns"/>'s kernel.</summary>
     public static long RetransmittedSegments(NetworkNamespace ns) => TcpCounters(ns)["Tcp.RetransSegs"];
@@ -219,63 +140,7 @@ internal sealed class TwoNamespaceRouter : IDisposable
     }
 
     /// <summary>The LinuxTun meter's counters, summed per interface.</summary>
-    public static Dictionary<string, long> TunCounters()
-    {
-        var totals = new Dictionary<string, long>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == TunMetrics.MeterName)
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-        {
-            string iface = string.Empty;
-            foreach (var tag in tags)
-            {
-                if (tag.Key == "interface")
-                {
-                    iface = (string)tag.Value!;
-                }
-            }
+    public static Dictionary<string, long> TunCounters() => InProcessRouter.MeterCounters(TunMetrics.MeterName);
 
-            string key = $"{iface}:{instrument.Name}";
-            totals[key] = totals.GetValueOrDefault(key) + value;
-        });
-        listener.Start();
-        listener.RecordObservableInstruments();
-        return totals;
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            Runner.Stop(TimeSpan.FromSeconds(5));
-            Runner.Dispose();
-            Router.Dispose();
-        }
-        finally
-        {
-            B.Dispose();
-            A.Dispose();
-        }
-    }
-
-    private static void ReadExactly(Socket socket, byte[] buffer)
-    {
-        int read = 0;
-        while (read < buffer.Length)
-        {
-            int n = socket.Receive(buffer, read, buffer.Length - read, SocketFlags.None);
-            if (n == 0)
-            {
-                throw new EndOfStreamException();
-            }
-
-            read += n;
-        }
-    }
+    public void Dispose() => _router.Dispose();
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Netlink.Tests.Support;
 
 namespace RouterHost.Netlink.Tests;
@@ -10,6 +9,7 @@ namespace RouterHost.Netlink.Tests;
 /// a link d0 (one end of a veth pair), where "an earlier run" is what a test adds with RouterHost's mark and "an
 /// operator" is what it adds with ip(8).
 /// </summary>
+[NeedsRoot]
 public sealed class DeviceConfigurationTests : IDisposable
 {
     private static readonly (IPAddress, int) Address4 = (IPAddress.Parse("192.0.2.1"), 24);

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Netlink.Tests.Support;
 
 namespace RouterHost.Netlink.Tests;
@@ -9,6 +8,7 @@ namespace RouterHost.Netlink.Tests;
 /// Policy routing rules and a full tunnel's routes against the real kernel, in a fresh namespace per test with a link d0
 /// (one end of a veth pair); <c>ip rule</c> is the judge of what is there.
 /// </summary>
+[NeedsRoot]
 public sealed class FullTunnelRulesTests : IDisposable
 {
     private const uint Mark = 51820;

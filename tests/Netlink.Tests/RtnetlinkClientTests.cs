@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Netlink.Tests.Support;
 
 namespace RouterHost.Netlink.Tests;
@@ -10,6 +9,7 @@ namespace RouterHost.Netlink.Tests;
 /// The client against the real kernel, each test in a fresh network namespace with a link d0: one end of a veth
 /// pair whose other end (d0p) is up, so d0 gets carrier when set up. (This kernel has no dummy driver.)
 /// </summary>
+[NeedsRoot]
 public sealed class RtnetlinkClientTests : IDisposable
 {
     private readonly NetworkNamespace _ns;

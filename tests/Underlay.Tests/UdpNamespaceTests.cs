@@ -1,7 +1,6 @@
 using System.Net;
 using RouterHost.Abstractions;
 using RouterHost.Linux;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Underlay.Tests.Support;
 
 namespace RouterHost.Underlay.Tests;
@@ -10,6 +9,7 @@ namespace RouterHost.Underlay.Tests;
 /// The underlay between two network namespaces joined by a veth pair (a real device with a real MTU, checksum
 /// offload and routes), created and removed by each test.
 /// </summary>
+[NeedsRoot]
 public sealed class UdpNamespaceTests
 {
     private const int Headroom = 64;

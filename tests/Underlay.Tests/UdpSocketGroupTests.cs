@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using RouterHost.Abstractions;
 using RouterHost.Linux;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Underlay.Tests.Support;
 
 namespace RouterHost.Underlay.Tests;
@@ -13,6 +12,7 @@ namespace RouterHost.Underlay.Tests;
 /// still spreads flows over the group and keeps each flow on one socket, a port someone holds is refused with who holds
 /// it, and a socket that joins the group later receives nothing. Each test has its own network namespace.
 /// </summary>
+[NeedsRoot]
 public sealed class UdpSocketGroupTests
 {
     private const int Flows = 64;

@@ -6,6 +6,7 @@ using RouterHost.Underlay.Tests.Support;
 namespace RouterHost.Underlay.Tests;
 
 /// <summary>Opening sockets: families, options, buffers and the errors a bad bind gives.</summary>
+[NeedsRoot]
 public sealed class UdpSocketTests
 {
     [Theory]
@@ -123,8 +124,8 @@ public sealed class UdpSocketTests
     [Fact]
     public void A_socket_opened_in_a_network_namespace_lives_there()
     {
-        Assert.SkipUnless(RouterHost.Linux.TestSupport.NetworkNamespace.IsSupported, RouterHost.Linux.TestSupport.NetworkNamespace.UnsupportedReason ?? "");
-        using var ns = RouterHost.Linux.TestSupport.NetworkNamespace.Create("udpsock");
+        Assert.SkipUnless(RouterHost.Linux.Namespaces.NetworkNamespace.IsSupported, RouterHost.Linux.Namespaces.NetworkNamespace.UnsupportedReason ?? "");
+        using var ns = RouterHost.Linux.Namespaces.NetworkNamespace.Create("udpsock");
         using UdpSocket socket = UdpSocket.Open(new UdpSocketOptions(IPAddress.Loopback) { NetworkNamespace = ns.Name });
         string sockets = ns.Exec("cat", "/proc/net/udp").EnsureSuccess().StdOut;
         Assert.Contains($":{socket.LocalEndpoint.Port:X4} ", sockets, StringComparison.Ordinal);

@@ -1,5 +1,3 @@
-using RouterHost.Linux.TestSupport;
-
 namespace RouterHost.Plugins.Wintun.Tests;
 
 /// <summary>The real routerhost, off Windows, with configuration that selects the Wintun backend.</summary>

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using RouterHost.Cli;
 using RouterHost.Crypto;
+using RouterHost.Linux.Namespaces;
 using RouterHost.WireGuard.Keys;
 
 namespace RouterHost.Demo;
@@ -19,7 +20,7 @@ internal sealed class DemoNode : IDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
 
-    private DemoNode(string name, string ns, string address, int port, string publicKey, string controlSocket, Process process)
+    private DemoNode(string name, NetworkNamespace ns, string address, int port, string publicKey, string controlSocket, Process process)
     {
         Name = name;
         Namespace = ns;
@@ -32,7 +33,7 @@ internal sealed class DemoNode : IDisposable
 
     public string Name { get; }
 
-    public string Namespace { get; }
+    public NetworkNamespace Namespace { get; }
 
     public string Address { get; }
 
@@ -68,7 +69,7 @@ internal sealed class DemoNode : IDisposable
 
     /// <summary>Writes the node's configuration and starts it; returns once it logged "RouterHost ready".</summary>
     public static DemoNode Start(
-        string name, string ns, string directory, string privateKeyFile, string publicKey, string address, int port,
+        string name, NetworkNamespace ns, string directory, string privateKeyFile, string publicKey, string address, int port,
         string peerName, string peerPublicKey, string peerAddress, string? peerEndpoint, TimeSpan timeout)
     {
         string control = Path.Combine(directory, name + ".sock");
@@ -95,11 +96,7 @@ internal sealed class DemoNode : IDisposable
 
         // Started from the demo's main thread: the kernel's parent-death signal follows the thread that forked.
         string host = typeof(Program).Assembly.Location;
-        var info = new ProcessStartInfo("/usr/sbin/ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string arg in (string[])["netns", "exec", ns, Environment.ProcessPath ?? "dotnet"])
-        {
-            info.ArgumentList.Add(arg);
-        }
+        ProcessStartInfo info = ns.StartInfo(Environment.ProcessPath ?? "dotnet");
 
         if (!string.Equals(Path.GetFileNameWithoutExtension(Environment.ProcessPath), "routerhost", StringComparison.Ordinal))
         {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Runtime.InteropServices;
+using RouterHost.Linux.Namespaces;
 
 namespace RouterHost.Demo;
 
@@ -147,7 +148,7 @@ internal sealed class DemoRun
         var watch = Stopwatch.StartNew();
 
         // a has b's endpoint: a ping makes a start the handshake (the first packet waits for it).
-        _ = DemoNetwork.Exec(a.Namespace, TimeSpan.FromSeconds(10), "ping", "-c", "1", "-W", "5", AddressB.ToString());
+        _ = a.Namespace.Exec(TimeSpan.FromSeconds(10), "ping", "-c", "1", "-W", "5", AddressB.ToString());
         while (true)
         {
             Check(a, b);
@@ -171,7 +172,9 @@ internal sealed class DemoRun
     private void Ping(DemoNetwork network, DemoNode a, DemoNode b)
     {
         _out.WriteLine($"Ping 10.88.0.2 from {network.A} (through the tunnel):");
-        (int exit, string output) = DemoNetwork.Exec(a.Namespace, TimeSpan.FromSeconds(20), "ping", "-c", "3", "-i", "0.2", "-W", "3", AddressB.ToString());
+        ExecResult ping = a.Namespace.Exec(TimeSpan.FromSeconds(20), "ping", "-c", "3", "-i", "0.2", "-W", "3", AddressB.ToString());
+        int exit = ping.ExitCode;
+        string output = ping.StdOut + ping.StdErr;
         foreach (string line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             if (line.Contains("bytes from", StringComparison.Ordinal) || line.Contains("packet loss", StringComparison.Ordinal) || line.Contains("rtt", StringComparison.Ordinal))

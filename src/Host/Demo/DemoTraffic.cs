@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using RouterHost.Linux;
+using RouterHost.Linux.Namespaces;
 
 namespace RouterHost.Demo;
 
@@ -18,16 +18,16 @@ internal sealed class DemoTraffic : IDisposable
     private volatile bool _stop;
     private long _received;
 
-    public DemoTraffic(string fromNamespace, string toNamespace, IPAddress server, int port)
+    public DemoTraffic(NetworkNamespace fromNamespace, NetworkNamespace toNamespace, IPAddress server, int port)
     {
-        _listener = NetworkNamespaceThread.Run(toNamespace, () =>
+        _listener = toNamespace.Run(() =>
         {
             var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             s.Bind(new IPEndPoint(server, port));
             s.Listen(1);
             return s;
         });
-        _client = NetworkNamespaceThread.Run(fromNamespace, () => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+        _client = fromNamespace.Run(() => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
         _client.Connect(new IPEndPoint(server, port));
         Socket accepted = _listener.Accept();
         _receiver = new Thread(() => Receive(accepted)) { IsBackground = true, Name = "demo receive" };

@@ -1,11 +1,4 @@
-using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
-using System.Security.Cryptography;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
-using RouterHost.Configuration;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Pipeline;
 using RouterHost.Plugins.LinuxTun;
 
@@ -22,6 +15,7 @@ namespace RouterHost.Plugins.AfXdp.Tests;
 /// </list>
 /// The hosts' veth ends send full checksums (<c>ethtool -K eth0 tx off</c>): a veth otherwise leaves TCP/UDP
 /// checksums to an offload that a frame redirected by XDP never gets (the kernel's own forwarding would finish them).
+/// The router is an <see cref="InProcessRouter"/>.
 /// </summary>
 internal sealed class RoutedXdpNamespaces : IDisposable
 {
@@ -32,17 +26,14 @@ internal sealed class RoutedXdpNamespaces : IDisposable
 
     private static readonly PluginCatalog s_catalog = PluginCatalog.Discover("/nonexistent", [.. Plugins.PluginDiscovery.BuiltInFactories, typeof(AfXdpBackendPlugin), typeof(LinuxTunBackendPlugin)]);
 
-    private readonly List<IDisposable> _owned;
-    private int _stopped;
+    private readonly InProcessRouter _router;
 
-    private RoutedXdpNamespaces(NetworkNamespace a, NetworkNamespace r, NetworkNamespace b, Router router, PipelineRunner runner, List<IDisposable> owned)
+    private RoutedXdpNamespaces(NetworkNamespace a, NetworkNamespace r, NetworkNamespace b, InProcessRouter router)
     {
         A = a;
         R = r;
         B = b;
-        Router = router;
-        Runner = runner;
-        _owned = owned;
+        _router = router;
     }
 
     public enum Topology
@@ -58,11 +49,11 @@ internal sealed class RoutedXdpNamespaces : IDisposable
 
     public NetworkNamespace B { get; }
 
-    public Router Router { get; }
+    public Router Router => _router.Router;
 
-    public PipelineRunner Runner { get; }
+    public PipelineRunner Runner => _router.Runner;
 
-    public Exception? Fault { get; private set; }
+    public Exception? Fault => _router.Fault;
 
     /// <param name="topology">What B is behind.</param>
     /// <param name="extraXdpSettings">More AfXdp settings, each after a comma.</param>
@@ -113,18 +104,11 @@ internal sealed class RoutedXdpNamespaces : IDisposable
                   }
                 }
                 """;
-            IConfigurationRoot configuration = new ConfigurationBuilder().AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json))).Build();
-            List<Abstractions.ConfigurationProblem> problems = ConfigurationValidator.Validate(configuration, s_catalog, out RouterOptions options);
-            Assert.Empty(problems);
-            Router router = Router.Build(options, configuration, s_catalog, NullLoggerFactory.Instance);
-            var runner = new PipelineRunner(router, NullLogger<PipelineRunner>.Instance);
-            var result = new RoutedXdpNamespaces(a, r, b, router, runner, owned);
-            runner.Start(ex => result.Fault = ex);
-            return result;
+            return new RoutedXdpNamespaces(a, r, b, InProcessRouter.Start(InProcessRouter.Configuration(json), s_catalog, owned));
         }
         catch
         {
-            Release(owned);
+            InProcessRouter.Release(owned);
             throw;
         }
     }
@@ -176,80 +160,11 @@ internal sealed class RoutedXdpNamespaces : IDisposable
     public (byte[] Sent, byte[] Received) TransferBToA(bool ipv6, long bytes, int port = 5202) =>
         Transfer(B, A, ipv6 ? A6 : A4, bytes, port);
 
-    private (byte[] Sent, byte[] Received) Transfer(NetworkNamespace from, NetworkNamespace to, IPAddress server, long bytes, int port)
-    {
-        using Socket listener = to.Run(() =>
-        {
-            var s = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            s.Bind(new IPEndPoint(server, port));
-            s.Listen(1);
-            return s;
-        });
-        byte[]? receivedHash = null;
-        var receiver = new Thread(() =>
-        {
-            using Socket connection = listener.Accept();
-            connection.ReceiveTimeout = 60_000;
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var buffer = new byte[256 * 1024];
-            int n;
-            while ((n = connection.Receive(buffer)) > 0)
-            {
-                hash.AppendData(buffer, 0, n);
-            }
-
-            receivedHash = hash.GetHashAndReset();
-        });
-        receiver.Start();
-
-        using Socket client = from.Run(() => new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp));
-        client.SendTimeout = 60_000;
-        client.Connect(new IPEndPoint(server, port));
-        using var sentHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var random = new Random(port);
-        var chunk = new byte[128 * 1024];
-        for (long left = bytes; left > 0; left -= chunk.Length)
-        {
-            random.NextBytes(chunk);
-            int length = (int)Math.Min(left, chunk.Length);
-            client.Send(chunk, 0, length, SocketFlags.None);
-            sentHash.AppendData(chunk, 0, length);
-        }
-
-        client.Shutdown(SocketShutdown.Send);
-        Assert.True(receiver.Join(TimeSpan.FromSeconds(120)), $"the receiver did not finish; {Describe()}");
-        return (sentHash.GetHashAndReset(), receivedHash ?? []);
-    }
+    private (byte[] Sent, byte[] Received) Transfer(NetworkNamespace from, NetworkNamespace to, IPAddress server, long bytes, int port) =>
+        InProcessRouter.Transfer(from, to, server, bytes, 1, port, Describe)[0];
 
     /// <summary>The AF_XDP meter's counters, summed per interface ("xa:routerhost.afxdp.tx.kicks").</summary>
-    public static Dictionary<string, long> XdpCounters()
-    {
-        var totals = new ConcurrentDictionary<string, long>();
-        using var listener = new System.Diagnostics.Metrics.MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == AfXdpMetrics.MeterName)
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-        {
-            string iface = string.Empty;
-            foreach (var tag in tags)
-            {
-                if (tag.Key == "interface")
-                {
-                    iface = (string)tag.Value!;
-                }
-            }
-
-            totals.AddOrUpdate($"{iface}:{instrument.Name}", value, (_, v) => v + value);
-        });
-        listener.Start();
-        listener.RecordObservableInstruments();
-        return new Dictionary<string, long>(totals);
-    }
+    public static Dictionary<string, long> XdpCounters() => InProcessRouter.MeterCounters(AfXdpMetrics.MeterName);
 
     /// <summary>Whether <c>ip link show</c> in <paramref name="ns"/> reports an XDP program on <paramref name="device"/>.</summary>
     public static bool HasXdpProgram(NetworkNamespace ns, string device)
@@ -259,29 +174,9 @@ internal sealed class RoutedXdpNamespaces : IDisposable
     }
 
     /// <summary>Stops the workers and releases the router (its devices stay; the namespaces too). Idempotent.</summary>
-    public void StopRouter()
-    {
-        if (Interlocked.Exchange(ref _stopped, 1) != 0)
-        {
-            return;
-        }
+    public void StopRouter() => _router.StopRouter();
 
-        Runner.Stop(TimeSpan.FromSeconds(5));
-        Runner.Dispose();
-        Router.Dispose();
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            StopRouter();
-        }
-        finally
-        {
-            Release(_owned);
-        }
-    }
+    public void Dispose() => _router.Dispose();
 
     private static void Host(NetworkNamespace ns, string gateway4, string gateway6)
     {
@@ -295,13 +190,5 @@ internal sealed class RoutedXdpNamespaces : IDisposable
     {
         owned.Add(item);
         return item;
-    }
-
-    private static void Release(List<IDisposable> owned)
-    {
-        for (int i = owned.Count - 1; i >= 0; i--)
-        {
-            owned[i].Dispose();
-        }
     }
 }

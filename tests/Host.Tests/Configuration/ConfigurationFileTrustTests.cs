@@ -1,6 +1,5 @@
 using System.Text.Json;
 using RouterHost.Cli;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Tests.Support;
 
 namespace RouterHost.Tests.Configuration;
@@ -10,6 +9,7 @@ namespace RouterHost.Tests.Configuration;
 /// the router runs is refused on reload with nothing of it applied (the attacker is the real user nobody).
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed class ConfigurationFileTrustTests
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);

@@ -1,5 +1,4 @@
 using RouterHost.Cli;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Pipeline;
 using RouterHost.Tests.Support;
 

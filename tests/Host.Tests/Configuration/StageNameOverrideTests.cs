@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
 using RouterHost.Configuration;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Tests.Support;
 
 namespace RouterHost.Tests.Configuration;

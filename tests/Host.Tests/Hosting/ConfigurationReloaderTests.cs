@@ -3,11 +3,11 @@ using Microsoft.Extensions.Logging;
 using RouterHost.Configuration;
 using RouterHost.Hosting;
 using RouterHost.Pipeline;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Tests.Support;
 
 namespace RouterHost.Tests.Hosting;
 
+[NeedsRoot]
 public sealed class ConfigurationReloaderTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);

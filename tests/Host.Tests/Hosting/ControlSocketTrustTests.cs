@@ -1,11 +1,11 @@
 using System.Globalization;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Tests.Support;
 
 namespace RouterHost.Tests.Hosting;
 
 /// <summary>The control socket's folder keeps others away from it: made 0700 whatever the umask, refused when others could write it.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed class ControlSocketTrustTests
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);

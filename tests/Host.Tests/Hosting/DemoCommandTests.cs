@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Tests.Support;
 
 namespace RouterHost.Tests.Hosting;
@@ -11,6 +10,7 @@ namespace RouterHost.Tests.Hosting;
 /// is killed.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed partial class DemoCommandTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);

@@ -2,7 +2,6 @@ using System.Reflection;
 using System.Runtime.Loader;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.Tests.Hosting;
 

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
 using RouterHost.Configuration;
 using RouterHost.Hosting;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Tests.Support;
 using Serilog.Events;
 using Serilog.Parsing;

@@ -2,7 +2,6 @@ using RouterHost.Abstractions;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Tests.Support;
 
 namespace RouterHost.Tests.Hosting;

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Tests.Support;
 
 namespace RouterHost.Tests.Hosting;

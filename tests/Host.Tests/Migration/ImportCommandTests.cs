@@ -1,6 +1,5 @@
 using System.Text.Json;
 using RouterHost.Cli;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Migration;
 using RouterHost.Tests.Support;
 

@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using RouterHost.Cli;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Tests.Support;
 
 namespace RouterHost.Tests.Migration;

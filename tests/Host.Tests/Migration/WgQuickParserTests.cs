@@ -1,6 +1,5 @@
 using FsCheck;
 using FsCheck.Fluent;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Migration;
 using RouterHost.WireGuard.Keys;
 

@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using FsCheck;
 using FsCheck.Fluent;
 using RouterHost.Abstractions;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Plugins;
 using RouterHost.Tests.Support;
 

@@ -1,6 +1,5 @@
 using System.Reflection;
 using RouterHost.Abstractions;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Plugins;
 using RouterHost.Tests.Support;
 

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Tests.Support;
 
 namespace RouterHost.Tests.Plugins;
@@ -10,6 +9,7 @@ namespace RouterHost.Tests.Plugins;
 /// Evil plugin leaves a marker for each piece of its code that runs: none may exist where it must not have run.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed class PluginTrustTests
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Netlink.Tests.Support;
 
 namespace RouterHost.Netlink.Tests.LinuxTestSupport;
@@ -11,6 +10,7 @@ namespace RouterHost.Netlink.Tests.LinuxTestSupport;
 /// through the relay on a namespace's loopback, so every loss, flipped byte, copy and overtaking is visible at the
 /// server and must match the relay's own counts exactly (loopback neither loses nor reorders on its own).
 /// </summary>
+[NeedsRoot]
 public sealed class ImpairmentRelayTests : IDisposable
 {
     private const int Datagrams = 1000;

@@ -1,4 +1,3 @@
-using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Tests.Support;
 
 namespace RouterHost.WireGuard.Tests.Cli;

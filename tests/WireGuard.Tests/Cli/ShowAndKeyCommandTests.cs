@@ -2,7 +2,6 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using RouterHost.Cli;
 using RouterHost.Hosting;
-using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Keys;
 using RouterHost.WireGuard.Tests.Interop;
 using RouterHost.WireGuard.Tests.Support;
@@ -12,6 +11,7 @@ namespace RouterHost.WireGuard.Tests.Cli;
 
 /// <summary><c>routerhost show</c> on a router with a live tunnel, and the key commands against <c>wg</c>.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed class ShowAndKeyCommandTests
 {
     [Fact]
@@ -23,7 +23,7 @@ public sealed class ShowAndKeyCommandTests
         using WireGuardGoPeer peer = WireGuardGoPeer.Start(net.B, 51830, ["10.88.0.2/24", "fd88::2/64"]);
         peer.SetPeer(keys.PublicKey, "10.88.0.1/32,fd88::1/128");
         using RouterHostNode node = RouterHostNode.Start(RouterHostNode.Config(net.A, ["10.88.0.1/24", "fd88::1/64"],
-            WireGuardGoInteropTests.PeerSettings(keys, peer, Endpoint(sideA: false, ipv6: false, 51830), psk: null)));
+            GoPeerTunnel.PeerSettings(keys, peer, Endpoint(sideA: false, ipv6: false, 51830), psk: null)));
         Assert.True(Ping(net.A, OverlayB4).Succeeded, node.Describe());
 
         // In a folder of its own: the control server refuses a folder others can write, as /tmp is.

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.WireGuard.Tests.Documentation;
 

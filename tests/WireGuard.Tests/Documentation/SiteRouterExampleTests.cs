@@ -1,5 +1,4 @@
 using System.Net;
-using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Tests.Support;
 
 namespace RouterHost.WireGuard.Tests.Documentation;
@@ -13,6 +12,7 @@ namespace RouterHost.WireGuard.Tests.Documentation;
 /// reach site-b freely and site-b reach ICMP and TCP 22/443 of the site.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed class SiteRouterExampleTests
 {
     private const string DocumentedSiteBKey = "/uuyxiOWZviUDcoLN62Qv2JCl5Gtj9T3oCf7hbjNhlU=";
@@ -21,57 +21,35 @@ public sealed class SiteRouterExampleTests
     public void The_site_router_example_passes_ping_and_TCP_both_ways_with_a_real_peer()
     {
         Assert.SkipWhen(WireGuardGoPeer.UnsupportedReason is not null, WireGuardGoPeer.UnsupportedReason ?? string.Empty);
-        using NamespacePair net = NamespacePair.Create("site", "ul0", "ul0", ["198.51.100.1/24"], ["198.51.100.7/24"]);
-        string etc = Directory.CreateTempSubdirectory("rh-site-").FullName;
-        try
-        {
-            using var keys = new KeyPair();
-            string psk = KeyPair.NewPresharedKey();
-            string json = DocumentedConfiguration.Extract("configuration.md", "## Example");
-            Assert.Contains(DocumentedSiteBKey, json, StringComparison.Ordinal);
+        using DocumentedSite site = DocumentedSite.Create("site", "198.51.100.1/24", "198.51.100.7/24");
+        NamespacePair net = site.Net;
+        string etc = site.Etc;
+        using var keys = new KeyPair();
+        string psk = KeyPair.NewPresharedKey();
+        string json = DocumentedConfiguration.Extract("configuration.md", "## Example");
+        Assert.Contains(DocumentedSiteBKey, json, StringComparison.Ordinal);
 
-            using WireGuardGoPeer siteB = WireGuardGoPeer.Start(net.B, 51820, ["10.2.0.1/16", "fd02::1/48"]);
-            siteB.SetPeer(keys.PublicKey, "10.1.0.0/16,fd01::/48", presharedKey: psk);
-            net.B.Ip("route", "add", "10.1.0.0/16", "dev", siteB.InterfaceName).EnsureSuccess();
-            net.B.Ip("-6", "route", "add", "fd01::/48", "dev", siteB.InterfaceName).EnsureSuccess();
+        using WireGuardGoPeer siteB = WireGuardGoPeer.Start(net.B, 51820, ["10.2.0.1/16", "fd02::1/48"]);
+        siteB.SetPeer(keys.PublicKey, "10.1.0.0/16,fd01::/48", presharedKey: psk);
+        net.B.Ip("route", "add", "10.1.0.0/16", "dev", siteB.InterfaceName).EnsureSuccess();
+        net.B.Ip("-6", "route", "add", "fd01::/48", "dev", siteB.InterfaceName).EnsureSuccess();
 
-            DocumentedConfiguration.Write(etc, "wg0.key", keys.PrivateKey + "\n");
-            DocumentedConfiguration.Write(etc, "site-b.psk", psk + "\n");
-            json = json.Replace(DocumentedSiteBKey, siteB.PublicKey, StringComparison.Ordinal)
-                .Replace("/etc/routerhost/", etc + "/", StringComparison.Ordinal)
-                .Replace("/var/log/routerhost.log", Path.Combine(etc, "routerhost.log"), StringComparison.Ordinal);
-            string config = DocumentedConfiguration.Write(etc, "appsettings.json", json);
-            var (validExit, validOutput) = RouterHostProcess.Run("validate", "--config", config);
-            Assert.True(validExit == 0, validOutput);
-            Assert.DoesNotContain("warning:", validOutput, StringComparison.Ordinal);
+        DocumentedConfiguration.Write(etc, "wg0.key", keys.PrivateKey + "\n");
+        DocumentedConfiguration.Write(etc, "site-b.psk", psk + "\n");
+        json = json.Replace(DocumentedSiteBKey, siteB.PublicKey, StringComparison.Ordinal)
+            .Replace("/etc/routerhost/", etc + "/", StringComparison.Ordinal)
+            .Replace("/var/log/routerhost.log", Path.Combine(etc, "routerhost.log"), StringComparison.Ordinal);
+        string config = DocumentedConfiguration.Write(etc, "appsettings.json", json);
+        DocumentedSite.AssertValid(config);
 
-            using RouterHostProcess router = DocumentedConfiguration.Run(net.A, config, etc, out _);
-            AssertPing(net.A, "10.2.0.1", router, siteB);
-            AssertPing(net.A, "fd02::1", router, siteB);
-            AssertPing(net.B, "10.1.0.1", router, siteB);
-            AssertPing(net.B, "10.1.0.254", router, siteB); // the router's own address
-            Assert.NotEqual(0, siteB.LatestHandshake(keys.PublicKey));
+        using RouterHostProcess router = DocumentedConfiguration.Run(net.A, config, etc, out _);
+        DocumentedSite.AssertPing(net.A, "10.2.0.1", router, siteB);
+        DocumentedSite.AssertPing(net.A, "fd02::1", router, siteB);
+        DocumentedSite.AssertPing(net.B, "10.1.0.1", router, siteB);
+        DocumentedSite.AssertPing(net.B, "10.1.0.254", router, siteB); // the router's own address
+        Assert.NotEqual(0, siteB.LatestHandshake(keys.PublicKey));
 
-            using (var outward = BulkTransfer.Start(net.A, net.B, IPAddress.Parse("10.2.0.1"), 5031, 16L << 20, seed: 31))
-            using (var inward = BulkTransfer.Start(net.B, net.A, IPAddress.Parse("10.1.0.1"), 443, 16L << 20, seed: 32))
-            {
-                outward.AssertCompletes(TimeSpan.FromMinutes(2), () => router.Output);
-                inward.AssertCompletes(TimeSpan.FromMinutes(2), () => router.Output);
-            }
-
-            router.Terminate();
-            Assert.True(router.WaitForExit(TimeSpan.FromSeconds(30)), router.Output);
-            Assert.Equal(0, router.ExitCode);
-        }
-        finally
-        {
-            Directory.Delete(etc, recursive: true);
-        }
-    }
-
-    private static void AssertPing(NetworkNamespace from, string target, RouterHostProcess router, WireGuardGoPeer peer)
-    {
-        ExecResult ping = TunnelNamespaces.Ping(from, IPAddress.Parse(target));
-        Assert.True(ping.Succeeded, $"ping {target} from {from}: {ping.StdOut}{ping.StdErr}\n--- routerhost:\n{router.Output}\n--- site-b:\n{peer.Log}");
+        site.AssertTcpBothWays(router, inB: ("10.2.0.1", 5031, 31), inA: ("10.1.0.1", 443, 32));
+        DocumentedSite.AssertStops(router);
     }
 }

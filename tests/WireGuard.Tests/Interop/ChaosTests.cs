@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using RouterHost.Hosting;
-using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Tests.Support;
 using static RouterHost.WireGuard.Tests.Support.TunnelNamespaces;
 
@@ -29,6 +28,7 @@ namespace RouterHost.WireGuard.Tests.Interop;
 /// only cost retry timers.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed class ChaosTests
 {
     private const int WireGuardGoPort = 51830;
@@ -139,7 +139,7 @@ public sealed class ChaosTests
         });
         var log = new CapturedLog();
         using RouterHostNode node = RouterHostNode.Start(
-            RouterHostNode.Config(net.A, ["10.88.0.1/24", "fd88::1/64"], WireGuardGoInteropTests.PeerSettings(keys, peer, Endpoint(sideA: false, ipv6, RelayPort), psk: null)), log);
+            RouterHostNode.Config(net.A, ["10.88.0.1/24", "fd88::1/64"], GoPeerTunnel.PeerSettings(keys, peer, Endpoint(sideA: false, ipv6, RelayPort), psk: null)), log);
         string Context() => $"--- relay toward RouterHost: {relay.TowardClient}\n--- toward wireguard-go: {relay.TowardServer}\n--- RouterHost:\n{node.Describe()}\n{log.Text}";
 
         // RouterHost initiates (wireguard-go knows no endpoint); ping's exit status is 0 once any echo came back.

@@ -1,5 +1,4 @@
 using System.Net;
-using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Tests.Support;
 using static RouterHost.WireGuard.Tests.Support.TunnelNamespaces;
 
@@ -12,6 +11,7 @@ namespace RouterHost.WireGuard.Tests.Interop;
 /// the policy rules, the test checks that the handshake and a transfer work and that everything is gone after stop.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed class FullTunnelTests
 {
     private const int WireGuardGoPort = 51830;

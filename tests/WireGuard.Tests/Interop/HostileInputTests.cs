@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using RouterHost.Crypto;
-using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Keys;
 using RouterHost.WireGuard.Protocol;
 using RouterHost.WireGuard.Stage;
@@ -19,6 +18,7 @@ namespace RouterHost.WireGuard.Tests.Interop;
 /// stream byte-exact, the node must keep running, and every datagram must be accounted for by a counter.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed class HostileInputTests
 {
     private const int NodePort = 51820;

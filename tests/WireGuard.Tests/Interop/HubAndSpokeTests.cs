@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Pipeline;
 using RouterHost.WireGuard.Stage;
 using RouterHost.WireGuard.Tests.Support;
+using static RouterHost.WireGuard.Tests.Support.SpokeNetwork;
 
 namespace RouterHost.WireGuard.Tests.Interop;
 
@@ -14,10 +14,9 @@ namespace RouterHost.WireGuard.Tests.Interop;
 /// spokes' kernels judge what arrives: echo replies, a byte-exact stream, a refused connection.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed class HubAndSpokeTests
 {
-    private const int HubPort = 51820;
-    private const int SpokePort = 51830;
     private static readonly IPAddress Spoke1 = IPAddress.Parse("10.88.0.2");
     private static readonly IPAddress Spoke2 = IPAddress.Parse("10.88.0.3");
 
@@ -137,17 +136,15 @@ public sealed class HubAndSpokeTests
     /// <summary>The hub's namespace, joined to each spoke's by a veth pair; RouterHost in the hub; wireguard-go in each spoke.</summary>
     private sealed class Hub : IDisposable
     {
-        private readonly List<IDisposable> _owned = [];
+        private Hub(SpokeNetwork network) => Network = network;
 
-        private Hub()
-        {
-        }
+        public SpokeNetwork Network { get; }
 
         public RouterHostNode Node { get; private set; } = null!;
 
-        public WireGuardGoPeer Spoke1 { get; private set; } = null!;
+        public WireGuardGoPeer Spoke1 => Network.Spokes[0];
 
-        public WireGuardGoPeer Spoke2 { get; private set; } = null!;
+        public WireGuardGoPeer Spoke2 => Network.Spokes[1];
 
         public CapturedLog Log { get; } = new();
 
@@ -157,27 +154,11 @@ public sealed class HubAndSpokeTests
         /// </summary>
         public static Hub Start(string prefix, bool separateTunnels = false)
         {
-            var hub = new Hub();
+            // Hub to spoke 1: 192.168.77.0/24; hub to spoke 2: 192.168.78.0/24.
+            var hub = new Hub(SpokeNetwork.Start(prefix, [["10.88.0.2/24"], ["10.88.0.3/24"]], SpokePort, i => separateTunnels ? HubPort + i : HubPort, persistentKeepalive: 25));
             try
             {
-                // Hub (a) to spoke 1 (b): 192.168.77.0/24; hub to spoke 2 (c): 192.168.78.0/24.
-                NamespacePair net = NamespacePair.Create(prefix, "ul1", "ul0", ["192.168.77.1/24"], ["192.168.77.2/24"]);
-                hub._owned.Add(net);
-                NetworkNamespace third = NetworkNamespace.Create(prefix + "c");
-                hub._owned.Add(third);
-                hub._owned.Add(VethPair.Create(net.A, "ul2", third, "ul0", ["192.168.78.1/24"], ["192.168.78.2/24"]));
-
-                var keys = new KeyPair();
-                hub._owned.Add(keys);
-                hub.Spoke1 = WireGuardGoPeer.Start(net.B, SpokePort, ["10.88.0.2/24"]);
-                hub._owned.Add(hub.Spoke1);
-                hub.Spoke2 = WireGuardGoPeer.Start(third, SpokePort, ["10.88.0.3/24"]);
-                hub._owned.Add(hub.Spoke2);
-                hub.Spoke1.SetPeer(keys.PublicKey, "10.88.0.0/24", endpoint: $"192.168.77.1:{HubPort}", persistentKeepalive: 25);
-                hub.Spoke2.SetPeer(keys.PublicKey, "10.88.0.0/24", endpoint: $"192.168.78.1:{(separateTunnels ? HubPort + 1 : HubPort)}", persistentKeepalive: 25);
-
-                hub.Node = RouterHostNode.Start(HubConfig(net.A, keys, hub.Spoke1.PublicKey, hub.Spoke2.PublicKey, separateTunnels), hub.Log);
-                hub._owned.Add(hub.Node);
+                hub.Node = hub.Network.Own(RouterHostNode.Start(HubConfig(hub.Network.Hub, hub.Network.Keys, hub.Spoke1.PublicKey, hub.Spoke2.PublicKey, separateTunnels), hub.Log));
                 return hub;
             }
             catch
@@ -224,15 +205,8 @@ public sealed class HubAndSpokeTests
                 .Where(q => q.ReceiveDrops.ContainsKey("peer_not_handled"))
                 .Select(q => $"{q.Interface}/{q.Queue}: {q.ReceiveDrops["peer_not_handled"]}")];
 
-        public string Describe() => $"--- hub:\n{Node?.Describe()}\n{Log.Text}\n--- spoke 1:\n{Spoke1?.Log}\n--- spoke 2:\n{Spoke2?.Log}";
+        public string Describe() => $"--- hub:\n{Node?.Describe()}\n{Log.Text}\n--- spoke 1:\n{Spoke1.Log}\n--- spoke 2:\n{Spoke2.Log}";
 
-        public void Dispose()
-        {
-            // RouterHost and the peers first, then the links and namespaces they live in.
-            for (int i = _owned.Count - 1; i >= 0; i--)
-            {
-                _owned[i].Dispose();
-            }
-        }
+        public void Dispose() => Network.Dispose();
     }
 }

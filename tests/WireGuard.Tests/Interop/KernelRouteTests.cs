@@ -1,4 +1,3 @@
-using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Tests.Support;
 
 namespace RouterHost.WireGuard.Tests.Interop;
@@ -8,6 +7,7 @@ namespace RouterHost.WireGuard.Tests.Interop;
 /// registered later (as a live reload or UAPI adds one), gone when it stops; and none with <c>KernelRoutes: false</c>.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed class KernelRouteTests
 {
     [Fact]

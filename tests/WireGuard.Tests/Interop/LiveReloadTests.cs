@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Net;
-using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Stage;
 using RouterHost.WireGuard.Tests.Support;
+using static RouterHost.WireGuard.Tests.Support.SpokeNetwork;
 
 namespace RouterHost.WireGuard.Tests.Interop;
 
@@ -17,10 +17,9 @@ namespace RouterHost.WireGuard.Tests.Interop;
 /// </para>
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed class LiveReloadTests
 {
-    private const int HubPort = 51820;
-    private const int SpokePort = 51830;
     private static readonly IPAddress A = IPAddress.Parse("10.88.0.2");
     private static readonly IPAddress BOld = IPAddress.Parse("10.88.0.3");
     private static readonly IPAddress BNew = IPAddress.Parse("10.88.0.4");
@@ -205,25 +204,25 @@ public sealed class LiveReloadTests
     /// </summary>
     private sealed class Hub : IDisposable
     {
-        private readonly List<IDisposable> _owned = [];
+        private readonly SpokeNetwork _network;
         private readonly string _directory;
 
-        private Hub(NamespacePair net, KeyPair keys)
+        private Hub(SpokeNetwork network)
         {
-            Net = net;
-            Keys = keys;
+            _network = network;
+            Keys = network.Keys;
             _directory = Directory.CreateTempSubdirectory("rh-live-").FullName;
             File = Path.Combine(_directory, "router.json");
         }
 
-        public NamespacePair Net { get; }
+        public NamespacePair Net => _network.Net;
 
         public KeyPair Keys { get; set; }
 
         /// <summary>When set, the stage serves its UAPI socket under this name.</summary>
         public string? UapiName { get; set; }
 
-        public List<WireGuardGoPeer> Spokes { get; } = [];
+        public List<WireGuardGoPeer> Spokes => _network.Spokes;
 
         public string File { get; }
 
@@ -233,43 +232,15 @@ public sealed class LiveReloadTests
 
         public static Hub Start(string prefix, int spokes)
         {
-            NamespacePair net = NamespacePair.Create(prefix, "ul1", "ul0", ["192.168.77.1/24"], ["192.168.77.2/24"]);
-            var hub = new Hub(net, new KeyPair());
-            hub._owned.Add(net);
-            hub._owned.Add(hub.Keys);
-            try
-            {
-                string[][] overlays = [["10.88.0.2/24"], ["10.88.0.3/24", "10.88.0.4/24"], ["10.88.0.5/24"]];
-                for (int i = 0; i < spokes; i++)
-                {
-                    NetworkNamespace ns = net.B;
-                    if (i > 0)
-                    {
-                        ns = NetworkNamespace.Create($"{prefix}{(char)('c' + i)}");
-                        hub._owned.Add(ns);
-                        hub._owned.Add(VethPair.Create(net.A, $"ul{i + 1}x", ns, "ul0", [$"192.168.{77 + i}.1/24"], [$"192.168.{77 + i}.2/24"]));
-                    }
-
-                    WireGuardGoPeer spoke = WireGuardGoPeer.Start(ns, SpokePort, overlays[i]);
-                    hub._owned.Add(spoke);
-                    spoke.SetPeer(hub.Keys.PublicKey, "10.88.0.0/24", endpoint: $"192.168.{77 + i}.1:{HubPort}");
-                    hub.Spokes.Add(spoke);
-                }
-
-                return hub;
-            }
-            catch
-            {
-                hub.Dispose();
-                throw;
-            }
+            string[][] overlays = [["10.88.0.2/24"], ["10.88.0.3/24", "10.88.0.4/24"], ["10.88.0.5/24"]];
+            return new Hub(SpokeNetwork.Start(prefix, overlays[..spokes], SpokePort, _ => HubPort));
         }
 
         public string Peer(string name, WireGuardGoPeer spoke, string allowed)
         {
             int i = Spokes.IndexOf(spoke);
             return $$"""
-                "{{name}}": { "PublicKey": "{{spoke.PublicKey}}", "Endpoint": "192.168.{{77 + i}}.2:{{SpokePort}}", "AllowedIPs": [ "{{allowed}}" ] }
+                "{{name}}": { "PublicKey": "{{spoke.PublicKey}}", "Endpoint": "{{SpokeNetwork.SpokeUnderlay(i)}}:{{SpokePort}}", "AllowedIPs": [ "{{allowed}}" ] }
                 """;
         }
 
@@ -277,8 +248,7 @@ public sealed class LiveReloadTests
 
         public void StartNode()
         {
-            Node = RouterHostNode.StartFromFile(File, Log);
-            _owned.Add(Node);
+            Node = _network.Own(RouterHostNode.StartFromFile(File, Log));
         }
 
         /// <summary>Saves the file with new peers (as an editor does) and waits for reload number <paramref name="generation"/>.</summary>
@@ -326,11 +296,7 @@ public sealed class LiveReloadTests
 
         public void Dispose()
         {
-            for (int i = _owned.Count - 1; i >= 0; i--)
-            {
-                _owned[i].Dispose();
-            }
-
+            _network.Dispose();
             Directory.Delete(_directory, recursive: true);
         }
 

@@ -4,7 +4,6 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using RouterHost.Cli;
-using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Tests.Support;
 using static RouterHost.WireGuard.Tests.Support.TunnelNamespaces;
 
@@ -17,6 +16,7 @@ namespace RouterHost.WireGuard.Tests.Interop;
 /// exposition; and the status document has exactly the fields docs/status.md lists, with their types.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed partial class MetricsInteropTests
 {
     private const int WireGuardGoPort = 51830;
@@ -136,7 +136,7 @@ public sealed partial class MetricsInteropTests
 
     private static string Config(NamespacePair net, KeyPair keys, WireGuardGoPeer peer, string socket, int port)
     {
-        string settings = WireGuardGoInteropTests.PeerSettings(keys, peer, Endpoint(sideA: false, ipv6: false, WireGuardGoPort), psk: null);
+        string settings = GoPeerTunnel.PeerSettings(keys, peer, Endpoint(sideA: false, ipv6: false, WireGuardGoPort), psk: null);
         return RouterHostNode.Config(net.A, ["10.88.0.1/24", "fd88::1/64"], settings)
             .Replace("\"rhwg0\"", "\"rhmet0\"", StringComparison.Ordinal)
             .Replace("{ \"Type\": \"Routing\"", "{ \"Type\": \"Firewall\", \"Settings\": { \"DefaultPolicy\": { \"Inbound\": \"accept\" } } },\n    { \"Type\": \"Routing\"", StringComparison.Ordinal)

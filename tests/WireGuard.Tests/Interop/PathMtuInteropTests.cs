@@ -1,5 +1,4 @@
 using System.Net;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Pipeline;
 using RouterHost.WireGuard.Tests.Support;
 using static RouterHost.WireGuard.Tests.Support.TunnelNamespaces;
@@ -12,6 +11,7 @@ namespace RouterHost.WireGuard.Tests.Interop;
 /// and TCP stack are the judges: they must learn the tunnel's MTU from the router's ICMP errors.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed class PathMtuInteropTests
 {
     private const int RouterHostPort = 51820;
@@ -29,8 +29,8 @@ public sealed class PathMtuInteropTests
     public void A_DF_packet_over_the_tunnel_MTU_from_a_1500_byte_TUN_draws_fragmentation_needed_carrying_1420(bool ipv6)
     {
         Assert.SkipWhen(WireGuardGoPeer.UnsupportedReason is not null, WireGuardGoPeer.UnsupportedReason ?? string.Empty);
-        using NamespacePair net = TunnelNamespaces.Create("pmt");
-        using Tunnel tunnel = Tunnel.Start(net, Routing);
+        using Tunnel tunnel = Tunnel.Start("pmt", Routing);
+        NamespacePair net = tunnel.Net;
         IPAddress target = ipv6 ? OverlayB6 : OverlayB4;
         Assert.True(Ping(net.A, target).Succeeded, tunnel.Describe());
 
@@ -54,8 +54,8 @@ public sealed class PathMtuInteropTests
     {
         Assert.SkipWhen(WireGuardGoPeer.UnsupportedReason is not null, WireGuardGoPeer.UnsupportedReason ?? string.Empty);
         Assert.SkipWhen(!File.Exists("/usr/bin/tracepath"), "tracepath is not installed (apt-get install iputils-tracepath)");
-        using NamespacePair net = TunnelNamespaces.Create("pmt");
-        using Tunnel tunnel = Tunnel.Start(net, Routing);
+        using Tunnel tunnel = Tunnel.Start("pmt", Routing);
+        NamespacePair net = tunnel.Net;
         IPAddress target = ipv6 ? OverlayB6 : OverlayB4;
         Assert.True(Ping(net.A, target).Succeeded, tunnel.Describe());
 
@@ -69,8 +69,8 @@ public sealed class PathMtuInteropTests
     public void A_TCP_stream_from_the_1500_byte_TUN_crosses_the_1420_byte_tunnel_byte_exact_as_superpackets_of_fitting_segments()
     {
         Assert.SkipWhen(WireGuardGoPeer.UnsupportedReason is not null, WireGuardGoPeer.UnsupportedReason ?? string.Empty);
-        using NamespacePair net = TunnelNamespaces.Create("pmt");
-        using Tunnel tunnel = Tunnel.Start(net, Routing);
+        using Tunnel tunnel = Tunnel.Start("pmt", Routing);
+        NamespacePair net = tunnel.Net;
 
         using var outward = BulkTransfer.Start(net.A, net.B, OverlayB4, 5001, 32L << 20, seed: 1);
         outward.AssertCompletes(TimeSpan.FromMinutes(2), tunnel.Describe);
@@ -87,8 +87,8 @@ public sealed class PathMtuInteropTests
     public void The_router_answers_pings_to_its_own_address_from_the_TUN_and_from_the_peer(bool ipv6)
     {
         Assert.SkipWhen(WireGuardGoPeer.UnsupportedReason is not null, WireGuardGoPeer.UnsupportedReason ?? string.Empty);
-        using NamespacePair net = TunnelNamespaces.Create("pmo");
-        using Tunnel tunnel = Tunnel.Start(net, Routing);
+        using Tunnel tunnel = Tunnel.Start("pmo", Routing);
+        NamespacePair net = tunnel.Net;
         IPAddress router = ipv6 ? Router6 : Router4;
 
         ExecResult fromTun = Ping(net.A, router);
@@ -104,8 +104,8 @@ public sealed class PathMtuInteropTests
     {
         // docs/configuration.md's shape: the TUN's addresses and the peer's allowed IPs, no route written by hand.
         Assert.SkipWhen(WireGuardGoPeer.UnsupportedReason is not null, WireGuardGoPeer.UnsupportedReason ?? string.Empty);
-        using NamespacePair net = TunnelNamespaces.Create("pmc");
-        using Tunnel tunnel = Tunnel.Start(net, "{ }");
+        using Tunnel tunnel = Tunnel.Start("pmc", "{ }");
+        NamespacePair net = tunnel.Net;
 
         ExecResult out4 = Ping(net.A, OverlayB4);
         ExecResult back4 = Ping(net.B, OverlayA4);
@@ -117,42 +117,27 @@ public sealed class PathMtuInteropTests
     /// <summary>RouterHost (TUN MTU 1500, WireGuard inner MTU 1420) in A and wireguard-go (MTU 1420) in B, each allowing the other's whole overlay prefix.</summary>
     private sealed class Tunnel : IDisposable
     {
-        private readonly KeyPair _keys;
-        private readonly WireGuardGoPeer _peer;
-        private readonly CapturedLog _log;
+        private readonly GoPeerTunnel _tunnel;
 
-        private Tunnel(KeyPair keys, WireGuardGoPeer peer, CapturedLog log, RouterHostNode node)
+        private Tunnel(GoPeerTunnel tunnel) => _tunnel = tunnel;
+
+        public NamespacePair Net => _tunnel.Net;
+
+        public RouterHostNode Node => _tunnel.Node!;
+
+        public static Tunnel Start(string prefix, string routingSettings)
         {
-            _keys = keys;
-            _peer = peer;
-            _log = log;
-            Node = node;
-        }
-
-        public RouterHostNode Node { get; }
-
-        public static Tunnel Start(NamespacePair net, string routingSettings)
-        {
-            var keys = new KeyPair();
-            WireGuardGoPeer? peer = null;
+            var tunnel = new Tunnel(GoPeerTunnel.Start(prefix));
             try
             {
-                peer = WireGuardGoPeer.Start(net.B, WireGuardGoPort, ["10.88.0.2/24", "fd88::2/64"]);
-                peer.SetPeer(keys.PublicKey, "10.88.0.0/24,fd88::/64", endpoint: Endpoint(sideA: true, ipv6: false, RouterHostPort));
-                var log = new CapturedLog();
-                string wireGuard = $$"""
-                    {
-                      "PrivateKeyFile": "{{keys.PrivateKeyFile}}", "ListenPort": {{RouterHostPort}}, "Sockets": 1, "Namespace": "@NS",
-                      "Peers": { "go": { "PublicKey": "{{peer.PublicKey}}", "Endpoint": "{{Endpoint(sideA: false, ipv6: false, WireGuardGoPort)}}", "AllowedIPs": [ "10.88.0.2/32", "fd88::2/128" ] } }
-                    }
-                    """;
-                RouterHostNode node = RouterHostNode.Start(RouterHostNode.Config(net.A, ["10.88.0.1/24", "fd88::1/64"], wireGuard, tunMtu: 1500, routingSettings: routingSettings), log);
-                return new Tunnel(keys, peer, log, node);
+                tunnel._tunnel.Peer.SetPeer(tunnel._tunnel.Keys.PublicKey, "10.88.0.0/24,fd88::/64", endpoint: Endpoint(sideA: true, ipv6: false, RouterHostPort));
+                string wireGuard = GoPeerTunnel.PeerSettings(tunnel._tunnel.Keys, tunnel._tunnel.Peer, Endpoint(sideA: false, ipv6: false, WireGuardGoPort), psk: null);
+                tunnel._tunnel.StartNode(wireGuard, tunMtu: 1500, routingSettings: routingSettings);
+                return tunnel;
             }
             catch
             {
-                peer?.Dispose();
-                keys.Dispose();
+                tunnel.Dispose();
                 throw;
             }
         }
@@ -168,13 +153,8 @@ public sealed class PathMtuInteropTests
             return total;
         }
 
-        public string Describe() => $"{Node.Describe()}\n{_log.Text}\n--- wireguard-go:\n{_peer.Log}";
+        public string Describe() => _tunnel.Describe();
 
-        public void Dispose()
-        {
-            Node.Dispose();
-            _peer.Dispose();
-            _keys.Dispose();
-        }
+        public void Dispose() => _tunnel.Dispose();
     }
 }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using RouterHost.Linux;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Underlay;
 using RouterHost.WireGuard.Tests.Support;
 using static RouterHost.WireGuard.Tests.Support.TunnelNamespaces;
@@ -14,6 +13,7 @@ namespace RouterHost.WireGuard.Tests.Interop;
 /// receives nothing while the tunnel keeps working.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed class PortOwnershipTests
 {
     private const int RouterHostPort = 51820;
@@ -59,12 +59,10 @@ public sealed class PortOwnershipTests
     public void A_socket_of_the_same_user_that_joins_RouterHosts_port_receives_none_of_the_peers_datagrams_and_the_tunnel_keeps_working()
     {
         Assert.SkipWhen(WireGuardGoPeer.UnsupportedReason is not null, WireGuardGoPeer.UnsupportedReason ?? string.Empty);
-        using NamespacePair net = TunnelNamespaces.Create("wgjoin");
-        using var keys = new KeyPair();
-        using WireGuardGoPeer peer = WireGuardGoPeer.Start(net.B, WireGuardGoPort, ["10.88.0.2/24", "fd88::2/64"]);
+        using GoPeerTunnel tunnel = GoPeerTunnel.Start("wgjoin");
+        var (net, keys, peer, log) = tunnel;
         peer.SetPeer(keys.PublicKey, "10.88.0.1/32,fd88::1/128", endpoint: Endpoint(sideA: true, ipv6: false, RouterHostPort));
-        var log = new CapturedLog();
-        string settings = WireGuardGoInteropTests.PeerSettings(keys, peer, endpoint: null, psk: null).Replace("\"Sockets\": 1", "\"Sockets\": 2", StringComparison.Ordinal);
+        string settings = GoPeerTunnel.PeerSettings(keys, peer, endpoint: null, psk: null).Replace("\"Sockets\": 1", "\"Sockets\": 2", StringComparison.Ordinal);
         using RouterHostNode node = RouterHostNode.Start(RouterHostNode.Config(net.A, ["10.88.0.1/24", "fd88::1/64"], settings), log);
 
         // Joined before the peer says anything: without the group's steering program the kernel would hash the peer's

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using RouterHost.Crypto;
-using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Keys;
 using RouterHost.WireGuard.Protocol;
 using RouterHost.WireGuard.Tests.Protocol;
@@ -16,6 +15,7 @@ namespace RouterHost.WireGuard.Tests.Interop;
 /// encoding and transport framing match the reference implementation byte for byte.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed class ProtocolInteropTests
 {
     private static readonly IPAddress PeerAddress = IPAddress.Parse("10.77.0.1");

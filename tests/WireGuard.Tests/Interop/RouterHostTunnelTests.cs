@@ -1,4 +1,3 @@
-using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Tests.Support;
 using static RouterHost.WireGuard.Tests.Support.TunnelNamespaces;
 
@@ -6,6 +5,7 @@ namespace RouterHost.WireGuard.Tests.Interop;
 
 /// <summary>Two RouterHost nodes, each in its own namespace, tunnelling to each other over a veth pair.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed class RouterHostTunnelTests
 {
     private const int PortA = 51820;

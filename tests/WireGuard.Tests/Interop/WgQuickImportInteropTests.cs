@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Migration;
 using RouterHost.WireGuard.Keys;
 using RouterHost.WireGuard.Tests.Support;
@@ -19,6 +18,7 @@ namespace RouterHost.WireGuard.Tests.Interop;
 /// interface.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed class WgQuickImportInteropTests
 {
     private static readonly string[] s_wgQuickOnlyKeys = ["Address", "DNS", "MTU", "Table", "PreUp", "PostUp", "PreDown", "PostDown", "SaveConfig"];

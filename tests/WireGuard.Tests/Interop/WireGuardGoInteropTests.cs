@@ -1,5 +1,4 @@
 using System.Net;
-using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Tests.Support;
 using static RouterHost.WireGuard.Tests.Support.TunnelNamespaces;
 
@@ -11,6 +10,7 @@ namespace RouterHost.WireGuard.Tests.Interop;
 /// judges of what arrives.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed class WireGuardGoInteropTests
 {
     private const int RouterHostPort = 51820;
@@ -22,12 +22,10 @@ public sealed class WireGuardGoInteropTests
     public void RouterHost_initiates_and_pings_cross_the_tunnel_both_ways(bool ipv6Underlay, bool withPsk)
     {
         Assert.SkipWhen(WireGuardGoPeer.UnsupportedReason is not null, WireGuardGoPeer.UnsupportedReason ?? string.Empty);
-        using NamespacePair net = TunnelNamespaces.Create("wgi");
-        using var keys = new KeyPair();
-        using WireGuardGoPeer peer = WireGuardGoPeer.Start(net.B, WireGuardGoPort, ["10.88.0.2/24", "fd88::2/64"]);
+        using GoPeerTunnel tunnel = GoPeerTunnel.Start("wgi");
+        var (net, keys, peer, log) = tunnel;
         string? psk = withPsk ? KeyPair.NewPresharedKey() : null;
         peer.SetPeer(keys.PublicKey, "10.88.0.1/32,fd88::1/128", presharedKey: psk);
-        var log = new CapturedLog();
         using RouterHostNode node = RouterHostNode.Start(RouterHostNode.Config(net.A, ["10.88.0.1/24", "fd88::1/64"], PeerSettings(keys, peer, Endpoint(sideA: false, ipv6Underlay, WireGuardGoPort), psk)), log);
 
         ExecResult ping = Ping(net.A, OverlayB4);
@@ -46,11 +44,9 @@ public sealed class WireGuardGoInteropTests
     public void WireGuard_go_initiates_to_a_RouterHost_that_knows_no_endpoint_and_RouterHost_learns_it()
     {
         Assert.SkipWhen(WireGuardGoPeer.UnsupportedReason is not null, WireGuardGoPeer.UnsupportedReason ?? string.Empty);
-        using NamespacePair net = TunnelNamespaces.Create("wgi");
-        using var keys = new KeyPair();
-        using WireGuardGoPeer peer = WireGuardGoPeer.Start(net.B, WireGuardGoPort, ["10.88.0.2/24", "fd88::2/64"]);
+        using GoPeerTunnel tunnel = GoPeerTunnel.Start("wgi");
+        var (net, keys, peer, log) = tunnel;
         peer.SetPeer(keys.PublicKey, "10.88.0.1/32,fd88::1/128", endpoint: Endpoint(sideA: true, ipv6: false, RouterHostPort));
-        var log = new CapturedLog();
         using RouterHostNode node = RouterHostNode.Start(RouterHostNode.Config(net.A, ["10.88.0.1/24", "fd88::1/64"], PeerSettings(keys, peer, endpoint: null, psk: null)), log);
 
         // RouterHost has no endpoint for the peer: sending to it is refused until the peer has reached us.
@@ -69,12 +65,10 @@ public sealed class WireGuardGoInteropTests
     public void A_200_MB_TCP_transfer_each_way_at_once_arrives_byte_exact(bool ipv6, bool withPsk)
     {
         Assert.SkipWhen(WireGuardGoPeer.UnsupportedReason is not null, WireGuardGoPeer.UnsupportedReason ?? string.Empty);
-        using NamespacePair net = TunnelNamespaces.Create("wgt");
-        using var keys = new KeyPair();
-        using WireGuardGoPeer peer = WireGuardGoPeer.Start(net.B, WireGuardGoPort, ["10.88.0.2/24", "fd88::2/64"]);
+        using GoPeerTunnel tunnel = GoPeerTunnel.Start("wgt");
+        var (net, keys, peer, log) = tunnel;
         string? psk = withPsk ? KeyPair.NewPresharedKey() : null;
         peer.SetPeer(keys.PublicKey, "10.88.0.1/32,fd88::1/128", endpoint: Endpoint(sideA: true, ipv6, RouterHostPort), presharedKey: psk);
-        var log = new CapturedLog();
         using RouterHostNode node = RouterHostNode.Start(RouterHostNode.Config(net.A, ["10.88.0.1/24", "fd88::1/64"], PeerSettings(keys, peer, Endpoint(sideA: false, ipv6, WireGuardGoPort), psk)), log);
 
         const long Bytes = 200L << 20;
@@ -124,11 +118,9 @@ public sealed class WireGuardGoInteropTests
     public void When_the_peer_sends_from_a_new_port_RouterHost_follows_it()
     {
         Assert.SkipWhen(WireGuardGoPeer.UnsupportedReason is not null, WireGuardGoPeer.UnsupportedReason ?? string.Empty);
-        using NamespacePair net = TunnelNamespaces.Create("wgm");
-        using var keys = new KeyPair();
-        using WireGuardGoPeer peer = WireGuardGoPeer.Start(net.B, WireGuardGoPort, ["10.88.0.2/24", "fd88::2/64"]);
+        using GoPeerTunnel tunnel = GoPeerTunnel.Start("wgm");
+        var (net, keys, peer, log) = tunnel;
         peer.SetPeer(keys.PublicKey, "10.88.0.1/32,fd88::1/128", endpoint: Endpoint(sideA: true, ipv6: false, RouterHostPort));
-        var log = new CapturedLog();
         using RouterHostNode node = RouterHostNode.Start(RouterHostNode.Config(net.A, ["10.88.0.1/24", "fd88::1/64"], PeerSettings(keys, peer, Endpoint(sideA: false, ipv6: false, WireGuardGoPort), null)), log);
         Assert.True(Ping(net.A, OverlayB4).Succeeded, node.Describe());
 
@@ -140,15 +132,6 @@ public sealed class WireGuardGoInteropTests
         Assert.True(Ping(net.A, OverlayB4).Succeeded, node.Describe());
     }
 
-    internal static string PeerSettings(KeyPair keys, WireGuardGoPeer peer, string? endpoint, string? psk, string extra = "")
-    {
-        string pskLine = psk is null ? string.Empty : $"\"PresharedKeyFile\": \"{keys.WriteSecret("peer.psk", psk)}\",";
-        string endpointLine = endpoint is null ? string.Empty : $"\"Endpoint\": \"{endpoint}\",";
-        return $$"""
-            {
-              "PrivateKeyFile": "{{keys.PrivateKeyFile}}", "ListenPort": {{RouterHostPort}}, "Sockets": 1, "Namespace": "@NS", {{extra}}
-              "Peers": { "go": { "PublicKey": "{{peer.PublicKey}}", {{pskLine}} {{endpointLine}} "AllowedIPs": [ "10.88.0.2/32", "fd88::2/128" ] } }
-            }
-            """;
-    }
+    private static string PeerSettings(KeyPair keys, WireGuardGoPeer peer, string? endpoint, string? psk) =>
+        GoPeerTunnel.PeerSettings(keys, peer, endpoint, psk);
 }

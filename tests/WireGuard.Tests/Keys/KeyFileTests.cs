@@ -1,9 +1,9 @@
-using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Keys;
 
 namespace RouterHost.WireGuard.Tests.Keys;
 
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed class KeyFileTests : IDisposable
 {
     private const UnixFileMode Mode0755 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute

@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using RouterHost.Configuration;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Plugins;
 using RouterHost.Plugins.LinuxTun;
 using RouterHost.WireGuard.Tests.Support;

@@ -255,7 +255,7 @@ public sealed class LivePeerTests
         var oldIdentity = a.Identity;
         int port = stage.ListenPort;
 
-        Assert.Empty(stage.Reconfigure(Section(newKeys, [("Mtu", "1380")], Peer("a", peerA, "10.1.0.0/16")), ports));
+        Assert.Empty(stage.Reconfigure(StageSettings.Section(newKeys, [("Mtu", "1380")], Peer("a", peerA, "10.1.0.0/16")), ports));
 
         Assert.Equal(newKeys.PublicKey, RouterHost.WireGuard.Keys.WireGuardKey.Format(stage.Local.PublicKey));
         stage.Loop.RunOnce(stage.Now);
@@ -296,38 +296,8 @@ public sealed class LivePeerTests
         (name, key.PublicKey, allowed, endpoint);
 
     private static IConfigurationSection Section(KeyPair keys, params (string Name, string PublicKey, string Allowed, string? Endpoint)[] peers) =>
-        Section(keys, [], peers);
+        StageSettings.Section(keys, [], peers);
 
-    private static IConfigurationSection Section(KeyPair keys, (string Key, string Value)[] extra, params (string Name, string PublicKey, string Allowed, string? Endpoint)[] peers)
-    {
-        var values = new Dictionary<string, string?>
-        {
-            ["s:PrivateKeyFile"] = keys.PrivateKeyFile,
-            ["s:ListenPort"] = "0",
-            ["s:ListenAddresses:0"] = "127.0.0.1",
-            ["s:Sockets"] = "1",
-        };
-        foreach ((string key, string value) in extra)
-        {
-            values[$"s:{key}"] = value;
-        }
-
-        foreach (var (name, publicKey, allowed, endpoint) in peers)
-        {
-            values[$"s:Peers:{name}:PublicKey"] = publicKey;
-            values[$"s:Peers:{name}:AllowedIPs:0"] = allowed;
-            if (endpoint is not null)
-            {
-                values[$"s:Peers:{name}:Endpoint"] = endpoint;
-            }
-        }
-
-        return new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection("s");
-    }
-
-    private static WireGuardStage Create(KeyPair keys, PortRegistry ports, params (string Name, string PublicKey, string Allowed, string? Endpoint)[] peers)
-    {
-        var context = new StageContext("wg", Section(keys, peers), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, ports, 0, 1);
-        return (WireGuardStage)new WireGuardStagePlugin().Create(context);
-    }
+    private static WireGuardStage Create(KeyPair keys, PortRegistry ports, params (string Name, string PublicKey, string Allowed, string? Endpoint)[] peers) =>
+        StageSettings.Create(Section(keys, peers), ports);
 }

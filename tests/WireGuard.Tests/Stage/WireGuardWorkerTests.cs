@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
 using FsCheck;
 using FsCheck.Fluent;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
 using RouterHost.Abstractions;
 using RouterHost.Pipeline;
 using RouterHost.WireGuard.Protocol;
@@ -22,18 +20,7 @@ public sealed class WireGuardWorkerTests : IDisposable
 
     public WireGuardWorkerTests()
     {
-        IConfigurationSection settings = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["s:PrivateKeyFile"] = _keys.PrivateKeyFile,
-            ["s:ListenPort"] = "0",
-            ["s:ListenAddresses:0"] = "127.0.0.1",
-            ["s:Sockets"] = "1",
-            ["s:Peers:p:PublicKey"] = _peer.PublicKey,
-            ["s:Peers:p:AllowedIPs:0"] = "10.5.0.0/16",
-        }).Build().GetSection("s");
-        var ports = new PortRegistry();
-        var context = new StageContext("wg", settings, NullLoggerFactory.Instance, ports, 0, 1);
-        _stage = (WireGuardStage)new WireGuardStagePlugin().Create(context);
+        _stage = StageSettings.Create(StageSettings.Section(_keys, [], ("p", _peer.PublicKey, "10.5.0.0/16", null)));
         _worker = (WireGuardWorker)_stage.CreateWorker(0);
     }
 

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
 using RouterHost.Abstractions;
 using RouterHost.Migration;
 using RouterHost.Pipeline;
@@ -21,21 +19,14 @@ public sealed class WriteConfigTests : IDisposable
     public WriteConfigTests()
     {
         _psk = _keys.WriteSecret("p.psk", KeyPair.NewPresharedKey());
-        IConfigurationSection settings = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["s:PrivateKeyFile"] = _keys.PrivateKeyFile,
-            ["s:ListenPort"] = "0",
-            ["s:ListenAddresses:0"] = "127.0.0.1",
-            ["s:Sockets"] = "1",
-            ["s:Peers:site-b:PublicKey"] = _peer.PublicKey,
-            ["s:Peers:site-b:PresharedKeyFile"] = _psk,
-            ["s:Peers:site-b:Endpoint"] = "[2001:db8::7]:51820",
-            ["s:Peers:site-b:AllowedIPs:0"] = "10.5.0.0/16",
-            ["s:Peers:site-b:AllowedIPs:1"] = "fd05::/48",
-            ["s:Peers:site-b:PersistentKeepalive"] = "25s",
-        }).Build().GetSection("s");
-        var context = new StageContext("wg", settings, NullLoggerFactory.Instance, new PortRegistry(), 0, 1);
-        _stage = (WireGuardStage)new WireGuardStagePlugin().Create(context);
+        _stage = StageSettings.Create(StageSettings.Section(
+            _keys,
+            [
+                ("Peers:site-b:PresharedKeyFile", _psk),
+                ("Peers:site-b:AllowedIPs:1", "fd05::/48"),
+                ("Peers:site-b:PersistentKeepalive", "25s"),
+            ],
+            ("site-b", _peer.PublicKey, "10.5.0.0/16", "[2001:db8::7]:51820")));
     }
 
     [Fact]

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.WireGuard.Tests.Support;
 

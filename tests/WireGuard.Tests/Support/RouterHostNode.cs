@@ -2,7 +2,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using RouterHost.Configuration;
 using RouterHost.Hosting;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Pipeline;
 using RouterHost.Plugins;
 using RouterHost.Plugins.LinuxTun;

@@ -1,5 +1,4 @@
 using System.Net;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.WireGuard.Tests.Support;
 

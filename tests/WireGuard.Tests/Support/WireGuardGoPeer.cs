@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
-using RouterHost.Linux.TestSupport;
 
 namespace RouterHost.WireGuard.Tests.Support;
 

@@ -309,35 +309,12 @@ public sealed class UapiApplyTests
 
     private static string Hex(byte[] bytes) => Convert.ToHexStringLower(bytes);
 
-    private static IConfigurationSection Section(KeyPair keys, (string Key, string Value)[] extra, params (string Name, string PublicKey, string Allowed)[] peers)
-    {
-        var values = new Dictionary<string, string?>
-        {
-            ["s:PrivateKeyFile"] = keys.PrivateKeyFile,
-            ["s:ListenPort"] = "0",
-            ["s:ListenAddresses:0"] = "127.0.0.1",
-            ["s:Sockets"] = "1",
-        };
-        foreach ((string key, string value) in extra)
-        {
-            values[$"s:{key}"] = value;
-        }
-
-        foreach (var (name, publicKey, allowed) in peers)
-        {
-            values[$"s:Peers:{name}:PublicKey"] = publicKey;
-            values[$"s:Peers:{name}:AllowedIPs:0"] = allowed;
-        }
-
-        return new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection("s");
-    }
+    private static IConfigurationSection Section(KeyPair keys, (string Key, string Value)[] extra, params (string Name, string PublicKey, string Allowed)[] peers) =>
+        StageSettings.Section(keys, extra, [.. peers.Select(p => (p.Name, p.PublicKey, p.Allowed, (string?)null))]);
 
     private static WireGuardStage Create(KeyPair keys, PortRegistry ports, params (string Name, string PublicKey, string Allowed)[] peers) =>
         Create(keys, ports, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, peers);
 
-    private static WireGuardStage Create(KeyPair keys, PortRegistry ports, Microsoft.Extensions.Logging.ILoggerFactory logs, params (string Name, string PublicKey, string Allowed)[] peers)
-    {
-        var context = new StageContext("wg", Section(keys, [], peers), logs, ports, 0, 1);
-        return (WireGuardStage)new WireGuardStagePlugin().Create(context);
-    }
+    private static WireGuardStage Create(KeyPair keys, PortRegistry ports, Microsoft.Extensions.Logging.ILoggerFactory logs, params (string Name, string PublicKey, string Allowed)[] peers) =>
+        StageSettings.Create(Section(keys, [], peers), ports, logs);
 }

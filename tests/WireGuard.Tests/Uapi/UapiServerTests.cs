@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
-using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Uapi;
 
 namespace RouterHost.WireGuard.Tests.Uapi;
@@ -11,6 +10,7 @@ namespace RouterHost.WireGuard.Tests.Uapi;
 /// folder modes, stale and live sockets, who may connect, and clients that are slow, silent, oversized or many.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed class UapiServerTests : IDisposable
 {
     private static readonly UapiServerOptions Short = new() { IdleTimeout = TimeSpan.FromMilliseconds(300), RequestTimeout = TimeSpan.FromMilliseconds(600), MaxRequestBytes = 64 << 10 };

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using RouterHost.Linux.TestSupport;
 using RouterHost.WireGuard.Keys;
 using RouterHost.WireGuard.Stage;
 using RouterHost.WireGuard.Tests.Interop;
@@ -18,6 +17,7 @@ namespace RouterHost.WireGuard.Tests.Uapi;
 /// which is where the socket file is.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NeedsRoot]
 public sealed class WgToolTests
 {
     private const int RouterHostPort = 51820;
@@ -28,14 +28,12 @@ public sealed class WgToolTests
     {
         Assert.SkipWhen(WireGuardGoPeer.UnsupportedReason is not null, WireGuardGoPeer.UnsupportedReason ?? string.Empty);
         string name = "rhu" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
-        using NamespacePair net = TunnelNamespaces.Create("wgu");
-        using var keys = new KeyPair();
-        using WireGuardGoPeer peer = WireGuardGoPeer.Start(net.B, WireGuardGoPort, ["10.88.0.2/24", "fd88::2/64"]);
+        using GoPeerTunnel tunnel = GoPeerTunnel.Start("wgu");
+        var (net, keys, peer, log) = tunnel;
         string psk = KeyPair.NewPresharedKey();
         peer.SetPeer(keys.PublicKey, "10.88.0.1/32,fd88::1/128", presharedKey: psk);
-        var log = new CapturedLog();
         string endpoint = Endpoint(sideA: false, ipv6: false, WireGuardGoPort);
-        RouterHostNode node = RouterHostNode.Start(RouterHostNode.Config(net.A, ["10.88.0.1/24", "fd88::1/64"], WireGuardGoInteropTests.PeerSettings(keys, peer, endpoint, psk, $"\"Uapi\": true, \"UapiName\": \"{name}\",")), log);
+        RouterHostNode node = RouterHostNode.Start(RouterHostNode.Config(net.A, ["10.88.0.1/24", "fd88::1/64"], GoPeerTunnel.PeerSettings(keys, peer, endpoint, psk, $"\"Uapi\": true, \"UapiName\": \"{name}\",")), log);
         string socket = $"/var/run/wireguard/{name}.sock";
         try
         {

@@ -6,7 +6,7 @@ using RouterHost.Firewall.Stage;
 using RouterHost.Pipeline;
 using RouterHost.Routing.Stage;
 
-namespace RouterHost.Stages.Tests;
+namespace RouterHost.FunctionalTests;
 
 /// <summary>
 /// The Firewall and Routing stages created through their plugins over a real port registry (interfaces lan0,

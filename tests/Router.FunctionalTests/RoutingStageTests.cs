@@ -6,7 +6,7 @@ using RouterHost.Packets;
 using RouterHost.Packets.Tests;
 using RouterHost.Routing.Stage;
 
-namespace RouterHost.Stages.Tests;
+namespace RouterHost.FunctionalTests;
 
 public sealed class RoutingStageTests
 {

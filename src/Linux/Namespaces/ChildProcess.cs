@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace RouterHost.Linux.TestSupport;
+namespace RouterHost.Linux.Namespaces;
 
 /// <summary>Programs run to their end as children of the test process, on the machine itself (not in a test namespace).</summary>
 public static class ChildProcess

@@ -1,4 +1,4 @@
-namespace RouterHost.Linux.TestSupport;
+namespace RouterHost.Linux.Namespaces;
 
 /// <summary>
 /// Two fresh network namespaces, A (<c>rh-&lt;prefix&gt;a-…</c>) and B (<c>rh-&lt;prefix&gt;b-…</c>), joined by a veth pair
@@ -29,13 +29,33 @@ public sealed class NamespacePair : IDisposable
     /// </summary>
     /// <param name="prefix">What the namespaces are for: 1 to 15 lowercase letters and digits.</param>
     public static NamespacePair Create(
-        string prefix, string nameA, string nameB, IEnumerable<string>? addressesA = null, IEnumerable<string>? addressesB = null)
+        string prefix, string nameA, string nameB, IEnumerable<string>? addressesA = null, IEnumerable<string>? addressesB = null) =>
+        Create(() => NetworkNamespace.Create(prefix + "a"), () => NetworkNamespace.Create(prefix + "b"), nameA, nameB, addressesA, addressesB);
+
+    /// <summary>
+    /// As <see cref="Create(string, string, string, IEnumerable{string}?, IEnumerable{string}?)"/>, with namespaces named
+    /// exactly <paramref name="namespaceA"/> and <paramref name="namespaceB"/> (see <see cref="NetworkNamespace.CreateNamed"/>).
+    /// </summary>
+    public static NamespacePair CreateNamed(
+        string namespaceA, string namespaceB, string nameA, string nameB, IEnumerable<string>? addressesA = null, IEnumerable<string>? addressesB = null) =>
+        Create(() => NetworkNamespace.CreateNamed(namespaceA), () => NetworkNamespace.CreateNamed(namespaceB), nameA, nameB, addressesA, addressesB);
+
+    /// <summary>Deletes the veth pair and both namespaces. Safe to call more than once.</summary>
+    public void Dispose()
     {
-        NetworkNamespace a = NetworkNamespace.Create(prefix + "a");
+        Link.Dispose();
+        B.Dispose();
+        A.Dispose();
+    }
+
+    private static NamespacePair Create(
+        Func<NetworkNamespace> createA, Func<NetworkNamespace> createB, string nameA, string nameB, IEnumerable<string>? addressesA, IEnumerable<string>? addressesB)
+    {
+        NetworkNamespace a = createA();
         NetworkNamespace? b = null;
         try
         {
-            b = NetworkNamespace.Create(prefix + "b");
+            b = createB();
             VethPair link = VethPair.Create(a, nameA, b, nameB, addressesA, addressesB);
             return new NamespacePair(a, b, link);
         }
@@ -45,13 +65,5 @@ public sealed class NamespacePair : IDisposable
             a.Dispose();
             throw;
         }
-    }
-
-    /// <summary>Deletes the veth pair and both namespaces. Safe to call more than once.</summary>
-    public void Dispose()
-    {
-        Link.Dispose();
-        B.Dispose();
-        A.Dispose();
     }
 }

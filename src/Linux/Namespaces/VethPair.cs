@@ -1,6 +1,6 @@
 using System.Net.NetworkInformation;
 
-namespace RouterHost.Linux.TestSupport;
+namespace RouterHost.Linux.Namespaces;
 
 /// <summary>
 /// A veth pair joining two namespaces: one end in each, given addresses (CIDR strings; IPv6 ones added with

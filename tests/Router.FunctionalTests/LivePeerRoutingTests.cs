@@ -2,7 +2,7 @@ using RouterHost.Abstractions;
 using RouterHost.Routing;
 using RouterHost.Routing.Stage;
 
-namespace RouterHost.Stages.Tests;
+namespace RouterHost.FunctionalTests;
 
 /// <summary>
 /// Peers changed at runtime (contract 1.4): the routing stage rebuilds its snapshot from the registry's notification,

@@ -3,18 +3,17 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using RouterHost.Configuration;
 using RouterHost.Hosting;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Pipeline;
 using RouterHost.Plugins;
 using RouterHost.Plugins.LinuxTun;
 
-namespace RouterHost.Stages.Tests;
+namespace RouterHost.FunctionalTests;
 
 /// <summary>
 /// Two network namespaces, each with a real TUN device of one in-process RouterHost whose chain is the built-in
 /// Firewall and Routing stages: A (10.1.0.1/24, fd01::1/64) reaches B (10.2.0.2/24, fd02::2/64) only through
 /// RouterHost's routing table. The configuration is a JSON file on disk, watched for changes by the host's real
-/// reloader, so tests can rewrite it under traffic.
+/// reloader, so tests can rewrite it under traffic. The router is an <see cref="InProcessRouter"/>.
 /// </summary>
 internal sealed class RoutedNamespaces : IDisposable
 {
@@ -31,16 +30,16 @@ internal sealed class RoutedNamespaces : IDisposable
     private static readonly PluginCatalog s_catalog = PluginCatalog.Discover("/nonexistent", [.. PluginDiscovery.BuiltInFactories, typeof(LinuxTunBackendPlugin)]);
 
     private readonly string _directory;
+    private readonly InProcessRouter _router;
     private readonly ConfigurationReloader _reloader;
 
-    private RoutedNamespaces(NetworkNamespace a, NetworkNamespace b, string directory, IConfigurationRoot configuration, Router router, PipelineRunner runner, ConfigurationReloader reloader)
+    private RoutedNamespaces(NetworkNamespace a, NetworkNamespace b, string directory, IConfigurationRoot configuration, InProcessRouter router, ConfigurationReloader reloader)
     {
         A = a;
         B = b;
         _directory = directory;
         Configuration = configuration;
-        Router = router;
-        Runner = runner;
+        _router = router;
         _reloader = reloader;
     }
 
@@ -50,11 +49,11 @@ internal sealed class RoutedNamespaces : IDisposable
 
     public IConfigurationRoot Configuration { get; }
 
-    public Router Router { get; }
+    public Router Router => _router.Router;
 
-    public PipelineRunner Runner { get; }
+    public PipelineRunner Runner => _router.Runner;
 
-    public Exception? Fault { get; private set; }
+    public Exception? Fault => _router.Fault;
 
     public string ConfigPath => Path.Combine(_directory, "router.json");
 
@@ -105,15 +104,10 @@ internal sealed class RoutedNamespaces : IDisposable
             string path = Path.Combine(directory, "router.json");
             File.WriteAllText(path, Substitute(Json(firewallSettings, routingExtra, configuredRoutes, routingOptions), a, b));
             IConfigurationRoot configuration = new ConfigurationBuilder().AddJsonFile(path, optional: false, reloadOnChange: true).Build();
-            List<Abstractions.ConfigurationProblem> problems = ConfigurationValidator.Validate(configuration, s_catalog, out RouterOptions options);
-            Assert.Empty(problems);
-            Router router = Router.Build(options, configuration, s_catalog, NullLoggerFactory.Instance);
-            var runner = new PipelineRunner(router, NullLogger<PipelineRunner>.Instance);
-            var reloader = new ConfigurationReloader(configuration, s_catalog, router, options, NullLogger.Instance);
-            var result = new RoutedNamespaces(a, b, directory, configuration, router, runner, reloader);
-            runner.Start(ex => result.Fault = ex);
+            var router = InProcessRouter.Start(configuration, s_catalog, [a, b]);
+            var reloader = new ConfigurationReloader(configuration, s_catalog, router.Router, router.Options, NullLogger.Instance);
             reloader.Start();
-            return result;
+            return new RoutedNamespaces(a, b, directory, configuration, router, reloader);
         }
         catch
         {
@@ -160,14 +154,10 @@ internal sealed class RoutedNamespaces : IDisposable
         try
         {
             _reloader.Dispose();
-            Runner.Stop(TimeSpan.FromSeconds(5));
-            Runner.Dispose();
-            Router.Dispose();
+            _router.Dispose();
         }
         finally
         {
-            B.Dispose();
-            A.Dispose();
             Directory.Delete(_directory, recursive: true);
         }
     }

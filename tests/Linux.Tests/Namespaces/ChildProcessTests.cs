@@ -1,6 +1,4 @@
-using RouterHost.Linux.TestSupport;
-
-namespace RouterHost.Netlink.Tests.LinuxTestSupport;
+namespace RouterHost.Linux.Tests.Namespaces;
 
 public sealed class ChildProcessTests
 {

@@ -1,15 +1,15 @@
 using System.Net;
 using System.Net.Sockets;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Routing.Stage;
 
-namespace RouterHost.Stages.Tests;
+namespace RouterHost.FunctionalTests;
 
 /// <summary>
 /// Two TUN interfaces of one RouterHost in namespaces A (10.1.0.1/24, fd01::1/64) and B (10.2.0.2/24, fd02::2/64),
 /// configured with no route at all: the interfaces' addresses are what the routing stage knows. The namespaces'
 /// own ping and TCP sockets judge.
 /// </summary>
+[NeedsRoot]
 public sealed class ConnectedRoutesAndLocalFunctionalTests
 {
     private const string AcceptAll = """{ "DefaultPolicy": { "Outbound": "accept", "Inbound": "accept" } }""";

@@ -1,16 +1,16 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.ExceptionServices;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 
-namespace RouterHost.Linux.TestSupport;
+namespace RouterHost.Linux.Namespaces;
 
 /// <summary>
-/// A throwaway network namespace for a test: created with <c>ip netns add</c> under a unique name
-/// <c>rh-&lt;prefix&gt;-&lt;pid&gt;-&lt;start&gt;-&lt;random&gt;</c> (pid and start time of the creating process, so a sweeper
-/// can tell a crashed run's leftovers from a live run's), with <c>lo</c> up. <see cref="Dispose"/> always deletes it.
+/// A throwaway network namespace (for a test, or for <c>routerhost demo</c>): created with <c>ip netns add</c> under a
+/// unique name <c>rh-&lt;prefix&gt;-&lt;pid&gt;-&lt;start&gt;-&lt;random&gt;</c> (pid and start time of the creating process, so a
+/// sweeper can tell a crashed run's leftovers from a live run's), or under a name of the caller's
+/// (<see cref="CreateNamed"/>), with <c>lo</c> up. <see cref="Dispose"/> always deletes it.
 /// Code runs inside it either as a program (<see cref="Exec(string, string[])"/>, through <c>ip netns exec</c>) or
 /// as a delegate on a dedicated thread that entered it with setns (<see cref="Run{T}(Func{T})"/>).
 /// </summary>
@@ -60,7 +60,11 @@ public sealed partial class NetworkNamespace : IDisposable
     /// <summary>True once <see cref="Dispose"/> has run.</summary>
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
-    private static string IpPath => Support.Value.IpPath
+    /// <summary>
+    /// The <c>ip</c> program (iproute2) this class runs: the first of <c>/usr/sbin</c>, <c>/sbin</c>, <c>/usr/bin</c>,
+    /// <c>/bin</c> that has one (never one found through <c>PATH</c>, which a non-root user may control).
+    /// </summary>
+    public static string IpPath => Support.Value.IpPath
         ?? throw new PlatformNotSupportedException(UnsupportedReason);
 
     /// <summary>
@@ -77,23 +81,45 @@ public sealed partial class NetworkNamespace : IDisposable
         }
 
         RemoveStale(prefix);
-        var name = string.Create(
+        return Add(string.Create(
             CultureInfo.InvariantCulture,
-            $"{NamePrefix}{prefix}-{Environment.ProcessId}-{OwnStartTicks}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}");
-        RunIp(DefaultTimeout, "netns", "add", name).EnsureSuccess();
-        var ns = new NetworkNamespace(name);
-        Live[name] = ns;
-        try
+            $"{NamePrefix}{prefix}-{Environment.ProcessId}-{OwnStartTicks}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}"));
+    }
+
+    /// <summary>
+    /// Creates the namespace <paramref name="name"/> exactly (no sweep: the caller names and sweeps its own), with
+    /// <c>lo</c> up.
+    /// </summary>
+    /// <param name="name">1 to 64 letters, digits, '-', '_' and '.', not starting with '.' or '-'.</param>
+    public static NetworkNamespace CreateNamed(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (!NamedPattern().IsMatch(name))
         {
-            ns.Ip("link", "set", "lo", "up").EnsureSuccess();
-        }
-        catch
-        {
-            ns.Dispose();
-            throw;
+            throw new ArgumentException($"namespace name \"{name}\" must be 1 to 64 letters, digits, '-', '_' and '.', not starting with '.' or '-'", nameof(name));
         }
 
-        return ns;
+        if (!IsSupported)
+        {
+            throw new PlatformNotSupportedException(UnsupportedReason);
+        }
+
+        return Add(name);
+    }
+
+    /// <summary>
+    /// Deletes the named namespace <paramref name="name"/> (one this process did not create, such as a crashed run's),
+    /// first killing whatever still runs inside it. Nothing happens when it does not exist.
+    /// </summary>
+    public static void Delete(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (name.Contains('/', StringComparison.Ordinal) || name is "." or "..")
+        {
+            throw new ArgumentException($"\"{name}\" is not a namespace name", nameof(name));
+        }
+
+        DeleteNamespace(name);
     }
 
     /// <summary>
@@ -144,6 +170,24 @@ public sealed partial class NetworkNamespace : IDisposable
         return RunIp(timeout, ["netns", "exec", Name, command, .. args]);
     }
 
+    /// <summary>
+    /// How to start <paramref name="command"/> inside the namespace (<c>ip netns exec</c>) as a long-running child whose
+    /// output the caller reads: standard output and standard error redirected, no shell.
+    /// </summary>
+    public ProcessStartInfo StartInfo(string command, params string[] args)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(command);
+        ArgumentNullException.ThrowIfNull(args);
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        var info = new ProcessStartInfo(IpPath) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string arg in (string[])["netns", "exec", Name, command, .. args])
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return info;
+    }
+
     /// <summary>Runs <c>ip -n &lt;name&gt; args…</c>: iproute2 acting on this namespace.</summary>
     public ExecResult Ip(params string[] args)
     {
@@ -164,43 +208,7 @@ public sealed partial class NetworkNamespace : IDisposable
     {
         ArgumentNullException.ThrowIfNull(body);
         ObjectDisposedException.ThrowIf(IsDisposed, this);
-        T result = default!;
-        ExceptionDispatchInfo? failure = null;
-        var path = Path;
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                using (var fd = new SafeFileDescriptor(Interop.Libc.open(path, Interop.Libc.O_RDONLY | Interop.Libc.O_CLOEXEC)))
-                {
-                    if (fd.IsInvalid)
-                    {
-                        var errno = Marshal.GetLastPInvokeError();
-                        throw new InvalidOperationException($"opening {path} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
-                    }
-
-                    if (Interop.Libc.setns(fd, Interop.Libc.CLONE_NEWNET) != 0)
-                    {
-                        var errno = Marshal.GetLastPInvokeError();
-                        throw new InvalidOperationException($"setns({path}, CLONE_NEWNET) failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
-                    }
-                }
-
-                result = body();
-            }
-            catch (Exception e)
-            {
-                failure = ExceptionDispatchInfo.Capture(e);
-            }
-        })
-        {
-            IsBackground = true,
-            Name = $"netns {Name}",
-        };
-        thread.Start();
-        thread.Join();
-        failure?.Throw();
-        return result;
+        return NetworkNamespaceThread.Run(Path, body);
     }
 
     /// <summary>Runs <paramref name="body"/> inside the namespace; see <see cref="Run{T}(Func{T})"/>.</summary>
@@ -247,6 +255,25 @@ public sealed partial class NetworkNamespace : IDisposable
     }
 
     internal static ExecResult RunIp(TimeSpan timeout, params string[] args) => ChildProcess.Run(IpPath, args, timeout: timeout);
+
+    // ip netns add, then lo up; a namespace half made is deleted.
+    private static NetworkNamespace Add(string name)
+    {
+        RunIp(DefaultTimeout, "netns", "add", name).EnsureSuccess();
+        var ns = new NetworkNamespace(name);
+        Live[name] = ns;
+        try
+        {
+            ns.Ip("link", "set", "lo", "up").EnsureSuccess();
+        }
+        catch
+        {
+            ns.Dispose();
+            throw;
+        }
+
+        return ns;
+    }
 
     private static void DeleteNamespace(string name)
     {
@@ -344,7 +371,7 @@ public sealed partial class NetworkNamespace : IDisposable
         var ip = FindIp();
         if (ip is null)
         {
-            return ("the ip command (iproute2) is not on PATH nor in /usr/sbin, /sbin, /usr/bin, /bin; install iproute2", null);
+            return ("the ip command (iproute2) is not in /usr/sbin, /sbin, /usr/bin or /bin; install iproute2 (apt-get install iproute2)", null);
         }
 
         var writable = Directory.Exists(NetnsDirectory) ? NetnsDirectory : System.IO.Path.GetDirectoryName(NetnsDirectory)!;
@@ -356,13 +383,11 @@ public sealed partial class NetworkNamespace : IDisposable
         return (null, ip);
     }
 
-    private static string? FindIp()
-    {
-        var directories = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Concat(["/usr/sbin", "/sbin", "/usr/bin", "/bin"]);
-        return directories.Select(d => System.IO.Path.Combine(d, "ip")).FirstOrDefault(File.Exists);
-    }
+    private static string? FindIp() =>
+        ((string[])["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]).FirstOrDefault(File.Exists);
+
+    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")]
+    private static partial Regex NamedPattern();
 
     [GeneratedRegex("^[a-z0-9]{1,16}$")]
     private static partial Regex PrefixPattern();

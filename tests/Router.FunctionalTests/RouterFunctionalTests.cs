@@ -1,16 +1,16 @@
 using System.Net;
 using System.Net.Sockets;
 using RouterHost.Firewall.Stage;
-using RouterHost.Linux.TestSupport;
 using RouterHost.Routing.Stage;
 
-namespace RouterHost.Stages.Tests;
+namespace RouterHost.FunctionalTests;
 
 /// <summary>
 /// The Firewall and Routing stages between two namespaces with real TUN devices; the kernels on both sides judge
 /// what arrives: a refused TCP connection, an ICMP error a UDP socket reports, a silent drop that times out,
 /// replies passing by connection tracking, time-exceeded for TTL 1, and a reload under traffic.
 /// </summary>
+[NeedsRoot]
 public sealed class RouterFunctionalTests
 {
     // Outbound traffic (from the interfaces) is dropped unless a rule accepts it, so replies only pass by

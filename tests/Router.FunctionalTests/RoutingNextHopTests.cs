@@ -3,7 +3,7 @@ using RouterHost.Abstractions;
 using RouterHost.Packets.Tests;
 using RouterHost.Pipeline;
 
-namespace RouterHost.Stages.Tests;
+namespace RouterHost.FunctionalTests;
 
 /// <summary>
 /// The next hop the Routing stage puts on packets (<see cref="Packet.NextHop"/>, contract 1.2) for backends that

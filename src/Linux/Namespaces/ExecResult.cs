@@ -1,4 +1,4 @@
-namespace RouterHost.Linux.TestSupport;
+namespace RouterHost.Linux.Namespaces;
 
 /// <summary>How a program run by <see cref="NetworkNamespace.Exec(string, string[])"/> or <see cref="ChildProcess.Run"/> ended.</summary>
 /// <param name="CommandLine">What was run, for messages.</param>

@@ -6,7 +6,7 @@ using RouterHost.Packets.Tests;
 using RouterHost.Pipeline;
 using RouterHost.Routing.Stage;
 
-namespace RouterHost.Stages.Tests;
+namespace RouterHost.FunctionalTests;
 
 /// <summary>
 /// What the routing stage does with the ports' addresses and MTUs: connected routes, the router's own addresses

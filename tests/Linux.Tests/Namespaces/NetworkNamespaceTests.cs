@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
-using RouterHost.Linux.TestSupport;
-using RouterHost.Netlink.Tests.Support;
+using RouterHost.Netlink;
 
-namespace RouterHost.Netlink.Tests.LinuxTestSupport;
+namespace RouterHost.Linux.Tests.Namespaces;
 
+[NeedsRoot]
 public sealed class NetworkNamespaceTests
 {
     public NetworkNamespaceTests() => Requires.NetworkNamespaces();

@@ -6,7 +6,7 @@ using RouterHost.Firewall;
 using RouterHost.Packets;
 using RouterHost.Packets.Tests;
 
-namespace RouterHost.Stages.Tests;
+namespace RouterHost.FunctionalTests;
 
 public sealed class FirewallStageTests
 {
