@@ -17,7 +17,6 @@ namespace RouterHost.WireGuard.Tests.Interop;
 public sealed class PortOwnershipTests
 {
     private const int RouterHostPort = 51820;
-    private const int WireGuardGoPort = 51830;
 
     [Fact]
     public void A_second_routerhost_run_on_the_same_port_is_refused_naming_the_port_and_the_first_process()
