@@ -24,7 +24,7 @@ namespace RouterHost.Underlay;
 /// ciphertext; the 16-byte WireGuard header a stage strips becomes headroom.)
 /// </para>
 /// <para>
-/// <see cref="Packet.Mark"/> is the datagram's slot index, shared by all segments of one coalesced read;
+/// <see cref="Packet.SourceSlot"/> is the datagram's slot index, shared by all segments of one coalesced read;
 /// <see cref="Source"/> and <see cref="Destination"/> resolve it until the next <see cref="Read"/>. When a coalesced
 /// read has more segments than the batch has room for, the rest are delivered by the next Read (which then reads
 /// nothing new, so the slots stay valid).
@@ -232,11 +232,11 @@ public sealed unsafe class UdpReceiveQueue : IQueue
         }
     }
 
-    /// <summary>Who sent the datagram with this <see cref="Packet.Mark"/> (valid until the next <see cref="Read"/>).</summary>
+    /// <summary>Who sent the datagram with this <see cref="Packet.SourceSlot"/> (valid until the next <see cref="Read"/>).</summary>
     public ref readonly UdpEndpoint Source(uint mark) => ref _sources[mark];
 
     /// <summary>
-    /// The local address (and port) the datagram with this <see cref="Packet.Mark"/> was sent to, from
+    /// The local address (and port) the datagram with this <see cref="Packet.SourceSlot"/> was sent to, from
     /// <c>IP_PKTINFO</c> / <c>IPV6_PKTINFO</c>: send the reply from it (as the source given to
     /// <see cref="UdpBatchSender.TryAdd(in UdpEndpoint, in UdpEndpoint, ReadOnlySpan{byte})"/>) and the peer sees
     /// the address it used. A link-local address carries its interface as scope id.
@@ -330,7 +330,7 @@ public sealed unsafe class UdpReceiveQueue : IQueue
                 int before = first ? _headroom : 0;
                 int after = last ? _tailroom : 0;
                 ref Packet p = ref batch.Append(_slab.Slice(payload + start - before, before + size + after), before, size);
-                p.Mark = (uint)i;
+                p.SourceSlot = (uint)i;
                 PacketsDelivered++;
                 _segment++;
                 if (last)

@@ -154,7 +154,7 @@ public sealed class UdpLoopbackTests
         for (int i = 0; i < datagrams.Length; i++)
         {
             Assert.Equal(datagrams[i], received[i].Bytes);
-            Assert.Equal(received[0].Mark, received[i].Mark);
+            Assert.Equal(received[0].SourceSlot, received[i].SourceSlot);
             Assert.Equal(socket.LocalEndpoint, received[i].Source);
             Assert.Equal(receiver.LocalEndpoint, received[i].Destination);
             Assert.Equal(i == 0 ? Headroom : 0, received[i].Headroom);
@@ -406,7 +406,7 @@ public sealed class UdpLoopbackTests
                 for (int i = 0; i < batch.Count; i++)
                 {
                     ref Packet p = ref batch[i];
-                    bytes += p.Length + queue.Source(p.Mark).Port + queue.Destination(p.Mark).Port;
+                    bytes += p.Length + queue.Source(p.SourceSlot).Port + queue.Destination(p.SourceSlot).Port;
                 }
 
                 packets += batch.Count;

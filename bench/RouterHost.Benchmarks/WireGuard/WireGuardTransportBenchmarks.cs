@@ -114,7 +114,7 @@ public class WireGuardTransportBenchmarks
             int length = _sealedLength[i];
             _sealed.AsSpan(i * Slot, length).CopyTo(_buffer.AsSpan((i * Slot) + Headroom));
             ref Packet p = ref batch.Append(_buffer.AsMemory(i * Slot, Slot), Headroom, length);
-            p.Mark = (uint)i;
+            p.SourceSlot = (uint)i;
         }
     }
 }

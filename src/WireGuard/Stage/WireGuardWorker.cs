@@ -141,7 +141,7 @@ internal sealed class WireGuardWorker : IStageWorker
         for (int i = 0; i < packets.Length; i++)
         {
             ref Packet p = ref packets[i];
-            if (!p.Ingress.IsNone)
+            if (!p.IsFromStageSource)
             {
                 continue; // decrypted by a stage further out, or made by the router
             }
@@ -171,7 +171,7 @@ internal sealed class WireGuardWorker : IStageWorker
                     {
                         p.Drop(WireGuardDropReasons.BadMac1);
                     }
-                    else if (_stage.Handshakes.TryEnqueue(data, source.Source(p.Mark), source.Destination(p.Mark), now))
+                    else if (_stage.Handshakes.TryEnqueue(data, source.Source(p.SourceSlot), source.Destination(p.SourceSlot), now))
                     {
                         Counters.HandshakesQueued++;
                         p.Consume();
@@ -259,8 +259,8 @@ internal sealed class WireGuardWorker : IStageWorker
             wake |= _stage.RequestHandshake(peer);
         }
 
-        ref readonly UdpEndpoint from = ref source.Source(p.Mark);
-        ref readonly UdpEndpoint to = ref source.Destination(p.Mark);
+        ref readonly UdpEndpoint from = ref source.Source(p.SourceSlot);
+        ref readonly UdpEndpoint to = ref source.Destination(p.SourceSlot);
         PeerEndpoint? endpoint = peer.Endpoint;
         if (endpoint is null || endpoint.Remote != from || endpoint.Local != to)
         {
@@ -288,7 +288,7 @@ internal sealed class WireGuardWorker : IStageWorker
         p.Offset += MessageLayout.TransportHeaderSize;
         p.Length = length;
         p.Ingress = peer.Port;
-        p.Mark = 0;
+        p.SourceSlot = 0;
         p.Gso = default;
         peer.OnDataReceived(now);
         return wake;
