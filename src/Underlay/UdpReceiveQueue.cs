@@ -65,6 +65,7 @@ public sealed unsafe class UdpReceiveQueue : IQueue
     private int _segment;
     private int _dirty;
     private volatile bool _isClosed;
+    private int _wakeWanted;
     private int _disposed;
 
     /// <summary>A queue whose slots take datagrams of up to <see cref="DefaultDatagramBytes"/>.</summary>
@@ -160,7 +161,8 @@ public sealed unsafe class UdpReceiveQueue : IQueue
 
     /// <summary>
     /// Empties <paramref name="batch"/> and fills it with the datagrams (or GRO segments) the socket has, waiting
-    /// while it has none. Returns false once <see cref="Close"/> was called.
+    /// while it has none; returns it empty when <see cref="Wake"/> was called while the socket had nothing. Returns
+    /// false once <see cref="Close"/> was called.
     /// </summary>
     public bool Read(PacketBatch batch)
     {
@@ -208,9 +210,24 @@ public sealed unsafe class UdpReceiveQueue : IQueue
             int errno = n == 0 ? Errno.EAGAIN : Errno.Last;
             if (errno == Errno.EAGAIN)
             {
+                if (TakeWake())
+                {
+                    return true; // nothing read: the lane ends a batch anyway (see Wake)
+                }
+
                 if (!WaitReadable(socket))
                 {
-                    return false;
+                    if (_isClosed)
+                    {
+                        return false;
+                    }
+
+                    // Woken, not closed (Close sets the flag before it signals; the loop checks it before every wait).
+                    _closed.Reset();
+                    if (TakeWake())
+                    {
+                        return true;
+                    }
                 }
 
                 continue;
@@ -274,6 +291,19 @@ public sealed unsafe class UdpReceiveQueue : IQueue
         }
     }
 
+    /// <summary>
+    /// Wakes the reader: a <see cref="Read"/> blocked (or about to block) on an empty socket returns true with an empty
+    /// batch, once, so the runner's lane ends a batch — how a stage's own thread has a lane send what it handed it
+    /// (see <see cref="IStageSource"/>). Wakes that come together may be served by one empty read. Thread-safe.
+    /// </summary>
+    public void Wake()
+    {
+        if (Interlocked.Exchange(ref _wakeWanted, 1) == 0)
+        {
+            _closed.Signal();
+        }
+    }
+
     /// <summary>Wakes a blocked <see cref="Read"/>, which returns false, as does every later one. Thread-safe.</summary>
     public void Close()
     {
@@ -291,6 +321,18 @@ public sealed unsafe class UdpReceiveQueue : IQueue
 
         Close();
         _closed.Dispose();
+    }
+
+    // A wake was asked for: clear it, then drain the eventfd (a wake in between leaves the flag set: one more empty read).
+    private bool TakeWake()
+    {
+        if (Volatile.Read(ref _wakeWanted) == 0 || Interlocked.Exchange(ref _wakeWanted, 0) == 0)
+        {
+            return false;
+        }
+
+        _closed.Reset();
+        return true;
     }
 
     // The kernel rewrites msg_namelen, msg_controllen and msg_flags of the entries it filled; restore them.

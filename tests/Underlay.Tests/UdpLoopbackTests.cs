@@ -243,6 +243,45 @@ public sealed class UdpLoopbackTests
     }
 
     [Fact]
+    public void Wake_ends_a_blocked_read_once_with_an_empty_batch_and_the_queue_reads_on()
+    {
+        using UdpSocket socket = UdpSocket.Open(new UdpSocketOptions(IPAddress.Loopback));
+        using var queue = new UdpReceiveQueue(socket, 0, 64, Headroom, Tailroom);
+        var batch = new PacketBatch(64);
+        bool? result = null;
+        int tid = 0;
+        var reader = new Thread(() =>
+        {
+            Volatile.Write(ref tid, TestInterop.gettid());
+            result = queue.Read(batch);
+        });
+        reader.Start();
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref tid) != 0 && IsBlockedInPoll(Volatile.Read(ref tid)), TimeSpan.FromSeconds(20)), "the reader never blocked in poll");
+
+        queue.Wake();
+
+        Assert.True(reader.Join(TimeSpan.FromSeconds(20)), "Wake did not wake the reader");
+        Assert.True(result);
+        Assert.Equal(0, batch.Count);
+
+        // The wake is spent: the next read waits for a datagram again, and gets it.
+        using UdpSocket sender = UdpSocket.Open(new UdpSocketOptions(IPAddress.Loopback));
+        var send = new UdpBatchSender(sender, 4);
+        Assert.True(send.TryAdd(socket.LocalEndpoint, Datagrams.Make(1, 40)));
+        send.Flush(new DropTally());
+        Assert.True(queue.Read(batch));
+        Assert.Equal(1, batch.Count);
+        Assert.Equal(40, batch[0].Length);
+
+        // A wake asked for before the read is served by it; a close after it still ends reading.
+        queue.Wake();
+        Assert.True(queue.Read(batch));
+        Assert.Equal(0, batch.Count);
+        queue.Close();
+        Assert.False(queue.Read(batch));
+    }
+
+    [Fact]
     public void Errors_on_destinations_the_kernel_refuses_are_counted_not_thrown()
     {
         using UdpSocket v6Only = UdpSocket.Open(new UdpSocketOptions(IPAddress.IPv6Loopback));

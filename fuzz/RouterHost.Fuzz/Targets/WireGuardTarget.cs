@@ -151,6 +151,7 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
         long queuedBefore = counters.HandshakesQueued;
         long keepalivesBefore = counters.Keepalives;
         _worker.Process(_batch);
+        _worker.EndBatch();
         int consumed = 0;
         foreach (ref Packet p in _batch.AsSpan())
         {
@@ -373,5 +374,6 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
         }
 
         _worker.Process(_batch);
+        _worker.EndBatch();
     }
 }

@@ -58,7 +58,7 @@ internal sealed partial class QueueWorker : IDisposable
     private long _batches;
 
     /// <summary>A worker for an interface's queue: batches enter at stage 0 walking outbound.</summary>
-    /// <param name="peerOwners">For each peer index, the chain position of the stage that owns the peer (-1: none), swapped whole when peers change; see <see cref="PeerOwners"/>.</param>
+    /// <param name="peerOwners">For each peer index, the chain position of the stage that owns the peer (-1: none), swapped whole when peers change; see <see cref="PeerOwnerMap.Owners"/>.</param>
     public QueueWorker(RouterInterface iface, IQueue source, int lane, IReadOnlyList<RouterStage> stages, EgressTarget?[] egress, PeerOwnerMap peerOwners, int batchSize, ILogger logger)
         : this(iface.Name, iface.Port.Id, 0, PacketDirection.Outbound, source, lane, stages, egress, peerOwners, batchSize, logger)
     {
@@ -109,43 +109,6 @@ internal sealed partial class QueueWorker : IDisposable
     }
 
     public int Lane { get; }
-
-    /// <summary>
-    /// For each peer of <paramref name="ports"/> (by peer index), the position in <paramref name="stages"/> of the
-    /// stage that registered it (<see cref="PortInfo.Owner"/>), or -1 when no stage of the chain has that name.
-    /// </summary>
-    public static int[] PeerOwners(IReadOnlyList<PortInfo> ports, IReadOnlyList<RouterStage> stages)
-    {
-        int count = 0;
-        foreach (PortInfo port in ports)
-        {
-            if (port.Id.Kind == PortKind.Peer)
-            {
-                count = Math.Max(count, port.Id.Index + 1);
-            }
-        }
-
-        var owners = new int[count];
-        Array.Fill(owners, -1);
-        foreach (PortInfo port in ports)
-        {
-            if (port.Id.Kind != PortKind.Peer)
-            {
-                continue;
-            }
-
-            for (int k = 0; k < stages.Count; k++)
-            {
-                if (string.Equals(stages[k].Name, port.Owner, StringComparison.Ordinal))
-                {
-                    owners[port.Id.Index] = k;
-                    break;
-                }
-            }
-        }
-
-        return owners;
-    }
 
     /// <summary>The interface's name, or <c>stage/NAME</c> for a stage's source.</summary>
     public string InterfaceName => _name;
