@@ -274,15 +274,21 @@ internal sealed partial class QueueWorker : IDisposable
         int step = batch.Direction == PacketDirection.Outbound ? 1 : -1;
         for (int k = from; (uint)k < (uint)_stages.Length && batch.Count > 0; k += step)
         {
-            StageCounters counters = _stageCounters[k];
-            counters.In += batch.Count;
-            _stages[k].Process(batch);
-            Account(counters, batch);
-            RunEmitted(batch, PacketDirection.Outbound, k + 1, counters);
-            RunEmitted(batch, PacketDirection.Inbound, k - 1, counters);
+            RunStage(batch, k);
         }
 
         Deliver(batch);
+    }
+
+    /// <summary>Stage <paramref name="k"/> processes the batch; it is counted, and what the stage emitted walks on.</summary>
+    private void RunStage(PacketBatch batch, int k)
+    {
+        StageCounters counters = _stageCounters[k];
+        counters.In += batch.Count;
+        _stages[k].Process(batch);
+        Account(counters, batch);
+        RunEmitted(batch, PacketDirection.Outbound, k + 1, counters);
+        RunEmitted(batch, PacketDirection.Inbound, k - 1, counters);
     }
 
     private void RunEmitted(PacketBatch parent, PacketDirection direction, int next, StageCounters counters)
@@ -474,12 +480,7 @@ internal sealed partial class QueueWorker : IDisposable
     private void RunOwner(PacketBatch turnaround, int owner)
     {
         turnaround.Direction = PacketDirection.Outbound;
-        StageCounters counters = _stageCounters[owner];
-        counters.In += turnaround.Count;
-        _stages[owner].Process(turnaround);
-        Account(counters, turnaround);
-        RunEmitted(turnaround, PacketDirection.Outbound, owner + 1, counters);
-        RunEmitted(turnaround, PacketDirection.Inbound, owner - 1, counters);
+        RunStage(turnaround, owner);
         Deliver(turnaround);
     }
 

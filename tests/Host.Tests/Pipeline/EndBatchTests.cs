@@ -92,11 +92,11 @@ public sealed class EndBatchTests
         }
     }
 
-    private sealed class NoQueue : IQueue
+    internal sealed class NoQueue(bool gso = false) : IQueue
     {
         public int Index => 0;
 
-        public bool GsoSupported => false;
+        public bool GsoSupported => gso;
 
         public bool Read(PacketBatch batch) => false;
 
