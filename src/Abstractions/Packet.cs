@@ -36,14 +36,6 @@ public struct Packet
     /// </summary>
     public ushort IngressQueue;
 
-    /// <summary>
-    /// The reading queue's own handle for the datagram this packet came in (a UDP source: the receive slot that
-    /// resolves who sent it), set by <see cref="IQueue.Read"/> and valid until that queue's next read. Only a
-    /// stage's own sources set it (see <see cref="IStageSource"/>); 0 otherwise. Added in contract 1.5 (sources
-    /// used <see cref="Mark"/> before, which is the stages' own again).
-    /// </summary>
-    public uint SourceSlot;
-
     /// <summary>Where it goes; set by routing (or any stage). None at the end of the chain is a drop.</summary>
     public PortId Egress;
 
@@ -66,6 +58,14 @@ public struct Packet
 
     /// <summary>Free for stages to tag packets (like a netfilter mark).</summary>
     public uint Mark;
+
+    /// <summary>
+    /// The reading queue's own handle for the datagram this packet came in (a UDP source: the receive slot that
+    /// resolves who sent it), set by <see cref="IQueue.Read"/> and valid until that queue's next read. Only a
+    /// stage's own sources set it (see <see cref="IStageSource"/>); 0 otherwise. Added in contract 1.5 (sources
+    /// used <see cref="Mark"/> before, which is the stages' own again).
+    /// </summary>
+    public SourceSlot SourceSlot;
 
     /// <summary>The packet bytes.</summary>
     public readonly Span<byte> Data

@@ -372,7 +372,7 @@ public sealed unsafe class UdpReceiveQueue : IQueue
                 int before = first ? _headroom : 0;
                 int after = last ? _tailroom : 0;
                 ref Packet p = ref batch.Append(_slab.Slice(payload + start - before, before + size + after), before, size);
-                p.SourceSlot = (uint)i;
+                p.SourceSlot = (ushort)i;
                 PacketsDelivered++;
                 _segment++;
                 if (last)

@@ -116,7 +116,7 @@ public class WireGuardTransportBenchmarks
             int length = _sealedLength[i];
             _sealed.AsSpan(i * Slot, length).CopyTo(_buffer.AsSpan((i * Slot) + Headroom));
             ref Packet p = ref batch.Append(_buffer.AsMemory(i * Slot, Slot), Headroom, length);
-            p.SourceSlot = (uint)i;
+            p.SourceSlot = (ushort)i;
         }
     }
 }

@@ -138,7 +138,7 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
 
             ref Packet p = ref _batch.Append(_buffer, slot + Headroom, length);
             p.IngressQueue = 0;
-            p.SourceSlot = 0; // the receive slot whose source is the played peer's socket
+            p.SourceSlot = default; // the receive slot whose source is the played peer's socket
         }
 
         _now = flood >= 0 ? Now - FloodEarlierMs : Now;

@@ -368,7 +368,7 @@ internal sealed class WireGuardWorker : IStageWorker
         p.Offset += MessageLayout.TransportHeaderSize;
         p.Length = length;
         p.Ingress = peer.Port;
-        p.SourceSlot = 0;
+        p.SourceSlot = default;
         p.Gso = default;
         peer.OnDataReceived(now);
         return wake;
