@@ -21,7 +21,7 @@ public interface IQueue : IDisposable
 
     /// <summary>
     /// Empties <paramref name="batch"/> and fills it with at least one packet, blocking while the device has
-    /// none. The packets' bytes are borrowed from the queue's own buffers (no copy, no allocation) and are
+    /// none (a stage's own source may also return it empty when woken: see <see cref="IStageSource"/>). The packets' bytes are borrowed from the queue's own buffers (no copy, no allocation) and are
     /// valid until the next <see cref="Read"/> or <see cref="Close"/>. Input the queue refuses is counted in
     /// <see cref="PacketBatch.ReadDrops"/>. Returns false once the queue is closed.
     /// </summary>

@@ -8,10 +8,20 @@ namespace RouterHost.Abstractions;
 /// interface's queue, or for a peer (one peer sending to another) the stage that owns that peer, which the runner
 /// hands the packet to walking outbound.
 /// <para>
-/// Packets read from a source carry no <see cref="Packet.Ingress"/> (<see cref="PortId.None"/>) and the
-/// source's index in <see cref="Packet.IngressQueue"/>: the stage recognizes its own datagrams that way, turns
-/// them into packets (decrypts them in place) and sets their ingress (the peer), or consumes them (handshakes,
-/// keepalives). On shutdown the runner closes every source (<see cref="IQueue.Close"/> must wake a blocked
+/// Packets read from a source are the stage's until it claims them: <see cref="Packet.IsFromStageSource"/> is true
+/// (they carry no <see cref="Packet.Ingress"/>), <see cref="Packet.IngressQueue"/> is the source's index in
+/// <see cref="Sources"/> and <see cref="Packet.SourceSlot"/> the source's own handle for the datagram (a UDP source
+/// resolves its sender from it). The stage recognizes its own datagrams that way, turns them into packets (decrypts
+/// them in place) and sets their ingress (the peer), or consumes them (handshakes, keepalives).
+/// <see cref="Packet.Mark"/> is left to the stages.
+/// </para>
+/// <para>
+/// A source may end a read with no packet (a wake): the runner then ends the batch as any other, calling every
+/// worker's <see cref="IStageWorker.EndBatch"/> on that lane. That is how work a stage's other threads hand to a lane
+/// (packets that waited for a session) leaves promptly when the lane has no traffic of its own.
+/// </para>
+/// <para>
+/// On shutdown the runner closes every source (<see cref="IQueue.Close"/> must wake a blocked
 /// read), joins its threads, and only then disposes the stage, which releases the sources.
 /// </para>
 /// Added in contract 1.2.

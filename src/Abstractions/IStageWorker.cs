@@ -14,4 +14,17 @@ public interface IStageWorker : IDisposable
     /// It may also rewrite packets in place and emit packets of its own.
     /// </summary>
     void Process(PacketBatch batch);
+
+    /// <summary>
+    /// The end of a batch on this worker's lane: the runner calls it once after every batch the lane read (an empty
+    /// one too: a source woken with nothing to read, see <see cref="IStageSource"/>), after every packet of it has
+    /// left the chain and before the lane's own interface writes are flushed and its next read. A stage that queues
+    /// sends of its own (a tunnel's UDP sockets) sends them here, so they leave once per batch, from the lane whose
+    /// packets they are; the bytes of the batch's packets are still valid. The default does nothing.
+    /// Must not block, allocate or throw per packet (a throw is counted as a stage fault).
+    /// Added in contract 1.5.
+    /// </summary>
+    void EndBatch()
+    {
+    }
 }

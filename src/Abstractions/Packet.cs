@@ -23,10 +23,17 @@ public struct Packet
     /// <summary>Offload metadata; for a superpacket, <see cref="Length"/> covers every segment's payload.</summary>
     public GsoInfo Gso;
 
-    /// <summary>Where it entered: an interface (with <see cref="IngressQueue"/>) or a peer.</summary>
+    /// <summary>
+    /// Where it entered: an interface (with <see cref="IngressQueue"/>) or a peer. <see cref="PortId.None"/> while
+    /// it is a datagram read from a stage's own source that its stage has not claimed yet (see
+    /// <see cref="IsFromStageSource"/>).
+    /// </summary>
     public PortId Ingress;
 
-    /// <summary>The queue index of the ingress interface it was read from.</summary>
+    /// <summary>
+    /// The queue index of the ingress interface it was read from; for a packet from a stage's own source, the
+    /// source's index in <see cref="IStageSource.Sources"/>.
+    /// </summary>
     public ushort IngressQueue;
 
     /// <summary>Where it goes; set by routing (or any stage). None at the end of the chain is a drop.</summary>
@@ -52,6 +59,14 @@ public struct Packet
     /// <summary>Free for stages to tag packets (like a netfilter mark).</summary>
     public uint Mark;
 
+    /// <summary>
+    /// The reading queue's own handle for the datagram this packet came in (a UDP source: the receive slot that
+    /// resolves who sent it), set by <see cref="IQueue.Read"/> and valid until that queue's next read. Only a
+    /// stage's own sources set it (see <see cref="IStageSource"/>); 0 otherwise. Added in contract 1.5 (sources
+    /// used <see cref="Mark"/> before, which is the stages' own again).
+    /// </summary>
+    public SourceSlot SourceSlot;
+
     /// <summary>The packet bytes.</summary>
     public readonly Span<byte> Data
     {
@@ -64,6 +79,15 @@ public struct Packet
 
     /// <summary>Bytes free after the packet.</summary>
     public readonly int Tailroom => Buffer.Length - Offset - Length;
+
+    /// <summary>
+    /// Whether the packet is a datagram read from a stage's own source (<see cref="IStageSource"/>) that no stage has
+    /// claimed yet: the runner gives such packets no <see cref="Ingress"/>, and the owning stage (which finds its
+    /// source by <see cref="IngressQueue"/> and the datagram by <see cref="SourceSlot"/>) sets the ingress when it turns
+    /// the datagram into a packet (decrypts it). Every other packet in the chain has an ingress (an interface, a peer,
+    /// or <see cref="PortId.Local"/> for what the router emits). Added in contract 1.5.
+    /// </summary>
+    public readonly bool IsFromStageSource => Ingress.IsNone;
 
     /// <summary>Whether the packet is still on its way (no stage has dropped, rejected or consumed it).</summary>
     public readonly bool IsForwarded => Verdict == PacketVerdict.Forward;

@@ -11,7 +11,7 @@ public static class PluginContract
     public const int Major = 1;
 
     /// <summary>Minor version: bumped when contracts grow compatibly.</summary>
-    public const int Minor = 4;
+    public const int Minor = 5;
 
     /// <summary>The name of this assembly, which plugins reference and the host shares with them.</summary>
     public const string AssemblyName = "RouterHost.Abstractions";

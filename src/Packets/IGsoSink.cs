@@ -5,7 +5,7 @@ namespace RouterHost.Packets;
 /// <summary>
 /// Where <see cref="GroCoalescer"/> delivers its output: superpackets as a header prefix plus borrowed payload
 /// fragments (the shape of <see cref="IQueue.WriteGso"/>), and packets it could not merge as they came.
-/// A TUN backend implements it over its vectored write; <see cref="QueueGsoSink"/> adapts any <see cref="IQueue"/>.
+/// A TUN backend implements it over its vectored write.
 /// </summary>
 public interface IGsoSink
 {

@@ -33,6 +33,27 @@ public static class Segmenter
     }
 
     /// <summary>
+    /// Checks <paramref name="superpacket"/> as <see cref="Segment"/> does and says how many segments it makes and
+    /// how long the headers are that prefix each (from the packet itself, not the GSO info); or why it cannot be
+    /// segmented.
+    /// </summary>
+    public static DropReason Measure(ReadOnlySpan<byte> superpacket, in GsoInfo gso, out int segmentCount, out int headerLength)
+    {
+        segmentCount = 0;
+        headerLength = 0;
+        DropReason reason = Validate(superpacket, gso, out PacketLayout layout);
+        if (!reason.IsNone)
+        {
+            return reason;
+        }
+
+        headerLength = layout.PayloadOffset;
+        int payload = layout.PacketLength - layout.PayloadOffset;
+        segmentCount = (payload + gso.SegmentSize - 1) / gso.SegmentSize;
+        return DropReason.None;
+    }
+
+    /// <summary>
     /// Segments <paramref name="superpacket"/> (the IP packet, starting at its IP header) into
     /// <paramref name="destinations"/>, one segment per destination from the start of each, and stores each
     /// segment's length in <paramref name="segmentLengths"/>. Nothing is written unless every segment fits.

@@ -24,7 +24,7 @@ namespace RouterHost.Underlay;
 /// ciphertext; the 16-byte WireGuard header a stage strips becomes headroom.)
 /// </para>
 /// <para>
-/// <see cref="Packet.Mark"/> is the datagram's slot index, shared by all segments of one coalesced read;
+/// <see cref="Packet.SourceSlot"/> is the datagram's slot index, shared by all segments of one coalesced read;
 /// <see cref="Source"/> and <see cref="Destination"/> resolve it until the next <see cref="Read"/>. When a coalesced
 /// read has more segments than the batch has room for, the rest are delivered by the next Read (which then reads
 /// nothing new, so the slots stay valid).
@@ -64,6 +64,7 @@ public sealed unsafe class UdpReceiveQueue : IQueue
     private int _next;
     private int _segment;
     private int _dirty;
+    private int _wakeWanted;
 
     /// <summary>A queue whose slots take datagrams of up to <see cref="DefaultDatagramBytes"/>.</summary>
     /// <param name="socket">The socket to read.</param>
@@ -158,7 +159,8 @@ public sealed unsafe class UdpReceiveQueue : IQueue
 
     /// <summary>
     /// Empties <paramref name="batch"/> and fills it with the datagrams (or GRO segments) the socket has, waiting
-    /// while it has none. Returns false once <see cref="Close"/> was called.
+    /// while it has none; returns it empty when <see cref="Wake"/> was called while the socket had nothing. Returns
+    /// false once <see cref="Close"/> was called.
     /// </summary>
     public bool Read(PacketBatch batch)
     {
@@ -206,9 +208,24 @@ public sealed unsafe class UdpReceiveQueue : IQueue
             int errno = n == 0 ? Errno.EAGAIN : Errno.Last;
             if (errno == Errno.EAGAIN)
             {
+                if (TakeWake())
+                {
+                    return true; // nothing read: the lane ends a batch anyway (see Wake)
+                }
+
                 if (!WaitReadable(socket))
                 {
-                    return false;
+                    if (_closing.IsClosed)
+                    {
+                        return false;
+                    }
+
+                    // Woken, not closed (Close sets the flag before it signals; the loop checks it before every wait).
+                    _closing.Event.Reset();
+                    if (TakeWake())
+                    {
+                        return true;
+                    }
                 }
 
                 continue;
@@ -230,11 +247,11 @@ public sealed unsafe class UdpReceiveQueue : IQueue
         }
     }
 
-    /// <summary>Who sent the datagram with this <see cref="Packet.Mark"/> (valid until the next <see cref="Read"/>).</summary>
+    /// <summary>Who sent the datagram with this <see cref="Packet.SourceSlot"/> (valid until the next <see cref="Read"/>).</summary>
     public ref readonly UdpEndpoint Source(uint mark) => ref _sources[mark];
 
     /// <summary>
-    /// The local address (and port) the datagram with this <see cref="Packet.Mark"/> was sent to, from
+    /// The local address (and port) the datagram with this <see cref="Packet.SourceSlot"/> was sent to, from
     /// <c>IP_PKTINFO</c> / <c>IPV6_PKTINFO</c>: send the reply from it (as the source given to
     /// <see cref="UdpBatchSender.TryAdd(in UdpEndpoint, in UdpEndpoint, ReadOnlySpan{byte})"/>) and the peer sees
     /// the address it used. A link-local address carries its interface as scope id.
@@ -272,6 +289,19 @@ public sealed unsafe class UdpReceiveQueue : IQueue
         }
     }
 
+    /// <summary>
+    /// Wakes the reader: a <see cref="Read"/> blocked (or about to block) on an empty socket returns true with an empty
+    /// batch, once, so the runner's lane ends a batch — how a stage's own thread has a lane send what it handed it
+    /// (see <see cref="IStageSource"/>). Wakes that come together may be served by one empty read. Thread-safe.
+    /// </summary>
+    public void Wake()
+    {
+        if (Interlocked.Exchange(ref _wakeWanted, 1) == 0)
+        {
+            _closing.Event.Signal();
+        }
+    }
+
     /// <summary>Wakes a blocked <see cref="Read"/>, which returns false, as does every later one. Thread-safe.</summary>
     public void Close() => _closing.Close();
 
@@ -284,6 +314,18 @@ public sealed unsafe class UdpReceiveQueue : IQueue
         }
 
         _closing.Dispose();
+    }
+
+    // A wake was asked for: clear it, then drain the eventfd (a wake in between leaves the flag set: one more empty read).
+    private bool TakeWake()
+    {
+        if (Volatile.Read(ref _wakeWanted) == 0 || Interlocked.Exchange(ref _wakeWanted, 0) == 0)
+        {
+            return false;
+        }
+
+        _closing.Event.Reset();
+        return true;
     }
 
     // The kernel rewrites msg_namelen, msg_controllen and msg_flags of the entries it filled; restore them.
@@ -323,7 +365,7 @@ public sealed unsafe class UdpReceiveQueue : IQueue
                 int before = first ? _headroom : 0;
                 int after = last ? _tailroom : 0;
                 ref Packet p = ref batch.Append(_slab.Slice(payload + start - before, before + size + after), before, size);
-                p.Mark = (uint)i;
+                p.SourceSlot = (ushort)i;
                 PacketsDelivered++;
                 _segment++;
                 if (last)

@@ -38,4 +38,45 @@ public class AllocationTests
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
+
+    [Fact]
+    public void Segmenting_through_the_scratch_allocates_nothing()
+    {
+        byte[] bytes = TestPackets.Tcp(new TestPackets.TcpSpec { Payload = TestPackets.Pattern(64000) });
+        var super = new Packet
+        {
+            Buffer = bytes,
+            Length = bytes.Length,
+            Gso = new GsoInfo { Type = GsoType.TcpV4, SegmentSize = 1400, HeaderLength = 40, ChecksumStart = 20, ChecksumOffset = 16, NeedsChecksum = true },
+        };
+        var scratch = new SegmentScratch(1 << 20);
+        long length = 0;
+
+        void Work()
+        {
+            if (scratch.Plan(in super, 64, 64).IsNone)
+            {
+                if (!scratch.PlanFits)
+                {
+                    scratch.Reset();
+                }
+
+                scratch.Write(in super);
+                for (int i = 0; i < scratch.Count; i++)
+                {
+                    length += scratch.SegmentAt(in super, i).Length;
+                }
+            }
+        }
+
+        Work();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 50; i++)
+        {
+            Work();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(51L * (bytes.Length + (45 * 40)), length); // 46 segments, each with its own 40 bytes of headers
+    }
 }

@@ -154,7 +154,7 @@ public sealed class UdpLoopbackTests
         for (int i = 0; i < datagrams.Length; i++)
         {
             Assert.Equal(datagrams[i], received[i].Bytes);
-            Assert.Equal(received[0].Mark, received[i].Mark);
+            Assert.Equal(received[0].SourceSlot, received[i].SourceSlot);
             Assert.Equal(socket.LocalEndpoint, received[i].Source);
             Assert.Equal(receiver.LocalEndpoint, received[i].Destination);
             Assert.Equal(i == 0 ? Headroom : 0, received[i].Headroom);
@@ -240,6 +240,45 @@ public sealed class UdpLoopbackTests
         queue.Dispose();
         queue.Dispose();
         Assert.False(socket.Handle.IsClosed);
+    }
+
+    [Fact]
+    public void Wake_ends_a_blocked_read_once_with_an_empty_batch_and_the_queue_reads_on()
+    {
+        using UdpSocket socket = UdpSocket.Open(new UdpSocketOptions(IPAddress.Loopback));
+        using var queue = new UdpReceiveQueue(socket, 0, 64, Headroom, Tailroom);
+        var batch = new PacketBatch(64);
+        bool? result = null;
+        int tid = 0;
+        var reader = new Thread(() =>
+        {
+            Volatile.Write(ref tid, TestInterop.gettid());
+            result = queue.Read(batch);
+        });
+        reader.Start();
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref tid) != 0 && IsBlockedInPoll(Volatile.Read(ref tid)), TimeSpan.FromSeconds(20)), "the reader never blocked in poll");
+
+        queue.Wake();
+
+        Assert.True(reader.Join(TimeSpan.FromSeconds(20)), "Wake did not wake the reader");
+        Assert.True(result);
+        Assert.Equal(0, batch.Count);
+
+        // The wake is spent: the next read waits for a datagram again, and gets it.
+        using UdpSocket sender = UdpSocket.Open(new UdpSocketOptions(IPAddress.Loopback));
+        var send = new UdpBatchSender(sender, 4);
+        Assert.True(send.TryAdd(socket.LocalEndpoint, Datagrams.Make(1, 40)));
+        send.Flush(new DropTally());
+        Assert.True(queue.Read(batch));
+        Assert.Equal(1, batch.Count);
+        Assert.Equal(40, batch[0].Length);
+
+        // A wake asked for before the read is served by it; a close after it still ends reading.
+        queue.Wake();
+        Assert.True(queue.Read(batch));
+        Assert.Equal(0, batch.Count);
+        queue.Close();
+        Assert.False(queue.Read(batch));
     }
 
     [Fact]
@@ -406,7 +445,7 @@ public sealed class UdpLoopbackTests
                 for (int i = 0; i < batch.Count; i++)
                 {
                     ref Packet p = ref batch[i];
-                    bytes += p.Length + queue.Source(p.Mark).Port + queue.Destination(p.Mark).Port;
+                    bytes += p.Length + queue.Source(p.SourceSlot).Port + queue.Destination(p.SourceSlot).Port;
                 }
 
                 packets += batch.Count;

@@ -226,7 +226,7 @@ public sealed class UdpSocketGroupTests
                         Assert.True(queues[i].Read(batch));
                         for (int j = 0; j < batch.Count; j++)
                         {
-                            ports[i].Add(queues[i].Source(batch[j].Mark).Port);
+                            ports[i].Add(queues[i].Source(batch[j].SourceSlot).Port);
                         }
                     }
                 }

@@ -159,7 +159,7 @@ public class WireGuardPeerToPeerBenchmarks
             _plaintext.CopyTo(message[MessageLayout.TransportHeaderSize..]);
             int length = WireGuardBenchSession.Seal(_fromA, message, Size);
             ref Packet p = ref batch.Append(_buffer.AsMemory(i * Slot, Slot), Headroom, length);
-            p.Mark = (uint)i;
+            p.SourceSlot = (ushort)i;
         }
 
         return batch.Count;

@@ -104,7 +104,7 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
 
             ref Packet p = ref _batch.Append(_buffer, slot + Headroom, length);
             p.IngressQueue = 0;
-            p.Mark = 0; // the receive slot whose source is the played peer's socket
+            p.SourceSlot = default; // the receive slot whose source is the played peer's socket
         }
 
         _now = flood >= 0 ? Now - FloodEarlierMs : Now;
@@ -117,6 +117,7 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
         long queuedBefore = counters.HandshakesQueued;
         long keepalivesBefore = counters.Keepalives;
         _worker.Process(_batch);
+        _worker.EndBatch();
         int consumed = 0;
         foreach (ref Packet p in _batch.AsSpan())
         {
@@ -339,5 +340,6 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
         }
 
         _worker.Process(_batch);
+        _worker.EndBatch();
     }
 }

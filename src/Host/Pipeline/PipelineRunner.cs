@@ -144,91 +144,63 @@ internal sealed partial class PipelineRunner : IDisposable
         }
     }
 
+    /// <summary>The lanes of this router: its interfaces' queues and its stages' sources (see <see cref="LanePlan"/>).</summary>
+    private LanePlan PlanLanes()
+    {
+        var interfaceQueues = new List<IReadOnlyList<int>>(_router.Interfaces.Count);
+        foreach (RouterInterface iface in _router.Interfaces)
+        {
+            var indices = new List<int>(iface.Container.Queues.Count);
+            foreach (IQueue queue in iface.Container.Queues)
+            {
+                indices.Add(queue.Index);
+            }
+
+            interfaceQueues.Add(indices);
+        }
+
+        var sources = new List<(int Stage, int QueueIndex)>();
+        foreach ((RouterStage _, int position, IQueue queue) in StageSources())
+        {
+            sources.Add((position, queue.Index));
+        }
+
+        return LanePlan.Compute(interfaceQueues, sources, _router.CpuAffinity);
+    }
+
+    /// <summary>Creates one worker per planned lane, with a <see cref="WriteGate"/> on each queue more than one lane writes to.</summary>
     private void CreateWorkers()
     {
         IReadOnlyList<RouterInterface> interfaces = _router.Interfaces;
-
-        // How many workers write (the Write path, not WriteFromSelf) to each queue of each interface.
-        var writers = new int[interfaces.Count][];
-        for (int e = 0; e < interfaces.Count; e++)
-        {
-            writers[e] = new int[interfaces[e].Container.Queues.Count];
-        }
-
-        foreach (RouterInterface source in interfaces)
-        {
-            foreach (IQueue queue in source.Container.Queues)
-            {
-                for (int e = 0; e < interfaces.Count; e++)
-                {
-                    if (interfaces[e] != source)
-                    {
-                        writers[e][queue.Index % writers[e].Length]++;
-                    }
-                }
-            }
-        }
-
-        // Stage sources (a tunnel's sockets) write to every interface too.
-        foreach ((RouterStage _, int _, IQueue queue) in StageSources())
-        {
-            for (int e = 0; e < interfaces.Count; e++)
-            {
-                writers[e][queue.Index % writers[e].Length]++;
-            }
-        }
-
+        LanePlan plan = PlanLanes();
         var gates = new WriteGate?[interfaces.Count][];
         for (int e = 0; e < interfaces.Count; e++)
         {
-            gates[e] = new WriteGate?[writers[e].Length];
-            for (int q = 0; q < writers[e].Length; q++)
+            gates[e] = new WriteGate?[interfaces[e].Container.Queues.Count];
+            for (int q = 0; q < gates[e].Length; q++)
             {
-                if (writers[e][q] > 1)
-                {
-                    gates[e][q] = new WriteGate();
-                }
+                gates[e][q] = plan.IsShared(e, q) ? new WriteGate() : null;
             }
         }
 
-        PeerOwnerMap peerOwners = _peerOwners;
-        int lane = 0;
+        var sources = new List<(RouterStage Stage, int Position, IQueue Queue)>(StageSources());
         try
         {
-            foreach (RouterInterface source in interfaces)
-            {
-                foreach (IQueue queue in source.Container.Queues)
-                {
-                    var egress = new EgressTarget?[interfaces.Count];
-                    for (int e = 0; e < interfaces.Count; e++)
-                    {
-                        RouterInterface target = interfaces[e];
-                        if (target == source)
-                        {
-                            egress[e] = new EgressTarget(target.Name, queue, isSelf: true, gate: null);
-                        }
-                        else
-                        {
-                            int q = queue.Index % target.Container.Queues.Count;
-                            egress[e] = new EgressTarget(target.Name, target.Container.Queues[q], isSelf: false, gates[e][q]);
-                        }
-                    }
-
-                    _workers.Add(new QueueWorker(source, queue, lane++, _router.Stages, egress, peerOwners, _router.BatchSize, _logger));
-                }
-            }
-
-            foreach ((RouterStage stage, int position, IQueue queue) in StageSources())
+            foreach (PlannedLane lane in plan.Lanes)
             {
                 var egress = new EgressTarget?[interfaces.Count];
                 for (int e = 0; e < interfaces.Count; e++)
                 {
+                    LaneEgress way = lane.Egress[e];
                     RouterInterface target = interfaces[e];
-                    int q = queue.Index % target.Container.Queues.Count;
-                    egress[e] = new EgressTarget(target.Name, target.Container.Queues[q], isSelf: false, gates[e][q]);
+                    egress[e] = new EgressTarget(target.Name, target.Container.Queues[way.Queue], way.IsSelf, way.IsSelf ? null : gates[e][way.Queue]);
                 }
 
-                _workers.Add(new QueueWorker(stage, position, queue, lane++, _router.Stages, egress, peerOwners, _router.BatchSize, _logger));
+                QueueWorker worker = lane.IsStageSource
+                    ? new QueueWorker(sources[lane.Source].Stage, lane.Stage, sources[lane.Source].Queue, lane.Number, _router.Stages, egress, _peerOwners, _router.BatchSize, _logger)
+                    : new QueueWorker(interfaces[lane.Interface], interfaces[lane.Interface].Container.Queues[lane.Queue], lane.Number, _router.Stages, egress, _peerOwners, _router.BatchSize, _logger);
+                worker.Cpu = lane.Cpu;
+                _workers.Add(worker);
             }
         }
         catch
@@ -239,14 +211,6 @@ internal sealed partial class PipelineRunner : IDisposable
             }
 
             throw;
-        }
-
-        if (_router.CpuAffinity is { Count: > 0 } cpus)
-        {
-            foreach (QueueWorker worker in _workers)
-            {
-                worker.Cpu = cpus[worker.Lane % cpus.Count];
-            }
         }
     }
 

@@ -7,13 +7,14 @@ namespace RouterHost.Pipeline;
 
 /// <summary>
 /// Serves one queue of one interface (or one source of a stage, see <see cref="IStageSource"/>), run to
-/// completion on its own thread: read a batch, walk it through every stage, hand what is left to its egress,
-/// flush, repeat. An interface's batches enter at the inside end walking outbound; a stage source's enter at
-/// its stage walking inbound. At the end of a walk a packet leaves by its egress: an interface's through that
-/// interface's queue (segmented first when the queue has no GSO), a peer's through the stage that owns the peer
-/// (turned around to it, walking outbound: a packet from one peer routed to another). Everything it touches per
-/// packet was allocated before the first read: the batch and its emit arenas, the turnaround batch, its stages'
-/// workers, its egress targets, counters.
+/// completion on its own thread: read a batch, walk it through every stage, hand what is left to its way out,
+/// end the batch (every stage worker sends what it queued, <see cref="IStageWorker.EndBatch"/>), flush the
+/// interface writes, repeat: the lane drives every flush of what its batches send. An interface's batches enter at
+/// the inside end walking outbound; a stage source's enter at its stage walking inbound. At the end of a walk a
+/// packet leaves by its <see cref="WayOut"/>: an interface's through that interface's queue (segmented first when
+/// the queue has no GSO), a peer's through the stage that owns the peer (turned around to it, walking outbound: a
+/// packet from one peer routed to another). Everything it touches per packet was allocated before the first read:
+/// the batch and its emit arenas, the turnaround batch, its stages' workers, its egress targets, counters.
 /// </summary>
 internal sealed partial class QueueWorker : IDisposable
 {
@@ -44,15 +45,11 @@ internal sealed partial class QueueWorker : IDisposable
     private readonly PacketBatch _turnaround;
     private bool _turning;
 
-    // Segmentation of superpackets for egresses without GSO: a pinned scratch area, bump-allocated per batch and
-    // reused after the batch's flush (a queue may hold written packets until then).
+    // Segmentation of superpackets for egresses without GSO: reused after the batch's flush (a queue may hold
+    // written packets until then).
     private const int SegmentHeadroom = 64;
     private const int SegmentTailroom = 64;
-    private const int MaxSegments = 1024;
-    private readonly byte[] _segmentScratch = GC.AllocateArray<byte>(1 << 20, pinned: true);
-    private readonly Memory<byte>[] _segmentDestinations = new Memory<byte>[MaxSegments];
-    private readonly int[] _segmentLengths = new int[MaxSegments];
-    private int _segmentUsed;
+    private readonly SegmentScratch _segments = new(1 << 20);
     private int _touchedCount;
     private long _faults;
     private Thread? _thread;
@@ -61,7 +58,7 @@ internal sealed partial class QueueWorker : IDisposable
     private long _batches;
 
     /// <summary>A worker for an interface's queue: batches enter at stage 0 walking outbound.</summary>
-    /// <param name="peerOwners">For each peer index, the chain position of the stage that owns the peer (-1: none), swapped whole when peers change; see <see cref="PeerOwners"/>.</param>
+    /// <param name="peerOwners">For each peer index, the chain position of the stage that owns the peer (-1: none), swapped whole when peers change; see <see cref="PeerOwnerMap.Owners"/>.</param>
     public QueueWorker(RouterInterface iface, IQueue source, int lane, IReadOnlyList<RouterStage> stages, EgressTarget?[] egress, PeerOwnerMap peerOwners, int batchSize, ILogger logger)
         : this(iface.Name, iface.Port.Id, 0, PacketDirection.Outbound, source, lane, stages, egress, peerOwners, batchSize, logger)
     {
@@ -112,43 +109,6 @@ internal sealed partial class QueueWorker : IDisposable
     }
 
     public int Lane { get; }
-
-    /// <summary>
-    /// For each peer of <paramref name="ports"/> (by peer index), the position in <paramref name="stages"/> of the
-    /// stage that registered it (<see cref="PortInfo.Owner"/>), or -1 when no stage of the chain has that name.
-    /// </summary>
-    public static int[] PeerOwners(IReadOnlyList<PortInfo> ports, IReadOnlyList<RouterStage> stages)
-    {
-        int count = 0;
-        foreach (PortInfo port in ports)
-        {
-            if (port.Id.Kind == PortKind.Peer)
-            {
-                count = Math.Max(count, port.Id.Index + 1);
-            }
-        }
-
-        var owners = new int[count];
-        Array.Fill(owners, -1);
-        foreach (PortInfo port in ports)
-        {
-            if (port.Id.Kind != PortKind.Peer)
-            {
-                continue;
-            }
-
-            for (int k = 0; k < stages.Count; k++)
-            {
-                if (string.Equals(stages[k].Name, port.Owner, StringComparison.Ordinal))
-                {
-                    owners[port.Id.Index] = k;
-                    break;
-                }
-            }
-        }
-
-        return owners;
-    }
 
     /// <summary>The interface's name, or <c>stage/NAME</c> for a stage's source.</summary>
     public string InterfaceName => _name;
@@ -278,7 +238,31 @@ internal sealed partial class QueueWorker : IDisposable
         }
         finally
         {
+            EndBatch();
             FlushTouched();
+        }
+    }
+
+    /// <summary>
+    /// Tells every stage worker of this lane that the batch is over (<see cref="IStageWorker.EndBatch"/>): what a
+    /// stage queued on its own wire (a tunnel's sends) leaves now, before the lane flushes its interface writes.
+    /// </summary>
+    private void EndBatch()
+    {
+        IStageWorker[] stages = _stages;
+        for (int k = 0; k < stages.Length; k++)
+        {
+            try
+            {
+                stages[k].EndBatch();
+            }
+            catch (Exception ex)
+            {
+                if ((_faults++ & 1023) == 0)
+                {
+                    Log.StageThrew(_logger, ex, _name, _queueIndex, _faults);
+                }
+            }
         }
     }
 
@@ -290,15 +274,21 @@ internal sealed partial class QueueWorker : IDisposable
         int step = batch.Direction == PacketDirection.Outbound ? 1 : -1;
         for (int k = from; (uint)k < (uint)_stages.Length && batch.Count > 0; k += step)
         {
-            StageCounters counters = _stageCounters[k];
-            counters.In += batch.Count;
-            _stages[k].Process(batch);
-            Account(counters, batch);
-            RunEmitted(batch, PacketDirection.Outbound, k + 1, counters);
-            RunEmitted(batch, PacketDirection.Inbound, k - 1, counters);
+            RunStage(batch, k);
         }
 
         Deliver(batch);
+    }
+
+    /// <summary>Stage <paramref name="k"/> processes the batch; it is counted, and what the stage emitted walks on.</summary>
+    private void RunStage(PacketBatch batch, int k)
+    {
+        StageCounters counters = _stageCounters[k];
+        counters.In += batch.Count;
+        _stages[k].Process(batch);
+        Account(counters, batch);
+        RunEmitted(batch, PacketDirection.Outbound, k + 1, counters);
+        RunEmitted(batch, PacketDirection.Inbound, k - 1, counters);
     }
 
     private void RunEmitted(PacketBatch parent, PacketDirection direction, int next, StageCounters counters)
@@ -374,9 +364,9 @@ internal sealed partial class QueueWorker : IDisposable
     }
 
     /// <summary>
-    /// The end of a walk: each packet leaves by its egress. An interface egress is written to that interface's queue
-    /// (through <see cref="SegmentAndSend"/> when it is a superpacket and the queue has no GSO); a peer egress is
-    /// handed to the stage that owns the peer (<see cref="TurnToPeers"/>); no egress is <c>no_egress</c>.
+    /// The end of a walk: each packet leaves by its <see cref="WayOut"/> — written to an interface's queue (segmented
+    /// here first when it is a superpacket and the queue has no GSO), handed to the stage that owns its peer
+    /// (<see cref="TurnToPeers"/>), or counted as a drop.
     /// </summary>
     private void Deliver(PacketBatch batch)
     {
@@ -385,36 +375,23 @@ internal sealed partial class QueueWorker : IDisposable
         for (int i = 0; i < packets.Length; i++)
         {
             ref Packet p = ref packets[i];
-            PortId egress = p.Egress;
-            if (egress.Kind != PortKind.Interface)
+            switch (WayOuts.Choose(in p, _egress, out EgressTarget? target))
             {
-                if (egress.Kind == PortKind.Peer)
-                {
+                case WayOut.Interface:
+                    Send(target!, in p);
+                    break;
+                case WayOut.SegmentForInterface:
+                    SegmentAndSend(target!, in p);
+                    break;
+                case WayOut.PeerOwner:
                     toPeers++;
-                }
-                else
-                {
-                    Received.AddDrop(egress.IsNone ? DropReason.NoEgress : DropReason.EgressUnavailable);
-                }
-
-                continue;
-            }
-
-            int index = egress.Index;
-            EgressTarget? target = (uint)index < (uint)_egress.Length ? _egress[index] : null;
-            if (target is null)
-            {
-                Received.AddDrop(DropReason.EgressUnavailable);
-                continue;
-            }
-
-            if (p.Gso.IsSuperpacket && !target.GsoSupported)
-            {
-                SegmentAndSend(target, in p);
-            }
-            else
-            {
-                Send(target, in p);
+                    break;
+                case WayOut.NoEgress:
+                    Received.AddDrop(DropReason.NoEgress);
+                    break;
+                default:
+                    Received.AddDrop(DropReason.EgressUnavailable);
+                    break;
             }
         }
 
@@ -503,12 +480,7 @@ internal sealed partial class QueueWorker : IDisposable
     private void RunOwner(PacketBatch turnaround, int owner)
     {
         turnaround.Direction = PacketDirection.Outbound;
-        StageCounters counters = _stageCounters[owner];
-        counters.In += turnaround.Count;
-        _stages[owner].Process(turnaround);
-        Account(counters, turnaround);
-        RunEmitted(turnaround, PacketDirection.Outbound, owner + 1, counters);
-        RunEmitted(turnaround, PacketDirection.Inbound, owner - 1, counters);
+        RunStage(turnaround, owner);
         Deliver(turnaround);
     }
 
@@ -548,51 +520,34 @@ internal sealed partial class QueueWorker : IDisposable
     /// </summary>
     private void SegmentAndSend(EgressTarget target, in Packet superpacket)
     {
-        ReadOnlySpan<byte> data = superpacket.Data;
-        int count = Segmenter.SegmentCount(data, superpacket.Gso);
-        int slot = SegmentHeadroom + superpacket.Gso.HeaderLength + superpacket.Gso.SegmentSize + SegmentTailroom;
-        if (count == 0 || count > MaxSegments || (long)count * slot > _segmentScratch.Length)
-        {
-            // Segment() says why it cannot (or the superpacket is beyond any sane size).
-            DropReason why = count == 0 ? Segmenter.Segment(data, superpacket.Gso, [], [], out _) : DropReason.TooLarge;
-            target.Sent.AddDrop(why.IsNone ? DropReason.GsoUnsupported : why);
-            return;
-        }
-
-        if (_segmentUsed + (count * slot) > _segmentScratch.Length)
+        DropReason why = _segments.Plan(in superpacket, SegmentHeadroom, SegmentTailroom);
+        if (why.IsNone && !_segments.PlanFits)
         {
             // The scratch is in use by packets written earlier in this batch: release them first.
             FlushTouched();
         }
 
-        int start = _segmentUsed;
-        for (int i = 0; i < count; i++)
+        if (why.IsNone)
         {
-            _segmentDestinations[i] = _segmentScratch.AsMemory(start + (i * slot) + SegmentHeadroom, slot - SegmentHeadroom - SegmentTailroom);
+            why = _segments.Write(in superpacket);
         }
 
-        DropReason result = Segmenter.Segment(data, superpacket.Gso, _segmentDestinations.AsSpan(0, count), _segmentLengths.AsSpan(0, count), out int produced);
-        if (!result.IsNone)
+        if (!why.IsNone)
         {
-            target.Sent.AddDrop(result);
+            target.Sent.AddDrop(why);
             return;
         }
 
-        _segmentUsed = start + (count * slot);
-        for (int i = 0; i < produced; i++)
+        for (int i = 0; i < _segments.Count; i++)
         {
-            Packet segment = superpacket;
-            segment.Buffer = _segmentScratch.AsMemory(start + (i * slot), slot);
-            segment.Offset = SegmentHeadroom;
-            segment.Length = _segmentLengths[i];
-            segment.Gso = default;
+            Packet segment = _segments.SegmentAt(in superpacket, i);
             Send(target, in segment);
         }
     }
 
     private void FlushTouched()
     {
-        _segmentUsed = 0;
+        _segments.Reset();
         for (int i = 0; i < _touchedCount; i++)
         {
             EgressTarget target = _touched[i];

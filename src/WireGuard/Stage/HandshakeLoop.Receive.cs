@@ -148,7 +148,12 @@ internal sealed partial class HandshakeLoop
         Install(peer, keypair, asInitiator: true, source, destination, now);
         Counters.HandshakesAccepted[(int)MessageType.Response]++;
         Log.Completed(_logger, _stage.Name, peer.Name, source.ToString());
-        if (SendStaged(peer, now) == 0)
+        if (peer.Staged.Count > 0)
+        {
+            // What waited for this session leaves from a lane (woken for it), which confirms the session too.
+            _stage.ReleaseStaged(peer, wakeLane: true);
+        }
+        else
         {
             SendKeepalive(peer, now); // confirms the session to the responder
         }

@@ -4,7 +4,10 @@ using RouterHost.WireGuard.Protocol;
 
 namespace RouterHost.WireGuard.Stage;
 
-/// <summary>The handshake thread's sends: initiations, packets staged for a session, and keepalives.</summary>
+/// <summary>
+/// The handshake thread's sends: initiations and keepalives (flushed once per round). Packets staged for a session
+/// leave from a lane (<see cref="WireGuardStage.ReleaseStaged"/>).
+/// </summary>
 internal sealed partial class HandshakeLoop
 {
     private void SendInitiation(WireGuardPeer peer, bool retry, long now)
@@ -45,51 +48,6 @@ internal sealed partial class HandshakeLoop
             Counters.InitiationsSent++;
             peer.OnSent(now);
         }
-    }
-
-    /// <summary>Sends what waited for a session; returns how many packets left.</summary>
-    private int SendStaged(WireGuardPeer peer, long now)
-    {
-        Keypair? keypair = peer.Keypairs.Current;
-        PeerEndpoint? endpoint = peer.Endpoint;
-        if (keypair is null || keypair.IsExpired(now) || endpoint is null)
-        {
-            if (peer.Staged.Count > 0)
-            {
-                SendInitiation(peer, retry: false, now);
-            }
-
-            return 0;
-        }
-
-        _staged.Clear();
-        peer.Staged.Drain(_staged);
-        int sent = 0;
-        foreach (StagedPacket staged in _staged)
-        {
-            var packet = new Packet { Buffer = staged.Buffer, Offset = 0, Length = staged.Length, Gso = staged.Gso, Egress = peer.Port };
-            DropReason result = _sender.Send(peer, keypair, endpoint, ref packet);
-            if (result.IsNone)
-            {
-                sent++;
-            }
-            else
-            {
-                Counters.Drop(result);
-            }
-
-            // The sender copied the packet into its own pinned scratch; the pooled buffer can go back now.
-            StagedPackets.Release(staged);
-        }
-
-        _staged.Clear();
-        if (sent > 0)
-        {
-            Counters.StagedSent += sent;
-            peer.OnDataSent(now);
-        }
-
-        return sent;
     }
 
     private void SendKeepalive(WireGuardPeer peer, long now)

@@ -6,9 +6,10 @@ namespace RouterHost.WireGuard.Stage;
 
 /// <summary>
 /// The stage's control thread: answers handshake messages from the queue the receive lanes fill (MAC2, cookie replies
-/// and per-source rate limits when under load), initiates and retries handshakes, installs sessions, sends staged
-/// packets and keepalives, evaluates every peer's timers from the stamps the data path leaves, and retires old
-/// sessions. It owns every peer's Noise state, so none of that needs a lock. It never runs on the data path.
+/// and per-source rate limits when under load), initiates and retries handshakes, installs sessions (handing what was
+/// staged for them to a lane: <see cref="WireGuardStage.ReleaseStaged"/>), sends keepalives, evaluates every peer's
+/// timers from the stamps the data path leaves, and retires old sessions. Its own sends (handshake messages,
+/// keepalives) go on its own sender, flushed at the end of each round: it is not a lane, so no runner flushes for it. It owns every peer's Noise state, so none of that needs a lock. It never runs on the data path.
 /// This file holds the loop and the runtime changes; messages received are in <c>HandshakeLoop.Receive.cs</c>, sends
 /// in <c>HandshakeLoop.Send.cs</c>, per-peer timers in <c>HandshakeLoop.Timers.cs</c>.
 /// </summary>
@@ -33,7 +34,6 @@ internal sealed partial class HandshakeLoop : IDisposable
     private readonly byte[] _reply = new byte[MessageLayout.InitiationSize];
     private readonly byte[] _sourceKey = new byte[18];
     private readonly byte[] _address = new byte[16];
-    private readonly List<StagedPacket> _staged = [];
     private readonly Queue<(Keypair Keypair, long RetiredMs)> _retiring = new();
     private readonly System.Collections.Concurrent.ConcurrentQueue<Action<long>> _commands = new();
     private readonly Queue<(IDisposable Item, long RetiredMs)> _dying = new();
@@ -159,11 +159,6 @@ internal sealed partial class HandshakeLoop : IDisposable
             if (peer.TakeHandshakeRequest())
             {
                 SendInitiation(peer, retry: false, now);
-            }
-
-            if (peer.TakeStagedFlushRequest())
-            {
-                SendStaged(peer, now);
             }
         }
 

@@ -6,7 +6,8 @@ namespace RouterHost.WireGuard.Stage;
 /// <summary>
 /// Packets for a peer that has no session yet, kept (copied) until the handshake completes, as wireguard-go stages
 /// them: at most <see cref="Capacity"/>; when full the oldest is dropped for the newest. Only used before a session
-/// exists, never in steady state; a short lock guards it because several lanes may stage for one peer at once.
+/// exists, never in steady state; a short lock guards it because several lanes may stage for one peer at once, and the
+/// lane that sends them once the session is usable (<see cref="WireGuardWorker.EndBatch"/>) drains it meanwhile.
 /// </summary>
 internal sealed class StagedPackets
 {

@@ -19,8 +19,8 @@ namespace RouterHost.WireGuard.Stage;
 /// </summary>
 internal sealed class TransportSender
 {
-    private const int ScratchBytes = 4 << 20;
-    private const int MaxSegments = 1024;
+    private const int ScratchBytes = 1 << 20;
+    private const int SegmentScratchBytes = 3 << 20;
     private const int MaxDatagramPayload = 65507;
 
     private static readonly RouterHost.Crypto.ChaCha20Poly1305 Aead = AeadAlgorithm.ChaCha20Poly1305;
@@ -34,8 +34,7 @@ internal sealed class TransportSender
     private readonly int _mtu;
     private readonly WireGuardCounters _counters;
     private readonly byte[] _scratch = GC.AllocateArray<byte>(ScratchBytes, pinned: true);
-    private readonly Memory<byte>[] _segments = new Memory<byte>[MaxSegments];
-    private readonly int[] _segmentLengths = new int[MaxSegments];
+    private readonly SegmentScratch _segments = new(SegmentScratchBytes);
     private readonly DropTally _flushDrops = new();
     private int _scratchUsed;
     private int _pending;
@@ -146,8 +145,16 @@ internal sealed class TransportSender
         _v6 = v6 is null ? null : new UdpBatchSender(v6, _maxDatagrams);
     }
 
-    /// <summary>Sends everything queued; failures are counted by reason.</summary>
+    /// <summary>Sends everything queued (failures are counted by reason) and frees the scratch it was queued from.</summary>
     public void Flush()
+    {
+        SendQueued();
+        _scratchUsed = 0;
+        _segments.Reset();
+    }
+
+    /// <summary>Sends everything queued; the scratch stays held (what is being queued may still lie in it).</summary>
+    private void SendQueued()
     {
         if (_pending != 0)
         {
@@ -164,50 +171,39 @@ internal sealed class TransportSender
             _counters.UdpGsoMessagesSent = _baseGsoMessages + (_v4?.GsoMessagesSent ?? 0) + (_v6?.GsoMessagesSent ?? 0);
             _pending = 0;
         }
-
-        _scratchUsed = 0;
     }
 
     private DropReason SendSegments(WireGuardPeer peer, Keypair keypair, PeerEndpoint endpoint, UdpBatchSender sender, in Packet superpacket)
     {
-        ReadOnlySpan<byte> data = superpacket.Data;
-        int count = Segmenter.SegmentCount(data, superpacket.Gso);
-        if (count == 0)
-        {
-            DropReason why = Segmenter.Segment(data, superpacket.Gso, [], [], out _);
-            return why.IsNone ? DropReason.Malformed : why;
-        }
-
-        int segment = superpacket.Gso.HeaderLength + superpacket.Gso.SegmentSize;
-        int slot = (MessageLayout.TransportHeaderSize + segment + MessageLayout.PaddingMultiple + MessageLayout.TagSize + 15) & ~15;
-        if (count > MaxSegments || (long)count * slot > _scratch.Length)
+        DropReason why = _segments.Plan(in superpacket, MessageLayout.TransportHeaderSize, MessageLayout.PaddingMultiple + MessageLayout.TagSize);
+        if (why == DropReason.TooLarge)
         {
             return WireGuardDropReasons.TooLarge;
         }
 
-        if (_scratchUsed + (count * slot) > _scratch.Length)
+        if (!why.IsNone)
+        {
+            return why;
+        }
+
+        if (!_segments.PlanFits)
         {
             Flush();
         }
 
-        int start = _scratchUsed;
-        for (int i = 0; i < count; i++)
+        why = _segments.Write(in superpacket);
+        if (!why.IsNone)
         {
-            _segments[i] = _scratch.AsMemory(start + (i * slot) + MessageLayout.TransportHeaderSize, segment);
+            return why;
         }
 
-        DropReason result = Segmenter.Segment(data, superpacket.Gso, _segments.AsSpan(0, count), _segmentLengths.AsSpan(0, count), out int produced);
-        if (!result.IsNone)
-        {
-            return result;
-        }
-
-        _scratchUsed = start + (count * slot);
+        int produced = _segments.Count;
         for (int i = 0; i < produced; i++)
         {
-            int length = _segmentLengths[i];
+            Packet segment = _segments.SegmentAt(in superpacket, i);
+            int length = segment.Length;
             int padding = MessageLayout.PaddingFor(length, _mtu);
-            Span<byte> region = _scratch.AsSpan(start + (i * slot), MessageLayout.TransportHeaderSize + length + padding + MessageLayout.TagSize);
+            Span<byte> region = segment.Buffer.Span.Slice(segment.Offset - MessageLayout.TransportHeaderSize, MessageLayout.TransportHeaderSize + length + padding + MessageLayout.TagSize);
             DropReason sealedResult = SealAndQueue(peer, keypair, endpoint, sender, region, length, padding);
             if (!sealedResult.IsNone)
             {
@@ -239,10 +235,8 @@ internal sealed class TransportSender
     {
         if (!sender.TryAdd(destination, source, datagram))
         {
-            // Full: send what is queued (the datagram's own bytes stay valid: scratch is reset only after this add).
-            int used = _scratchUsed;
-            Flush();
-            _scratchUsed = used;
+            // Full: send what is queued (the datagram's own bytes stay valid: the scratch is not freed).
+            SendQueued();
             sender.TryAdd(destination, source, datagram);
         }
 

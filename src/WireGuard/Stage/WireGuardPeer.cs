@@ -140,7 +140,7 @@ internal sealed class WireGuardPeer : IDisposable
 
     public bool TakeHandshakeRequest() => Volatile.Read(ref _handshakeWanted) != 0 && Interlocked.Exchange(ref _handshakeWanted, 0) != 0;
 
-    /// <summary>Asks the handshake thread to send what is staged (a session just became usable).</summary>
+    /// <summary>Asks a lane to send what is staged (a session just became usable); true if this call asked.</summary>
     public bool RequestStagedFlush() => Volatile.Read(ref _stagedFlushWanted) == 0 && Interlocked.Exchange(ref _stagedFlushWanted, 1) == 0;
 
     public bool TakeStagedFlushRequest() => Volatile.Read(ref _stagedFlushWanted) != 0 && Interlocked.Exchange(ref _stagedFlushWanted, 0) != 0;

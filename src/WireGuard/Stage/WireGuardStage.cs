@@ -63,8 +63,14 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
 
     public HandshakeQueue Handshakes { get; } = new(HandshakeQueueCapacity);
 
-    /// <summary>Peers whose handshake or staged flush the data path asked for.</summary>
+    /// <summary>Peers whose handshake the data path asked for.</summary>
     public ConcurrentQueue<WireGuardPeer> Requests { get; } = new();
+
+    /// <summary>
+    /// Peers whose staged packets may go now (a session just became usable): the next lane to end a batch in this
+    /// stage sends them (<see cref="WireGuardWorker.EndBatch"/>). See <see cref="ReleaseStaged"/>.
+    /// </summary>
+    public ConcurrentQueue<WireGuardPeer> StagedReady { get; } = new();
 
     /// <summary>Sessions the data path took out of use (a confirmed responder session replacing the previous one).</summary>
     public ConcurrentQueue<Keypair> Retired { get; } = new();
@@ -179,6 +185,24 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
 
     public void WakeHandshakeThread() => _loop?.Wake();
 
+    /// <summary>
+    /// A session with <paramref name="peer"/> became usable: what was staged for it goes out from a lane — the lane
+    /// calling this when it is one (it confirmed a session; it sends at the end of its batch), or, from the handshake
+    /// thread (<paramref name="wakeLane"/>), the first lane to end a batch, a source lane woken for it at once so the
+    /// packets never wait for other traffic.
+    /// </summary>
+    public void ReleaseStaged(WireGuardPeer peer, bool wakeLane)
+    {
+        if (peer.RequestStagedFlush())
+        {
+            StagedReady.Enqueue(peer);
+            if (wakeLane && _sources.Count > 0)
+            {
+                _sources[0].Wake();
+            }
+        }
+    }
+
     /// <summary>Asks the handshake thread for a handshake with <paramref name="peer"/>; true when the thread must be woken.</summary>
     public bool RequestHandshake(WireGuardPeer peer)
     {
@@ -212,11 +236,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
                     Retired.Enqueue(set.Previous);
                 }
 
-                if (peer.RequestStagedFlush())
-                {
-                    Requests.Enqueue(peer);
-                }
-
+                ReleaseStaged(peer, wakeLane: false);
                 return true;
             }
         }

@@ -9,8 +9,10 @@ namespace RouterHost.WireGuard.Stage;
 
 /// <summary>
 /// The WireGuard stage on one runner thread. Outbound (packets routed to one of our peers): encrypt and queue on this
-/// lane's sockets, one flush per batch; packets for a peer without a session are staged and a handshake is asked
-/// for. Inbound (datagrams from our sockets): transport messages are authenticated, checked against the replay
+/// lane's sockets; packets for a peer without a session are staged and a handshake is asked for. At the end of the
+/// lane's batch (<see cref="EndBatch"/>, called by the runner) it sends the packets staged for sessions that just
+/// became usable (<see cref="WireGuardStage.StagedReady"/>) and flushes everything queued: one flush per batch, the
+/// only flush of the data path. Inbound (datagrams from our sockets): transport messages are authenticated, checked against the replay
 /// window and decrypted in place into the IP packet they carry, with the peer as ingress; handshake messages that
 /// pass MAC1 are copied to the handshake thread's queue. Every refused datagram is a drop with a reason.
 /// No locks, no allocation, no exceptions per packet.
@@ -22,6 +24,7 @@ internal sealed class WireGuardWorker : IStageWorker
     private readonly WireGuardStage _stage;
     private readonly TransportSender _sender;
     private readonly int _lane;
+    private readonly List<StagedPacket> _released = new(StagedPackets.Capacity);
     private int _socketGeneration;
 
     public WireGuardWorker(WireGuardStage stage, int lane)
@@ -38,12 +41,7 @@ internal sealed class WireGuardWorker : IStageWorker
     public void Process(PacketBatch batch)
     {
         long now = _stage.Now;
-        if (_stage.SocketGeneration != _socketGeneration)
-        {
-            // The listen port changed: this lane sends from the new sockets from this batch on.
-            _socketGeneration = _stage.SocketGeneration;
-            _sender.Rebind(_stage.SocketFor(_lane, ipv6: false), _stage.SocketFor(_lane, ipv6: true));
-        }
+        FollowSockets();
 
         if (batch.Direction == PacketDirection.Outbound)
         {
@@ -55,9 +53,93 @@ internal sealed class WireGuardWorker : IStageWorker
         }
     }
 
+    /// <summary>The runner ended the lane's batch: what waited for a session goes, then everything queued leaves.</summary>
+    public void EndBatch()
+    {
+        if (!_stage.StagedReady.IsEmpty)
+        {
+            FollowSockets();
+            SendReleased(_stage.Now);
+        }
+
+        _sender.Flush();
+    }
+
+    /// <summary>The listen port changed: this lane sends from the new sockets from now on.</summary>
+    private void FollowSockets()
+    {
+        if (_stage.SocketGeneration != _socketGeneration)
+        {
+            _socketGeneration = _stage.SocketGeneration;
+            _sender.Rebind(_stage.SocketFor(_lane, ipv6: false), _stage.SocketFor(_lane, ipv6: true));
+        }
+    }
+
+    /// <summary>Nothing is held: <see cref="EndBatch"/> flushed after the last batch.</summary>
     public void Dispose()
     {
-        _sender.Flush();
+    }
+
+    /// <summary>
+    /// Sends what was staged for the peers in <see cref="WireGuardStage.StagedReady"/> (their sessions just became
+    /// usable), as the handshake thread used to. A peer whose session is gone again asks for a new handshake; its
+    /// packets stay staged for it.
+    /// </summary>
+    private void SendReleased(long now)
+    {
+        bool wake = false;
+        while (_stage.StagedReady.TryDequeue(out WireGuardPeer? peer))
+        {
+            peer.TakeStagedFlushRequest();
+            if (peer.IsRemoved)
+            {
+                continue;
+            }
+
+            Keypair? keypair = peer.Keypairs.Current;
+            PeerEndpoint? endpoint = peer.Endpoint;
+            if (keypair is null || keypair.IsExpired(now) || endpoint is null)
+            {
+                if (peer.Staged.Count > 0)
+                {
+                    wake |= _stage.RequestHandshake(peer);
+                }
+
+                continue;
+            }
+
+            _released.Clear();
+            peer.Staged.Drain(_released);
+            int sent = 0;
+            foreach (StagedPacket staged in _released)
+            {
+                var packet = new Packet { Buffer = staged.Buffer, Offset = 0, Length = staged.Length, Gso = staged.Gso, Egress = peer.Port };
+                DropReason result = _sender.Send(peer, keypair, endpoint, ref packet);
+                if (result.IsNone)
+                {
+                    sent++;
+                }
+                else
+                {
+                    Counters.Drop(result);
+                }
+
+                // The sender copied the packet into its own pinned scratch; the pooled buffer can go back now.
+                StagedPackets.Release(staged);
+            }
+
+            _released.Clear();
+            if (sent > 0)
+            {
+                Counters.StagedSent += sent;
+                peer.OnDataSent(now);
+            }
+        }
+
+        if (wake)
+        {
+            _stage.WakeHandshakeThread();
+        }
     }
 
     private void ProcessOutbound(PacketBatch batch, long now)
@@ -116,7 +198,6 @@ internal sealed class WireGuardWorker : IStageWorker
             }
         }
 
-        _sender.Flush();
         if (wake)
         {
             _stage.WakeHandshakeThread();
@@ -141,7 +222,7 @@ internal sealed class WireGuardWorker : IStageWorker
         for (int i = 0; i < packets.Length; i++)
         {
             ref Packet p = ref packets[i];
-            if (!p.Ingress.IsNone)
+            if (!p.IsFromStageSource)
             {
                 continue; // decrypted by a stage further out, or made by the router
             }
@@ -171,7 +252,7 @@ internal sealed class WireGuardWorker : IStageWorker
                     {
                         p.Drop(WireGuardDropReasons.BadMac1);
                     }
-                    else if (_stage.Handshakes.TryEnqueue(data, source.Source(p.Mark), source.Destination(p.Mark), now))
+                    else if (_stage.Handshakes.TryEnqueue(data, source.Source(p.SourceSlot), source.Destination(p.SourceSlot), now))
                     {
                         Counters.HandshakesQueued++;
                         p.Consume();
@@ -189,7 +270,6 @@ internal sealed class WireGuardWorker : IStageWorker
             }
         }
 
-        _sender.Flush();
         if (wake)
         {
             _stage.WakeHandshakeThread();
@@ -259,8 +339,8 @@ internal sealed class WireGuardWorker : IStageWorker
             wake |= _stage.RequestHandshake(peer);
         }
 
-        ref readonly UdpEndpoint from = ref source.Source(p.Mark);
-        ref readonly UdpEndpoint to = ref source.Destination(p.Mark);
+        ref readonly UdpEndpoint from = ref source.Source(p.SourceSlot);
+        ref readonly UdpEndpoint to = ref source.Destination(p.SourceSlot);
         PeerEndpoint? endpoint = peer.Endpoint;
         if (endpoint is null || endpoint.Remote != from || endpoint.Local != to)
         {
@@ -288,7 +368,7 @@ internal sealed class WireGuardWorker : IStageWorker
         p.Offset += MessageLayout.TransportHeaderSize;
         p.Length = length;
         p.Ingress = peer.Port;
-        p.Mark = 0;
+        p.SourceSlot = default;
         p.Gso = default;
         peer.OnDataReceived(now);
         return wake;

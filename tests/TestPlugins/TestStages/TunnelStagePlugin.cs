@@ -73,7 +73,7 @@ public sealed class TunnelStagePlugin : IStagePlugin
                 for (int i = 0; i < packets.Length; i++)
                 {
                     ref Packet p = ref packets[i];
-                    if (batch.Direction == PacketDirection.Inbound && p.Ingress.IsNone)
+                    if (batch.Direction == PacketDirection.Inbound && p.IsFromStageSource)
                     {
                         p.Ingress = stage._peer;
                     }

@@ -45,12 +45,12 @@ internal static class Datagrams
             for (int i = 0; i < batch.Count; i++)
             {
                 ref Packet p = ref batch[i];
-                result.Add(new Received(p.Data.ToArray(), queue.Source(p.Mark), queue.Destination(p.Mark), p.Mark, p.Headroom, p.Tailroom));
+                result.Add(new Received(p.Data.ToArray(), queue.Source(p.SourceSlot), queue.Destination(p.SourceSlot), p.SourceSlot, p.Headroom, p.Tailroom));
             }
         }
 
         return result;
     }
 
-    public sealed record Received(byte[] Bytes, UdpEndpoint Source, UdpEndpoint Destination, uint Mark, int Headroom, int Tailroom);
+    public sealed record Received(byte[] Bytes, UdpEndpoint Source, UdpEndpoint Destination, uint SourceSlot, int Headroom, int Tailroom);
 }

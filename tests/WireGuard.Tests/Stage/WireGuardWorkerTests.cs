@@ -47,7 +47,7 @@ public sealed class WireGuardWorkerTests : IDisposable
             {
                 datagrams[i].CopyTo(buffer.AsSpan((i * 512) + 64));
                 ref Packet p = ref batch.Append(buffer.AsMemory(i * 512, 512), 64, datagrams[i].Length);
-                p.Mark = (uint)i;
+                p.SourceSlot = (ushort)i;
             }
 
             long queuedBefore = _worker.Counters.HandshakesQueued;

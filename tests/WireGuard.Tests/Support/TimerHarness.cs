@@ -13,7 +13,7 @@ namespace RouterHost.WireGuard.Tests.Support;
 
 /// <summary>
 /// A WireGuard stage on loopback whose clock the test sets, with its receive lane running on a thread as the runner
-/// would, but its handshake loop driven by hand (<see cref="Tick"/>), and a peer played by the test with the protocol
+/// would (reading, processing, ending each batch), but its handshake loop driven by hand (<see cref="Tick"/>), and a peer played by the test with the protocol
 /// code on a plain socket (<see cref="Peer"/>). Timers that take minutes run in milliseconds.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
@@ -71,6 +71,7 @@ internal sealed class TimerHarness : IDisposable
         ref Packet p = ref batch.Append(_outbound, 64, length);
         p.Egress = StagePeer.Port;
         _sendWorker.Process(batch);
+        _sendWorker.EndBatch();
         return batch[0].Verdict;
     }
 
@@ -111,6 +112,7 @@ internal sealed class TimerHarness : IDisposable
             }
 
             _receiveWorker.Process(batch);
+            _receiveWorker.EndBatch();
             foreach (ref Packet p in batch.AsSpan())
             {
                 if (p.Verdict == PacketVerdict.Forward)
