@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using RouterHost.Abstractions;
 using RouterHost.Packets;
 
@@ -63,7 +62,7 @@ public struct PacketFields
     public static DropReason TryRead(ReadOnlySpan<byte> packet, PortId ingress, PortId egress, out PacketFields fields)
     {
         fields = default;
-        DropReason reason = PacketParser.Parse(packet, out PacketLayout layout);
+        DropReason reason = IpPacket.TryParse(packet, out IpPacket ip);
         if (!reason.IsNone)
         {
             return reason;
@@ -71,47 +70,38 @@ public struct PacketFields
 
         fields.Ingress = ingress;
         fields.Egress = egress;
-        fields.Protocol = layout.Protocol;
-        fields.IsLaterFragment = layout.FragmentOffset != 0;
-        if (layout.IsIPv6)
+        fields.IsIPv6 = ip.IsIPv6;
+        fields.Protocol = ip.Protocol;
+        fields.IsLaterFragment = ip.Layout.FragmentOffset != 0;
+        fields.Source = IpPacket.ToNumber(ip.Source);
+        fields.Destination = IpPacket.ToNumber(ip.Destination);
+        if (ip.TryGetTcp(out TcpHeader tcp))
         {
-            fields.IsIPv6 = true;
-            fields.Source = BinaryPrimitives.ReadUInt128BigEndian(packet[8..]);
-            fields.Destination = BinaryPrimitives.ReadUInt128BigEndian(packet[24..]);
+            fields.HasPorts = true;
+            fields.SourcePort = tcp.SourcePort;
+            fields.DestinationPort = tcp.DestinationPort;
+            fields.TcpFlags = tcp.Flags;
         }
-        else
+        else if (ip.TryGetUdp(out UdpHeader udp))
         {
-            fields.Source = BinaryPrimitives.ReadUInt32BigEndian(packet[12..]);
-            fields.Destination = BinaryPrimitives.ReadUInt32BigEndian(packet[16..]);
+            fields.HasPorts = true;
+            fields.SourcePort = udp.SourcePort;
+            fields.DestinationPort = udp.DestinationPort;
         }
-
-        if (!layout.HasTransportHeader)
+        else if (ip.TryGetIcmp(out IcmpHeader icmp))
         {
-            return DropReason.None;
-        }
-
-        ReadOnlySpan<byte> l4 = packet[layout.TransportOffset..];
-        switch (layout.Protocol)
-        {
-            case IpProtocol.Tcp:
-                fields.HasPorts = true;
-                fields.SourcePort = layout.SourcePort;
-                fields.DestinationPort = layout.DestinationPort;
-                fields.TcpFlags = (TcpFlags)l4[13];
-                break;
-            case IpProtocol.Udp:
-                fields.HasPorts = true;
-                fields.SourcePort = layout.SourcePort;
-                fields.DestinationPort = layout.DestinationPort;
-                break;
-            case IpProtocol.Icmp or IpProtocol.IcmpV6:
-                fields.IsIcmp = true;
-                fields.IcmpType = l4[0];
-                fields.IcmpCode = l4[1];
-                fields.IcmpIdentifier = BinaryPrimitives.ReadUInt16BigEndian(l4[4..]);
-                break;
+            fields.SetIcmp(icmp);
         }
 
         return DropReason.None;
+    }
+
+    /// <summary>Sets the ICMP fields from <paramref name="icmp"/>.</summary>
+    internal void SetIcmp(in IcmpHeader icmp)
+    {
+        IsIcmp = true;
+        IcmpType = icmp.Type;
+        IcmpCode = icmp.Code;
+        IcmpIdentifier = icmp.Identifier;
     }
 }
