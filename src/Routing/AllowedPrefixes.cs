@@ -38,12 +38,4 @@ public sealed class AllowedPrefixes
     public bool Contains(PortId peer, UInt128 sourceAddress) =>
         _table.TryLookup(sourceAddress, 0, out RouteTarget target) && target.Port == peer && !peer.IsNone;
 
-    /// <summary>The peer whose allowed prefixes hold <paramref name="destinationAddress"/> most specifically (outbound cryptokey routing).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryGetPeer(ReadOnlySpan<byte> destinationAddress, out PortId peer)
-    {
-        bool found = _table.TryLookup(destinationAddress, 0, out RouteTarget target);
-        peer = target.Port;
-        return found;
-    }
 }
