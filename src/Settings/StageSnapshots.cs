@@ -18,37 +18,24 @@ public delegate TSnapshot? StageSnapshotBuilder<in TSettings, out TSnapshot>(TSe
 /// stays), and stops listening on dispose. What a stage does with a snapshot (install it, log, adjust its rate
 /// limits) stays in the stage.
 /// </summary>
-public sealed class StageSnapshots<TSettings, TSnapshot> : IDisposable
+/// <param name="stage">The stage's name, for the error that fails its start.</param>
+/// <param name="settings">The settings it starts with.</param>
+/// <param name="build">Builds a snapshot.</param>
+/// <param name="install">Makes a snapshot rebuilt after a change of ports current.</param>
+/// <param name="portsChangeRefused">Reports a problem (with the owner of the ports that changed) that kept the last snapshot.</param>
+public sealed class StageSnapshots<TSettings, TSnapshot>(
+    string stage,
+    TSettings settings,
+    StageSnapshotBuilder<TSettings, TSnapshot> build,
+    Action<TSnapshot> install,
+    Action<string, ConfigurationProblem> portsChangeRefused) : IDisposable
     where TSnapshot : class
 {
-    private readonly string _stage;
-    private readonly StageSnapshotBuilder<TSettings, TSnapshot> _build;
-    private readonly Action<TSnapshot> _install;
-    private readonly Action<string, ConfigurationProblem> _portsChangeRefused;
     private readonly Lock _lock = new();
     private IPortRegistry? _ports;
 
-    /// <summary>
-    /// Starts with <paramref name="settings"/>. <paramref name="install"/> makes a rebuilt snapshot current;
-    /// <paramref name="portsChangeRefused"/> reports a problem (with the owner of the ports that changed) that kept the
-    /// last snapshot after a change of ports.
-    /// </summary>
-    public StageSnapshots(
-        string stage,
-        TSettings settings,
-        StageSnapshotBuilder<TSettings, TSnapshot> build,
-        Action<TSnapshot> install,
-        Action<string, ConfigurationProblem> portsChangeRefused)
-    {
-        _stage = stage;
-        Settings = settings;
-        _build = build;
-        _install = install;
-        _portsChangeRefused = portsChangeRefused;
-    }
-
     /// <summary>The settings the current snapshot was built from.</summary>
-    public TSettings Settings { get; private set; }
+    public TSettings Settings { get; private set; } = settings;
 
     /// <summary>
     /// Parses a stage's settings for its plugin's <c>Validate</c>: the problems, none when they are fine.
@@ -83,8 +70,8 @@ public sealed class StageSnapshots<TSettings, TSnapshot> : IDisposable
     {
         ArgumentNullException.ThrowIfNull(ports);
         var problems = new List<ConfigurationProblem>();
-        TSnapshot snapshot = _build(Settings, ports, problems)
-            ?? throw new InvalidOperationException($"stage '{_stage}': " + string.Join(Environment.NewLine, problems));
+        TSnapshot snapshot = build(Settings, ports, problems)
+            ?? throw new InvalidOperationException($"stage '{stage}': " + string.Join(Environment.NewLine, problems));
         started(snapshot);
         _ports = ports;
         ports.PortsChanged += OnPortsChanged;
@@ -107,7 +94,7 @@ public sealed class StageSnapshots<TSettings, TSnapshot> : IDisposable
                 return problems;
             }
 
-            TSnapshot? snapshot = _build(parsed, ports, problems);
+            TSnapshot? snapshot = build(parsed, ports, problems);
             if (snapshot is null)
             {
                 return problems;
@@ -134,18 +121,18 @@ public sealed class StageSnapshots<TSettings, TSnapshot> : IDisposable
         lock (_lock)
         {
             var problems = new List<ConfigurationProblem>();
-            TSnapshot? snapshot = _build(Settings, (IPortRegistry)sender!, problems);
+            TSnapshot? snapshot = build(Settings, (IPortRegistry)sender!, problems);
             if (snapshot is null)
             {
                 foreach (ConfigurationProblem problem in problems)
                 {
-                    _portsChangeRefused(e.Owner, problem);
+                    portsChangeRefused(e.Owner, problem);
                 }
 
                 return;
             }
 
-            _install(snapshot);
+            install(snapshot);
         }
     }
 }

@@ -14,6 +14,9 @@ namespace RouterHost.Firewall.Stage;
 /// </summary>
 internal sealed partial class FirewallStage : IStage, IReconfigurableStage, IStatusReporter
 {
+    // The "event" tag of each count MeasureConntrack reports, in its order.
+    private static readonly string[] s_events = ["insert", "eviction", "expiration", "removal", "insert_failure", "hit", "miss"];
+
     private readonly string _name;
     private readonly IStageServices _services;
     private readonly ILogger _logger;
@@ -121,17 +124,10 @@ internal sealed partial class FirewallStage : IStage, IReconfigurableStage, ISta
         writer.WriteEndObject();
     }
 
-    private IEnumerable<Measurement<long>> MeasureConntrack()
+    private Measurement<long>[] MeasureConntrack()
     {
         ConntrackCounters c = Conntrack.GetCounters();
-        var stage = new KeyValuePair<string, object?>("stage", _name);
-        yield return new(c.Inserts, stage, new("event", "insert"));
-        yield return new(c.Evictions, stage, new("event", "eviction"));
-        yield return new(c.Expirations, stage, new("event", "expiration"));
-        yield return new(c.Removals, stage, new("event", "removal"));
-        yield return new(c.InsertFailures, stage, new("event", "insert_failure"));
-        yield return new(c.Hits, stage, new("event", "hit"));
-        yield return new(c.Misses, stage, new("event", "miss"));
+        return StageMetrics.Tagged(_name, "event", [c.Inserts, c.Evictions, c.Expirations, c.Removals, c.InsertFailures, c.Hits, c.Misses], s_events);
     }
 
     private static partial class Log

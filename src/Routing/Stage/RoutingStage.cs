@@ -15,6 +15,13 @@ namespace RouterHost.Routing.Stage;
 /// </summary>
 internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRouteResolver, IStatusReporter
 {
+    // The "outcome" tag of each count, by RoutingCounters.Kind.
+    private static readonly string[] s_outcomes =
+    [
+        "time_exceeded_sent", "unreachable_sent", "rate_limited", "no_source_address", "not_allowed", "no_room",
+        "too_big_sent", "echo_reply_sent", "fragmented", "fragments_made",
+    ];
+
     private readonly string _name;
     private readonly ILogger _logger;
     private readonly List<RoutingWorker> _workers = [];
@@ -94,7 +101,13 @@ internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRout
     /// <summary>The workers' counters, summed.</summary>
     public RoutingCounters GetCounters()
     {
-        Span<long> sums = stackalloc long[RoutingCounters.KindCount];
+        Span<long> counts = stackalloc long[RoutingCounters.KindCount];
+        SumCounts(counts);
+        return RoutingCounters.FromCounts(counts);
+    }
+
+    private void SumCounts(Span<long> sums)
+    {
         lock (_workersLock)
         {
             foreach (RoutingWorker w in _workers)
@@ -105,8 +118,6 @@ internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRout
                 }
             }
         }
-
-        return RoutingCounters.FromCounts(sums);
     }
 
     public void Dispose()
@@ -152,20 +163,11 @@ internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRout
         writer.WriteEndObject();
     }
 
-    private IEnumerable<Measurement<long>> Measure()
+    private Measurement<long>[] Measure()
     {
-        RoutingCounters c = GetCounters();
-        var stage = new KeyValuePair<string, object?>("stage", _name);
-        yield return new(c.TimeExceededSent, stage, new("outcome", "time_exceeded_sent"));
-        yield return new(c.UnreachableSent, stage, new("outcome", "unreachable_sent"));
-        yield return new(c.IcmpRateLimited, stage, new("outcome", "rate_limited"));
-        yield return new(c.IcmpNoSourceAddress, stage, new("outcome", "no_source_address"));
-        yield return new(c.IcmpNotAllowed, stage, new("outcome", "not_allowed"));
-        yield return new(c.IcmpNoRoom, stage, new("outcome", "no_room"));
-        yield return new(c.TooBigSent, stage, new("outcome", "too_big_sent"));
-        yield return new(c.EchoRepliesSent, stage, new("outcome", "echo_reply_sent"));
-        yield return new(c.PacketsFragmented, stage, new("outcome", "fragmented"));
-        yield return new(c.FragmentsMade, stage, new("outcome", "fragments_made"));
+        Span<long> counts = stackalloc long[RoutingCounters.KindCount];
+        SumCounts(counts);
+        return StageMetrics.Tagged(_name, "outcome", counts, s_outcomes);
     }
 
     private static void WriteAddress(System.Text.Json.Utf8JsonWriter writer, string name, byte[]? address)
