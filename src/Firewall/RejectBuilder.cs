@@ -147,21 +147,16 @@ public static class RejectBuilder
 
     private static void WriteReset(in TcpHeader tcp, int payloadLength, Span<byte> rst)
     {
-        BinaryPrimitives.WriteUInt16BigEndian(rst, tcp.DestinationPort);
-        BinaryPrimitives.WriteUInt16BigEndian(rst[2..], tcp.SourcePort);
         TcpFlags flags = tcp.Flags;
-        rst[12] = TcpHeader.MinLength / 4 << 4;
         if ((flags & TcpFlags.Ack) != 0)
         {
-            BinaryPrimitives.WriteUInt32BigEndian(rst[4..], tcp.AcknowledgmentNumber);
-            rst[13] = (byte)TcpFlags.Rst;
+            TcpHeader.Write(rst, tcp.DestinationPort, tcp.SourcePort, tcp.AcknowledgmentNumber, 0, TcpFlags.Rst);
         }
         else
         {
             uint ack = tcp.SequenceNumber + (uint)payloadLength
                 + ((flags & TcpFlags.Syn) != 0 ? 1u : 0u) + ((flags & TcpFlags.Fin) != 0 ? 1u : 0u);
-            BinaryPrimitives.WriteUInt32BigEndian(rst[8..], ack);
-            rst[13] = (byte)(TcpFlags.Rst | TcpFlags.Ack);
+            TcpHeader.Write(rst, tcp.DestinationPort, tcp.SourcePort, 0, ack, TcpFlags.Rst | TcpFlags.Ack);
         }
     }
 

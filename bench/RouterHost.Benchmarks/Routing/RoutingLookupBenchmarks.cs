@@ -62,7 +62,7 @@ public class RoutingLookupBenchmarks
             {
                 IpPrefix inside = prefixes[random.Next(prefixes.Count)];
                 UInt128 mask = IpPrefix.Mask(inside.Length);
-                UInt128 key = IPv6 ? inside.IPv6Address : (UInt128)inside.IPv4Address << 96;
+                UInt128 key = inside.IsIPv6 == IPv6 ? inside.Key : UInt128.Zero;
                 any = key | (any & ~mask);
             }
 
