@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using RouterHost.Abstractions;
 using RouterHost.Packets;
 
@@ -68,29 +69,35 @@ public struct PacketFields
             return reason;
         }
 
+        PacketLayout layout = ip.Layout;
         fields.Ingress = ingress;
         fields.Egress = egress;
-        fields.IsIPv6 = ip.IsIPv6;
-        fields.Protocol = ip.Protocol;
-        fields.IsLaterFragment = ip.Layout.FragmentOffset != 0;
-        fields.Source = IpPacket.ToNumber(ip.Source);
-        fields.Destination = IpPacket.ToNumber(ip.Destination);
-        if (ip.TryGetTcp(out TcpHeader tcp))
+        fields.IsIPv6 = layout.IsIPv6;
+        fields.Protocol = layout.Protocol;
+        fields.IsLaterFragment = layout.FragmentOffset != 0;
+        fields.Source = layout.IsIPv6 ? BinaryPrimitives.ReadUInt128BigEndian(ip.Source) : BinaryPrimitives.ReadUInt32BigEndian(ip.Source);
+        fields.Destination = layout.IsIPv6 ? BinaryPrimitives.ReadUInt128BigEndian(ip.Destination) : BinaryPrimitives.ReadUInt32BigEndian(ip.Destination);
+        if (!layout.HasTransportHeader)
         {
-            fields.HasPorts = true;
-            fields.SourcePort = tcp.SourcePort;
-            fields.DestinationPort = tcp.DestinationPort;
-            fields.TcpFlags = tcp.Flags;
+            return DropReason.None;
         }
-        else if (ip.TryGetUdp(out UdpHeader udp))
+
+        switch (layout.Protocol)
         {
-            fields.HasPorts = true;
-            fields.SourcePort = udp.SourcePort;
-            fields.DestinationPort = udp.DestinationPort;
-        }
-        else if (ip.TryGetIcmp(out IcmpHeader icmp))
-        {
-            fields.SetIcmp(icmp);
+            case IpProtocol.Tcp:
+                fields.HasPorts = true;
+                fields.SourcePort = layout.SourcePort;
+                fields.DestinationPort = layout.DestinationPort;
+                fields.TcpFlags = ip.TryGetTcp(out TcpHeader tcp) ? tcp.Flags : default;
+                break;
+            case IpProtocol.Udp:
+                fields.HasPorts = true;
+                fields.SourcePort = layout.SourcePort;
+                fields.DestinationPort = layout.DestinationPort;
+                break;
+            case IpProtocol.Icmp or IpProtocol.IcmpV6 when ip.TryGetIcmp(out IcmpHeader icmp):
+                fields.SetIcmp(icmp);
+                break;
         }
 
         return DropReason.None;

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using RouterHost.Abstractions;
 
 namespace RouterHost.Packets;
@@ -31,10 +32,14 @@ public readonly ref struct IpPacket
     public byte Protocol => Layout.Protocol;
 
     /// <summary>The source address (4 or 16 bytes).</summary>
-    public ReadOnlySpan<byte> Source => SourceOf(_packet);
+    public ReadOnlySpan<byte> Source => IsIPv6
+        ? _packet.Slice(Ipv6Header.SourceOffset, Ipv6Header.AddressLength)
+        : _packet.Slice(Ipv4Header.SourceOffset, Ipv4Header.AddressLength);
 
     /// <summary>The destination address (4 or 16 bytes).</summary>
-    public ReadOnlySpan<byte> Destination => DestinationOf(_packet);
+    public ReadOnlySpan<byte> Destination => IsIPv6
+        ? _packet.Slice(Ipv6Header.DestinationOffset, Ipv6Header.AddressLength)
+        : _packet.Slice(Ipv4Header.DestinationOffset, Ipv4Header.AddressLength);
 
     /// <summary>The IPv4 TTL or the IPv6 hop limit.</summary>
     public byte HopLimit => _packet[IsIPv6 ? Ipv6Header.HopLimitOffset : Ipv4Header.TimeToLiveOffset];
@@ -50,6 +55,7 @@ public readonly ref struct IpPacket
     /// Parses the IP packet at the start of <paramref name="packet"/>; <see cref="DropReason.None"/> with its view, or
     /// the reason it is malformed (as <see cref="PacketParser.Parse"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static DropReason TryParse(ReadOnlySpan<byte> packet, out IpPacket view)
     {
         DropReason reason = PacketParser.Parse(packet, out PacketLayout layout);
@@ -116,6 +122,7 @@ public readonly ref struct IpPacket
     }
 
     /// <summary>The check every fixed header starts with: long enough for <paramref name="minLength"/>, of <paramref name="version"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static DropReason CheckFixedHeader(ReadOnlySpan<byte> packet, int version, int minLength)
     {
         if (packet.Length < minLength)
