@@ -1,7 +1,7 @@
-using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using RouterHost.Abstractions;
 using RouterHost.Linux;
+using RouterHost.Packets;
 using RouterHost.Plugins.AfXdp.Internal;
 using static RouterHost.Linux.Interop.Libc;
 using static RouterHost.Plugins.AfXdp.Interop.Xsk;
@@ -156,32 +156,16 @@ internal sealed unsafe partial class AfXdpQueue : IQueue
     private DropReason Send(XskTxPath path, in Packet packet)
     {
         ReadOnlySpan<byte> ip = packet.Data;
-        if (ip.Length < 20)
+        ReadOnlySpan<byte> address = IpPacket.DestinationOf(ip);
+        if (address.IsEmpty)
         {
             return AfXdpDropReasons.TxMalformed;
         }
 
-        int version = ip[0] >> 4;
-        byte family;
-        UInt128 destination;
-        ushort ethertype;
-        if (version == 4)
-        {
-            family = 4;
-            destination = BinaryPrimitives.ReadUInt32BigEndian(ip[16..]);
-            ethertype = EthernetFrame.EthertypeIPv4;
-        }
-        else if (version == 6 && ip.Length >= 40)
-        {
-            family = 6;
-            destination = BinaryPrimitives.ReadUInt128BigEndian(ip.Slice(24, 16));
-            ethertype = EthernetFrame.EthertypeIPv6;
-        }
-        else
-        {
-            return AfXdpDropReasons.TxMalformed;
-        }
-
+        bool v6 = address.Length == Ipv6Header.AddressLength;
+        byte family = v6 ? (byte)6 : (byte)4;
+        UInt128 destination = IpPacket.ToNumber(address);
+        ushort ethertype = v6 ? EthernetFrame.EthertypeIPv6 : EthernetFrame.EthertypeIPv4;
         int length = EthernetFrame.HeaderLength + ip.Length;
         if (length > _transmitter.FrameSize)
         {

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using RouterHost.Abstractions;
 using RouterHost.Firewall.Internal;
+using RouterHost.Settings;
 
 namespace RouterHost.Firewall;
 
@@ -122,9 +123,6 @@ public sealed class CompiledRuleSet
 
     /// <summary>How many distinct rule bitsets the index holds (a measure of its size).</summary>
     public int BitsetCount { get; }
-
-    /// <summary>Bytes of bitsets held by the index.</summary>
-    public long BitsetBytes => ((long)_bits.Length + _summaries.Length) * sizeof(ulong);
 
     /// <summary>An empty rule set: everything gets the default policy.</summary>
     public static CompiledRuleSet Empty(FirewallDefaults? defaults = null) => Build([], defaults);
@@ -298,26 +296,8 @@ public sealed class CompiledRuleSet
     private static AddressTable BuildAddressField(
         FirewallRule[] rules, Func<FirewallRule, IReadOnlyList<IpPrefix>> select, bool isIPv6, BitsetPoolBuilder pool)
     {
-        var intervals = new List<(UInt128, UInt128, int)>();
-        var universal = new List<int>();
-        for (int i = 0; i < rules.Length; i++)
-        {
-            IReadOnlyList<IpPrefix> prefixes = select(rules[i]);
-            if (prefixes.Count == 0)
-            {
-                universal.Add(i);
-                continue;
-            }
-
-            foreach (IpPrefix prefix in prefixes)
-            {
-                if (prefix.IsIPv6 == isIPv6)
-                {
-                    intervals.Add((prefix.First, prefix.Last, i));
-                }
-            }
-        }
-
+        (List<(UInt128, UInt128, int)> intervals, List<int> universal) = Intervals(
+            rules, select, prefix => prefix.IsIPv6 == isIPv6 ? (prefix.First, prefix.Last) : null);
         UInt128 max = isIPv6 ? UInt128.MaxValue : uint.MaxValue;
         (UInt128[] starts, int[] sets) = IntervalSweep.Run(max, intervals, universal, rules.Length, pool);
         return new AddressTable(isIPv6, starts, sets);
@@ -326,24 +306,35 @@ public sealed class CompiledRuleSet
     private static (int[] Table, int None) BuildPortRangeField(
         FirewallRule[] rules, Func<FirewallRule, IReadOnlyList<PortRange>> select, BitsetPoolBuilder pool)
     {
+        (List<(UInt128, UInt128, int)> intervals, List<int> universal) = Intervals(rules, select, range => (range.First, range.Last));
+        int[] table = Direct(65536, intervals, universal, rules.Length, pool);
+        return (table, pool.Add(Bits(universal, pool.Words)));
+    }
+
+    // Each rule's values of one field as intervals tagged with the rule's index; rules with no values match any value.
+    private static (List<(UInt128, UInt128, int)> Intervals, List<int> Universal) Intervals<T>(
+        FirewallRule[] rules, Func<FirewallRule, IReadOnlyList<T>> select, Func<T, (UInt128 First, UInt128 Last)?> interval)
+    {
         var intervals = new List<(UInt128, UInt128, int)>();
         var universal = new List<int>();
         for (int i = 0; i < rules.Length; i++)
         {
-            IReadOnlyList<PortRange> ranges = select(rules[i]);
-            if (ranges.Count == 0)
+            IReadOnlyList<T> values = select(rules[i]);
+            if (values.Count == 0)
             {
                 universal.Add(i);
                 continue;
             }
 
-            foreach (PortRange range in ranges)
+            foreach (T value in values)
             {
-                intervals.Add((range.First, range.Last, i));
+                if (interval(value) is (UInt128 first, UInt128 last))
+                {
+                    intervals.Add((first, last, i));
+                }
             }
         }
 
-        int[] table = Direct(65536, intervals, universal, rules.Length, pool);
-        return (table, pool.Add(Bits(universal, pool.Words)));
+        return (intervals, universal);
     }
 }

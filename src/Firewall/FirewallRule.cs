@@ -1,4 +1,5 @@
 using RouterHost.Abstractions;
+using RouterHost.Settings;
 
 namespace RouterHost.Firewall;
 

@@ -63,55 +63,52 @@ public struct PacketFields
     public static DropReason TryRead(ReadOnlySpan<byte> packet, PortId ingress, PortId egress, out PacketFields fields)
     {
         fields = default;
-        DropReason reason = PacketParser.Parse(packet, out PacketLayout layout);
+        DropReason reason = IpPacket.TryParse(packet, out IpPacket ip);
         if (!reason.IsNone)
         {
             return reason;
         }
 
+        PacketLayout layout = ip.Layout;
         fields.Ingress = ingress;
         fields.Egress = egress;
+        fields.IsIPv6 = layout.IsIPv6;
         fields.Protocol = layout.Protocol;
         fields.IsLaterFragment = layout.FragmentOffset != 0;
-        if (layout.IsIPv6)
-        {
-            fields.IsIPv6 = true;
-            fields.Source = BinaryPrimitives.ReadUInt128BigEndian(packet[8..]);
-            fields.Destination = BinaryPrimitives.ReadUInt128BigEndian(packet[24..]);
-        }
-        else
-        {
-            fields.Source = BinaryPrimitives.ReadUInt32BigEndian(packet[12..]);
-            fields.Destination = BinaryPrimitives.ReadUInt32BigEndian(packet[16..]);
-        }
-
+        fields.Source = layout.IsIPv6 ? BinaryPrimitives.ReadUInt128BigEndian(ip.Source) : BinaryPrimitives.ReadUInt32BigEndian(ip.Source);
+        fields.Destination = layout.IsIPv6 ? BinaryPrimitives.ReadUInt128BigEndian(ip.Destination) : BinaryPrimitives.ReadUInt32BigEndian(ip.Destination);
         if (!layout.HasTransportHeader)
         {
             return DropReason.None;
         }
 
-        ReadOnlySpan<byte> l4 = packet[layout.TransportOffset..];
         switch (layout.Protocol)
         {
             case IpProtocol.Tcp:
                 fields.HasPorts = true;
                 fields.SourcePort = layout.SourcePort;
                 fields.DestinationPort = layout.DestinationPort;
-                fields.TcpFlags = (TcpFlags)l4[13];
+                fields.TcpFlags = ip.TryGetTcp(out TcpHeader tcp) ? tcp.Flags : default;
                 break;
             case IpProtocol.Udp:
                 fields.HasPorts = true;
                 fields.SourcePort = layout.SourcePort;
                 fields.DestinationPort = layout.DestinationPort;
                 break;
-            case IpProtocol.Icmp or IpProtocol.IcmpV6:
-                fields.IsIcmp = true;
-                fields.IcmpType = l4[0];
-                fields.IcmpCode = l4[1];
-                fields.IcmpIdentifier = BinaryPrimitives.ReadUInt16BigEndian(l4[4..]);
+            case IpProtocol.Icmp or IpProtocol.IcmpV6 when ip.TryGetIcmp(out IcmpHeader icmp):
+                fields.SetIcmp(icmp);
                 break;
         }
 
         return DropReason.None;
+    }
+
+    /// <summary>Sets the ICMP fields from <paramref name="icmp"/>.</summary>
+    internal void SetIcmp(in IcmpHeader icmp)
+    {
+        IsIcmp = true;
+        IcmpType = icmp.Type;
+        IcmpCode = icmp.Code;
+        IcmpIdentifier = icmp.Identifier;
     }
 }

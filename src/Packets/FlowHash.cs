@@ -38,15 +38,14 @@ public static class FlowHash
 
     private static uint Compute(ReadOnlySpan<byte> ipPacket, in PacketLayout layout, ushort sourcePort, ushort destinationPort, bool symmetric, uint seed)
     {
-        int addressLength = layout.IsIPv6 ? 16 : 4;
-        int sourceOffset = layout.IsIPv6 ? 8 : 12;
-        if (ipPacket.Length < sourceOffset + (2 * addressLength))
+        ReadOnlySpan<byte> source = IpPacket.SourceOf(ipPacket);
+        ReadOnlySpan<byte> destination = IpPacket.DestinationOf(ipPacket);
+        if (source.IsEmpty)
         {
             return NonZero(Finalize(Mix(seed, 0)));
         }
 
-        ReadOnlySpan<byte> source = ipPacket.Slice(sourceOffset, addressLength);
-        ReadOnlySpan<byte> destination = ipPacket.Slice(sourceOffset + addressLength, addressLength);
+        int addressLength = source.Length;
         if (symmetric)
         {
             int order = source.SequenceCompareTo(destination);

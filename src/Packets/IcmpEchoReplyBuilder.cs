@@ -11,8 +11,7 @@ namespace RouterHost.Packets;
 /// </summary>
 public static class IcmpEchoReplyBuilder
 {
-    private const int IPv4HeaderLength = 20;
-    private const int IPv6HeaderLength = 40;
+    private const byte HopLimit = 64;
 
     /// <summary>The request comes from an address no reply goes to (multicast, broadcast, unspecified, loopback).</summary>
     public static DropReason FromSpecialAddress { get; } = DropReason.Register("icmp.echo.from_special_address");
@@ -35,7 +34,7 @@ public static class IcmpEchoReplyBuilder
 
     /// <summary>The length of the reply to a request of <paramref name="layout"/>.</summary>
     public static int ReplyLength(in PacketLayout layout) =>
-        (layout.IsIPv6 ? IPv6HeaderLength : IPv4HeaderLength) + (layout.PacketLength - layout.TransportOffset);
+        (layout.IsIPv6 ? Ipv6Header.Length : Ipv4Header.MinLength) + (layout.PacketLength - layout.TransportOffset);
 
     /// <summary>
     /// Writes the reply to the echo request <paramref name="request"/> (for which <see cref="IsEchoRequest"/> holds)
@@ -45,8 +44,8 @@ public static class IcmpEchoReplyBuilder
     {
         written = 0;
         bool v6 = layout.IsIPv6;
-        ReadOnlySpan<byte> source = v6 ? request.Slice(8, 16) : request.Slice(12, 4);
-        ReadOnlySpan<byte> pinged = v6 ? request.Slice(24, 16) : request.Slice(16, 4);
+        ReadOnlySpan<byte> source = IpPacket.SourceOf(request);
+        ReadOnlySpan<byte> pinged = IpPacket.DestinationOf(request);
         if (v6 ? IcmpErrorBuilder.IsSpecialIPv6(source) : IcmpErrorBuilder.IsSpecialIPv4(source))
         {
             return FromSpecialAddress;
@@ -60,39 +59,23 @@ public static class IcmpEchoReplyBuilder
 
         ReadOnlySpan<byte> message = request[layout.TransportOffset..layout.PacketLength];
         Span<byte> reply = destination[..length];
-        reply.Clear();
+        int ipHeader = v6 ? Ipv6Header.Length : Ipv4Header.MinLength;
         if (v6)
         {
-            reply[0] = 0x60;
-            BinaryPrimitives.WriteUInt16BigEndian(reply[4..], (ushort)message.Length);
-            reply[6] = IpProtocol.IcmpV6;
-            reply[7] = 64;
-            pinged.CopyTo(reply[8..24]);
-            source.CopyTo(reply[24..40]);
-            Span<byte> icmp = reply[IPv6HeaderLength..];
-            message.CopyTo(icmp);
-            icmp[0] = 129;
-            icmp[2] = 0;
-            icmp[3] = 0;
-            ushort pseudo = PseudoHeaderChecksum.IPv6(reply.Slice(8, 16), reply.Slice(24, 16), IpProtocol.IcmpV6, icmp.Length);
-            BinaryPrimitives.WriteUInt16BigEndian(icmp[2..], InternetChecksum.Compute(icmp, pseudo));
+            Ipv6Header.Write(reply, 0, message.Length, IpProtocol.IcmpV6, HopLimit, pinged, source);
         }
         else
         {
-            reply[0] = 0x45;
-            BinaryPrimitives.WriteUInt16BigEndian(reply[2..], (ushort)length);
-            reply[8] = 64;
-            reply[9] = IpProtocol.Icmp;
-            pinged.CopyTo(reply[12..16]);
-            source.CopyTo(reply[16..20]);
-            BinaryPrimitives.WriteUInt16BigEndian(reply[10..], InternetChecksum.Compute(reply[..IPv4HeaderLength]));
-            Span<byte> icmp = reply[IPv4HeaderLength..];
-            message.CopyTo(icmp);
-            icmp[0] = 0;
-            icmp[2] = 0;
-            icmp[3] = 0;
-            BinaryPrimitives.WriteUInt16BigEndian(icmp[2..], InternetChecksum.Compute(icmp));
+            Ipv4Header.Write(reply, 0, length, 0, HopLimit, IpProtocol.Icmp, pinged, source);
         }
+
+        Span<byte> icmp = reply[ipHeader..];
+        message.CopyTo(icmp);
+        icmp[0] = v6 ? (byte)129 : (byte)0;
+        icmp[IcmpHeader.ChecksumOffset] = 0;
+        icmp[IcmpHeader.ChecksumOffset + 1] = 0;
+        ushort pseudo = v6 ? PseudoHeaderChecksum.IPv6(pinged, source, IpProtocol.IcmpV6, icmp.Length) : (ushort)0;
+        BinaryPrimitives.WriteUInt16BigEndian(icmp[IcmpHeader.ChecksumOffset..], InternetChecksum.Compute(icmp, pseudo));
 
         written = length;
         return DropReason.None;

@@ -19,9 +19,10 @@ public static class IcmpErrorBuilder
     /// <summary>The longest ICMPv6 error.</summary>
     public const int MaxIPv6Length = 1280;
 
-    private const int IPv4HeaderLength = 20;
-    private const int IPv6HeaderLength = 40;
-    private const int IcmpHeaderLength = 8;
+    private const int IPv4HeaderLength = Ipv4Header.MinLength;
+    private const int IPv6HeaderLength = Ipv6Header.Length;
+    private const int IcmpHeaderLength = IcmpHeader.Length;
+    private const byte HopLimit = 64;
 
     /// <summary>The original is itself an ICMP error (or informational ICMPv6 is fine, errors are not).</summary>
     public static DropReason AboutIcmpError { get; } = DropReason.Register("icmp.no_error_about_error");
@@ -87,14 +88,8 @@ public static class IcmpErrorBuilder
         if (v4)
         {
             int icmpLength = length - IPv4HeaderLength;
-            reply[0] = 0x45;
-            reply[1] = 0xC0; // precedence: internetwork control, as routers mark ICMP errors
-            BinaryPrimitives.WriteUInt16BigEndian(reply[2..], (ushort)length);
-            reply[8] = 64;
-            reply[9] = 1;
-            source.CopyTo(reply[12..16]);
-            original.Slice(12, 4).CopyTo(reply[16..20]);
-            BinaryPrimitives.WriteUInt16BigEndian(reply[10..], InternetChecksum.Compute(reply[..IPv4HeaderLength]));
+            // Precedence: internetwork control (0xC0), as routers mark ICMP errors.
+            Ipv4Header.Write(reply, 0xC0, length, 0, HopLimit, IpProtocol.Icmp, source, IpPacket.SourceOf(original));
 
             Span<byte> icmp = reply[IPv4HeaderLength..];
             (icmp[0], icmp[1]) = error switch
@@ -115,12 +110,8 @@ public static class IcmpErrorBuilder
         else
         {
             int icmpLength = length - IPv6HeaderLength;
-            reply[0] = 0x60;
-            BinaryPrimitives.WriteUInt16BigEndian(reply[4..], (ushort)icmpLength);
-            reply[6] = 58;
-            reply[7] = 64;
-            source.CopyTo(reply[8..24]);
-            original.Slice(8, 16).CopyTo(reply[24..40]);
+            ReadOnlySpan<byte> to = IpPacket.SourceOf(original);
+            Ipv6Header.Write(reply, 0, icmpLength, IpProtocol.IcmpV6, HopLimit, source, to);
 
             Span<byte> icmp = reply[IPv6HeaderLength..];
             (icmp[0], icmp[1]) = error switch
@@ -136,7 +127,7 @@ public static class IcmpErrorBuilder
             }
 
             original[..(icmpLength - IcmpHeaderLength)].CopyTo(icmp[IcmpHeaderLength..]);
-            ushort pseudo = PseudoHeaderChecksum.IPv6(reply.Slice(8, 16), reply.Slice(24, 16), 58, icmpLength);
+            ushort pseudo = PseudoHeaderChecksum.IPv6(source, to, IpProtocol.IcmpV6, icmpLength);
             BinaryPrimitives.WriteUInt16BigEndian(icmp[2..], InternetChecksum.Compute(icmp, pseudo));
         }
 
@@ -151,16 +142,16 @@ public static class IcmpErrorBuilder
             return AboutFragment;
         }
 
+        ReadOnlySpan<byte> src = IpPacket.SourceOf(original);
+        ReadOnlySpan<byte> dst = IpPacket.DestinationOf(original);
         if (layout.IpVersion == 4)
         {
-            ReadOnlySpan<byte> src = original.Slice(12, 4);
-            ReadOnlySpan<byte> dst = original.Slice(16, 4);
             if (IsSpecialIPv4(src) || IsSpecialIPv4(dst))
             {
                 return AboutSpecialAddress;
             }
 
-            if (layout.Protocol == 1)
+            if (layout.Protocol == IpProtocol.Icmp)
             {
                 // A first fragment or a whole packet: its ICMP type is within the parsed bounds (or absent).
                 if (original.Length <= layout.TransportOffset)
@@ -177,14 +168,12 @@ public static class IcmpErrorBuilder
         }
         else
         {
-            ReadOnlySpan<byte> src = original.Slice(8, 16);
-            ReadOnlySpan<byte> dst = original.Slice(24, 16);
             if (IsSpecialIPv6(src) || IsSpecialIPv6(dst))
             {
                 return AboutSpecialAddress;
             }
 
-            if (layout.Protocol == 58)
+            if (layout.Protocol == IpProtocol.IcmpV6)
             {
                 if (original.Length <= layout.TransportOffset || original[layout.TransportOffset] < 128)
                 {

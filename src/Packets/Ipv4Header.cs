@@ -18,6 +18,24 @@ public readonly ref struct Ipv4Header
     /// <summary>The "more fragments" flag in <see cref="FlagsAndFragmentOffset"/>.</summary>
     public const ushort MoreFragmentsFlag = 0x2000;
 
+    /// <summary>Offset of the flags and fragment offset word.</summary>
+    public const int FlagsOffset = 6;
+
+    /// <summary>Offset of the time-to-live byte.</summary>
+    public const int TimeToLiveOffset = 8;
+
+    /// <summary>Offset of the protocol byte.</summary>
+    public const int ProtocolOffset = 9;
+
+    /// <summary>Offset of the source address.</summary>
+    public const int SourceOffset = 12;
+
+    /// <summary>Offset of the destination address.</summary>
+    public const int DestinationOffset = 16;
+
+    /// <summary>The length of an address.</summary>
+    public const int AddressLength = 4;
+
     private const ushort FragmentOffsetMask = 0x1FFF;
 
     private readonly ReadOnlySpan<byte> _header;
@@ -32,17 +50,13 @@ public readonly ref struct Ipv4Header
     public static DropReason TryRead(ReadOnlySpan<byte> packet, out Ipv4Header header)
     {
         header = default;
-        if (packet.Length < MinLength)
+        DropReason reason = IpPacket.CheckFixedHeader(packet, 4, MinLength);
+        if (!reason.IsNone)
         {
-            return PacketDropReasons.Truncated;
+            return reason;
         }
 
-        if (packet[0] >> 4 != 4)
-        {
-            return PacketDropReasons.BadIpVersion;
-        }
-
-        int headerLength = (packet[0] & 0x0F) * 4;
+        int headerLength = HeaderLengthOf(packet);
         if (headerLength < MinLength || headerLength > packet.Length)
         {
             return PacketDropReasons.Ipv4BadIhl;
@@ -54,7 +68,7 @@ public readonly ref struct Ipv4Header
             return PacketDropReasons.Ipv4BadTotalLength;
         }
 
-        ushort fragment = BinaryPrimitives.ReadUInt16BigEndian(packet[6..]);
+        ushort fragment = BinaryPrimitives.ReadUInt16BigEndian(packet[FlagsOffset..]);
         if ((fragment & FragmentOffsetMask) * 8 + (totalLength - headerLength) > ushort.MaxValue)
         {
             return PacketDropReasons.Ipv4BadFragment;
@@ -83,7 +97,7 @@ public readonly ref struct Ipv4Header
     public ushort Identification => BinaryPrimitives.ReadUInt16BigEndian(_header[4..]);
 
     /// <summary>The flags and fragment offset word as it appears on the wire.</summary>
-    public ushort FlagsAndFragmentOffset => BinaryPrimitives.ReadUInt16BigEndian(_header[6..]);
+    public ushort FlagsAndFragmentOffset => BinaryPrimitives.ReadUInt16BigEndian(_header[FlagsOffset..]);
 
     /// <summary>Whether DF is set.</summary>
     public bool DontFragment => (FlagsAndFragmentOffset & DontFragmentFlag) != 0;
@@ -98,25 +112,50 @@ public readonly ref struct Ipv4Header
     public bool IsFragment => (FlagsAndFragmentOffset & (MoreFragmentsFlag | FragmentOffsetMask)) != 0;
 
     /// <summary>Time to live.</summary>
-    public byte TimeToLive => _header[8];
+    public byte TimeToLive => _header[TimeToLiveOffset];
 
     /// <summary>The protocol of the payload.</summary>
-    public byte Protocol => _header[9];
+    public byte Protocol => _header[ProtocolOffset];
 
     /// <summary>The header checksum field.</summary>
     public ushort Checksum => BinaryPrimitives.ReadUInt16BigEndian(_header[10..]);
 
     /// <summary>The source address (4 bytes).</summary>
-    public ReadOnlySpan<byte> Source => _header.Slice(12, 4);
+    public ReadOnlySpan<byte> Source => _header.Slice(SourceOffset, AddressLength);
 
     /// <summary>The destination address (4 bytes).</summary>
-    public ReadOnlySpan<byte> Destination => _header.Slice(16, 4);
+    public ReadOnlySpan<byte> Destination => _header.Slice(DestinationOffset, AddressLength);
 
     /// <summary>The options (empty when IHL is 5).</summary>
     public ReadOnlySpan<byte> Options => _header[MinLength..];
 
     /// <summary>Whether the header checksum verifies.</summary>
     public bool ChecksumValid => InternetChecksum.Verifies(_header);
+
+    /// <summary>The header length the IHL of <paramref name="header"/> (not empty) says, unchecked: for quotes and headers being written.</summary>
+    public static int HeaderLengthOf(ReadOnlySpan<byte> header) => (header[0] & 0x0F) * 4;
+
+    /// <summary>
+    /// Writes a 20-byte header without options into <paramref name="header"/> (at least 20 bytes): version and IHL,
+    /// the type of service, <paramref name="totalLength"/>, identification 0, the flags word, the TTL, the protocol,
+    /// the addresses (4 bytes each) and the checksum.
+    /// </summary>
+    public static void Write(
+        Span<byte> header, byte typeOfService, int totalLength, ushort flags, byte timeToLive, byte protocol,
+        ReadOnlySpan<byte> source, ReadOnlySpan<byte> destination)
+    {
+        header = header[..MinLength];
+        header.Clear();
+        header[0] = 0x45;
+        header[1] = typeOfService;
+        BinaryPrimitives.WriteUInt16BigEndian(header[2..], (ushort)totalLength);
+        BinaryPrimitives.WriteUInt16BigEndian(header[FlagsOffset..], flags);
+        header[TimeToLiveOffset] = timeToLive;
+        header[ProtocolOffset] = protocol;
+        source.CopyTo(header[SourceOffset..]);
+        destination.CopyTo(header[DestinationOffset..]);
+        WriteChecksum(header);
+    }
 
     /// <summary>Recomputes the header checksum of a writable IPv4 header in place (its IHL bounds the sum).</summary>
     public static void WriteChecksum(Span<byte> header)
@@ -126,7 +165,7 @@ public readonly ref struct Ipv4Header
             return;
         }
 
-        int headerLength = Math.Min((header[0] & 0x0F) * 4, header.Length);
+        int headerLength = Math.Min(HeaderLengthOf(header), header.Length);
         header[10] = 0;
         header[11] = 0;
         BinaryPrimitives.WriteUInt16BigEndian(header[10..], InternetChecksum.Compute(header[..headerLength]));

@@ -12,6 +12,21 @@ public readonly ref struct Ipv6Header
     /// <summary>The length of the fixed header.</summary>
     public const int Length = 40;
 
+    /// <summary>Offset of the next-header byte.</summary>
+    public const int NextHeaderOffset = 6;
+
+    /// <summary>Offset of the hop-limit byte.</summary>
+    public const int HopLimitOffset = 7;
+
+    /// <summary>Offset of the source address.</summary>
+    public const int SourceOffset = 8;
+
+    /// <summary>Offset of the destination address.</summary>
+    public const int DestinationOffset = 24;
+
+    /// <summary>The length of an address.</summary>
+    public const int AddressLength = 16;
+
     private readonly ReadOnlySpan<byte> _header;
 
     private Ipv6Header(ReadOnlySpan<byte> header) => _header = header;
@@ -23,14 +38,10 @@ public readonly ref struct Ipv6Header
     public static DropReason TryRead(ReadOnlySpan<byte> packet, out Ipv6Header header)
     {
         header = default;
-        if (packet.Length < Length)
+        DropReason reason = IpPacket.CheckFixedHeader(packet, 6, Length);
+        if (!reason.IsNone)
         {
-            return PacketDropReasons.Truncated;
-        }
-
-        if (packet[0] >> 4 != 6)
-        {
-            return PacketDropReasons.BadIpVersion;
+            return reason;
         }
 
         int payloadLength = BinaryPrimitives.ReadUInt16BigEndian(packet[4..]);
@@ -56,14 +67,33 @@ public readonly ref struct Ipv6Header
     public ushort PayloadLength => BinaryPrimitives.ReadUInt16BigEndian(_header[4..]);
 
     /// <summary>The type of the first header after the fixed header.</summary>
-    public byte NextHeader => _header[6];
+    public byte NextHeader => _header[NextHeaderOffset];
 
     /// <summary>Hop limit.</summary>
-    public byte HopLimit => _header[7];
+    public byte HopLimit => _header[HopLimitOffset];
 
     /// <summary>The source address (16 bytes).</summary>
-    public ReadOnlySpan<byte> Source => _header.Slice(8, 16);
+    public ReadOnlySpan<byte> Source => _header.Slice(SourceOffset, AddressLength);
 
     /// <summary>The destination address (16 bytes).</summary>
-    public ReadOnlySpan<byte> Destination => _header.Slice(24, 16);
+    public ReadOnlySpan<byte> Destination => _header.Slice(DestinationOffset, AddressLength);
+
+    /// <summary>
+    /// Writes a fixed header into <paramref name="header"/> (at least 40 bytes): version 6, traffic class
+    /// <paramref name="trafficClass"/>, flow label 0, the payload length, next header, hop limit and the addresses
+    /// (16 bytes each).
+    /// </summary>
+    public static void Write(
+        Span<byte> header, byte trafficClass, int payloadLength, byte nextHeader, byte hopLimit,
+        ReadOnlySpan<byte> source, ReadOnlySpan<byte> destination)
+    {
+        header = header[..Length];
+        header.Clear();
+        BinaryPrimitives.WriteUInt16BigEndian(header, (ushort)(0x6000 | (trafficClass << 4)));
+        BinaryPrimitives.WriteUInt16BigEndian(header[4..], (ushort)payloadLength);
+        header[NextHeaderOffset] = nextHeader;
+        header[HopLimitOffset] = hopLimit;
+        source.CopyTo(header[SourceOffset..]);
+        destination.CopyTo(header[DestinationOffset..]);
+    }
 }

@@ -46,16 +46,10 @@ public static class PseudoHeaderChecksum
     /// </summary>
     public static ushort ForPacket(ReadOnlySpan<byte> ipPacket, byte protocol, int l4Length)
     {
-        if (ipPacket.Length >= Ipv6Header.Length && ipPacket[0] >> 4 == 6)
-        {
-            return IPv6(ipPacket.Slice(8, 16), ipPacket.Slice(24, 16), protocol, l4Length);
-        }
-
-        if (ipPacket.Length >= Ipv4Header.MinLength)
-        {
-            return IPv4(ipPacket.Slice(12, 4), ipPacket.Slice(16, 4), protocol, l4Length);
-        }
-
-        return 0;
+        ReadOnlySpan<byte> source = IpPacket.SourceOf(ipPacket);
+        ReadOnlySpan<byte> destination = IpPacket.DestinationOf(ipPacket);
+        return source.Length == Ipv6Header.AddressLength
+            ? IPv6(source, destination, protocol, l4Length)
+            : IPv4(source, destination, protocol, l4Length);
     }
 }

@@ -70,4 +70,20 @@ public readonly ref struct TcpHeader
 
     /// <summary>The options (empty when the data offset is 5).</summary>
     public ReadOnlySpan<byte> Options => _header[MinLength..];
+
+    /// <summary>
+    /// Writes a 20-byte header without options into <paramref name="header"/> (at least 20 bytes): the ports, sequence
+    /// and acknowledgment numbers and flags; window, checksum and urgent pointer 0.
+    /// </summary>
+    public static void Write(Span<byte> header, ushort sourcePort, ushort destinationPort, uint sequence, uint acknowledgment, TcpFlags flags)
+    {
+        header = header[..MinLength];
+        header.Clear();
+        BinaryPrimitives.WriteUInt16BigEndian(header, sourcePort);
+        BinaryPrimitives.WriteUInt16BigEndian(header[2..], destinationPort);
+        BinaryPrimitives.WriteUInt32BigEndian(header[4..], sequence);
+        BinaryPrimitives.WriteUInt32BigEndian(header[8..], acknowledgment);
+        header[12] = MinLength / 4 << 4;
+        header[13] = (byte)flags;
+    }
 }

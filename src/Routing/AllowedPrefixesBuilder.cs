@@ -1,4 +1,5 @@
 using RouterHost.Abstractions;
+using RouterHost.Settings;
 
 namespace RouterHost.Routing;
 
@@ -10,15 +11,15 @@ namespace RouterHost.Routing;
 public sealed class AllowedPrefixesBuilder
 {
     private readonly RoutingTableBuilder _routes = new();
-    private readonly Dictionary<RoutePrefix, PortId> _owners = [];
-    private readonly Dictionary<PortId, HashSet<RoutePrefix>> _byPeer = [];
+    private readonly Dictionary<IpPrefix, PortId> _owners = [];
+    private readonly Dictionary<PortId, HashSet<IpPrefix>> _byPeer = [];
 
     /// <summary>How many prefixes are allowed, over all peers.</summary>
     public int Count => _owners.Count;
 
     /// <summary>Allows <paramref name="prefix"/> for <paramref name="peer"/>, taking it from any other peer.</summary>
     /// <exception cref="ArgumentException">The peer is <see cref="PortId.None"/>.</exception>
-    public void Add(PortId peer, RoutePrefix prefix)
+    public void Add(PortId peer, IpPrefix prefix)
     {
         if (peer.IsNone)
         {
@@ -37,7 +38,7 @@ public sealed class AllowedPrefixesBuilder
 
         _routes.Add(new Route(prefix, peer));
         _owners.Add(prefix, peer);
-        if (!_byPeer.TryGetValue(peer, out HashSet<RoutePrefix>? set))
+        if (!_byPeer.TryGetValue(peer, out HashSet<IpPrefix>? set))
         {
             _byPeer.Add(peer, set = []);
         }
@@ -46,7 +47,7 @@ public sealed class AllowedPrefixesBuilder
     }
 
     /// <summary>Stops allowing <paramref name="prefix"/> for <paramref name="peer"/>; false when it was not the peer's.</summary>
-    public bool Remove(PortId peer, RoutePrefix prefix)
+    public bool Remove(PortId peer, IpPrefix prefix)
     {
         if (!_owners.TryGetValue(prefix, out PortId owner) || owner != peer)
         {
@@ -62,12 +63,12 @@ public sealed class AllowedPrefixesBuilder
     /// <summary>Removes every prefix of <paramref name="peer"/> (the peer was removed); returns how many.</summary>
     public int RemovePeer(PortId peer)
     {
-        if (!_byPeer.Remove(peer, out HashSet<RoutePrefix>? set))
+        if (!_byPeer.Remove(peer, out HashSet<IpPrefix>? set))
         {
             return 0;
         }
 
-        foreach (RoutePrefix prefix in set)
+        foreach (IpPrefix prefix in set)
         {
             _routes.Remove(new Route(prefix, peer));
             _owners.Remove(prefix);
@@ -75,9 +76,6 @@ public sealed class AllowedPrefixesBuilder
 
         return set.Count;
     }
-
-    /// <summary>The peer that owns <paramref name="prefix"/> exactly, if any.</summary>
-    public bool TryGetOwner(RoutePrefix prefix, out PortId peer) => _owners.TryGetValue(prefix, out peer);
 
     /// <summary>Freezes the current prefixes into an immutable snapshot.</summary>
     public AllowedPrefixes Build() => new(_routes.Build());

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using RouterHost.Abstractions;
+using RouterHost.Settings;
 
 namespace RouterHost.Routing;
 
@@ -27,8 +28,8 @@ public sealed class NextHopTable : INextHopTable
         ArgumentNullException.ThrowIfNull(address);
         return address.AddressFamily switch
         {
-            AddressFamily.InterNetwork => Intern(4, RoutePrefix.ToIPv4(address)),
-            AddressFamily.InterNetworkV6 => Intern(6, RoutePrefix.ToIPv6(address)),
+            AddressFamily.InterNetwork => Intern(4, IpPrefix.ToNumber(address)),
+            AddressFamily.InterNetworkV6 => Intern(6, IpPrefix.ToNumber(address)),
             _ => throw new ArgumentException($"'{address}' is not an IPv4 or IPv6 address.", nameof(address)),
         };
     }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using RouterHost.Abstractions;
+using RouterHost.Settings;
 
 namespace RouterHost.Routing;
 
@@ -14,7 +15,7 @@ namespace RouterHost.Routing;
 /// <param name="Port">The egress port; must not be <see cref="PortId.None"/>.</param>
 /// <param name="Gateway">The next hop on that interface, or null for a directly connected prefix or a peer.</param>
 /// <param name="Metric">The preference among routes to the same prefix; lowest wins.</param>
-public readonly record struct Route(RoutePrefix Prefix, PortId Port, IPAddress? Gateway = null, uint Metric = 0)
+public readonly record struct Route(IpPrefix Prefix, PortId Port, IPAddress? Gateway = null, uint Metric = 0)
 {
     /// <summary>The route's target as stored in the table (validated), without a next-hop id.</summary>
     internal RouteTarget ToTarget() => ToTarget(null);
@@ -32,16 +33,16 @@ public readonly record struct Route(RoutePrefix Prefix, PortId Port, IPAddress? 
             return new RouteTarget(Port, 0, UInt128.Zero, Metric, Prefix.Length);
         }
 
-        return Gateway.AddressFamily switch
+        byte family = Gateway.AddressFamily switch
         {
-            AddressFamily.InterNetwork => new RouteTarget(Port, 4, RoutePrefix.ToIPv4(Gateway), Metric, Prefix.Length, nextHops?.Intern(4, RoutePrefix.ToIPv4(Gateway)) ?? 0),
-            AddressFamily.InterNetworkV6 => new RouteTarget(Port, 6, RoutePrefix.ToIPv6(Gateway), Metric, Prefix.Length, nextHops?.Intern(6, RoutePrefix.ToIPv6(Gateway)) ?? 0),
+            AddressFamily.InterNetwork => 4,
+            AddressFamily.InterNetworkV6 => 6,
             _ => throw new ArgumentException($"The gateway '{Gateway}' of the route to {Prefix} is not an IPv4 or IPv6 address.", nameof(Gateway)),
         };
-    }
 
-    /// <summary>The route a stored target stands for.</summary>
-    internal static Route FromTarget(RoutePrefix prefix, in RouteTarget target) => new(prefix, target.Port, target.Gateway, target.Metric);
+        UInt128 gateway = IpPrefix.ToNumber(Gateway);
+        return new RouteTarget(Port, family, gateway, Metric, Prefix.Length, nextHops?.Intern(family, gateway) ?? 0);
+    }
 
     /// <inheritdoc />
     public override string ToString() =>

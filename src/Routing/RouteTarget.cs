@@ -49,15 +49,6 @@ public readonly struct RouteTarget : IEquatable<RouteTarget>
     /// <summary>Whether the packet goes to a gateway (next hop) rather than directly to its destination.</summary>
     public bool HasGateway => _gatewayFamily != 0;
 
-    /// <summary>Whether the gateway is an IPv6 address (an IPv4 route may have one, RFC 5549).</summary>
-    public bool GatewayIsIPv6 => _gatewayFamily == 6;
-
-    /// <summary>The IPv4 gateway in host order, or 0.</summary>
-    public uint GatewayIPv4 => _gatewayFamily == 4 ? (uint)_gatewayLow : 0;
-
-    /// <summary>The IPv6 gateway as a big-endian number, or 0.</summary>
-    public UInt128 GatewayIPv6 => _gatewayFamily == 6 ? new UInt128(_gatewayHigh, _gatewayLow) : UInt128.Zero;
-
     /// <summary>Writes the gateway's 4 or 16 bytes and returns how many (0 when there is none or it does not fit).</summary>
     public int WriteGateway(Span<byte> destination)
     {

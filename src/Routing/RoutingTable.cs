@@ -93,19 +93,6 @@ public sealed class RoutingTable
         return builder.Build();
     }
 
-    /// <summary>Every route in the table (control plane; allocates).</summary>
-    public IEnumerable<Route> EnumerateRoutes()
-    {
-        for (int g = 0; g < Groups.HighWater; g++)
-        {
-            RouteGroup group = _pages[g >> GroupStore.PageBits][g & GroupStore.PageMask];
-            for (int i = 0; i < group.RouteCount; i++)
-            {
-                yield return Route.FromTarget(group.Prefix, group.RouteAt(i));
-            }
-        }
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool Resolve(uint leaf, uint flowHash, out RouteTarget target)
     {

@@ -1,4 +1,5 @@
 using RouterHost.Routing.Internal;
+using RouterHost.Settings;
 
 namespace RouterHost.Routing;
 
@@ -8,7 +9,7 @@ namespace RouterHost.Routing;
 /// earlier snapshots and copied on write), and earlier snapshots stay valid and unchanged for the lookups still
 /// running on them. Not thread-safe: one control-plane thread at a time.
 /// <para>
-/// Validation happens here, with exceptions (control plane): prefixes are validated by <see cref="RoutePrefix"/>
+/// Validation happens here, with exceptions (control plane): prefixes are validated by <see cref="IpPrefix"/>
 /// (host bits rejected), a route must name a port, a gateway must be an IP address.
 /// </para>
 /// </summary>
@@ -20,7 +21,7 @@ public sealed class RoutingTableBuilder
     private readonly PrefixTrie _v4;
     private readonly PrefixTrie _v6;
     private readonly GroupStore _groups;
-    private readonly Dictionary<RoutePrefix, int> _prefixGroups;
+    private readonly Dictionary<IpPrefix, int> _prefixGroups;
     private readonly NextHopTable _nextHops;
     private readonly int[] _v4Lengths = new int[33];
     private readonly int[] _v6Lengths = new int[129];
@@ -57,7 +58,7 @@ public sealed class RoutingTableBuilder
         _v4 = new PrefixTrie(table.IPv4Trie);
         _v6 = new PrefixTrie(table.IPv6Trie);
         _groups = new GroupStore(table.Groups);
-        _prefixGroups = new Dictionary<RoutePrefix, int>(table.Groups.Count);
+        _prefixGroups = new Dictionary<IpPrefix, int>(table.Groups.Count);
         for (int g = 0; g < table.Groups.HighWater; g++)
         {
             ref readonly RouteGroup group = ref _groups.Get(g);
@@ -81,7 +82,7 @@ public sealed class RoutingTableBuilder
     public bool Add(Route route)
     {
         RouteTarget target = route.ToTarget(_nextHops);
-        RoutePrefix prefix = route.Prefix;
+        IpPrefix prefix = route.Prefix;
         if (_prefixGroups.TryGetValue(prefix, out int index))
         {
             if (!_groups.Get(index).TryAdd(target, out RouteGroup changed))
@@ -125,20 +126,6 @@ public sealed class RoutingTableBuilder
         return true;
     }
 
-    /// <summary>Removes every route to <paramref name="prefix"/>; returns how many there were.</summary>
-    public int RemovePrefix(RoutePrefix prefix)
-    {
-        if (!_prefixGroups.TryGetValue(prefix, out int index))
-        {
-            return 0;
-        }
-
-        int count = _groups.Get(index).RouteCount;
-        RemovePrefixAt(prefix, index);
-        _routeCount -= count;
-        return count;
-    }
-
     /// <summary>Applies changes in order (adding a present route or removing an absent one does nothing).</summary>
     public void Apply(IEnumerable<RouteChange> changes)
     {
@@ -162,25 +149,7 @@ public sealed class RoutingTableBuilder
     /// </summary>
     public RoutingTable Build() => new(_v4.Freeze(), _v6.Freeze(), _groups.Freeze(), _routeCount, _nextHops);
 
-    /// <summary>The routes currently held to <paramref name="prefix"/>, lowest metric first.</summary>
-    public IReadOnlyList<Route> RoutesTo(RoutePrefix prefix)
-    {
-        if (!_prefixGroups.TryGetValue(prefix, out int index))
-        {
-            return [];
-        }
-
-        ref readonly RouteGroup group = ref _groups.Get(index);
-        var routes = new Route[group.RouteCount];
-        for (int i = 0; i < routes.Length; i++)
-        {
-            routes[i] = Route.FromTarget(prefix, group.RouteAt(i));
-        }
-
-        return routes;
-    }
-
-    private void RemovePrefixAt(RoutePrefix prefix, int index)
+    private void RemovePrefixAt(IpPrefix prefix, int index)
     {
         _prefixGroups.Remove(prefix);
         int[] lengths = Lengths(prefix);
@@ -190,13 +159,13 @@ public sealed class RoutingTableBuilder
     }
 
     // The leaf of the longest prefix that strictly covers this one, or 0: what its entries fall back to.
-    private uint CoveringLeaf(RoutePrefix prefix, int[] lengths)
+    private uint CoveringLeaf(IpPrefix prefix, int[] lengths)
     {
         UInt128 key = prefix.Key;
         for (int length = prefix.Length - 1; length >= 0; length--)
         {
             if (lengths[length] != 0
-                && _prefixGroups.TryGetValue(RoutePrefix.FromKey(key & RoutePrefix.Mask(length), length, prefix.IsIPv6), out int index))
+                && _prefixGroups.TryGetValue(IpPrefix.FromKey(key & IpPrefix.Mask(length), length, prefix.IsIPv6), out int index))
             {
                 return PrefixTrie.Leaf(index, length);
             }
@@ -205,7 +174,7 @@ public sealed class RoutingTableBuilder
         return 0;
     }
 
-    private PrefixTrie Trie(RoutePrefix prefix) => prefix.IsIPv6 ? _v6 : _v4;
+    private PrefixTrie Trie(IpPrefix prefix) => prefix.IsIPv6 ? _v6 : _v4;
 
-    private int[] Lengths(RoutePrefix prefix) => prefix.IsIPv6 ? _v6Lengths : _v4Lengths;
+    private int[] Lengths(IpPrefix prefix) => prefix.IsIPv6 ? _v6Lengths : _v4Lengths;
 }

@@ -48,17 +48,6 @@ public static class AddressPrefixText
         return true;
     }
 
-    /// <summary>The network of <paramref name="address"/>/<paramref name="prefix"/> (host bits cleared).</summary>
-    public static IPAddress Network(IPAddress address, int prefix)
-    {
-        ArgumentNullException.ThrowIfNull(address);
-        byte[] bytes = address.GetAddressBytes();
-        for (int i = 0; i < bytes.Length; i++)
-        {
-            int bits = Math.Clamp(prefix - (i * 8), 0, 8);
-            bytes[i] &= (byte)(0xFF << (8 - bits));
-        }
-
-        return new IPAddress(bytes);
-    }
+    /// <summary>The network of <paramref name="address"/>/<paramref name="prefix"/> (host bits cleared; see <see cref="IpPrefix.Containing(IPAddress, int)"/>).</summary>
+    public static IPAddress Network(IPAddress address, int prefix) => IpPrefix.Containing(address, prefix).Address;
 }

@@ -1,5 +1,6 @@
 using RouterHost.Abstractions;
 using RouterHost.Packets;
+using RouterHost.Settings;
 
 namespace RouterHost.Firewall.Tests;
 
@@ -97,7 +98,7 @@ internal static class RandomRules
         for (int i = 0; i < n; i++)
         {
             bool v6 = rng.Next(3) == 0;
-            list.Add(new IpPrefix(v6, Address(rng, v6), v6 ? rng.Next(0, 129) : rng.Next(0, 33)));
+            list.Add(IpPrefix.Containing(v6, Address(rng, v6), v6 ? rng.Next(0, 129) : rng.Next(0, 33)));
         }
 
         return list;

@@ -199,17 +199,18 @@ public sealed class FirewallStageTests
               "Reject": { "Burst": 0 }
             }
             """, "Firewall"));
-        string all = string.Join("\n", problems);
-        Assert.Contains("Firewall:Settings:DefaultPolicy:Inbound", all, StringComparison.Ordinal);
-        Assert.Contains("Firewall:Settings:Rules:0:Action: is missing", all, StringComparison.Ordinal);
-        Assert.Contains("Firewall:Settings:Rules:1:Protocol", all, StringComparison.Ordinal);
-        Assert.Contains("Firewall:Settings:Rules:2:Ports:0", all, StringComparison.Ordinal);
-        Assert.Contains("Firewall:Settings:Rules:2:Ports:1", all, StringComparison.Ordinal);
-        Assert.Contains("Firewall:Settings:Rules:3:Sources:0", all, StringComparison.Ordinal);
-        Assert.Contains("Firewall:Settings:Rules:3:Direction", all, StringComparison.Ordinal);
-        Assert.Contains("Firewall:Settings:Conntrack:Capacity", all, StringComparison.Ordinal);
-        Assert.Contains("Firewall:Settings:Conntrack:Timeouts:TcpEstablished", all, StringComparison.Ordinal);
-        Assert.Contains("Firewall:Settings:Reject:Burst", all, StringComparison.Ordinal);
+        StageHarness.AssertProblemsName(
+            problems,
+            "Firewall:Settings:DefaultPolicy:Inbound",
+            "Firewall:Settings:Rules:0:Action: is missing",
+            "Firewall:Settings:Rules:1:Protocol",
+            "Firewall:Settings:Rules:2:Ports:0",
+            "Firewall:Settings:Rules:2:Ports:1",
+            "Firewall:Settings:Rules:3:Sources:0",
+            "Firewall:Settings:Rules:3:Direction",
+            "Firewall:Settings:Conntrack:Capacity",
+            "Firewall:Settings:Conntrack:Timeouts:TcpEstablished",
+            "Firewall:Settings:Reject:Burst");
     }
 
     [Fact]

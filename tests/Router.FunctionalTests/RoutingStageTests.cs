@@ -261,15 +261,16 @@ public sealed class RoutingStageTests
               "Colour": "blue"
             }
             """, "Routing"));
-        string all = string.Join("\n", problems);
-        Assert.Contains("Routing:Settings:Routes:0:Destination", all, StringComparison.Ordinal);
-        Assert.Contains("Routing:Settings:Routes:1: must name exactly one", all, StringComparison.Ordinal);
-        Assert.Contains("Routing:Settings:Routes:2:Via", all, StringComparison.Ordinal);
-        Assert.Contains("Routing:Settings:Routes:3:Via", all, StringComparison.Ordinal);
-        Assert.Contains("Routing:Settings:Routes:4:Destination", all, StringComparison.Ordinal);
-        Assert.Contains("Routing:Settings:Routes:4:Metric", all, StringComparison.Ordinal);
-        Assert.Contains("Routing:Settings:IcmpSource:IPv4", all, StringComparison.Ordinal);
-        Assert.Contains("Routing:Settings:Colour: unknown key", all, StringComparison.Ordinal);
+        StageHarness.AssertProblemsName(
+            problems,
+            "Routing:Settings:Routes:0:Destination",
+            "Routing:Settings:Routes:1: must name exactly one",
+            "Routing:Settings:Routes:2:Via",
+            "Routing:Settings:Routes:3:Via",
+            "Routing:Settings:Routes:4:Destination",
+            "Routing:Settings:Routes:4:Metric",
+            "Routing:Settings:IcmpSource:IPv4",
+            "Routing:Settings:Colour: unknown key");
         Assert.Equal(8, problems.Count);
     }
 

@@ -57,6 +57,16 @@ internal sealed class StageHarness : IDisposable
         return root.GetSection($"{name}:Settings");
     }
 
+    /// <summary>Asserts that each of <paramref name="expected"/> (a key path, with the start of its message where given) is in a problem.</summary>
+    public static void AssertProblemsName(IReadOnlyList<ConfigurationProblem> problems, params string[] expected)
+    {
+        string all = string.Join("\n", problems);
+        foreach (string text in expected)
+        {
+            Assert.Contains(text, all, StringComparison.Ordinal);
+        }
+    }
+
     /// <summary>A batch of the given packets, arrived on <paramref name="ingress"/>, walking outward.</summary>
     public static PacketBatch Batch(PortId ingress, params byte[][] packets)
     {

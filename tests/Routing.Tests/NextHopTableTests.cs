@@ -2,6 +2,7 @@ using System.Net;
 using FsCheck;
 using FsCheck.Fluent;
 using RouterHost.Abstractions;
+using RouterHost.Settings;
 
 namespace RouterHost.Routing.Tests;
 
@@ -38,9 +39,9 @@ public sealed class NextHopTableTests
     public void Routes_through_one_gateway_share_its_id_in_the_table_they_are_built_into()
     {
         var builder = new RoutingTableBuilder();
-        builder.Add(new Route(RoutePrefix.Parse("10.2.0.0/16"), PortId.Interface(0), IPAddress.Parse("10.0.0.254")));
-        builder.Add(new Route(RoutePrefix.Parse("10.3.0.0/16"), PortId.Interface(0), IPAddress.Parse("10.0.0.254")));
-        builder.Add(new Route(RoutePrefix.Parse("10.4.0.0/16"), PortId.Interface(0)));
+        builder.Add(new Route(IpPrefix.Parse("10.2.0.0/16"), PortId.Interface(0), IPAddress.Parse("10.0.0.254")));
+        builder.Add(new Route(IpPrefix.Parse("10.3.0.0/16"), PortId.Interface(0), IPAddress.Parse("10.0.0.254")));
+        builder.Add(new Route(IpPrefix.Parse("10.4.0.0/16"), PortId.Interface(0)));
         RoutingTable table = builder.Build();
 
         Assert.True(table.TryLookup(IPAddress.Parse("10.2.1.1").GetAddressBytes(), 0, out RouteTarget first));
@@ -52,7 +53,7 @@ public sealed class NextHopTableTests
         Assert.Equal(IPAddress.Parse("10.0.0.254"), table.NextHops.GetAddress(first.NextHop));
 
         // A later snapshot (seeded from this one) interns into the same table: the id stays.
-        RoutingTable later = table.With([RouteChange.Add(new Route(RoutePrefix.Parse("10.5.0.0/16"), PortId.Interface(1), IPAddress.Parse("10.0.0.254")))]);
+        RoutingTable later = table.With([RouteChange.Add(new Route(IpPrefix.Parse("10.5.0.0/16"), PortId.Interface(1), IPAddress.Parse("10.0.0.254")))]);
         Assert.True(later.TryLookup(IPAddress.Parse("10.5.0.1").GetAddressBytes(), 0, out RouteTarget fifth));
         Assert.Equal(first.NextHop, fifth.NextHop);
     }

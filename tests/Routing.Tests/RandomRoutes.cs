@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using RouterHost.Abstractions;
+using RouterHost.Settings;
 
 namespace RouterHost.Routing.Tests;
 
@@ -39,7 +40,7 @@ internal sealed class RandomRoutes(int seed, bool ipv6)
         };
     }
 
-    public RoutePrefix Prefix(int length)
+    public IpPrefix Prefix(int length)
     {
         Span<byte> bytes = stackalloc byte[16];
         _random.NextBytes(bytes);
@@ -51,11 +52,11 @@ internal sealed class RandomRoutes(int seed, bool ipv6)
         }
 
         return ipv6
-            ? RoutePrefix.IPv6(BinaryPrimitives.ReadUInt128BigEndian(bytes) & RoutePrefix.Mask(length), length)
-            : RoutePrefix.IPv4(BinaryPrimitives.ReadUInt32BigEndian(bytes) & (uint)(RoutePrefix.Mask(length) >> 96), length);
+            ? IpPrefix.IPv6(BinaryPrimitives.ReadUInt128BigEndian(bytes) & IpPrefix.Mask(length), length)
+            : IpPrefix.IPv4(BinaryPrimitives.ReadUInt32BigEndian(bytes) & (uint)(IpPrefix.Mask(length) >> 96), length);
     }
 
-    public Route Route(RoutePrefix prefix)
+    public Route Route(IpPrefix prefix)
     {
         PortId port = _random.Next(2) == 0 ? PortId.Interface(_random.Next(4)) : PortId.Peer(_random.Next(6));
         IPAddress? gateway = _random.Next(3) switch
@@ -77,10 +78,10 @@ internal sealed class RandomRoutes(int seed, bool ipv6)
             return address;
         }
 
-        RoutePrefix prefix = routes[_random.Next(routes.Count)].Prefix;
+        IpPrefix prefix = routes[_random.Next(routes.Count)].Prefix;
         UInt128 host = ipv6 ? BinaryPrimitives.ReadUInt128BigEndian(PadTo16(address)) : (UInt128)BinaryPrimitives.ReadUInt32BigEndian(address) << 96;
-        UInt128 key = ipv6 ? prefix.IPv6Address : (UInt128)prefix.IPv4Address << 96;
-        UInt128 mask = RoutePrefix.Mask(prefix.Length);
+        UInt128 key = prefix.IsIPv6 == ipv6 ? prefix.Key : UInt128.Zero;
+        UInt128 mask = IpPrefix.Mask(prefix.Length);
         host = _random.Next(5) switch
         {
             0 => key,

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using RouterHost.Abstractions;
 using RouterHost.Routing.Internal;
+using RouterHost.Settings;
 
 namespace RouterHost.Routing.Tests;
 
@@ -88,7 +89,7 @@ internal sealed class ReferenceTable
         var members = new List<RouteTarget>();
         for (int length = ipv6 ? 128 : 32; length >= 0; length--)
         {
-            if (!_byPrefix.TryGetValue((ipv6, length, key & RoutePrefix.Mask(length)), out List<Route>? routes) || routes.Count == 0)
+            if (!_byPrefix.TryGetValue((ipv6, length, key & IpPrefix.Mask(length)), out List<Route>? routes) || routes.Count == 0)
             {
                 continue;
             }

@@ -1,4 +1,5 @@
 using System.Text;
+using RouterHost.Settings;
 
 namespace RouterHost.Routing.Tests;
 
@@ -19,7 +20,7 @@ public sealed class RoutingTableReferenceTests
         var builder = new RoutingTableBuilder();
         while (builder.PrefixCount < Prefixes)
         {
-            RoutePrefix prefix = random.Prefix(random.Length());
+            IpPrefix prefix = random.Prefix(random.Length());
             int routes = random.Random.Next(10) == 0 ? 1 + random.Random.Next(4) : 1;
             for (int i = 0; i < routes; i++)
             {
@@ -52,7 +53,7 @@ public sealed class RoutingTableReferenceTests
                 }
                 else
                 {
-                    RoutePrefix prefix = random.Random.Next(3) == 0 && reference.Routes.Count > 0
+                    IpPrefix prefix = random.Random.Next(3) == 0 && reference.Routes.Count > 0
                         ? reference.Routes[random.Random.Next(reference.Routes.Count)].Prefix
                         : random.Prefix(random.Length());
                     Route route = random.Route(prefix);

@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using RouterHost.Abstractions;
 using RouterHost.Firewall;
 using RouterHost.Packets;
+using RouterHost.Settings;
 
 namespace RouterHost.Benchmarks.Firewall;
 
@@ -92,7 +93,7 @@ public class FirewallClassifierBenchmarks
         var rules = new FirewallRule[count];
         for (int i = 0; i < count; i++)
         {
-            var subnet = new IpPrefix(false, 0x0A00_0000u | ((uint)i << 8), 24);
+            var subnet = IpPrefix.Containing(false, 0x0A00_0000u | ((uint)i << 8), 24);
             rules[i] = (i % 10) switch
             {
                 9 => new FirewallRule { Protocol = IpProtocol.Icmp, IcmpType = 8, Sources = [subnet] },

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using BenchmarkDotNet.Attributes;
 using RouterHost.Abstractions;
 using RouterHost.Routing;
+using RouterHost.Settings;
 
 namespace RouterHost.Benchmarks.Routing;
 
@@ -29,21 +30,21 @@ public class RoutingLookupBenchmarks
     {
         var random = new Random(Prefixes);
         var builder = new RoutingTableBuilder();
-        var prefixes = new List<RoutePrefix>(Prefixes);
+        var prefixes = new List<IpPrefix>(Prefixes);
         Span<byte> bytes = stackalloc byte[16];
         while (builder.PrefixCount < Prefixes)
         {
             random.NextBytes(bytes);
-            RoutePrefix prefix;
+            IpPrefix prefix;
             if (IPv6)
             {
                 int length = random.Next(100) < 70 ? 32 + random.Next(33) : 16 + random.Next(113);
-                prefix = RoutePrefix.IPv6(BinaryPrimitives.ReadUInt128BigEndian(bytes) & RoutePrefix.Mask(length), length);
+                prefix = IpPrefix.IPv6(BinaryPrimitives.ReadUInt128BigEndian(bytes) & IpPrefix.Mask(length), length);
             }
             else
             {
                 int length = random.Next(100) < 80 ? 16 + random.Next(9) : 8 + random.Next(25);
-                prefix = RoutePrefix.IPv4(BinaryPrimitives.ReadUInt32BigEndian(bytes) & (uint)(RoutePrefix.Mask(length) >> 96), length);
+                prefix = IpPrefix.IPv4(BinaryPrimitives.ReadUInt32BigEndian(bytes) & (uint)(IpPrefix.Mask(length) >> 96), length);
             }
 
             if (builder.Add(new Route(prefix, PortId.Interface(random.Next(8)))))
@@ -59,9 +60,9 @@ public class RoutingLookupBenchmarks
             UInt128 any = BinaryPrimitives.ReadUInt128BigEndian(bytes);
             if (i % 4 != 0)
             {
-                RoutePrefix inside = prefixes[random.Next(prefixes.Count)];
-                UInt128 mask = RoutePrefix.Mask(inside.Length);
-                UInt128 key = IPv6 ? inside.IPv6Address : (UInt128)inside.IPv4Address << 96;
+                IpPrefix inside = prefixes[random.Next(prefixes.Count)];
+                UInt128 mask = IpPrefix.Mask(inside.Length);
+                UInt128 key = inside.IsIPv6 == IPv6 ? inside.Key : UInt128.Zero;
                 any = key | (any & ~mask);
             }
 

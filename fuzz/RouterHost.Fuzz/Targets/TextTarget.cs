@@ -68,7 +68,7 @@ internal sealed class TextTarget : IFuzzTarget
             case 3:
                 try
                 {
-                    RoutePrefix.Parse(text);
+                    IpPrefix.Parse(text);
                 }
                 catch (Exception ex) when (ex is FormatException or ArgumentException)
                 {
@@ -77,7 +77,7 @@ internal sealed class TextTarget : IFuzzTarget
 
                 try
                 {
-                    IpPrefix.Parse(text);
+                    IpPrefix.ParseContaining(text);
                 }
                 catch (Exception ex) when (ex is FormatException or ArgumentException)
                 {

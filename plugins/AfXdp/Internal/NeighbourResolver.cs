@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using RouterHost.Abstractions;
 using RouterHost.Linux;
 using RouterHost.Netlink;
+using RouterHost.Settings;
 using static RouterHost.Linux.Interop.Libc;
 
 namespace RouterHost.Plugins.AfXdp.Internal;
@@ -35,7 +36,7 @@ internal sealed partial class NeighbourResolver : IDisposable
     private readonly Dictionary<(byte Family, UInt128 Address), Tracked> _tracked = [];
     private readonly HashSet<int> _unknownIds = [];
     private readonly EventFd _stop = new();
-    private IReadOnlyList<(IPAddress Address, int PrefixLength)> _onLink = [];
+    private IpPrefix[] _onLink = [];
     private int _knownNextHops;
     private long _nextRefresh;
     private bool _directChanged;
@@ -375,9 +376,9 @@ internal sealed partial class NeighbourResolver : IDisposable
             return false;
         }
 
-        foreach ((IPAddress local, int prefix) in _onLink)
+        foreach (IpPrefix prefix in _onLink)
         {
-            if (local.AddressFamily == candidate.AddressFamily && SamePrefix(local.GetAddressBytes(), address, prefix))
+            if (prefix.Contains(address))
             {
                 return true;
             }
@@ -390,7 +391,14 @@ internal sealed partial class NeighbourResolver : IDisposable
     {
         try
         {
-            _onLink = _source.LocalPrefixes();
+            IReadOnlyList<(IPAddress Address, int PrefixLength)> local = _source.LocalPrefixes();
+            var onLink = new IpPrefix[local.Count];
+            for (int i = 0; i < onLink.Length; i++)
+            {
+                onLink[i] = IpPrefix.Containing(local[i].Address, local[i].PrefixLength);
+            }
+
+            _onLink = onLink;
         }
         catch (Exception ex) when (ex is NetlinkException or IOException or MalformedNetlinkMessageException)
         {
@@ -477,21 +485,6 @@ internal sealed partial class NeighbourResolver : IDisposable
 
         BinaryPrimitives.WriteUInt128BigEndian(bytes, address);
         return new IPAddress(bytes);
-    }
-
-    private static bool SamePrefix(byte[] network, ReadOnlySpan<byte> address, int prefix)
-    {
-        for (int bit = 0; bit < prefix && bit < address.Length * 8; bit += 8)
-        {
-            int bits = Math.Min(8, prefix - bit);
-            int mask = 0xFF << (8 - bits) & 0xFF;
-            if ((network[bit / 8] & mask) != (address[bit / 8] & mask))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private sealed class Tracked(byte family, UInt128 bits, IPAddress address)

@@ -59,8 +59,6 @@ internal sealed class AddressTable
         }
     }
 
-    public int IntervalCount => _sets.Length;
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int FindV4(uint address)
     {

@@ -231,7 +231,7 @@ internal sealed record FirewallSettings
         {
             try
             {
-                prefixes.Add(IpPrefix.Parse(text));
+                prefixes.Add(IpPrefix.ParseContaining(text));
             }
             catch (Exception ex) when (ex is FormatException or ArgumentException)
             {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using RouterHost.Abstractions;
 using RouterHost.Packets;
+using RouterHost.Settings;
 
 namespace RouterHost.Firewall.Stage;
 
@@ -13,14 +14,15 @@ namespace RouterHost.Firewall.Stage;
 /// </summary>
 internal sealed partial class FirewallStage : IStage, IReconfigurableStage, IStatusReporter
 {
+    // The "event" tag of each count MeasureConntrack reports, in its order.
+    private static readonly string[] s_events = ["insert", "eviction", "expiration", "removal", "insert_failure", "hit", "miss"];
+
     private readonly string _name;
     private readonly IStageServices _services;
     private readonly ILogger _logger;
     private readonly Meter _meter;
     private readonly ConntrackOptions _conntrackOptions;
-    private readonly Lock _rebuildLock = new();
-    private IPortRegistry? _ports;
-    private FirewallSettings _settings;
+    private readonly StageSnapshots<FirewallSettings, FirewallSnapshot> _snapshots;
     private FirewallSnapshot? _snapshot;
     private TokenBucket _rejectLimit;
 
@@ -28,7 +30,6 @@ internal sealed partial class FirewallStage : IStage, IReconfigurableStage, ISta
     {
         _name = context.Name;
         _services = context.Services;
-        _settings = settings;
         _logger = context.LoggerFactory.CreateLogger("RouterHost.Firewall");
         _conntrackOptions = settings.Conntrack;
         Conntrack = new ConntrackTable(settings.Conntrack);
@@ -36,6 +37,12 @@ internal sealed partial class FirewallStage : IStage, IReconfigurableStage, ISta
         _meter = new Meter("RouterHost.Firewall");
         _meter.CreateObservableGauge("routerhost.firewall.conntrack.entries", () => new Measurement<long>(Conntrack.GetCounters().Entries, new KeyValuePair<string, object?>("stage", _name)), description: "Connections tracked now");
         _meter.CreateObservableCounter("routerhost.firewall.conntrack.events", MeasureConntrack, description: "Connection table events by kind");
+        _snapshots = new(
+            _name,
+            settings,
+            FirewallSnapshot.Build,
+            snapshot => Volatile.Write(ref _snapshot, snapshot),
+            (owner, problem) => Log.PortsChangeRefused(_logger, _name, owner, problem.Path, problem.Message));
     }
 
     public ConntrackTable Conntrack { get; }
@@ -47,15 +54,8 @@ internal sealed partial class FirewallStage : IStage, IReconfigurableStage, ISta
 
     internal TokenBucket RejectLimit => Volatile.Read(ref _rejectLimit);
 
-    public void Start(IPortRegistry ports)
+    public void Start(IPortRegistry ports) => _snapshots.Start(ports, snapshot =>
     {
-        var problems = new List<ConfigurationProblem>();
-        FirewallSnapshot? snapshot = FirewallSnapshot.Build(_settings, ports, problems);
-        if (snapshot is null)
-        {
-            throw new InvalidOperationException($"stage '{_name}': " + string.Join(Environment.NewLine, problems));
-        }
-
         Routes = _services.TryGet(out IRouteResolver? resolver) ? resolver : null;
         if (snapshot.UsesEgress && Routes is null)
         {
@@ -63,87 +63,37 @@ internal sealed partial class FirewallStage : IStage, IReconfigurableStage, ISta
         }
 
         Volatile.Write(ref _snapshot, snapshot);
-        _ports = ports;
-        ports.PortsChanged += OnPortsChanged;
         Log.Installed(_logger, _name, snapshot.Outbound.Rules.Count, snapshot.Inbound.Rules.Count, snapshot.Settings.Defaults.Outbound, snapshot.Settings.Defaults.Inbound);
-    }
+    });
 
-    public IReadOnlyList<ConfigurationProblem> Reconfigure(IConfigurationSection settings, IPortRegistry ports)
-    {
-        lock (_rebuildLock)
-        {
-            return ReconfigureLocked(settings, ports);
-        }
-    }
-
-    private IReadOnlyList<ConfigurationProblem> ReconfigureLocked(IConfigurationSection settings, IPortRegistry ports)
-    {
-        var problems = new List<ConfigurationProblem>();
-        FirewallSettings parsed = FirewallSettings.Parse(settings, problems);
-        if (problems.Count > 0)
-        {
-            return problems;
-        }
-
-        FirewallSnapshot? snapshot = FirewallSnapshot.Build(parsed, ports, problems);
-        if (snapshot is null)
-        {
-            return problems;
-        }
-
-        if (parsed.Conntrack != _conntrackOptions)
-        {
-            Log.ConntrackNeedsRestart(_logger, _name);
-        }
-
-        if (parsed.RejectPerSecond != _settings.RejectPerSecond || parsed.RejectBurst != _settings.RejectBurst)
-        {
-            Volatile.Write(ref _rejectLimit, new TokenBucket(parsed.RejectPerSecond, parsed.RejectBurst));
-        }
-
-        _settings = parsed;
-        Volatile.Write(ref _snapshot, snapshot);
-
-        // Connections the new rules would not accept lose their entry: their next packet meets the new rules.
-        int removed = Conntrack.Revalidate(flow => snapshot.For(flow.Direction).Evaluate(flow.Original, flow.Direction).Action == RuleAction.Accept);
-        Log.Reloaded(_logger, _name, snapshot.Outbound.Rules.Count, snapshot.Inbound.Rules.Count, removed);
-        return [];
-    }
+    public IReadOnlyList<ConfigurationProblem> Reconfigure(IConfigurationSection settings, IPortRegistry ports) =>
+        _snapshots.Reconfigure(settings, ports, FirewallSettings.Parse, Apply);
 
     public IStageWorker CreateWorker(int lane) => new FirewallWorker(this);
 
     public void Dispose()
     {
-        if (_ports is not null)
-        {
-            _ports.PortsChanged -= OnPortsChanged;
-        }
-
+        _snapshots.Dispose();
         _meter.Dispose();
     }
 
-    /// <summary>
-    /// Peers changed at runtime (contract 1.4): rules naming groups or peers are resolved again and the snapshot swapped
-    /// whole; if a rule names a peer that is gone, the problem is logged and the last snapshot stays.
-    /// </summary>
-    private void OnPortsChanged(object? sender, PortsChangedEventArgs e)
+    private void Apply(FirewallSettings previous, FirewallSettings parsed, FirewallSnapshot snapshot)
     {
-        lock (_rebuildLock)
+        if (parsed.Conntrack != _conntrackOptions)
         {
-            var problems = new List<ConfigurationProblem>();
-            FirewallSnapshot? snapshot = FirewallSnapshot.Build(_settings, (IPortRegistry)sender!, problems);
-            if (snapshot is null)
-            {
-                foreach (ConfigurationProblem problem in problems)
-                {
-                    Log.PortsChangeRefused(_logger, _name, e.Owner, problem.Path, problem.Message);
-                }
-
-                return;
-            }
-
-            Volatile.Write(ref _snapshot, snapshot);
+            Log.ConntrackNeedsRestart(_logger, _name);
         }
+
+        if (parsed.RejectPerSecond != previous.RejectPerSecond || parsed.RejectBurst != previous.RejectBurst)
+        {
+            Volatile.Write(ref _rejectLimit, new TokenBucket(parsed.RejectPerSecond, parsed.RejectBurst));
+        }
+
+        Volatile.Write(ref _snapshot, snapshot);
+
+        // Connections the new rules would not accept lose their entry: their next packet meets the new rules.
+        int removed = Conntrack.Revalidate(flow => snapshot.For(flow.Direction).Evaluate(flow.Original, flow.Direction).Action == RuleAction.Accept);
+        Log.Reloaded(_logger, _name, snapshot.Outbound.Rules.Count, snapshot.Inbound.Rules.Count, removed);
     }
 
     public void WriteStatus(System.Text.Json.Utf8JsonWriter writer)
@@ -154,8 +104,9 @@ internal sealed partial class FirewallStage : IStage, IReconfigurableStage, ISta
         writer.WriteNumber("outbound_rules", snapshot?.Outbound.Rules.Count ?? 0);
         writer.WriteNumber("inbound_rules", snapshot?.Inbound.Rules.Count ?? 0);
         writer.WriteStartObject("default_policy");
-        writer.WriteString("outbound", _settings.Defaults.Outbound.ToString().ToLowerInvariant());
-        writer.WriteString("inbound", _settings.Defaults.Inbound.ToString().ToLowerInvariant());
+        FirewallDefaults defaults = _snapshots.Settings.Defaults;
+        writer.WriteString("outbound", defaults.Outbound.ToString().ToLowerInvariant());
+        writer.WriteString("inbound", defaults.Inbound.ToString().ToLowerInvariant());
         writer.WriteEndObject();
         writer.WriteNumber("connections", c.Entries);
         writer.WriteNumber("connection_capacity", Conntrack.Capacity);
@@ -173,17 +124,10 @@ internal sealed partial class FirewallStage : IStage, IReconfigurableStage, ISta
         writer.WriteEndObject();
     }
 
-    private IEnumerable<Measurement<long>> MeasureConntrack()
+    private Measurement<long>[] MeasureConntrack()
     {
         ConntrackCounters c = Conntrack.GetCounters();
-        var stage = new KeyValuePair<string, object?>("stage", _name);
-        yield return new(c.Inserts, stage, new("event", "insert"));
-        yield return new(c.Evictions, stage, new("event", "eviction"));
-        yield return new(c.Expirations, stage, new("event", "expiration"));
-        yield return new(c.Removals, stage, new("event", "removal"));
-        yield return new(c.InsertFailures, stage, new("event", "insert_failure"));
-        yield return new(c.Hits, stage, new("event", "hit"));
-        yield return new(c.Misses, stage, new("event", "miss"));
+        return StageMetrics.Tagged(_name, "event", [c.Inserts, c.Evictions, c.Expirations, c.Removals, c.InsertFailures, c.Hits, c.Misses], s_events);
     }
 
     private static partial class Log

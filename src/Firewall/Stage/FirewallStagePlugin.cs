@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
+using RouterHost.Settings;
 
 namespace RouterHost.Firewall.Stage;
 
@@ -13,23 +14,10 @@ namespace RouterHost.Firewall.Stage;
 public sealed class FirewallStagePlugin : IStagePlugin
 {
     /// <inheritdoc />
-    public IReadOnlyList<ConfigurationProblem> Validate(IConfigurationSection settings)
-    {
-        var problems = new List<ConfigurationProblem>();
-        FirewallSettings.Parse(settings, problems);
-        return problems;
-    }
+    public IReadOnlyList<ConfigurationProblem> Validate(IConfigurationSection settings) =>
+        StageSnapshots<FirewallSettings, FirewallSnapshot>.Validate(settings, FirewallSettings.Parse);
 
     /// <inheritdoc />
-    public IStage Create(StageContext context)
-    {
-        var problems = new List<ConfigurationProblem>();
-        FirewallSettings settings = FirewallSettings.Parse(context.Settings, problems);
-        if (problems.Count > 0)
-        {
-            throw new InvalidOperationException(string.Join(Environment.NewLine, problems));
-        }
-
-        return new FirewallStage(context, settings);
-    }
+    public IStage Create(StageContext context) =>
+        new FirewallStage(context, StageSnapshots<FirewallSettings, FirewallSnapshot>.ParseValid(context.Settings, FirewallSettings.Parse));
 }

@@ -94,13 +94,8 @@ internal sealed class FirewallWorker(FirewallStage stage) : IStageWorker
     private static PortId Resolve(IRouteResolver routes, ref Packet p)
     {
         ReadOnlySpan<byte> data = p.Data;
-        if (data.Length < 20)
-        {
-            return PortId.None;
-        }
-
-        bool v6 = data[0] >> 4 == 6;
-        if (v6 && data.Length < 40)
+        ReadOnlySpan<byte> destination = IpPacket.DestinationOf(data);
+        if (destination.IsEmpty)
         {
             return PortId.None;
         }
@@ -110,7 +105,7 @@ internal sealed class FirewallWorker(FirewallStage stage) : IStageWorker
             p.FlowHash = FlowHash.Compute(data);
         }
 
-        return routes.TryResolve(v6 ? data.Slice(24, 16) : data.Slice(16, 4), p.FlowHash, out PortId egress) ? egress : PortId.None;
+        return routes.TryResolve(destination, p.FlowHash, out PortId egress) ? egress : PortId.None;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

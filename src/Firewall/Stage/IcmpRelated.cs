@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using RouterHost.Packets;
 
 namespace RouterHost.Firewall.Stage;
@@ -22,63 +21,62 @@ internal static class IcmpRelated
     public static bool TryReadQuoted(ReadOnlySpan<byte> packet, in PacketFields outer, out PacketFields quoted)
     {
         quoted = default;
-        if (!PacketParser.Parse(packet, out PacketLayout layout).IsNone || !layout.HasTransportHeader)
+        if (!IpPacket.TryParse(packet, out IpPacket ip).IsNone || !ip.Layout.HasTransportHeader)
         {
             return false;
         }
 
-        int start = layout.TransportOffset + 8;
-        if (start >= packet.Length)
+        ReadOnlySpan<byte> transport = ip.Transport;
+        if (transport.Length <= IcmpHeader.Length)
         {
             return false;
         }
 
-        ReadOnlySpan<byte> inner = packet[start..];
-        int transport;
+        // The quote is cut short, so it is read by its fixed header alone: the addresses, the protocol, where L4 starts.
+        ReadOnlySpan<byte> inner = transport[IcmpHeader.Length..];
+        ReadOnlySpan<byte> source = IpPacket.SourceOf(inner);
+        if (source.Length != (outer.IsIPv6 ? Ipv6Header.AddressLength : Ipv4Header.AddressLength))
+        {
+            return false;
+        }
+
+        int headerLength;
         if (outer.IsIPv6)
         {
-            if (inner.Length < 40 || inner[0] >> 4 != 6)
-            {
-                return false;
-            }
-
-            quoted.IsIPv6 = true;
-            quoted.Protocol = inner[6];
-            quoted.Source = BinaryPrimitives.ReadUInt128BigEndian(inner[8..]);
-            quoted.Destination = BinaryPrimitives.ReadUInt128BigEndian(inner[24..]);
-            transport = 40;
+            quoted.Protocol = inner[Ipv6Header.NextHeaderOffset];
+            headerLength = Ipv6Header.Length;
         }
         else
         {
-            if (inner.Length < 20 || inner[0] >> 4 != 4 || (inner[0] & 0xF) < 5)
+            quoted.Protocol = inner[Ipv4Header.ProtocolOffset];
+            headerLength = Ipv4Header.HeaderLengthOf(inner);
+            if (headerLength < Ipv4Header.MinLength)
             {
                 return false;
             }
-
-            quoted.Protocol = inner[9];
-            quoted.Source = BinaryPrimitives.ReadUInt32BigEndian(inner[12..]);
-            quoted.Destination = BinaryPrimitives.ReadUInt32BigEndian(inner[16..]);
-            transport = (inner[0] & 0xF) * 4;
         }
 
-        if (inner.Length < transport + 8)
+        if (inner.Length < headerLength + 8)
         {
+            quoted = default;
             return false;
         }
 
-        ReadOnlySpan<byte> l4 = inner[transport..];
+        quoted.IsIPv6 = outer.IsIPv6;
+        quoted.Source = IpPacket.ToNumber(source);
+        quoted.Destination = IpPacket.ToNumber(IpPacket.DestinationOf(inner));
+
+        ReadOnlySpan<byte> l4 = inner[headerLength..];
         switch (quoted.Protocol)
         {
             case IpProtocol.Tcp or IpProtocol.Udp:
+                // Both start with the two ports, which are all a quote's first 8 bytes are read for.
+                IpPacket.ReadPorts(l4, out quoted.SourcePort, out quoted.DestinationPort);
                 quoted.HasPorts = true;
-                quoted.SourcePort = BinaryPrimitives.ReadUInt16BigEndian(l4);
-                quoted.DestinationPort = BinaryPrimitives.ReadUInt16BigEndian(l4[2..]);
                 break;
             case IpProtocol.Icmp or IpProtocol.IcmpV6:
-                quoted.IsIcmp = true;
-                quoted.IcmpType = l4[0];
-                quoted.IcmpCode = l4[1];
-                quoted.IcmpIdentifier = BinaryPrimitives.ReadUInt16BigEndian(l4[4..]);
+                IcmpHeader.TryRead(l4, out IcmpHeader icmp);
+                quoted.SetIcmp(icmp);
                 break;
         }
 

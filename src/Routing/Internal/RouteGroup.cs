@@ -1,3 +1,5 @@
+using RouterHost.Settings;
+
 namespace RouterHost.Routing.Internal;
 
 /// <summary>
@@ -11,13 +13,13 @@ internal struct RouteGroup
     public RouteTarget First;
     public RouteTarget[]? All;
     public int MemberCount;
-    public RoutePrefix Prefix;
+    public IpPrefix Prefix;
 
     public readonly int RouteCount => All?.Length ?? (MemberCount == 0 ? 0 : 1);
 
     public readonly RouteTarget RouteAt(int index) => All is null ? First : All[index];
 
-    public static RouteGroup Single(RoutePrefix prefix, in RouteTarget target) =>
+    public static RouteGroup Single(IpPrefix prefix, in RouteTarget target) =>
         new() { Prefix = prefix, First = target, MemberCount = 1 };
 
     /// <summary>The group with <paramref name="target"/> added, or false when it is already there.</summary>
@@ -81,7 +83,7 @@ internal struct RouteGroup
         return true;
     }
 
-    private static RouteGroup FromRoutes(RoutePrefix prefix, RouteTarget[] routes)
+    private static RouteGroup FromRoutes(IpPrefix prefix, RouteTarget[] routes)
     {
         if (routes.Length == 1)
         {

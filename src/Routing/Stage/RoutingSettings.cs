@@ -13,7 +13,7 @@ namespace RouterHost.Routing.Stage;
 /// <param name="IsPeer">Whether <paramref name="PortName"/> names a peer (else an interface).</param>
 /// <param name="Via">The next hop, if any.</param>
 /// <param name="Metric">Lower wins; equal metrics on one prefix share traffic (ECMP).</param>
-internal sealed record ConfiguredRoute(string Path, RoutePrefix Prefix, string PortName, bool IsPeer, IPAddress? Via, uint Metric);
+internal sealed record ConfiguredRoute(string Path, IpPrefix Prefix, string PortName, bool IsPeer, IPAddress? Via, uint Metric);
 
 /// <summary>
 /// The Routing stage's <c>Settings</c>, read by hand so each problem names its key path:
@@ -103,7 +103,7 @@ internal sealed record RoutingSettings
 
         reader.CheckKeys(item, s_routeKeys);
         int before = reader.Problems.Count;
-        RoutePrefix prefix = default;
+        IpPrefix prefix = default;
         string? destination = item["Destination"];
         if (string.IsNullOrWhiteSpace(destination))
         {
@@ -113,7 +113,7 @@ internal sealed record RoutingSettings
         {
             try
             {
-                prefix = RoutePrefix.Parse(destination.Trim());
+                prefix = IpPrefix.Parse(destination.Trim());
             }
             catch (Exception ex) when (ex is FormatException or ArgumentException)
             {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using RouterHost.Abstractions;
+using RouterHost.Settings;
 
 namespace RouterHost.Routing.Stage;
 
@@ -61,7 +62,7 @@ internal sealed class RoutingSnapshot
     public static RoutingSnapshot? Build(RoutingSettings settings, IPortRegistry ports, List<ConfigurationProblem> problems, NextHopTable nextHops)
     {
         var builder = new RoutingTableBuilder(nextHops);
-        var configured = new HashSet<RoutePrefix>();
+        var configured = new HashSet<IpPrefix>();
         foreach (ConfiguredRoute route in settings.Routes)
         {
             configured.Add(route.Prefix);
@@ -90,10 +91,10 @@ internal sealed class RoutingSnapshot
 
             foreach (string text in port.Prefixes)
             {
-                RoutePrefix prefix;
+                IpPrefix prefix;
                 try
                 {
-                    prefix = RoutePrefix.Parse(text);
+                    prefix = IpPrefix.Parse(text);
                 }
                 catch (Exception ex) when (ex is FormatException or ArgumentException)
                 {
@@ -152,7 +153,7 @@ internal sealed class RoutingSnapshot
 
         foreach (IPAddress address in local)
         {
-            RoutePrefix host = RoutePrefix.Create(address, address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128);
+            IpPrefix host = IpPrefix.Create(address, address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128);
             if (!configured.Contains(host))
             {
                 builder.Add(new Route(host, PortId.Local));
@@ -183,14 +184,14 @@ internal sealed class RoutingSnapshot
     /// off, a configured route names the same prefix (it wins), or the prefix is link-local (every interface has
     /// fe80::/64; a route could only pick one of them).
     /// </summary>
-    private static void AddConnected(RoutingTableBuilder builder, HashSet<RoutePrefix> configured, RoutingSettings settings, PortInfo port, InterfaceAddress address)
+    private static void AddConnected(RoutingTableBuilder builder, HashSet<IpPrefix> configured, RoutingSettings settings, PortInfo port, InterfaceAddress address)
     {
         if (!settings.ConnectedRoutes || address.Address.IsIPv6LinkLocal)
         {
             return;
         }
 
-        RoutePrefix prefix = RoutePrefix.Containing(address.Address, address.PrefixLength);
+        IpPrefix prefix = IpPrefix.Containing(address.Address, address.PrefixLength);
         if (!configured.Contains(prefix))
         {
             builder.Add(new Route(prefix, port.Id));

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using RouterHost.Abstractions;
 using RouterHost.Packets;
+using RouterHost.Settings;
 
 namespace RouterHost.Routing.Stage;
 
@@ -14,25 +15,35 @@ namespace RouterHost.Routing.Stage;
 /// </summary>
 internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRouteResolver, IStatusReporter
 {
+    // The "outcome" tag of each count, by RoutingCounters.Kind.
+    private static readonly string[] s_outcomes =
+    [
+        "time_exceeded_sent", "unreachable_sent", "rate_limited", "no_source_address", "not_allowed", "no_room",
+        "too_big_sent", "echo_reply_sent", "fragmented", "fragments_made",
+    ];
+
     private readonly string _name;
     private readonly ILogger _logger;
     private readonly List<RoutingWorker> _workers = [];
     private readonly Lock _workersLock = new();
     private readonly Meter _meter;
-    private readonly Lock _rebuildLock = new();
-    private IPortRegistry? _ports;
-    private RoutingSettings _settings;
+    private readonly StageSnapshots<RoutingSettings, RoutingSnapshot> _snapshots;
     private RoutingSnapshot? _snapshot;
     private TokenBucket _icmpLimit;
 
     public RoutingStage(string name, RoutingSettings settings, ILoggerFactory loggerFactory)
     {
         _name = name;
-        _settings = settings;
         _logger = loggerFactory.CreateLogger("RouterHost.Routing");
         _icmpLimit = new TokenBucket(settings.IcmpPerSecond, settings.IcmpBurst);
         _meter = new Meter("RouterHost.Routing");
         _meter.CreateObservableCounter("routerhost.routing.icmp_errors", Measure, description: "ICMP errors the routing stage sent or did not send, by outcome");
+        _snapshots = new(
+            name,
+            settings,
+            (parsed, ports, problems) => RoutingSnapshot.Build(parsed, ports, problems, NextHops),
+            Install,
+            (owner, problem) => Log.PortsChangeRefused(_logger, _name, owner, problem.Path, problem.Message));
     }
 
     /// <summary>Every gateway the routes have named, by the id packets carry in <see cref="Packet.NextHop"/>.</summary>
@@ -43,56 +54,25 @@ internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRout
 
     internal TokenBucket IcmpLimit => Volatile.Read(ref _icmpLimit);
 
-    public void Start(IPortRegistry ports)
+    public void Start(IPortRegistry ports) => _snapshots.Start(ports, snapshot =>
     {
-        var problems = new List<ConfigurationProblem>();
-        RoutingSnapshot? snapshot = RoutingSnapshot.Build(_settings, ports, problems, NextHops);
-        if (snapshot is null)
-        {
-            throw new InvalidOperationException($"stage '{_name}': " + string.Join(Environment.NewLine, problems));
-        }
-
         Install(snapshot);
-        _ports = ports;
-        ports.PortsChanged += OnPortsChanged;
         foreach (MtuMismatch mismatch in MtuMismatch.Find(ports.Ports))
         {
             Log.LargerThanTunnel(_logger, _name, mismatch.Interface, mismatch.InterfaceMtu, mismatch.Tunnel, mismatch.TunnelMtu);
         }
-    }
+    });
 
-    public IReadOnlyList<ConfigurationProblem> Reconfigure(IConfigurationSection settings, IPortRegistry ports)
-    {
-        lock (_rebuildLock)
+    public IReadOnlyList<ConfigurationProblem> Reconfigure(IConfigurationSection settings, IPortRegistry ports) =>
+        _snapshots.Reconfigure(settings, ports, RoutingSettings.Parse, (previous, parsed, snapshot) =>
         {
-            return ReconfigureLocked(settings, ports);
-        }
-    }
+            if (parsed.IcmpPerSecond != previous.IcmpPerSecond || parsed.IcmpBurst != previous.IcmpBurst)
+            {
+                Volatile.Write(ref _icmpLimit, new TokenBucket(parsed.IcmpPerSecond, parsed.IcmpBurst));
+            }
 
-    private IReadOnlyList<ConfigurationProblem> ReconfigureLocked(IConfigurationSection settings, IPortRegistry ports)
-    {
-        var problems = new List<ConfigurationProblem>();
-        RoutingSettings parsed = RoutingSettings.Parse(settings, problems);
-        if (problems.Count > 0)
-        {
-            return problems;
-        }
-
-        RoutingSnapshot? snapshot = RoutingSnapshot.Build(parsed, ports, problems, NextHops);
-        if (snapshot is null)
-        {
-            return problems;
-        }
-
-        if (parsed.IcmpPerSecond != _settings.IcmpPerSecond || parsed.IcmpBurst != _settings.IcmpBurst)
-        {
-            Volatile.Write(ref _icmpLimit, new TokenBucket(parsed.IcmpPerSecond, parsed.IcmpBurst));
-        }
-
-        _settings = parsed;
-        Install(snapshot);
-        return [];
-    }
+            Install(snapshot);
+        });
 
     public bool TryResolve(ReadOnlySpan<byte> destination, uint flowHash, out PortId egress)
     {
@@ -121,61 +101,29 @@ internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRout
     /// <summary>The workers' counters, summed.</summary>
     public RoutingCounters GetCounters()
     {
-        long timeExceeded = 0, unreachable = 0, limited = 0, noSource = 0, notAllowed = 0, noRoom = 0;
-        long tooBig = 0, echo = 0, fragmented = 0, fragments = 0;
+        Span<long> counts = stackalloc long[RoutingCounters.KindCount];
+        SumCounts(counts);
+        return RoutingCounters.FromCounts(counts);
+    }
+
+    private void SumCounts(Span<long> sums)
+    {
         lock (_workersLock)
         {
             foreach (RoutingWorker w in _workers)
             {
-                timeExceeded += Volatile.Read(ref w.TimeExceededSent);
-                unreachable += Volatile.Read(ref w.UnreachableSent);
-                limited += Volatile.Read(ref w.IcmpRateLimited);
-                noSource += Volatile.Read(ref w.IcmpNoSourceAddress);
-                notAllowed += Volatile.Read(ref w.IcmpNotAllowed);
-                noRoom += Volatile.Read(ref w.IcmpNoRoom);
-                tooBig += Volatile.Read(ref w.TooBigSent);
-                echo += Volatile.Read(ref w.EchoRepliesSent);
-                fragmented += Volatile.Read(ref w.PacketsFragmented);
-                fragments += Volatile.Read(ref w.FragmentsMade);
+                for (int i = 0; i < sums.Length; i++)
+                {
+                    sums[i] += Volatile.Read(ref w.Counts[i]);
+                }
             }
         }
-
-        return new RoutingCounters(timeExceeded, unreachable, limited, noSource, notAllowed, noRoom, tooBig, echo, fragmented, fragments);
     }
 
     public void Dispose()
     {
-        if (_ports is not null)
-        {
-            _ports.PortsChanged -= OnPortsChanged;
-        }
-
+        _snapshots.Dispose();
         _meter.Dispose();
-    }
-
-    /// <summary>
-    /// Peers were added, removed or changed at runtime (contract 1.4): the snapshot is rebuilt from the same settings and
-    /// swapped whole, so a peer's routes and its source check appear (and go) together. If the new ports do not fit the
-    /// settings (a configured route names a peer that is gone), the problems are logged and the last snapshot stays.
-    /// </summary>
-    private void OnPortsChanged(object? sender, PortsChangedEventArgs e)
-    {
-        lock (_rebuildLock)
-        {
-            var problems = new List<ConfigurationProblem>();
-            RoutingSnapshot? snapshot = RoutingSnapshot.Build(_settings, (IPortRegistry)sender!, problems, NextHops);
-            if (snapshot is null)
-            {
-                foreach (ConfigurationProblem problem in problems)
-                {
-                    Log.PortsChangeRefused(_logger, _name, e.Owner, problem.Path, problem.Message);
-                }
-
-                return;
-            }
-
-            Install(snapshot);
-        }
     }
 
     public void WriteStatus(System.Text.Json.Utf8JsonWriter writer)
@@ -215,20 +163,11 @@ internal sealed partial class RoutingStage : IStage, IReconfigurableStage, IRout
         writer.WriteEndObject();
     }
 
-    private IEnumerable<Measurement<long>> Measure()
+    private Measurement<long>[] Measure()
     {
-        RoutingCounters c = GetCounters();
-        var stage = new KeyValuePair<string, object?>("stage", _name);
-        yield return new(c.TimeExceededSent, stage, new("outcome", "time_exceeded_sent"));
-        yield return new(c.UnreachableSent, stage, new("outcome", "unreachable_sent"));
-        yield return new(c.IcmpRateLimited, stage, new("outcome", "rate_limited"));
-        yield return new(c.IcmpNoSourceAddress, stage, new("outcome", "no_source_address"));
-        yield return new(c.IcmpNotAllowed, stage, new("outcome", "not_allowed"));
-        yield return new(c.IcmpNoRoom, stage, new("outcome", "no_room"));
-        yield return new(c.TooBigSent, stage, new("outcome", "too_big_sent"));
-        yield return new(c.EchoRepliesSent, stage, new("outcome", "echo_reply_sent"));
-        yield return new(c.PacketsFragmented, stage, new("outcome", "fragmented"));
-        yield return new(c.FragmentsMade, stage, new("outcome", "fragments_made"));
+        Span<long> counts = stackalloc long[RoutingCounters.KindCount];
+        SumCounts(counts);
+        return StageMetrics.Tagged(_name, "outcome", counts, s_outcomes);
     }
 
     private static void WriteAddress(System.Text.Json.Utf8JsonWriter writer, string name, byte[]? address)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
+using RouterHost.Settings;
 
 namespace RouterHost.Routing.Stage;
 
@@ -12,23 +13,13 @@ namespace RouterHost.Routing.Stage;
 public sealed class RoutingStagePlugin : IStagePlugin
 {
     /// <inheritdoc />
-    public IReadOnlyList<ConfigurationProblem> Validate(IConfigurationSection settings)
-    {
-        var problems = new List<ConfigurationProblem>();
-        RoutingSettings.Parse(settings, problems);
-        return problems;
-    }
+    public IReadOnlyList<ConfigurationProblem> Validate(IConfigurationSection settings) =>
+        StageSnapshots<RoutingSettings, RoutingSnapshot>.Validate(settings, RoutingSettings.Parse);
 
     /// <inheritdoc />
     public IStage Create(StageContext context)
     {
-        var problems = new List<ConfigurationProblem>();
-        RoutingSettings settings = RoutingSettings.Parse(context.Settings, problems);
-        if (problems.Count > 0)
-        {
-            throw new InvalidOperationException(string.Join(Environment.NewLine, problems));
-        }
-
+        RoutingSettings settings = StageSnapshots<RoutingSettings, RoutingSnapshot>.ParseValid(context.Settings, RoutingSettings.Parse);
         var stage = new RoutingStage(context.Name, settings, context.LoggerFactory);
         context.Services.Publish<IRouteResolver>(stage);
         context.Services.Publish<INextHopTable>(stage.NextHops);

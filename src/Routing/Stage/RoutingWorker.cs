@@ -17,17 +17,8 @@ namespace RouterHost.Routing.Stage;
 /// </summary>
 internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
 {
-    // Counters, read by the stage with Volatile.Read; written by this worker's thread only.
-    public long TimeExceededSent;
-    public long UnreachableSent;
-    public long IcmpRateLimited;
-    public long IcmpNoSourceAddress;
-    public long IcmpNotAllowed;
-    public long IcmpNoRoom;
-    public long TooBigSent;
-    public long EchoRepliesSent;
-    public long PacketsFragmented;
-    public long FragmentsMade;
+    // Counters by RoutingCounters.Kind, read by the stage with Volatile.Read; written by this worker's thread only.
+    public readonly long[] Counts = new long[RoutingCounters.KindCount];
 
     public void Process(PacketBatch batch)
     {
@@ -54,17 +45,16 @@ internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
             }
 
             Span<byte> data = p.Data;
-            DropReason malformed = PacketParser.Parse(data, out PacketLayout layout);
+            DropReason malformed = IpPacket.TryParse(data, out IpPacket ip);
             if (!malformed.IsNone)
             {
                 p.Drop(malformed);
                 continue;
             }
 
-            bool v6 = layout.IsIPv6;
-            ReadOnlySpan<byte> source = v6 ? data.Slice(8, 16) : data.Slice(12, 4);
-            ReadOnlySpan<byte> destination = v6 ? data.Slice(24, 16) : data.Slice(16, 4);
-            if (p.Ingress.Kind == PortKind.Peer && !snapshot.Allowed.Contains(p.Ingress, source))
+            PacketLayout layout = ip.Layout;
+            bool v6 = ip.IsIPv6;
+            if (p.Ingress.Kind == PortKind.Peer && !snapshot.Allowed.Contains(p.Ingress, ip.Source))
             {
                 p.Drop(RoutingDropReasons.SourceNotAllowed);
                 continue;
@@ -75,7 +65,7 @@ internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
                 p.FlowHash = FlowHash.Compute(data, layout);
             }
 
-            if (!table.TryLookup(destination, p.FlowHash, out RouteTarget target))
+            if (!table.TryLookup(ip.Destination, p.FlowHash, out RouteTarget target))
             {
                 SendError(batch, ref p, IcmpError.NoRoute, snapshot, v6);
                 p.Drop(RoutingDropReasons.NoRoute);
@@ -90,7 +80,7 @@ internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
 
             // The router's own packets (Ingress Local) are not forwarded by it, so their TTL stays.
             bool forwarded = decrement && p.Ingress.Kind != PortKind.Local;
-            if (forwarded && data[v6 ? 7 : 8] <= 1)
+            if (forwarded && ip.HopLimit <= 1)
             {
                 SendError(batch, ref p, IcmpError.TimeExceeded, snapshot, v6);
                 p.Drop(RoutingDropReasons.TtlExceeded);
@@ -103,7 +93,7 @@ internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
             bool fragment = false;
             if (mtu != 0 && size > mtu)
             {
-                if (v6 || p.Gso.IsSuperpacket || p.Gso.NeedsChecksum || (data[6] & 0x40) != 0)
+                if (v6 || p.Gso.IsSuperpacket || p.Gso.NeedsChecksum || ip.DontFragment)
                 {
                     SendError(batch, ref p, IcmpError.PacketTooBig, snapshot, v6, mtu);
                     p.Drop(RoutingDropReasons.TooBig);
@@ -124,7 +114,7 @@ internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
             {
                 if (v6)
                 {
-                    data[7]--;
+                    data[Ipv6Header.HopLimitOffset]--;
                 }
                 else
                 {
@@ -152,15 +142,7 @@ internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
     /// </summary>
     private static int NextHopToward(RoutingTable table, ReadOnlySpan<byte> packet, PortId egress, uint flowHash)
     {
-        if (packet.IsEmpty)
-        {
-            return 0;
-        }
-
-        int version = packet[0] >> 4;
-        ReadOnlySpan<byte> destination = version == 4 && packet.Length >= 20 ? packet.Slice(16, 4)
-            : version == 6 && packet.Length >= 40 ? packet.Slice(24, 16)
-            : default;
+        ReadOnlySpan<byte> destination = IpPacket.DestinationOf(packet);
         return !destination.IsEmpty && table.TryLookup(destination, flowHash, out RouteTarget target) && target.Port == egress
             ? target.NextHop
             : 0;
@@ -202,7 +184,7 @@ internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
         reply.NextHop = NextHopToward(snapshot.Table, reply.Data, reply.Egress, request.FlowHash);
         reply.IngressQueue = request.IngressQueue;
         request.Consume();
-        EchoRepliesSent++;
+        Counts[(int)RoutingCounters.Kind.EchoRepliesSent]++;
     }
 
     /// <summary>
@@ -246,8 +228,8 @@ internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
         }
 
         p.TrySetLength(Ipv4Fragmenter.MakeFirstFragment(data, plan));
-        PacketsFragmented++;
-        FragmentsMade += plan.Count;
+        Counts[(int)RoutingCounters.Kind.PacketsFragmented]++;
+        Counts[(int)RoutingCounters.Kind.FragmentsMade] += plan.Count;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -265,31 +247,31 @@ internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
         {
             if (error != IcmpError.PacketTooBig)
             {
-                IcmpNoSourceAddress++;
+                Counts[(int)RoutingCounters.Kind.IcmpNoSourceAddress]++;
                 return;
             }
 
             // Without an address of its own the router still must not black-hole path MTU discovery: it answers from
             // the original destination, as a reject does (the sender's stack takes the MTU from the quoted packet).
-            source = v6 ? data.Slice(24, 16) : data.Slice(16, 4);
+            source = IpPacket.DestinationOf(data);
         }
 
         if (!IcmpErrorBuilder.Plan(data, out int length).IsNone)
         {
-            IcmpNotAllowed++;
+            Counts[(int)RoutingCounters.Kind.IcmpNotAllowed]++;
             return;
         }
 
         if (!stage.IcmpLimit.TryAcquire())
         {
-            IcmpRateLimited++;
+            Counts[(int)RoutingCounters.Kind.IcmpRateLimited]++;
             return;
         }
 
         PacketBatch? emitted = batch.Emitted(PacketDirection.Outbound);
         if (emitted is null || !emitted.TryAppendOwned(length, out int index))
         {
-            IcmpNoRoom++;
+            Counts[(int)RoutingCounters.Kind.IcmpNoRoom]++;
             return;
         }
 
@@ -297,7 +279,7 @@ internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
         if (!IcmpErrorBuilder.Build(data, error, source, reply.Data, out int written, mtu).IsNone)
         {
             reply.Drop(IcmpErrorBuilder.NoRoom);
-            IcmpNoRoom++;
+            Counts[(int)RoutingCounters.Kind.IcmpNoRoom]++;
             return;
         }
 
@@ -308,15 +290,15 @@ internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
         reply.IngressQueue = original.IngressQueue;
         if (error == IcmpError.TimeExceeded)
         {
-            TimeExceededSent++;
+            Counts[(int)RoutingCounters.Kind.TimeExceededSent]++;
         }
         else if (error == IcmpError.PacketTooBig)
         {
-            TooBigSent++;
+            Counts[(int)RoutingCounters.Kind.TooBigSent]++;
         }
         else
         {
-            UnreachableSent++;
+            Counts[(int)RoutingCounters.Kind.UnreachableSent]++;
         }
     }
 }
