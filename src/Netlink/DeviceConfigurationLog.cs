@@ -28,21 +28,21 @@ public static partial class DeviceConfigurationLog
         }
     }
 
-    [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "Added the {What} on {Device}")]
+    [LoggerMessage(EventId = 900, Level = LogLevel.Information, Message = "Added the {What} on {Device}")]
     private static partial void Added(ILogger logger, string what, string device);
 
-    [LoggerMessage(EventId = 501, Level = LogLevel.Information, Message = "The {What} on {Device} was left by an earlier RouterHost run; adopting it (removed at exit)")]
+    [LoggerMessage(EventId = 901, Level = LogLevel.Information, Message = "The {What} on {Device} was left by an earlier RouterHost run; adopting it (removed at exit)")]
     private static partial void Adopted(ILogger logger, string what, string device);
 
-    [LoggerMessage(EventId = 502, Level = LogLevel.Information, Message = "The {What} on {Device} is not RouterHost's (someone else added it); keeping it and leaving it in place at exit")]
+    [LoggerMessage(EventId = 902, Level = LogLevel.Information, Message = "The {What} on {Device} is not RouterHost's (someone else added it); keeping it and leaving it in place at exit")]
     private static partial void LeftAlone(ILogger logger, string what, string device);
 
-    [LoggerMessage(EventId = 503, Level = LogLevel.Information, Message = "Removed the {What} an earlier RouterHost run left on {Device}; the configuration no longer asks for it")]
+    [LoggerMessage(EventId = 903, Level = LogLevel.Information, Message = "Removed the {What} an earlier RouterHost run left on {Device}; the configuration no longer asks for it")]
     private static partial void LeftoverRemoved(ILogger logger, string what, string device);
 
-    [LoggerMessage(EventId = 504, Level = LogLevel.Information, Message = "The {What} on {Device} is not RouterHost's and shares a subnet with one of its addresses: turned promote_secondaries on for {Device}, so removing RouterHost's keeps it")]
+    [LoggerMessage(EventId = 904, Level = LogLevel.Information, Message = "The {What} on {Device} is not RouterHost's and shares a subnet with one of its addresses: turned promote_secondaries on for {Device}, so removing RouterHost's keeps it")]
     private static partial void SecondariesPromoted(ILogger logger, string what, string device);
 
-    [LoggerMessage(EventId = 505, Level = LogLevel.Information, Message = "Removed the {What} from {Device}; no peer needs it any more")]
+    [LoggerMessage(EventId = 905, Level = LogLevel.Information, Message = "Removed the {What} from {Device}; no peer needs it any more")]
     private static partial void Removed(ILogger logger, string what, string device);
 }

@@ -104,7 +104,22 @@ public sealed class PipelineRunnerTests
             seen[key] = value;
         });
         listener.Start();
-        listener.RecordObservableInstruments();
+
+        // A lane publishes its counters when its batch ends, which can be after the packets reached the other queue.
+        DateTime deadline = DateTime.UtcNow + Wait;
+        do
+        {
+            seen.Clear();
+            listener.RecordObservableInstruments();
+            if (seen.GetValueOrDefault("routerhost.stage.forwarded.bytes|stage=PassThrough") == 500
+                && seen.GetValueOrDefault("routerhost.interface.sent.packets|interface=mem1|queue=0") == 10)
+            {
+                break;
+            }
+
+            Thread.Sleep(10);
+        }
+        while (DateTime.UtcNow < deadline);
 
         Assert.Equal(10, seen["routerhost.interface.received.packets|interface=mem0|queue=0"]);
         Assert.Equal(500, seen["routerhost.interface.received.bytes|interface=mem0|queue=0"]);
