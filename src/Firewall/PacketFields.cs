@@ -63,40 +63,54 @@ public struct PacketFields
     public static DropReason TryRead(ReadOnlySpan<byte> packet, PortId ingress, PortId egress, out PacketFields fields)
     {
         fields = default;
-        DropReason reason = IpPacket.TryParse(packet, out IpPacket ip);
+        // The one parser (PacketParser) validated every header the layout names, so the fields are read at the header
+        // types' offsets without validating again: this runs for every packet the firewall sees.
+        DropReason reason = PacketParser.Parse(packet, out PacketLayout layout);
         if (!reason.IsNone)
         {
             return reason;
         }
 
-        PacketLayout layout = ip.Layout;
         fields.Ingress = ingress;
         fields.Egress = egress;
-        fields.IsIPv6 = layout.IsIPv6;
         fields.Protocol = layout.Protocol;
         fields.IsLaterFragment = layout.FragmentOffset != 0;
-        fields.Source = layout.IsIPv6 ? BinaryPrimitives.ReadUInt128BigEndian(ip.Source) : BinaryPrimitives.ReadUInt32BigEndian(ip.Source);
-        fields.Destination = layout.IsIPv6 ? BinaryPrimitives.ReadUInt128BigEndian(ip.Destination) : BinaryPrimitives.ReadUInt32BigEndian(ip.Destination);
+        if (layout.IsIPv6)
+        {
+            fields.IsIPv6 = true;
+            fields.Source = BinaryPrimitives.ReadUInt128BigEndian(packet[Ipv6Header.SourceOffset..]);
+            fields.Destination = BinaryPrimitives.ReadUInt128BigEndian(packet[Ipv6Header.DestinationOffset..]);
+        }
+        else
+        {
+            fields.Source = BinaryPrimitives.ReadUInt32BigEndian(packet[Ipv4Header.SourceOffset..]);
+            fields.Destination = BinaryPrimitives.ReadUInt32BigEndian(packet[Ipv4Header.DestinationOffset..]);
+        }
+
         if (!layout.HasTransportHeader)
         {
             return DropReason.None;
         }
 
+        ReadOnlySpan<byte> l4 = packet[layout.TransportOffset..];
         switch (layout.Protocol)
         {
             case IpProtocol.Tcp:
                 fields.HasPorts = true;
                 fields.SourcePort = layout.SourcePort;
                 fields.DestinationPort = layout.DestinationPort;
-                fields.TcpFlags = ip.TryGetTcp(out TcpHeader tcp) ? tcp.Flags : default;
+                fields.TcpFlags = (TcpFlags)l4[TcpHeader.FlagsOffset];
                 break;
             case IpProtocol.Udp:
                 fields.HasPorts = true;
                 fields.SourcePort = layout.SourcePort;
                 fields.DestinationPort = layout.DestinationPort;
                 break;
-            case IpProtocol.Icmp or IpProtocol.IcmpV6 when ip.TryGetIcmp(out IcmpHeader icmp):
-                fields.SetIcmp(icmp);
+            case IpProtocol.Icmp or IpProtocol.IcmpV6:
+                fields.IsIcmp = true;
+                fields.IcmpType = l4[IcmpHeader.TypeOffset];
+                fields.IcmpCode = l4[IcmpHeader.CodeOffset];
+                fields.IcmpIdentifier = BinaryPrimitives.ReadUInt16BigEndian(l4[IcmpHeader.IdentifierOffset..]);
                 break;
         }
 

@@ -16,6 +16,15 @@ public readonly ref struct IcmpHeader
     /// <summary>Offset of the checksum field within the header.</summary>
     public const int ChecksumOffset = 2;
 
+    /// <summary>Offset of the type byte.</summary>
+    public const int TypeOffset = 0;
+
+    /// <summary>Offset of the code byte.</summary>
+    public const int CodeOffset = 1;
+
+    /// <summary>Offset of the echo identifier (and of the rest of the header).</summary>
+    public const int IdentifierOffset = 4;
+
     private readonly ReadOnlySpan<byte> _header;
 
     private IcmpHeader(ReadOnlySpan<byte> header) => _header = header;
@@ -37,16 +46,16 @@ public readonly ref struct IcmpHeader
     public ReadOnlySpan<byte> Bytes => _header;
 
     /// <summary>The message type.</summary>
-    public byte Type => _header[0];
+    public byte Type => _header[TypeOffset];
 
     /// <summary>The message code.</summary>
-    public byte Code => _header[1];
+    public byte Code => _header[CodeOffset];
 
     /// <summary>The checksum field.</summary>
     public ushort Checksum => BinaryPrimitives.ReadUInt16BigEndian(_header[2..]);
 
     /// <summary>The echo identifier (bytes 4-5), meaningful for echo requests and replies.</summary>
-    public ushort Identifier => BinaryPrimitives.ReadUInt16BigEndian(_header[4..]);
+    public ushort Identifier => BinaryPrimitives.ReadUInt16BigEndian(_header[IdentifierOffset..]);
 
     /// <summary>The echo sequence number (bytes 6-7), meaningful for echo requests and replies.</summary>
     public ushort SequenceNumber => BinaryPrimitives.ReadUInt16BigEndian(_header[6..]);

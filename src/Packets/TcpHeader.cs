@@ -15,6 +15,9 @@ public readonly ref struct TcpHeader
     /// <summary>Offset of the checksum field within the header.</summary>
     public const int ChecksumOffset = 16;
 
+    /// <summary>Offset of the flags byte (CWR ECE URG ACK PSH RST SYN FIN).</summary>
+    public const int FlagsOffset = 13;
+
     private readonly ReadOnlySpan<byte> _header;
 
     private TcpHeader(ReadOnlySpan<byte> header) => _header = header;
@@ -57,7 +60,7 @@ public readonly ref struct TcpHeader
     public uint AcknowledgmentNumber => BinaryPrimitives.ReadUInt32BigEndian(_header[8..]);
 
     /// <summary>The flags.</summary>
-    public TcpFlags Flags => (TcpFlags)_header[13];
+    public TcpFlags Flags => (TcpFlags)_header[FlagsOffset];
 
     /// <summary>The receive window (unscaled).</summary>
     public ushort Window => BinaryPrimitives.ReadUInt16BigEndian(_header[14..]);

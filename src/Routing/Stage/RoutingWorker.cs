@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using RouterHost.Abstractions;
 using RouterHost.Packets;
@@ -45,16 +46,22 @@ internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
             }
 
             Span<byte> data = p.Data;
-            DropReason malformed = IpPacket.TryParse(data, out IpPacket ip);
+            // The one parser; what it validated is then read at the header types' offsets (per packet: no view built).
+            DropReason malformed = PacketParser.Parse(data, out PacketLayout layout);
             if (!malformed.IsNone)
             {
                 p.Drop(malformed);
                 continue;
             }
 
-            PacketLayout layout = ip.Layout;
-            bool v6 = ip.IsIPv6;
-            if (p.Ingress.Kind == PortKind.Peer && !snapshot.Allowed.Contains(p.Ingress, ip.Source))
+            bool v6 = layout.IsIPv6;
+            ReadOnlySpan<byte> source = v6
+                ? data.Slice(Ipv6Header.SourceOffset, Ipv6Header.AddressLength)
+                : data.Slice(Ipv4Header.SourceOffset, Ipv4Header.AddressLength);
+            ReadOnlySpan<byte> destination = v6
+                ? data.Slice(Ipv6Header.DestinationOffset, Ipv6Header.AddressLength)
+                : data.Slice(Ipv4Header.DestinationOffset, Ipv4Header.AddressLength);
+            if (p.Ingress.Kind == PortKind.Peer && !snapshot.Allowed.Contains(p.Ingress, source))
             {
                 p.Drop(RoutingDropReasons.SourceNotAllowed);
                 continue;
@@ -65,7 +72,7 @@ internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
                 p.FlowHash = FlowHash.Compute(data, layout);
             }
 
-            if (!table.TryLookup(ip.Destination, p.FlowHash, out RouteTarget target))
+            if (!table.TryLookup(destination, p.FlowHash, out RouteTarget target))
             {
                 SendError(batch, ref p, IcmpError.NoRoute, snapshot, v6);
                 p.Drop(RoutingDropReasons.NoRoute);
@@ -80,7 +87,7 @@ internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
 
             // The router's own packets (Ingress Local) are not forwarded by it, so their TTL stays.
             bool forwarded = decrement && p.Ingress.Kind != PortKind.Local;
-            if (forwarded && ip.HopLimit <= 1)
+            if (forwarded && data[v6 ? Ipv6Header.HopLimitOffset : Ipv4Header.TimeToLiveOffset] <= 1)
             {
                 SendError(batch, ref p, IcmpError.TimeExceeded, snapshot, v6);
                 p.Drop(RoutingDropReasons.TtlExceeded);
@@ -93,7 +100,7 @@ internal sealed class RoutingWorker(RoutingStage stage) : IStageWorker
             bool fragment = false;
             if (mtu != 0 && size > mtu)
             {
-                if (v6 || p.Gso.IsSuperpacket || p.Gso.NeedsChecksum || ip.DontFragment)
+                if (v6 || p.Gso.IsSuperpacket || p.Gso.NeedsChecksum || (BinaryPrimitives.ReadUInt16BigEndian(data[Ipv4Header.FlagsOffset..]) & Ipv4Header.DontFragmentFlag) != 0)
                 {
                     SendError(batch, ref p, IcmpError.PacketTooBig, snapshot, v6, mtu);
                     p.Drop(RoutingDropReasons.TooBig);
