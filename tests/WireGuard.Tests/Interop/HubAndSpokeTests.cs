@@ -35,9 +35,9 @@ public sealed class HubAndSpokeTests
         Assert.SkipWhen(WireGuardGoPeer.UnsupportedReason is not null, WireGuardGoPeer.UnsupportedReason ?? string.Empty);
         using var hub = Hub.Start("wghs");
 
-        ExecResult ping = TunnelNamespaces.Ping(hub.Spoke1.Namespace, Spoke2);
+        ExecResult ping = TunnelNamespaces.PingUntilAnswered(hub.Spoke1.Namespace, Spoke2);
         Assert.True(ping.Succeeded, $"{ping.StdOut}{ping.StdErr}\n{hub.Describe()}");
-        ExecResult back = TunnelNamespaces.Ping(hub.Spoke2.Namespace, Spoke1);
+        ExecResult back = TunnelNamespaces.PingUntilAnswered(hub.Spoke2.Namespace, Spoke1);
         Assert.True(back.Succeeded, $"{back.StdOut}{back.StdErr}\n{hub.Describe()}");
 
         const long Bytes = 50L << 20;
@@ -60,9 +60,9 @@ public sealed class HubAndSpokeTests
         Assert.SkipWhen(WireGuardGoPeer.UnsupportedReason is not null, WireGuardGoPeer.UnsupportedReason ?? string.Empty);
         using var hub = Hub.Start("wghx", separateTunnels: true);
 
-        ExecResult ping = TunnelNamespaces.Ping(hub.Spoke1.Namespace, Spoke2);
+        ExecResult ping = TunnelNamespaces.PingUntilAnswered(hub.Spoke1.Namespace, Spoke2);
         Assert.True(ping.Succeeded, $"{ping.StdOut}{ping.StdErr}\n{hub.Describe()}");
-        ExecResult back = TunnelNamespaces.Ping(hub.Spoke2.Namespace, Spoke1);
+        ExecResult back = TunnelNamespaces.PingUntilAnswered(hub.Spoke2.Namespace, Spoke1);
         Assert.True(back.Succeeded, $"{back.StdOut}{back.StdErr}\n{hub.Describe()}");
 
         const long Bytes = 20L << 20;
@@ -84,7 +84,7 @@ public sealed class HubAndSpokeTests
         using var hub = Hub.Start("wghr");
 
         // ICMP passes (and brings up both sessions).
-        ExecResult ping = TunnelNamespaces.Ping(hub.Spoke1.Namespace, Spoke2);
+        ExecResult ping = TunnelNamespaces.PingUntilAnswered(hub.Spoke1.Namespace, Spoke2);
         Assert.True(ping.Succeeded, $"{ping.StdOut}{ping.StdErr}\n{hub.Describe()}");
 
         // Something listens on spoke 2's port 23, so only the hub's reject can refuse the connection; a lost SYN

@@ -28,4 +28,14 @@ internal static class TunnelNamespaces
     /// <summary>Pings <paramref name="target"/> from <paramref name="from"/>; true when every echo came back.</summary>
     public static ExecResult Ping(NetworkNamespace from, IPAddress target, int count = 3) =>
         from.Exec(TimeSpan.FromSeconds(30), "ping", "-c", count.ToString(System.Globalization.CultureInfo.InvariantCulture), "-i", "0.2", "-W", "5", target.ToString());
+
+    /// <summary>
+    /// Pings until <paramref name="count"/> echoes came back, for at most 15 s: for the first packets through a hub,
+    /// where both ends may initiate a handshake at the same moment (wireguard-go initiates when it is configured; the
+    /// hub when the first packet arrives). Each then answers the other's initiation and waits, as responder, for the
+    /// other to send first; the initiator's retry after REKEY_TIMEOUT (5 s) settles it — the protocol's behaviour in
+    /// wireguard-go and the kernel too, and longer than <see cref="Ping"/> waits.
+    /// </summary>
+    public static ExecResult PingUntilAnswered(NetworkNamespace from, IPAddress target, int count = 3) =>
+        from.Exec(TimeSpan.FromSeconds(30), "ping", "-c", count.ToString(System.Globalization.CultureInfo.InvariantCulture), "-i", "0.2", "-w", "15", target.ToString());
 }
