@@ -12,11 +12,12 @@ machine_info() {
         "$(. /etc/os-release && echo "$PRETTY_NAME")"
     printf -- '- load average (1/5/15 min) before: %s, after: %s\n' "$load_before" "${load_after:-?}"
     printf -- '- RouterHost: %s (commit %s)\n' "$rh_dll" "$rh_commit"
-    printf -- '- %s; %s %s; nebula %s; .NET %s\n' "$(iperf3 --version 2>/dev/null | head -n 1)" \
-        "$(command -v wireguard-go >/dev/null && echo wireguard-go)" \
-        "$(wireguard-go --version 2>/dev/null | head -n 1 | awk '{ print $2 }')" \
-        "$(nebula -version 2>/dev/null | awk '/Version/ { print $2 }')" \
+    printf -- '- %s; .NET %s\n' "$(iperf3 --version 2>/dev/null | head -n 1)" \
         "$(dotnet --list-runtimes 2>/dev/null | awk '/Microsoft.NETCore.App/ { v = $2 } END { print v }')"
+    [ -z "$wggo_version" ] || printf -- '- wireguard-go %s: %s; its TUN on A: %s\n' "$wggo_version" "$(anchor_origin "$wggo_bin")" \
+        "${anchor_offloads[wireguard-go]:-not brought up}"
+    [ -z "$nebula_version" ] || printf -- '- nebula %s: %s, certificates by %s; its TUN on A: %s\n' "$nebula_version" \
+        "$(anchor_origin "$nebula_bin")" "$(anchor_origin "$nebula_cert_bin")" "${anchor_offloads[nebula]:-not brought up}"
 }
 
 # column NAME: the index (1-based) of NAME in runs.tsv's header.
@@ -95,7 +96,8 @@ fixed() { # fixed VALUE DIGITS: VALUE with DIGITS decimals, "–" when it is mis
 # results_table: the markdown tables of summary.tsv, with the systems that failed.
 results_table() {
     local sys n gbps
-    printf '| system | streams | throughput, Gbit/s (median) | × wireguard-go | × nebula | TCP retransmits (median) | tunnel CPU s/GB | ping under load, median / p99 ms |\n'
+    printf '| system | streams | throughput, Gbit/s (median) | × %s | × %s | TCP retransmits (median) | tunnel CPU s/GB | ping under load, median / p99 ms |\n' \
+        "$(system_label wireguard-go)" "$(system_label nebula)"
     printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
     for sys in "${systems[@]}"; do
         for n in "${streams[@]}"; do

@@ -13,6 +13,11 @@ readonly overlay_mtu=1420
 # routerhost-baseline: the plain RouterHost configuration run by another build (--baseline DLL), so that a change
 # is measured against the build before it in the same run; it is not in all_systems and runs only when asked for.
 baseline_dll=''
+# The anchors' binaries: --wireguard-go PATH and --nebula PATH, else Debian's (resolve_anchors fills these in), and
+# their versions as the binaries print them, which name them in the results.
+wggo_bin='' nebula_bin='' nebula_cert_bin=''
+wggo_version='' nebula_version=''
+declare -A anchor_offloads=() # per anchor: its TUN's offloads as ethtool showed them after the last bring-up
 
 target=''
 log_tag=''      # names this bring-up's log files: r1, r2, ... or check
@@ -30,17 +35,81 @@ system_label() {
         routerhost-udp-gro-off) echo "RouterHost, UDP GRO off" ;;
         routerhost-batch-1) echo "RouterHost, batching off" ;;
         routerhost-all-off) echo "RouterHost, all of these off" ;;
-        wireguard-go) echo "wireguard-go" ;;
-        nebula) echo "nebula" ;;
+        wireguard-go) echo "wireguard-go${wggo_version:+ $wggo_version}" ;;
+        nebula) echo "nebula${nebula_version:+ $nebula_version}" ;;
         *) echo "$1" ;;
     esac
+}
+
+# anchor_binary OPTION PATH: the absolute path of an anchor's binary given on the command line, refused unless it is
+# an executable file that only root can change (the benchmark runs it as root).
+anchor_binary() {
+    local option=$1 path dir
+    path=$(realpath -e -- "$2" 2>/dev/null) || die "$option: no such file '$2' (give the path of the binary you built)"
+    [ -f "$path" ] && [ -x "$path" ] || die "$option: '$path' is not an executable file"
+    dir=$path
+    while :; do
+        # A sticky directory (/tmp) above the binary's own directory cannot have that directory swapped by others.
+        if [ "$(stat -c %u "$dir")" != 0 ] ||
+            { [ -n "$(find "$dir" -maxdepth 0 -perm /022 2>/dev/null)" ] && ! { [ -k "$dir" ] && [ "$dir" != "$path" ] && [ "$dir" != "$(dirname "$path")" ]; }; }; then
+            die "$option: '$dir' is not owned by root or is writable by group or others, and the benchmark runs '$path' as root: make it and every directory above it root's and not group/other-writable (chown root, chmod go-w)"
+        fi
+        [ "$dir" != / ] || break
+        dir=$(dirname "$dir")
+    done
+    printf '%s' "$path"
+}
+
+# resolve_anchors: Debian's binaries where no path was given (the packages are installed by then), the nebula-cert
+# beside --nebula's binary when there is one, and each selected anchor's version.
+resolve_anchors() {
+    if [[ " ${systems[*]} " == *" wireguard-go "* ]]; then
+        [ -n "$wggo_bin" ] || wggo_bin=$(command -v wireguard-go) || die "no wireguard-go (install the wireguard-go package or give --wireguard-go PATH)"
+        wggo_version=$("$wggo_bin" --version 2>/dev/null | awk 'NR == 1 { print $2 }')
+        [ -n "$wggo_version" ] || die "'$wggo_bin --version' printed no version: is it wireguard-go?"
+    fi
+    if [[ " ${systems[*]} " == *" nebula "* ]]; then
+        if [ -n "$nebula_bin" ] && [ -x "$(dirname "$nebula_bin")/nebula-cert" ]; then
+            nebula_cert_bin=$(anchor_binary --nebula "$(dirname "$nebula_bin")/nebula-cert")
+        else
+            nebula_cert_bin=$(command -v nebula-cert) || die "no nebula-cert beside '$nebula_bin' nor installed (install the nebula package)"
+        fi
+        [ -n "$nebula_bin" ] || nebula_bin=$(command -v nebula) || die "no nebula (install the nebula package or give --nebula PATH)"
+        nebula_version=$("$nebula_bin" -version 2>/dev/null | awk '/^Version:/ { print $2 }')
+        [ -n "$nebula_version" ] || die "'$nebula_bin -version' printed no version: is it nebula?"
+    fi
+}
+
+# anchor_origin BINARY: "Debian package NAME VERSION" for a packaged binary, else its path.
+anchor_origin() {
+    local pkg
+    if pkg=$(dpkg -S "$(realpath "$1")" 2>/dev/null | head -n 1 | cut -d: -f1) && [ -n "$pkg" ]; then
+        printf 'Debian package %s %s' "$pkg" "$(dpkg-query -W -f '${Version}' "$pkg" 2>/dev/null)"
+    else
+        printf '%s' "$1"
+    fi
+}
+
+# tun_offloads NS DEV: the TUN device's segmentation offloads as ethtool shows them (what the tunnel process
+# negotiated with TUNSETOFFLOAD: "on" means the kernel hands it TCP/UDP superpackets).
+tun_offloads() {
+    ip netns exec "$1" ethtool -k "$2" 2>/dev/null | awk -F': ' '
+        $1 ~ /^\t?tx-tcp-segmentation$/ { tso = $2 } $1 ~ /^\t?tx-udp-segmentation$/ { uso = $2 }
+        END { sub(/ .*/, "", tso); sub(/ .*/, "", uso); printf "TSO %s, USO %s", tso ? tso : "?", uso ? uso : "?" }'
 }
 
 # The packages a system needs (command:package, as routerhost_require_packages takes them).
 system_packages() {
     case $1 in
-        wireguard-go) echo "wireguard-go:wireguard-go wg:wireguard-tools" ;;
-        nebula) echo "nebula:nebula nebula-cert:nebula" ;;
+        wireguard-go)
+            [ -n "$wggo_bin" ] || echo "wireguard-go:wireguard-go"
+            echo "wg:wireguard-tools ethtool:ethtool"
+            ;;
+        nebula)
+            [ -n "$nebula_bin" ] || echo "nebula:nebula"
+            [ -n "$nebula_bin" ] && [ -x "$(dirname "$nebula_bin")/nebula-cert" ] || echo "nebula-cert:nebula"
+            echo "ethtool:ethtool"
+            ;;
         *) ;;
     esac
 }
@@ -195,7 +264,9 @@ routerhost_status() {
     done
 }
 
-# wireguard-go: Debian's daemon in the foreground (-f), configured with wg.
+# wireguard-go: the daemon in the foreground (-f), configured with wg; Debian's unless --wireguard-go names another.
+# Versions since 0.0.20230223 turn on TUN TSO/GRO and UDP GSO/GRO by themselves where the kernel has them (they log
+# nothing about it; the results show the TUN's offloads as ethtool sees them).
 
 wggo_up() {
     local side ns own_ip other_ip port other_port other_underlay dev other_key pid
@@ -211,7 +282,7 @@ wggo_up() {
         rm -f "/var/run/wireguard/$dev.sock"
         # The variable only silences the banner saying this kernel has WireGuard built in.
         spawn "$ns" "wireguard-go ($side)" "$run_dir/logs/wireguard-go-$log_tag-$side.log" \
-            env WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 wireguard-go -f "$dev"
+            env WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 "$wggo_bin" -f "$dev"
         tunnel_pids+=("$spawned_pid")
         tunnel_names+=("wireguard-go in $ns")
         tunnel_sides+=("${side^^}")
@@ -240,19 +311,23 @@ wggo_up() {
             problem "could not address and bring up $dev in $ns" || return 1
     done
     target=10.89.0.2
-    ping_both wireguard-go 10.89.0.1 10.89.0.2
+    ping_both wireguard-go 10.89.0.1 10.89.0.2 || return 1
+    anchor_offloads[wireguard-go]=$(tun_offloads "$ns_a" "${devs[0]}")
 }
 
-# nebula: Debian's nebula with certificates from nebula-cert, no lighthouse (a static host map), punching and
-# relays off, and a firewall that accepts everything.
+# nebula: Debian's nebula unless --nebula names another, with certificates from nebula-cert, no lighthouse (a static
+# host map), punching and relays off, and a firewall that accepts everything. The UDP socket buffers are the 10 MiB
+# nebula's example config suggests (wireguard-go sets 7 MiB on its own, RouterHost 8 MiB); TUN offloads
+# (tun.use_offloads) and UDP GSO/GRO (listen.udp_offloads) are nebula's defaults since its offload work and are
+# written out so the config says what runs; nebula 1.6.1 ignores keys it does not know.
 
 nebula_up() {
     local side ns own_ip other_ip port other_port other_underlay pid
     if [ ! -s "$tmp/nebula-ca.crt" ]; then
         (cd "$tmp" && umask 077 &&
-            nebula-cert ca -name "rhtb-$$" -duration 24h -out-crt nebula-ca.crt -out-key nebula-ca.key &&
-            nebula-cert sign -name a -ip 10.90.0.1/24 -ca-crt nebula-ca.crt -ca-key nebula-ca.key -out-crt nebula-a.crt -out-key nebula-a.key &&
-            nebula-cert sign -name b -ip 10.90.0.2/24 -ca-crt nebula-ca.crt -ca-key nebula-ca.key -out-crt nebula-b.crt -out-key nebula-b.key) \
+            "$nebula_cert_bin" ca -name "rhtb-$$" -duration 24h -out-crt nebula-ca.crt -out-key nebula-ca.key &&
+            "$nebula_cert_bin" sign -name a -ip 10.90.0.1/24 -ca-crt nebula-ca.crt -ca-key nebula-ca.key -out-crt nebula-a.crt -out-key nebula-a.key &&
+            "$nebula_cert_bin" sign -name b -ip 10.90.0.2/24 -ca-crt nebula-ca.crt -ca-key nebula-ca.key -out-crt nebula-b.crt -out-key nebula-b.key) \
             >"$tmp/nebula-cert.log" 2>&1 || problem "nebula-cert failed:$(log_tail "$tmp/nebula-cert.log")" || return 1
     fi
     for side in b a; do
@@ -274,6 +349,9 @@ lighthouse:
 listen:
   host: 0.0.0.0
   port: $port
+  read_buffer: 10485760
+  write_buffer: 10485760
+  udp_offloads: true
 routines: $nebula_routines
 punchy:
   punch: false
@@ -284,6 +362,7 @@ tun:
   disabled: false
   dev: nebula1
   mtu: $overlay_mtu
+  use_offloads: true
 logging:
   level: info
 firewall:
@@ -296,7 +375,7 @@ firewall:
       proto: any
       host: any
 EOF
-        spawn "$ns" "nebula ($side)" "$run_dir/logs/nebula-$log_tag-$side.log" nebula -config "$tmp/nebula-$side.yml"
+        spawn "$ns" "nebula ($side)" "$run_dir/logs/nebula-$log_tag-$side.log" "$nebula_bin" -config "$tmp/nebula-$side.yml"
         tunnel_pids+=("$spawned_pid")
         tunnel_names+=("nebula in $ns")
         tunnel_sides+=("${side^^}")
@@ -309,5 +388,6 @@ EOF
         require_alive "$pid" "${procs[$pid]}" || return 1
     done
     target=10.90.0.2
-    ping_both nebula 10.90.0.1 10.90.0.2
+    ping_both nebula 10.90.0.1 10.90.0.2 || return 1
+    anchor_offloads[nebula]=$(tun_offloads "$ns_a" nebula1)
 }
