@@ -46,7 +46,7 @@ system_label() {
 anchor_binary() {
     local option=$1 path dir
     path=$(realpath -e -- "$2" 2>/dev/null) || die "$option: no such file '$2' (give the path of the binary you built)"
-    [ -f "$path" ] && [ -x "$path" ] || die "$option: '$path' is not an executable file"
+    { [ -f "$path" ] && [ -x "$path" ]; } || die "$option: '$path' is not an executable file"
     dir=$path
     while :; do
         # A sticky directory (/tmp) above the binary's own directory cannot have that directory swapped by others.
