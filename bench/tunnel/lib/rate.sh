@@ -64,26 +64,22 @@ rate_step() {
 }
 
 # rate_search SYSTEM SIZE: the search for one system (up) and size; appends "SYSTEM SIZE BEST_PPS BOUND" to
-# rate-summary.tsv, BOUND saying what ended it (loss, sender, steps, max).
+# rate-summary.tsv: BEST_PPS the most received per second by a step that lost under the limit, BOUND what the
+# lowest failing rate failed on when the search closed (loss; sender: iperf3 could not offer it), or steps, or max.
 rate_search() {
-    local sys=$1 size=$2 pps=$rate_start lo=0 hi=0 best=0 step=0 received bound=steps
+    local sys=$1 size=$2 pps=$rate_start lo=0 hi=0 best=0 step=0 bound=steps hi_bound=loss
     while [ $step -lt $rate_max_steps ]; do
         step=$((step + 1))
         rate_step "$sys" "$size" "$step" "$pps" || return 1
-        received=$rate_received
         case $rate_verdict in
-            pass)
-                lo=$pps
-                [ "$received" -le "$best" ] || best=$received
-                ;;
-            short)
-                # iperf3 cannot offer more: what arrived is the figure, bounded by the sender.
-                [ "$received" -le "$best" ] || best=$received
-                bound=sender
-                break
-                ;;
-            *) hi=$pps ;;
+            pass) lo=$pps ;;
+            # iperf3 could not offer this much: what arrived counts, and the search goes on below it.
+            short) hi=$pps hi_bound=sender ;;
+            *) hi=$pps hi_bound=loss ;;
         esac
+        if [ "$rate_verdict" = pass ] || [ "$rate_verdict" = short ]; then
+            [ "$rate_received" -le "$best" ] || best=$rate_received
+        fi
         if [ $hi -eq 0 ]; then
             pps=$((pps * 2))
             if [ $pps -gt $rate_max ]; then
@@ -92,7 +88,7 @@ rate_search() {
             fi
         else
             if [ $lo -gt 0 ] && [ $((hi * 100)) -le $((lo * 105)) ]; then
-                bound=loss
+                bound=$hi_bound
                 break
             fi
             pps=$(((lo + hi) / 2))
@@ -140,7 +136,7 @@ rate_report() {
             printf '\n'
         done
         printf '\nkpps delivered: packets received per second (sent less lost) at the highest offered rate that lost under %s %%. ' "$rate_loss_limit"
-        printf 'A mark says what else ended the search: (sender) iperf3 could not offer more, so the tunnel was not the bound; '
+        printf 'A mark says what else bounded it: (sender) the rate just above could not be offered by iperf3 (it sent under 90 %% of it), so the tunnel was not shown to be the bound; '
         printf '(max) %s/s passed; (steps) the step budget ran out before the bounds met. Every step is in rate.tsv.\n' "$rate_max"
         if [ ${#failures[@]} -gt 0 ]; then
             printf '\nFailures:\n\n'
