@@ -8,7 +8,7 @@ namespace RouterHost.Abstractions;
 /// <param name="Settings">The interface's <c>Settings</c> section (backend-specific).</param>
 /// <param name="LoggerFactory">For the backend's loggers.</param>
 /// <param name="DefaultQueueCount">Queues to open when configuration does not say (the number of CPUs).</param>
-/// <param name="BatchSize">The most packets one <see cref="IQueue.Read"/> should return.</param>
+/// <param name="BatchSize">The most packets one <see cref="IPacketReader.Read"/> should return.</param>
 public sealed record BackendContext(
     string InterfaceName,
     IConfigurationSection Settings,
@@ -18,7 +18,7 @@ public sealed record BackendContext(
 {
     /// <summary>
     /// Services the router's stages published (they are created before any backend), e.g. the
-    /// <see cref="INextHopTable"/> an Ethernet backend resolves <see cref="Packet.NextHop"/> with. Added in contract 1.2.
+    /// <see cref="Routing.INextHopTable"/> an Ethernet backend resolves <see cref="Packet.NextHop"/> with.
     /// </summary>
     public IStageServices Services { get; init; } = NoStageServices.Instance;
 }

@@ -13,7 +13,6 @@ namespace RouterHost.Abstractions;
 /// <see cref="StageContext.Settings"/> on the data path: after an invalid reload that section already holds
 /// the refused values.
 /// </para>
-/// Added in contract 1.1.
 /// </summary>
 public interface IReconfigurableStage
 {

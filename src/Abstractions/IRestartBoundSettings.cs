@@ -4,7 +4,7 @@ namespace RouterHost.Abstractions;
 /// A reconfigurable stage (<see cref="IReconfigurableStage"/>) some of whose settings take effect only when it is
 /// created. On a reload the host compares the stage's old and new settings key by key; a changed key at or below one of
 /// <see cref="RestartBoundKeys"/> is logged with its key path as not applied (needs a restart), never as applied. (For a
-/// stage that is not reconfigurable at all, every changed key is reported so.) Added in contract 1.4.
+/// stage that is not reconfigurable at all, every changed key is reported so.)
 /// </summary>
 public interface IRestartBoundSettings
 {

@@ -3,9 +3,8 @@ namespace RouterHost.Abstractions;
 /// <summary>
 /// Services stages offer each other without depending on each other's assemblies: a stage publishes an
 /// implementation of a contract interface while it is created (the routing stage publishes
-/// <see cref="IRouteResolver"/>), and any stage looks it up in <see cref="IStage.Start"/>. Only types from
+/// <see cref="Routing.IRouteResolver"/>), and any stage looks it up in <see cref="IStage.Start"/>. Only types from
 /// this SDK (or the BCL) can be shared this way, since each plugin has its own load context.
-/// Added in contract 1.1.
 /// </summary>
 public interface IStageServices
 {

@@ -21,13 +21,16 @@ namespace RouterHost.Abstractions;
 /// (packets that waited for a session) leaves promptly when the lane has no traffic of its own.
 /// </para>
 /// <para>
-/// On shutdown the runner closes every source (<see cref="IQueue.Close"/> must wake a blocked
+/// On shutdown the runner closes every source (<see cref="IPacketReader.Close"/> must wake a blocked
 /// read), joins its threads, and only then disposes the stage, which releases the sources.
 /// </para>
-/// Added in contract 1.2.
 /// </summary>
 public interface IStageSource
 {
-    /// <summary>The queues this stage reads; fixed once <see cref="IStage.Start"/> returned.</summary>
-    IReadOnlyList<IQueue> Sources { get; }
+    /// <summary>
+    /// The readers this stage reads, indexed by <see cref="IPacketReader.Index"/>; fixed once <see cref="IStage.Start"/>
+    /// returned. A source only reads: what the stage sends leaves by its own means (its sockets, at
+    /// <see cref="IStageWorker.EndBatch"/>).
+    /// </summary>
+    IReadOnlyList<IPacketReader> Sources { get; }
 }

@@ -22,7 +22,6 @@ public interface IStageWorker : IDisposable
     /// sends of its own (a tunnel's UDP sockets) sends them here, so they leave once per batch, from the lane whose
     /// packets they are; the bytes of the batch's packets are still valid. The default does nothing.
     /// Must not block, allocate or throw per packet (a throw is counted as a stage fault).
-    /// Added in contract 1.5.
     /// </summary>
     void EndBatch()
     {

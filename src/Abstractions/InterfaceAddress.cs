@@ -5,7 +5,7 @@ namespace RouterHost.Abstractions;
 
 /// <summary>
 /// An address on an interface with its prefix length, as in <c>10.1.0.1/24</c>: the address itself and, through the
-/// prefix, the network the interface is directly connected to. Added in contract 1.3.
+/// prefix, the network the interface is directly connected to.
 /// </summary>
 public readonly record struct InterfaceAddress
 {

@@ -1,6 +1,6 @@
 namespace RouterHost.Abstractions;
 
-/// <summary>Who answers for an interface's addresses. Added in contract 1.3.</summary>
+/// <summary>Who answers for an interface's addresses.</summary>
 public enum InterfaceAddressOwner
 {
     /// <summary>

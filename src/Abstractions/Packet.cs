@@ -42,8 +42,7 @@ public struct Packet
     /// <summary>
     /// The neighbour on <see cref="Egress"/> that takes the packet, for backends that address frames to a
     /// neighbour (Ethernet): 0 means the destination itself (directly connected); any other value is an id in the
-    /// router's <see cref="INextHopTable"/>, set by the routing stage together with <see cref="Egress"/>.
-    /// Added in contract 1.2.
+    /// router's <see cref="Routing.INextHopTable"/>, set by the routing stage together with <see cref="Egress"/>.
     /// </summary>
     public int NextHop;
 
@@ -61,9 +60,8 @@ public struct Packet
 
     /// <summary>
     /// The reading queue's own handle for the datagram this packet came in (a UDP source: the receive slot that
-    /// resolves who sent it), set by <see cref="IQueue.Read"/> and valid until that queue's next read. Only a
-    /// stage's own sources set it (see <see cref="IStageSource"/>); 0 otherwise. Added in contract 1.5 (sources
-    /// used <see cref="Mark"/> before, which is the stages' own again).
+    /// resolves who sent it), set by <see cref="IPacketReader.Read"/> and valid until that queue's next read. Only a
+    /// stage's own sources set it (see <see cref="IStageSource"/>); 0 otherwise.
     /// </summary>
     public SourceSlot SourceSlot;
 
@@ -85,7 +83,7 @@ public struct Packet
     /// claimed yet: the runner gives such packets no <see cref="Ingress"/>, and the owning stage (which finds its
     /// source by <see cref="IngressQueue"/> and the datagram by <see cref="SourceSlot"/>) sets the ingress when it turns
     /// the datagram into a packet (decrypts it). Every other packet in the chain has an ingress (an interface, a peer,
-    /// or <see cref="PortId.Local"/> for what the router emits). Added in contract 1.5.
+    /// or <see cref="PortId.Local"/> for what the router emits).
     /// </summary>
     public readonly bool IsFromStageSource => Ingress.IsNone;
 

@@ -6,7 +6,7 @@ namespace RouterHost.Abstractions;
 /// A batch of packets that moves through the stage chain as a unit (VPP's vector). One thread owns a batch;
 /// it is allocated once and reused for every read, so steady-state traffic allocates nothing.
 /// <para>
-/// A backend's <see cref="IQueue.Read"/> fills it with packets borrowed from the queue's own buffers
+/// A backend's <see cref="IPacketReader.Read"/> fills it with packets borrowed from the queue's own buffers
 /// (<see cref="Append"/>). Stages walk it (<c>ref Packet p = ref batch[i]</c>) and set verdicts; the runner
 /// takes decided packets out between stages. A stage that makes packets of its own (a reject reply, a
 /// keepalive) writes them into <see cref="Emitted"/>, a child batch with its own pinned arena, which the

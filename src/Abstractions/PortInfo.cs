@@ -1,3 +1,5 @@
+using System.Net;
+
 namespace RouterHost.Abstractions;
 
 /// <summary>A port known to the router: an interface or a peer, with the groups firewall rules can name.</summary>
@@ -8,25 +10,23 @@ namespace RouterHost.Abstractions;
 public sealed record PortInfo(PortId Id, string Name, IReadOnlyList<string> Groups, string Owner)
 {
     /// <summary>
-    /// For a peer: the prefixes it may send from and that route to it (WireGuard's allowed IPs), as
-    /// <c>"10.9.0.0/16"</c> strings validated by the stage that registered it. Empty for interfaces.
-    /// Added in contract 1.1.
+    /// For a peer: the prefixes it may send from and that route to it (WireGuard's allowed IPs), network addresses
+    /// (host bits clear), as the stage that registered it validated them. Empty for interfaces.
     /// </summary>
-    public IReadOnlyList<string> Prefixes { get; init; } = [];
+    public IReadOnlyList<IPNetwork> Prefixes { get; init; } = [];
 
     /// <summary>
-    /// For an interface whose container is an <see cref="IInterfaceLinkProvider"/>: its addresses with their prefix
-    /// lengths (each prefix is directly connected). Empty for peers and for interfaces that do not say. Added in
-    /// contract 1.3.
+    /// For an interface whose container is an <see cref="Links.IInterfaceLinkProvider"/>: its addresses with their prefix
+    /// lengths (each prefix is directly connected). Empty for peers and for interfaces that do not say.
     /// </summary>
     public IReadOnlyList<InterfaceAddress> Addresses { get; init; } = [];
 
-    /// <summary>Who answers for <see cref="Addresses"/>. Added in contract 1.3.</summary>
+    /// <summary>Who answers for <see cref="Addresses"/>.</summary>
     public InterfaceAddressOwner AddressOwner { get; init; } = InterfaceAddressOwner.HostStack;
 
     /// <summary>
     /// The largest IP packet the port carries, in bytes: an interface's MTU, or a peer's tunnel inner MTU (what the
-    /// stage that registered it says); 0 when unknown, and then nothing is checked against it. Added in contract 1.3.
+    /// stage that registered it says); 0 when unknown, and then nothing is checked against it.
     /// </summary>
     public int Mtu { get; init; }
 

@@ -3,7 +3,7 @@ namespace RouterHost.Abstractions;
 /// <summary>
 /// A stage source's own handle for the datagram a packet came in (<see cref="Packet.SourceSlot"/>): for a UDP source,
 /// the receive slot that resolves who sent it. A struct of its own, not a bare number, so it packs into
-/// <see cref="Packet"/>'s padding and keeps the packet within one cache line. Added in contract 1.5.
+/// <see cref="Packet"/>'s padding and keeps the packet within one cache line.
 /// </summary>
 /// <param name="Index">The slot's number within its source.</param>
 public readonly record struct SourceSlot(ushort Index)

@@ -18,12 +18,12 @@ public sealed record StageContext(
     int Position,
     int ChainLength)
 {
-    /// <summary>Services the stages of this router publish to each other (contract 1.1).</summary>
+    /// <summary>Services the stages of this router publish to each other.</summary>
     public IStageServices Services { get; init; } = NoStageServices.Instance;
 
     /// <summary>
     /// How many packets the runner carries in one batch (<c>Pipeline:BatchSize</c>): a stage with sources reads at most
-    /// this many per <see cref="IQueue.Read"/>, so it can size its receive buffers. Added in contract 1.2.
+    /// this many per <see cref="IPacketReader.Read"/>, so it can size its receive buffers.
     /// </summary>
     public int BatchSize { get; init; } = 64;
 }

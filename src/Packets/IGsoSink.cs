@@ -4,8 +4,8 @@ namespace RouterHost.Packets;
 
 /// <summary>
 /// Where <see cref="GroCoalescer"/> delivers its output: superpackets as a header prefix plus borrowed payload
-/// fragments (the shape of <see cref="IQueue.WriteGso"/>), and packets it could not merge as they came.
-/// A TUN backend implements it over its vectored write.
+/// fragments, and packets it could not merge as they came. A TUN backend implements it over its own vectored write
+/// (one <c>writev</c> per superpacket); the vectored write is the backend's own, not part of the plugin contract.
 /// </summary>
 public interface IGsoSink
 {

@@ -110,6 +110,24 @@ public readonly struct IpPrefix : IEquatable<IpPrefix>
     /// <exception cref="FormatException">The text is not an address with an optional decimal length.</exception>
     public static IpPrefix ParseContaining(string text) => Containing(ParseText(text, out int length), length);
 
+    /// <summary>
+    /// The prefix <paramref name="network"/> names (an <see cref="IPNetwork"/> never has host bits), as the plugin
+    /// contract hands prefixes over (<c>PortInfo.Prefixes</c>); converted once when tables are built, never per packet.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="network"/> is <c>default</c> (no address) or of neither family.</exception>
+    public static IpPrefix FromNetwork(IPNetwork network)
+    {
+        if (network.BaseAddress is null)
+        {
+            throw new ArgumentException("The prefix is empty (a default IPNetwork, with no address).", nameof(network));
+        }
+
+        return Create(network.BaseAddress, network.PrefixLength);
+    }
+
+    /// <summary>This prefix as an <see cref="IPNetwork"/>, the type the plugin contract hands prefixes over in.</summary>
+    public IPNetwork ToNetwork() => new(Address, _length);
+
     /// <summary>Whether <paramref name="address"/> (4 or 16 bytes, of this prefix's family) lies inside this prefix.</summary>
     public bool Contains(ReadOnlySpan<byte> address)
     {

@@ -1,11 +1,10 @@
-namespace RouterHost.Abstractions;
+namespace RouterHost.Abstractions.Links;
 
 /// <summary>
 /// An optional capability of an <see cref="IContainer"/>: it tells the router its interface's addresses and MTU as
 /// the device has them, so stages can know them (<see cref="PortInfo.Addresses"/>, <see cref="PortInfo.Mtu"/>): the
 /// routing stage makes connected routes of the addresses, answers for the router's own, and sends ICMP
-/// fragmentation-needed / packet-too-big for packets over the MTU. A container without it has neither. Added in
-/// contract 1.3.
+/// fragmentation-needed / packet-too-big for packets over the MTU. A container without it has neither.
 /// </summary>
 public interface IInterfaceLinkProvider
 {

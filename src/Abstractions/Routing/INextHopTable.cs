@@ -1,4 +1,4 @@
-namespace RouterHost.Abstractions;
+namespace RouterHost.Abstractions.Routing;
 
 /// <summary>
 /// The router's next hops (gateway addresses of its routes) by id, published by the routing stage through
@@ -6,7 +6,6 @@ namespace RouterHost.Abstractions;
 /// resolve <see cref="Packet.NextHop"/>. Ids start at 1 (0 is "the destination itself"), are never reused and
 /// keep their address for the router's lifetime, across reloads, so a backend may cache what it resolved per id.
 /// Lock-free and allocation-free; thread-safe.
-/// Added in contract 1.2.
 /// </summary>
 public interface INextHopTable
 {

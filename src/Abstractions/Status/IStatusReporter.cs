@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace RouterHost.Abstractions;
+namespace RouterHost.Abstractions.Status;
 
 /// <summary>
 /// A stage or container that reports its state for <c>routerhost show</c>: the host asks it, on the control
@@ -25,7 +25,6 @@ namespace RouterHost.Abstractions;
 /// headed by its first property.
 /// </para>
 /// May allocate; must not block on the data path's threads.
-/// Added in contract 1.2; the conventions above since 1.3.
 /// </summary>
 public interface IStatusReporter
 {

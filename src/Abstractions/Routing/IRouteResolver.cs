@@ -1,10 +1,9 @@
-namespace RouterHost.Abstractions;
+namespace RouterHost.Abstractions.Routing;
 
 /// <summary>
 /// The router's route lookup, offered by the routing stage to stages that need a packet's egress before the
 /// routing stage has run in their direction (e.g. a firewall matching egress on inbound traffic). Lock-free
 /// and allocation-free; thread-safe.
-/// Added in contract 1.1.
 /// </summary>
 public interface IRouteResolver
 {

@@ -1,11 +1,11 @@
 using Microsoft.Extensions.Configuration;
 
-namespace RouterHost.Abstractions;
+namespace RouterHost.Abstractions.Links;
 
 /// <summary>
 /// An optional capability of an <see cref="IBackendPlugin"/>: reads what an interface's link will be from its
 /// <c>Settings</c> alone, without touching any device, so <c>routerhost validate</c> can check MTUs across the router
-/// (an interface's MTU against the tunnels its traffic may be routed into). Added in contract 1.3.
+/// (an interface's MTU against the tunnels its traffic may be routed into).
 /// </summary>
 public interface IInterfaceLinkReader
 {
