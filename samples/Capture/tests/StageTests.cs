@@ -83,6 +83,25 @@ public sealed class StageTests : IDisposable
     }
 
     [Fact]
+    public void A_superpacket_is_captured_as_it_is_not_segmented()
+    {
+        Assert.SkipUnless(Tshark.Available, "tshark is not installed (Debian package tshark)");
+        using (IStage stage = Create([]))
+        {
+            using IStageWorker worker = stage.CreateWorker(0);
+            var batch = new PacketBatch(2);
+            ref Packet packet = ref Add(batch, TestPackets.IPv4("10.0.0.1", "10.0.1.1", 6, 9000), Tun0.Id);
+            packet.Gso = new GsoInfo { Type = GsoType.TcpV4, SegmentSize = 1448, HeaderLength = 40 };
+            worker.Process(batch);
+            worker.EndBatch();
+            WaitForStatus(stage, s => s.Written == 1);
+        }
+
+        List<string[]> rows = Tshark.Fields(Assert.Single(Directory.GetFiles(_folder)), "frame.len", "frame.cap_len", "ip.len");
+        Assert.Equal(["9000", "9000", "9000"], Assert.Single(rows));
+    }
+
+    [Fact]
     public void A_port_the_router_does_not_have_stops_the_start_naming_its_key_path()
     {
         IStage stage = new CapturePlugin().Create(Context(new() { ["Ports:0"] = "tun0", ["Ports:1"] = "tun9" }));

@@ -174,3 +174,17 @@ public sealed partial class CaptureTests(PackedSdkFixture sdk)
     [GeneratedRegex("```json\\n(\\{\\n  \"Plugins\".*?\\n\\})\\n```", RegexOptions.Singleline)]
     private static partial Regex ExampleBlock();
 }
+
+/// <summary>samples/Capture's own unit tests (samples/Capture/tests), built from the packed SDK in a clean folder and run.</summary>
+[Collection(PackedSdkCollection.Name)]
+public sealed class CaptureSampleUnitTests(PackedSdkFixture sdk)
+{
+    [Fact]
+    public void The_sample_unit_tests_pass_built_from_the_packages()
+    {
+        string project = sdk.CopyFolder(Path.Combine(RepositoryPaths.Root, "samples", "Capture"), "Capture");
+        DotnetResult test = sdk.Dotnet(Path.Combine(project, "tests"), "test", "-c", "Release");
+        Assert.True(test.ExitCode == 0, test.Output);
+        Assert.Matches(@"Passed!\s+- Failed:\s+0, Passed:\s+[1-9]\d*", test.Output);
+    }
+}
