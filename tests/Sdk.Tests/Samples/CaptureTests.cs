@@ -41,6 +41,14 @@ public sealed partial class CaptureTests(PackedSdkFixture sdk)
 
         using NetworkNamespace a = NetworkNamespace.Create("cpa");
         using NetworkNamespace b = NetworkNamespace.Create("cpb");
+        foreach (NetworkNamespace ns in (NetworkNamespace[])[a, b])
+        {
+            // IPv4 only: no IPv6 link-local chatter (router solicitations, MLD) on the new TUN devices, so what crosses
+            // the router is exactly the test's traffic.
+            ExecResult sysctl = ns.Exec("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1");
+            Assert.True(sysctl.ExitCode == 0, sysctl.ToString());
+        }
+
         string config = Path.Combine(work, "router.json");
         File.WriteAllText(config, Configuration(plugins, a.Name, b.Name, all, udpOnly, rotating));
 
