@@ -36,7 +36,7 @@ internal sealed partial class AfPacketContainer : IContainer, IInterfaceLinkProv
     /// <summary>The interface's settings.</summary>
     public AfPacketSettings Settings { get; }
 
-    /// <summary>The interface's IPv4 neighbours, shared by its queues.</summary>
+    /// <summary>The interface's neighbours (IPv4 and IPv6), shared by its queues.</summary>
     public NeighbourTable Neighbours { get; }
 
     /// <inheritdoc />
@@ -57,6 +57,7 @@ internal sealed partial class AfPacketContainer : IContainer, IInterfaceLinkProv
         try
         {
             LocalAddresses local = device.Local(linkLocal);
+            UInt128 linkLocalSource = linkLocal.Count > 0 ? Device.ToNumber6(linkLocal[0]) : UInt128.Zero;
             int queues = settings.Queues ?? Math.Clamp(defaultQueues, 1, AfPacketSettings.MaxQueues);
             int fanout = queues > 1 ? PacketRingSocket.NewFanoutGroup : PacketRingSocket.NoFanout;
             for (int i = 0; i < queues; i++)
@@ -64,7 +65,7 @@ internal sealed partial class AfPacketContainer : IContainer, IInterfaceLinkProv
                 PacketRingSocket socket = PacketRingSocket.Open(device, settings, ref fanout, name);
                 try
                 {
-                    container._queues.Add(new AfPacketQueue(i, socket, settings, device, local, container.Neighbours, nextHops, batchSize, name));
+                    container._queues.Add(new AfPacketQueue(i, socket, settings, device, local, linkLocalSource, container.Neighbours, nextHops, batchSize, name));
                 }
                 catch
                 {

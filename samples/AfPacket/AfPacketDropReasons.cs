@@ -20,14 +20,14 @@ internal static class AfPacketDropReasons
     /// <summary>An ARP message that is not Ethernet/IPv4 or is truncated.</summary>
     public static readonly DropReason BadArp = DropReason.Register("afpacket.rx.bad_arp");
 
+    /// <summary>A neighbour solicitation or advertisement that is malformed (hop limit, checksum, options).</summary>
+    public static readonly DropReason BadNeighbourDiscovery = DropReason.Register("afpacket.rx.bad_neighbour_discovery");
+
     /// <summary>The kernel dropped frames for this socket because its ring was full (PACKET_STATISTICS tp_drops).</summary>
     public static readonly DropReason KernelRingFull = DropReason.Register("afpacket.kernel.ring_full");
 
     /// <summary>The next hop's MAC is not known yet: an ARP request was sent (or is pending) and the packet dropped.</summary>
     public static readonly DropReason NeighbourUnresolved = DropReason.Register("afpacket.tx.neighbour_unresolved");
-
-    /// <summary>An IPv6 next hop: this backend resolves IPv4 neighbours only (ARP).</summary>
-    public static readonly DropReason Ipv6Unsupported = DropReason.Register("afpacket.tx.ipv6_unsupported");
 
     /// <summary>A gateway id the router's next-hop table does not know.</summary>
     public static readonly DropReason UnknownNextHop = DropReason.Register("afpacket.tx.unknown_next_hop");

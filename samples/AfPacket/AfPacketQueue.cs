@@ -15,12 +15,12 @@ namespace RouterHost.Samples.AfPacket;
 /// <para>
 /// Read: gives back the blocks the last batch borrowed, walks the ring's ready blocks, and hands the router IP packets
 /// addressed to this device's MAC (borrowed from the ring, no copy; superpackets marked from the virtio-net header).
-/// ARP messages teach the <see cref="NeighbourTable"/>; frames for the kernel (its own addresses, broadcast, multicast,
+/// ARP and neighbour discovery messages teach the <see cref="NeighbourTable"/>; frames for the kernel (its own addresses, broadcast, multicast,
 /// other protocols) are left to it — it received them too. Blocks in <c>poll</c> (with the close eventfd) only when the
 /// block it waits for is still the kernel's. About once a second it reads PACKET_STATISTICS and counts the kernel's drops.
 /// </para>
 /// <para>
-/// Write / WriteFromSelf: resolve the next hop's MAC (ARP on a miss: the packet is dropped and counted while it is
+/// Write / WriteFromSelf: resolve the next hop's MAC (an ARP request or a neighbour solicitation on a miss: the packet is dropped and counted while it is
 /// unresolved), copy virtio-net header, Ethernet header and packet into the path's buffer; the write path sends with one
 /// <c>sendmmsg</c> at <see cref="Flush"/>, the self path at once. With offloads on it takes TCP and UDP superpackets whole
 /// (<see cref="AcceptsGso"/>): the kernel segments them, or passes them on whole to a device that can.
@@ -40,6 +40,8 @@ internal sealed unsafe class AfPacketQueue : IQueue, IGsoWriter
     private readonly INextHopTable? _nextHops;
     private readonly LocalAddresses _local;
     private readonly (uint Address, uint Mask)[] _prefixes;
+    private readonly (UInt128 Address, UInt128 Mask)[] _prefixes6;
+    private readonly UInt128 _linkLocal;
     private readonly ulong _mac;
     private readonly int _mtu;
     private readonly bool _offloads;
@@ -52,7 +54,7 @@ internal sealed unsafe class AfPacketQueue : IQueue, IGsoWriter
     private int _disposed;
 
     public AfPacketQueue(
-        int index, PacketRingSocket socket, AfPacketSettings settings, Device device, LocalAddresses local, NeighbourTable neighbours,
+        int index, PacketRingSocket socket, AfPacketSettings settings, Device device, LocalAddresses local, UInt128 linkLocal, NeighbourTable neighbours,
         INextHopTable? nextHops, int batchSize, string interfaceName)
     {
         Index = index;
@@ -64,6 +66,8 @@ internal sealed unsafe class AfPacketQueue : IQueue, IGsoWriter
         _nextHops = nextHops;
         _local = local;
         _prefixes = device.IPv4Prefixes;
+        _prefixes6 = device.IPv6Prefixes;
+        _linkLocal = linkLocal;
         _mac = device.Mac;
         _mtu = device.Mtu;
         _offloads = settings.Offloads;
@@ -86,6 +90,9 @@ internal sealed unsafe class AfPacketQueue : IQueue, IGsoWriter
 
     /// <summary>ARP requests this queue sent.</summary>
     public long ArpRequests { get; private set; }
+
+    /// <summary>Neighbour solicitations this queue sent.</summary>
+    public long Solicitations { get; private set; }
 
     /// <summary>Frames this queue left to the kernel (its own addresses, broadcast, multicast, other protocols).</summary>
     public long LeftToHost { get; private set; }
@@ -227,6 +234,9 @@ internal sealed unsafe class AfPacketQueue : IQueue, IGsoWriter
             case FrameKind.Arp:
                 Learn(batch, bytes[Ethernet.HeaderLength..]);
                 break;
+            case FrameKind.NeighbourDiscovery:
+                LearnNd(batch, bytes.Slice(Ethernet.HeaderLength, ipLength));
+                break;
             case FrameKind.ForHost:
                 LeftToHost++;
                 break;
@@ -245,54 +255,69 @@ internal sealed unsafe class AfPacketQueue : IQueue, IGsoWriter
         }
 
         // As the kernel does: a message addressed to one of our addresses creates an entry; any other only refreshes one.
-        _neighbours.Learn(message.SenderIp, message.SenderMac, Environment.TickCount64, create: _local.Contains(message.TargetIp));
+        _neighbours.Learn(NeighbourTable.V4(message.SenderIp), message.SenderMac, Environment.TickCount64, create: _local.Contains(message.TargetIp));
+    }
+
+    private void LearnNd(PacketBatch batch, ReadOnlySpan<byte> ip)
+    {
+        if (!NeighbourDiscovery.TryParse(ip, out NdMessage message))
+        {
+            batch.ReadDrops.Add(AfPacketDropReasons.BadNeighbourDiscovery);
+            return;
+        }
+
+        if (message.LinkAddress == 0)
+        {
+            return;
+        }
+
+        // An advertisement teaches its target (created when it answers us); a solicitation its sender (created when it asks for us).
+        bool advertisement = message.Type == NeighbourDiscovery.Advertisement;
+        _neighbours.Learn(
+            advertisement ? message.Target : message.Source,
+            message.LinkAddress,
+            Environment.TickCount64,
+            create: _local.Contains(advertisement ? message.Destination : message.Target));
     }
 
     private DropReason Stage(TxBatch path, in Packet packet)
     {
         ReadOnlySpan<byte> ip = packet.Data;
-        if (ip.Length < 20)
+        int version = ip.IsEmpty ? 0 : ip[0] >> 4;
+        if ((version != 4 || ip.Length < 20) && (version != 6 || ip.Length < 40))
         {
             return AfPacketDropReasons.TxMalformed;
         }
 
-        int version = ip[0] >> 4;
-        if (version == 6)
-        {
-            return AfPacketDropReasons.Ipv6Unsupported;
-        }
-
-        if (version != 4)
-        {
-            return AfPacketDropReasons.TxMalformed;
-        }
-
-        uint nextHop;
+        bool v6 = version == 6;
+        UInt128 nextHop;
         if (packet.NextHop != 0)
         {
             Span<byte> address = stackalloc byte[16];
             int written = _nextHops?.CopyAddress(packet.NextHop, address) ?? 0;
-            if (written == 16)
-            {
-                return AfPacketDropReasons.Ipv6Unsupported;
-            }
-
-            if (written != 4)
+            if (written != (v6 ? 16 : 4))
             {
                 return AfPacketDropReasons.UnknownNextHop;
             }
 
-            nextHop = BinaryPrimitives.ReadUInt32BigEndian(address);
+            nextHop = v6 ? BinaryPrimitives.ReadUInt128BigEndian(address) : NeighbourTable.V4(BinaryPrimitives.ReadUInt32BigEndian(address));
         }
         else
         {
-            nextHop = BinaryPrimitives.ReadUInt32BigEndian(ip[16..]);
+            nextHop = v6 ? BinaryPrimitives.ReadUInt128BigEndian(ip[24..]) : NeighbourTable.V4(BinaryPrimitives.ReadUInt32BigEndian(ip[16..]));
         }
 
         NeighbourState state = _neighbours.Lookup(nextHop, Environment.TickCount64, out ulong destination);
         if (state is NeighbourState.Request or NeighbourState.ResolvedRefresh)
         {
-            Solicit(path, nextHop);
+            if (v6)
+            {
+                Solicit6(path, nextHop);
+            }
+            else
+            {
+                Solicit(path, (uint)nextHop);
+            }
         }
 
         if (state is NeighbourState.Request or NeighbourState.Pending)
@@ -337,7 +362,7 @@ internal sealed unsafe class AfPacketQueue : IQueue, IGsoWriter
             return AfPacketDropReasons.TxBadOffload;
         }
 
-        Ethernet.WriteHeader(frame[_vnetLength..], destination, _mac, Ethernet.TypeIPv4);
+        Ethernet.WriteHeader(frame[_vnetLength..], destination, _mac, v6 ? Ethernet.TypeIPv6 : Ethernet.TypeIPv4);
         return DropReason.None;
     }
 
@@ -393,6 +418,39 @@ internal sealed unsafe class AfPacketQueue : IQueue, IGsoWriter
         frame[.._vnetLength].Clear();
         Arp.WriteRequest(frame[_vnetLength..], _mac, sender, target);
         ArpRequests++;
+    }
+
+    /// <summary>Queues a neighbour solicitation for <paramref name="target"/> on <paramref name="path"/>, from our address on its prefix (else our link-local one).</summary>
+    private void Solicit6(TxBatch path, UInt128 target)
+    {
+        UInt128 sender = _linkLocal;
+        foreach ((UInt128 address, UInt128 mask) in _prefixes6)
+        {
+            if ((address & mask) == (target & mask))
+            {
+                sender = address;
+                break;
+            }
+        }
+
+        if (sender == UInt128.Zero && _prefixes6.Length > 0)
+        {
+            sender = _prefixes6[0].Address;
+        }
+
+        int length = _vnetLength + NeighbourDiscovery.SolicitationFrameLength;
+        if (!path.TryReserve(length, out Span<byte> frame))
+        {
+            path.Send(_socket.Fd);
+            if (!path.TryReserve(length, out frame))
+            {
+                return;
+            }
+        }
+
+        frame[.._vnetLength].Clear();
+        NeighbourDiscovery.WriteSolicitation(frame[_vnetLength..], _mac, sender, target);
+        Solicitations++;
     }
 
     private void CountKernelDrops(DropTally drops)

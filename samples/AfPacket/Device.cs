@@ -16,10 +16,21 @@ internal sealed record Device(string Name, int Index, ulong Mac, int Mtu, IReadO
     /// <summary>The IPv4 addresses with their prefixes, for choosing the sender address of an ARP request.</summary>
     public (uint Address, uint Mask)[] IPv4Prefixes => [.. Addresses.Where(a => !a.IsIPv6).Select(a => (ToNumber(a.Address), Mask(a.PrefixLength)))];
 
+    /// <summary>The IPv6 addresses (not link-local) with their prefixes, for choosing the source of a solicitation.</summary>
+    public (UInt128 Address, UInt128 Mask)[] IPv6Prefixes => [.. Addresses.Where(a => a.IsIPv6).Select(a => (ToNumber6(a.Address), Mask6(a.PrefixLength)))];
+
+    /// <summary>An IPv6 address as a big-endian number.</summary>
+    public static UInt128 ToNumber6(IPAddress address)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(bytes);
+    }
+
     /// <summary>The addresses the kernel answers for, including IPv6 link-local ones, as the frame classifier wants them.</summary>
     public LocalAddresses Local(IReadOnlyList<IPAddress> linkLocal) => new(
         [.. Addresses.Where(a => !a.IsIPv6).Select(a => ToNumber(a.Address))],
-        [.. Addresses.Where(a => a.IsIPv6).Select(a => a.Address).Concat(linkLocal).Select(a => (UInt128)new BigInteger(a.GetAddressBytes(), isUnsigned: true, isBigEndian: true))]);
+        [.. Addresses.Where(a => a.IsIPv6).Select(a => a.Address).Concat(linkLocal).Select(ToNumber6)]);
 
     /// <summary>
     /// Reads device <paramref name="name"/>: index, MAC, MTU and addresses (IPv6 link-local ones apart, in
@@ -128,4 +139,6 @@ internal sealed record Device(string Name, int Index, ulong Mac, int Mtu, IReadO
     }
 
     private static uint Mask(int prefixLength) => prefixLength == 0 ? 0 : uint.MaxValue << (32 - prefixLength);
+
+    private static UInt128 Mask6(int prefixLength) => prefixLength == 0 ? UInt128.Zero : UInt128.MaxValue << (128 - prefixLength);
 }

@@ -14,6 +14,9 @@ internal enum FrameKind : byte
     /// <summary>An ARP message (the backend learns neighbours from it; the kernel answers it).</summary>
     Arp,
 
+    /// <summary>An IPv6 neighbour solicitation or advertisement, <c>ipLength</c> bytes after the Ethernet header (learned from; the kernel answers it).</summary>
+    NeighbourDiscovery,
+
     /// <summary>The kernel's business, not the router's: its own addresses, broadcast/multicast, other ethertypes, tagged frames.</summary>
     ForHost,
 
@@ -99,13 +102,24 @@ internal static class FrameClassifier
         }
 
         // A VLAN tag the kernel took off (or one still in the frame) belongs to a VLAN device, not to this one.
-        if ((status & TP_STATUS_VLAN_VALID) != 0 || packetType != PACKET_HOST || (type != Ethernet.TypeIPv4 && type != Ethernet.TypeIPv6))
+        if ((status & TP_STATUS_VLAN_VALID) != 0)
         {
             return FrameKind.ForHost;
         }
 
         ReadOnlySpan<byte> ip = frame[Ethernet.HeaderLength..];
         bool v6 = type == Ethernet.TypeIPv6;
+        if (v6 && TryIpLength(ip, v6: true, out ipLength) && NeighbourDiscovery.IsNeighbourDiscovery(ip[..ipLength]))
+        {
+            // Solicitations come multicast, advertisements to the kernel's own addresses: learned from whatever the type.
+            return FrameKind.NeighbourDiscovery;
+        }
+
+        ipLength = 0;
+        if (packetType != PACKET_HOST || (type != Ethernet.TypeIPv4 && !v6))
+        {
+            return FrameKind.ForHost;
+        }
         if (!TryIpLength(ip, v6, out ipLength))
         {
             drop = AfPacketDropReasons.BadIp;

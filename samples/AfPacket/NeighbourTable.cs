@@ -19,8 +19,9 @@ internal enum NeighbourState : byte
 }
 
 /// <summary>
-/// IPv4 neighbours of one interface (IP → MAC), shared by its queues: the readers learn from the ARP they see on the
-/// ring, the writers look up next hops and note when they asked. A fixed open-addressed array (no allocation after
+/// The neighbours of one interface (IP → MAC), shared by its queues: the readers learn from the ARP and neighbour
+/// discovery they see on the ring, the writers look up next hops and note when they asked. Keys are addresses as numbers:
+/// IPv6 big-endian, IPv4 in its IPv4-mapped form (<see cref="V4"/>). A fixed open-addressed array (no allocation after
 /// construction); each slot is guarded by a sequence number (odd while written), so lookups never block and learners
 /// only try (a learner that finds a slot being written skips it: the next ARP message teaches it again).
 /// </summary>
@@ -43,6 +44,9 @@ internal sealed class NeighbourTable
         _retryMilliseconds = (long)retry.TotalMilliseconds;
     }
 
+    /// <summary>The key of an IPv4 address: its IPv4-mapped IPv6 form, <c>::ffff:a.b.c.d</c>.</summary>
+    public static UInt128 V4(uint ip) => ((UInt128)0xFFFF << 32) | ip;
+
     /// <summary>How many slots the table has.</summary>
     public int Capacity => _slots.Length;
 
@@ -50,14 +54,19 @@ internal sealed class NeighbourTable
     /// Looks up <paramref name="ip"/> at time <paramref name="now"/> (milliseconds, e.g. Environment.TickCount64). A miss
     /// records a pending entry so requests go out at most once per retry interval per address.
     /// </summary>
-    public NeighbourState Lookup(uint ip, long now, out ulong mac)
+    public NeighbourState Lookup(UInt128 ip, long now, out ulong mac)
     {
         mac = 0;
+        if (ip == UInt128.Zero)
+        {
+            return NeighbourState.Pending;
+        }
+
         int start = Hash(ip);
         for (int i = 0; i < Probes; i++)
         {
             ref Slot slot = ref _slots[(start + i) & _mask];
-            if (!Read(ref slot, out uint key, out ulong found, out long updated, out long requested))
+            if (!Read(ref slot, out UInt128 key, out ulong found, out long updated, out long requested))
             {
                 return NeighbourState.Pending; // being written right now
             }
@@ -75,7 +84,7 @@ internal sealed class NeighbourTable
                 return now - requested >= _retryMilliseconds && TryMarkRequested(ref slot, ip, now) ? NeighbourState.Request : NeighbourState.Pending;
             }
 
-            if (key == 0)
+            if (key == UInt128.Zero)
             {
                 break;
             }
@@ -88,9 +97,9 @@ internal sealed class NeighbourTable
     /// Learns that <paramref name="ip"/> is at <paramref name="mac"/>: updates its entry, or creates one when
     /// <paramref name="create"/> (an ARP message addressed to one of our addresses). Returns whether it stored it.
     /// </summary>
-    public bool Learn(uint ip, ulong mac, long now, bool create)
+    public bool Learn(UInt128 ip, ulong mac, long now, bool create)
     {
-        if (ip == 0 || mac == 0 || Ethernet.IsGroup(mac))
+        if (ip == UInt128.Zero || ip == V4(0) || mac == 0 || Ethernet.IsGroup(mac))
         {
             return false;
         }
@@ -99,7 +108,7 @@ internal sealed class NeighbourTable
         for (int i = 0; i < Probes; i++)
         {
             ref Slot slot = ref _slots[(start + i) & _mask];
-            if (!Read(ref slot, out uint key, out _, out _, out long requested))
+            if (!Read(ref slot, out UInt128 key, out _, out _, out long requested))
             {
                 return false;
             }
@@ -109,7 +118,7 @@ internal sealed class NeighbourTable
                 return Write(ref slot, ip, mac, now, requested);
             }
 
-            if (key == 0)
+            if (key == UInt128.Zero)
             {
                 break;
             }
@@ -119,13 +128,13 @@ internal sealed class NeighbourTable
     }
 
     /// <summary>The MAC known for <paramref name="ip"/>, or 0 (for status and tests; does not note a request).</summary>
-    public ulong Peek(uint ip)
+    public ulong Peek(UInt128 ip)
     {
         int start = Hash(ip);
         for (int i = 0; i < Probes; i++)
         {
             ref Slot slot = ref _slots[(start + i) & _mask];
-            if (Read(ref slot, out uint key, out ulong mac, out _, out _) && key == ip)
+            if (Read(ref slot, out UInt128 key, out ulong mac, out _, out _) && key == ip)
             {
                 return mac;
             }
@@ -135,15 +144,19 @@ internal sealed class NeighbourTable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int Hash(uint ip) => (int)((ip * 0x9E3779B1u) >> 8) & _mask;
+    private int Hash(UInt128 ip)
+    {
+        ulong folded = (ulong)ip ^ (ulong)(ip >> 64);
+        return (int)((folded * 0x9E3779B97F4A7C15UL) >> 40) & _mask;
+    }
 
-    private bool Insert(uint ip, ulong mac, long updated, long requested)
+    private bool Insert(UInt128 ip, ulong mac, long updated, long requested)
     {
         int start = Hash(ip);
         for (int i = 0; i < Probes; i++)
         {
             ref Slot slot = ref _slots[(start + i) & _mask];
-            if (Read(ref slot, out uint key, out _, out _, out _) && (key == 0 || key == ip))
+            if (Read(ref slot, out UInt128 key, out _, out _, out _) && (key == UInt128.Zero || key == ip))
             {
                 return Write(ref slot, ip, mac, updated, requested);
             }
@@ -153,7 +166,7 @@ internal sealed class NeighbourTable
         return Write(ref _slots[start], ip, mac, updated, requested);
     }
 
-    private bool TryMarkRequested(ref Slot slot, uint ip, long now)
+    private bool TryMarkRequested(ref Slot slot, UInt128 ip, long now)
     {
         int version = Volatile.Read(ref slot.Version);
         if ((version & 1) != 0 || Interlocked.CompareExchange(ref slot.Version, version + 1, version) != version)
@@ -161,7 +174,7 @@ internal sealed class NeighbourTable
             return false;
         }
 
-        bool same = slot.Ip == ip;
+        bool same = slot.KeyHigh == (ulong)(ip >> 64) && slot.KeyLow == (ulong)ip;
         if (same)
         {
             Volatile.Write(ref slot.Requested, now);
@@ -171,17 +184,17 @@ internal sealed class NeighbourTable
         return same;
     }
 
-    private static bool Read(ref Slot slot, out uint ip, out ulong mac, out long updated, out long requested)
+    private static bool Read(ref Slot slot, out UInt128 ip, out ulong mac, out long updated, out long requested)
     {
         int before = Volatile.Read(ref slot.Version);
-        ip = Volatile.Read(ref slot.Ip);
+        ip = ((UInt128)Volatile.Read(ref slot.KeyHigh) << 64) | Volatile.Read(ref slot.KeyLow);
         mac = Volatile.Read(ref slot.Mac);
         updated = Volatile.Read(ref slot.Updated);
         requested = Volatile.Read(ref slot.Requested);
         return (before & 1) == 0 && Volatile.Read(ref slot.Version) == before;
     }
 
-    private static bool Write(ref Slot slot, uint ip, ulong mac, long updated, long requested)
+    private static bool Write(ref Slot slot, UInt128 ip, ulong mac, long updated, long requested)
     {
         int version = Volatile.Read(ref slot.Version);
         if ((version & 1) != 0 || Interlocked.CompareExchange(ref slot.Version, version + 1, version) != version)
@@ -189,7 +202,8 @@ internal sealed class NeighbourTable
             return false;
         }
 
-        Volatile.Write(ref slot.Ip, ip);
+        Volatile.Write(ref slot.KeyHigh, (ulong)(ip >> 64));
+        Volatile.Write(ref slot.KeyLow, (ulong)ip);
         Volatile.Write(ref slot.Mac, mac);
         Volatile.Write(ref slot.Updated, updated);
         Volatile.Write(ref slot.Requested, requested);
@@ -200,7 +214,8 @@ internal sealed class NeighbourTable
     private struct Slot
     {
         public int Version;
-        public uint Ip;
+        public ulong KeyHigh;
+        public ulong KeyLow;
         public ulong Mac;
         public long Updated;
         public long Requested;

@@ -6,7 +6,8 @@ using SharpFuzz;
 // RouterHost.Samples.AfPacket.Fuzz TARGET              run TARGET under afl-fuzz (SharpFuzz's in-process fork server)
 // RouterHost.Samples.AfPacket.Fuzz run TARGET PATH...   replay files or folders of inputs in-process
 // RouterHost.Samples.AfPacket.Fuzz seed TARGET DIR      write the seed inputs of TARGET to DIR
-// Targets: frame (a ring frame: options byte, virtio-net header, Ethernet frame), arp (an ARP payload).
+// Targets: frame (a ring frame: options byte, virtio-net header, Ethernet frame), arp (an ARP payload),
+// nd (an IPv6 packet holding a neighbour solicitation or advertisement).
 const int MaxInput = 70_000;
 switch (args)
 {
@@ -32,7 +33,7 @@ switch (args)
 
         Console.WriteLine($"{n} seeds written to {directory}");
         return 0;
-    case [string name] when name is "frame" or "arp":
+    case [string name] when name is "frame" or "arp" or "nd":
         Action<ReadOnlyMemory<byte>>? target = null;
         byte[] buffer = new byte[MaxInput];
         Fuzzer.Run(stream =>
@@ -50,7 +51,7 @@ switch (args)
         });
         return 0;
     default:
-        Console.Error.WriteLine("usage: RouterHost.Samples.AfPacket.Fuzz frame|arp | run frame|arp PATH... | seed frame|arp DIR");
+        Console.Error.WriteLine("usage: RouterHost.Samples.AfPacket.Fuzz TARGET | run TARGET PATH... | seed TARGET DIR (targets: frame, arp, nd)");
         return 2;
 }
 
@@ -65,7 +66,8 @@ namespace RouterHost.Samples.AfPacket.Fuzz
         {
             "frame" => input => Frame(input.Span),
             "arp" => input => ArpMessageOf(input.Span),
-            _ => throw new ArgumentException($"no fuzz target named '{name}' (known: frame, arp)"),
+            "nd" => input => Discovery(input.Span),
+            _ => throw new ArgumentException($"no fuzz target named '{name}' (known: frame, arp, nd)"),
         };
 
         /// <summary>
@@ -109,8 +111,28 @@ namespace RouterHost.Samples.AfPacket.Fuzz
             }
         }
 
+        /// <summary>An IPv6 packet: what parses as neighbour discovery is a solicitation or advertisement with a unicast link address, if any.</summary>
+        public static void Discovery(ReadOnlySpan<byte> input)
+        {
+            if (NeighbourDiscovery.TryParse(input, out NdMessage message)
+                && ((message.Type != NeighbourDiscovery.Solicitation && message.Type != NeighbourDiscovery.Advertisement)
+                    || (message.LinkAddress != 0 && Ethernet.IsGroup(message.LinkAddress))
+                    || input.Length < 64 || input[7] != 255))
+            {
+                throw new InvalidOperationException($"neighbour discovery parsed {message} from bytes that do not say so");
+            }
+        }
+
         public static IEnumerable<byte[]> Seeds(string name)
         {
+            byte[] solicitation = new byte[NeighbourDiscovery.SolicitationFrameLength];
+            NeighbourDiscovery.WriteSolicitation(solicitation, 0x020000000001, ((UInt128)0xFD01UL << 112) | 1, ((UInt128)0xFD01UL << 112) | 2);
+            if (name == "nd")
+            {
+                yield return solicitation[14..];
+                yield break;
+            }
+
             byte[] request = new byte[42];
             Arp.WriteRequest(request, 0x020000000002, 0x0A010002, 0x0A010001);
             if (name == "arp")
@@ -129,6 +151,7 @@ namespace RouterHost.Samples.AfPacket.Fuzz
             yield return [0x20 | 0x08, .. new byte[10], .. ipv4];
             yield return [0, 1, 1, 0, 0, 0xA8, 0x05, 34, 0, 16, 0, .. ipv4];
             yield return [1, .. new byte[10], .. request];
+            yield return [2, .. new byte[10], .. solicitation];
         }
     }
 }
