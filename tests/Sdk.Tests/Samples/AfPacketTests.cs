@@ -21,6 +21,8 @@ public sealed class AfPacketTests(PackedSdkFixture sdk, ITestOutputHelper output
     private static readonly string Sample = Path.Combine(RepositoryPaths.Root, "samples", "AfPacket");
     private static readonly IPAddress A4 = IPAddress.Parse("10.1.0.2");
     private static readonly IPAddress B4 = IPAddress.Parse("10.2.0.2");
+    private static readonly IPAddress A6 = IPAddress.Parse("fd01::2");
+    private static readonly IPAddress B6 = IPAddress.Parse("fd02::2");
 
     [Fact]
     public void Built_from_the_packages_it_routes_a_100_MB_TCP_stream_byte_exact_and_ping_both_ways()
@@ -31,11 +33,14 @@ public sealed class AfPacketTests(PackedSdkFixture sdk, ITestOutputHelper output
         using NetworkNamespace r = NetworkNamespace.Create("afpr");
         using NetworkNamespace b = NetworkNamespace.Create("afpb");
         // The example configuration's devices: lan0 and wan0 in the router's namespace.
-        using VethPair lan = VethPair.Create(a, "eth0", r, "lan0", ["10.1.0.2/24"], ["10.1.0.1/24"]);
-        using VethPair wan = VethPair.Create(b, "eth0", r, "wan0", ["10.2.0.2/24"], ["10.2.0.1/24"]);
+        using VethPair lan = VethPair.Create(a, "eth0", r, "lan0", ["10.1.0.2/24", "fd01::2/64"], ["10.1.0.1/24", "fd01::1/64"]);
+        using VethPair wan = VethPair.Create(b, "eth0", r, "wan0", ["10.2.0.2/24", "fd02::2/64"], ["10.2.0.1/24", "fd02::1/64"]);
         a.Ip("route", "add", "default", "via", "10.1.0.1").EnsureSuccess();
         b.Ip("route", "add", "default", "via", "10.2.0.1").EnsureSuccess();
+        a.Ip("-6", "route", "add", "default", "via", "fd01::1").EnsureSuccess();
+        b.Ip("-6", "route", "add", "default", "via", "fd02::1").EnsureSuccess();
         r.Exec("sysctl", "-qw", "net.ipv4.ip_forward=0").EnsureSuccess();
+        r.Exec("sysctl", "-qw", "net.ipv6.conf.all.forwarding=0").EnsureSuccess();
         Assert.Equal("0", r.Exec("sysctl", "-n", "net.ipv4.ip_forward").EnsureSuccess().StdOut.Trim());
 
         string work = sdk.NewFolder("afpacket-run");
@@ -60,6 +65,13 @@ public sealed class AfPacketTests(PackedSdkFixture sdk, ITestOutputHelper output
         Assert.True(back.ExitCode == 0 && back.StdOut.Contains("5 received", StringComparison.Ordinal), back.StdOut + back.StdErr + router.Output);
         // Routed by RouterHost, not by the router namespace's kernel: one hop, TTL 63.
         Assert.Contains("ttl=63", there.StdOut, StringComparison.Ordinal);
+
+        // IPv6 too: the backend resolves the clients by neighbour solicitation.
+        WarmUp(a, B6, router);
+        ExecResult there6 = a.Exec("ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", B6.ToString());
+        ExecResult back6 = b.Exec("ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", A6.ToString());
+        Assert.True(there6.ExitCode == 0 && there6.StdOut.Contains("3 received", StringComparison.Ordinal), there6.StdOut + there6.StdErr + router.Output);
+        Assert.True(back6.ExitCode == 0 && back6.StdOut.Contains("3 received", StringComparison.Ordinal), back6.StdOut + back6.StdErr + router.Output);
 
         var clock = Stopwatch.StartNew();
         (byte[] sent, byte[] received) = InProcessRouter.Transfer(a, b, B4, Megabytes100, 1, 5301, () => router.Output)[0];
@@ -110,7 +122,7 @@ public sealed class AfPacketTests(PackedSdkFixture sdk, ITestOutputHelper output
     private static void WarmUp(NetworkNamespace from, IPAddress target, RouterHostProcess router)
     {
         DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (from.Exec("ping", "-c", "1", "-W", "1", target.ToString()).ExitCode != 0)
+        while (from.Exec("ping", target.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "-6" : "-4", "-c", "1", "-W", "1", target.ToString()).ExitCode != 0)
         {
             Assert.True(DateTime.UtcNow < deadline, $"{target} never answered a ping from {from.Name}: {router.Output}");
         }
