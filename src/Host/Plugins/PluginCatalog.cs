@@ -275,6 +275,22 @@ internal sealed class PluginCatalog
             return;
         }
 
+        string? runtimeConfigProblem;
+        try
+        {
+            runtimeConfigProblem = PluginRuntimeConfig.Problem(entry);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            runtimeConfigProblem = $"its runtime config cannot be read: {ex.Message}";
+        }
+
+        if (runtimeConfigProblem is not null)
+        {
+            _folderErrors.Add(new PluginFolderError(folder, $"plugin folder '{folder}' is refused: {runtimeConfigProblem}", Refused: true));
+            return;
+        }
+
         string assemblyFile = Path.GetFileName(entry);
         PluginAssemblyMetadata? metadata = PluginAssemblyMetadata.TryRead(entry, out string? unreadable);
         if (metadata is null)
