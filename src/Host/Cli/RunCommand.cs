@@ -57,6 +57,19 @@ internal static class RunCommand
                 }
             }
 
+            foreach (ConfigurationProblem warning in catalog.PathWarnings)
+            {
+                log.Warning("{Path}: {Problem}", warning.Path, warning.Message);
+            }
+
+            foreach (PluginDescriptor plugin in catalog.Plugins)
+            {
+                if (plugin.ShadowedBy is { } winner)
+                {
+                    log.Information("Plugin {Plugin} in {Folder} is shadowed by the one in {Winner}, searched first: not loaded", plugin.Name, plugin.Source, winner);
+                }
+            }
+
             List<ConfigurationProblem> problems = ConfigurationValidator.Validate(configuration, catalog, out RouterOptions options);
             if (problems.Count > 0)
             {

@@ -28,6 +28,11 @@ internal static class ValidateCommand
             }
         }
 
+        foreach (ConfigurationProblem warning in catalog.PathWarnings)
+        {
+            error.WriteLine($"warning: {warning.Path}: {warning.Message}");
+        }
+
         if (problems.Count > 0)
         {
             foreach (ConfigurationProblem problem in problems)

@@ -5,6 +5,7 @@ internal static class ConfigurationKeys
 {
     public const string Plugins = "Plugins";
     public const string PluginsPath = "Plugins:Path";
+    public const string PluginsPaths = "Plugins:Paths";
     public const string PluginsSha256 = "Plugins:Sha256";
     public const string Pipeline = "Pipeline";
     public const string BatchSize = "BatchSize";

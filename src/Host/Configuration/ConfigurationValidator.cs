@@ -188,14 +188,12 @@ internal static class ConfigurationValidator
     private static bool IsLinkLocal(InterfaceAddress address) =>
         address.IsIPv6 ? address.Address.IsIPv6LinkLocal : address.Address.GetAddressBytes() is [169, 254, ..];
 
-    /// <summary>A pin for a folder that is not there is a typo or a plugin gone missing: either way, say so.</summary>
+    /// <summary>
+    /// A pin for a folder that is not there is a typo or a plugin gone missing: either way, say so. The folders of a
+    /// refused folder of plugin folders count as there (listed by name, never read).
+    /// </summary>
     private static void CheckPins(IConfiguration configuration, PluginCatalog catalog, List<ConfigurationProblem> problems)
     {
-        if (catalog.IsPluginsFolderRefused)
-        {
-            return; // the plugins folder itself was refused: no folder in it was looked at
-        }
-
         foreach (IConfigurationSection pin in configuration.GetSection(ConfigurationKeys.PluginsSha256).GetChildren())
         {
             bool found = false;
@@ -206,7 +204,7 @@ internal static class ConfigurationValidator
 
             if (!found)
             {
-                problems.Add(new(pin.Path, $"no plugin folder '{pin.Key}' in {catalog.PluginsPath} (folders: {FolderNames(catalog)}); remove the pin or install the plugin"));
+                problems.Add(new(pin.Path, $"no plugin folder '{pin.Key}' in {catalog.SearchedText} (folders: {FolderNames(catalog)}); remove the pin or install the plugin"));
             }
         }
     }
@@ -216,7 +214,11 @@ internal static class ConfigurationValidator
         var names = new List<string>();
         foreach (PluginFolderInfo folder in catalog.Folders)
         {
-            names.Add(Path.GetFileName(folder.Folder));
+            string name = Path.GetFileName(folder.Folder);
+            if (!names.Contains(name, StringComparer.Ordinal))
+            {
+                names.Add(name);
+            }
         }
 
         return names.Count == 0 ? "none" : string.Join(", ", names);
@@ -287,7 +289,7 @@ internal static class ConfigurationValidator
             string folders = catalog.RefusalFor(name) is { } refusal ? $"; {refusal}"
                 : catalog.FolderErrors.Count == 0 ? string.Empty
                 : $"; {catalog.FolderErrors.Count} plugin folder(s) failed to load, see 'routerhost plugins'";
-            problems.Add(new(keyPath, $"no {kindName} plugin named '{name}' (known: {catalog.KnownNames(kind)}; searched {catalog.PluginsPath}){folders}"));
+            problems.Add(new(keyPath, $"no {kindName} plugin named '{name}' (known: {catalog.KnownNames(kind)}; searched {catalog.SearchedText}){folders}"));
             return null;
         }
 

@@ -1,14 +1,14 @@
 namespace RouterHost.Configuration;
 
 /// <summary>The router's configuration, validated and immutable (one snapshot per load).</summary>
-/// <param name="PluginsPath">Absolute folder holding one subfolder per plugin.</param>
+/// <param name="PluginPaths">The folders holding one subfolder per plugin, in search order (configured, drop-in, package).</param>
 /// <param name="Pipeline">The stage chain and how batches move.</param>
 /// <param name="Interfaces">Interfaces by name, in configuration order.</param>
 /// <param name="ShutdownTimeout">How long stopping may take before threads are abandoned.</param>
 /// <param name="ControlSocket">The Unix socket <c>routerhost show</c> reads the running router from; null when off.</param>
 /// <param name="Prometheus">Where the Prometheus endpoint listens (<c>Metrics:Prometheus</c>); null when off.</param>
 internal sealed record RouterOptions(
-    string PluginsPath,
+    IReadOnlyList<Plugins.PluginSearchPath> PluginPaths,
     PipelineOptions Pipeline,
     IReadOnlyList<InterfaceOptions> Interfaces,
     TimeSpan ShutdownTimeout,

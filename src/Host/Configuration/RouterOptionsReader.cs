@@ -20,7 +20,7 @@ internal static class RouterOptionsReader
     private static readonly string[] s_rootKeys =
         [ConfigurationKeys.Plugins, ConfigurationKeys.Pipeline, ConfigurationKeys.Interfaces, ConfigurationKeys.Shutdown, ConfigurationKeys.Control, ConfigurationKeys.Serilog, ConfigurationKeys.Metrics, ConfigurationKeys.Log];
 
-    private static readonly string[] s_pluginsKeys = ["Path", "Sha256"];
+    private static readonly string[] s_pluginsKeys = ["Path", "Paths", "Sha256"];
     private static readonly string[] s_pipelineKeys = [ConfigurationKeys.BatchSize, ConfigurationKeys.Stages, ConfigurationKeys.CpuAffinity];
     private static readonly string[] s_stageKeys = [ConfigurationKeys.Name, ConfigurationKeys.Type, ConfigurationKeys.Settings];
     private static readonly string[] s_interfaceKeys = [ConfigurationKeys.Backend, ConfigurationKeys.Groups, ConfigurationKeys.KernelRoutes, ConfigurationKeys.Settings];
@@ -42,8 +42,7 @@ internal static class RouterOptionsReader
         IConfigurationSection plugins = configuration.GetSection(ConfigurationKeys.Plugins);
         CheckKeys(reader, plugins, s_pluginsKeys);
         PluginPins.Read(configuration, problems);
-        string pluginsPath = configuration[ConfigurationKeys.PluginsPath] is { Length: > 0 } p ? p : "plugins";
-        pluginsPath = Path.GetFullPath(pluginsPath, baseDirectory);
+        IReadOnlyList<Plugins.PluginSearchPath> pluginPaths = Plugins.PluginDiscovery.SearchPaths(configuration, baseDirectory, problems);
 
         if (configuration is IConfigurationRoot root)
         {
@@ -72,7 +71,7 @@ internal static class RouterOptionsReader
         CheckKeys(reader, log, s_logKeys);
         LogOptions.Read(configuration, problems);
 
-        return new RouterOptions(pluginsPath, pipeline, interfaces, TimeSpan.FromSeconds(timeoutSeconds), controlSocket, prometheus);
+        return new RouterOptions(pluginPaths, pipeline, interfaces, TimeSpan.FromSeconds(timeoutSeconds), controlSocket, prometheus);
     }
 
     /// <summary>

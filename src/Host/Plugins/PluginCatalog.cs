@@ -1,18 +1,24 @@
 using System.Reflection;
+using System.Runtime.Loader;
+using McMaster.NETCore.Plugins;
 using RouterHost.Abstractions;
+using RouterHost.Configuration;
 using RouterHost.Linux;
 
 namespace RouterHost.Plugins;
 
 /// <summary>
-/// Finds plugins: the host's built-in factories, then every folder under the plugins path. Discovery runs no plugin
-/// code: the plugins folder and each plugin folder must first pass <see cref="PluginFolderCheck"/> (trusted files,
-/// the SHA-256 pin if any); then only the entry assembly's metadata is read (names, contract version, kinds).
-/// A plugin is loaded into its own <see cref="PluginLoadContext"/> and its factory constructed only when it is asked
-/// for by name (<see cref="Find"/>: what configuration names) or when everything is listed
-/// (<see cref="ConstructAll"/>: <c>routerhost plugins</c>). A folder that fails yields a specific error (folder,
-/// cause) and never stops the others; a plugin that cannot be used is still listed, with its error, so that
-/// configuration using it fails with that message and configuration not using it runs.
+/// Finds plugins: the host's built-in factories, then every plugin folder in the folders of plugin folders, searched in
+/// order (<see cref="PluginSearchPath"/>: the configured ones, the drop-in folder, the package's). Discovery runs no
+/// plugin code: each folder of plugin folders and each plugin folder must first pass <see cref="PluginFolderCheck"/>
+/// (trusted files, the SHA-256 pin if any); then only the entry assembly's metadata is read (names, contract version,
+/// kinds), and a plugin built against another contract major, or a newer minor, is refused there. A plugin is loaded
+/// (McMaster.NETCore.Plugins, one load context per plugin folder: <see cref="PluginLoading"/>) and its factory
+/// constructed only when it is asked for by name (<see cref="Find"/>: what configuration names) or when everything is
+/// listed (<see cref="ConstructAll"/>: <c>routerhost plugins</c>). A plugin name found in an earlier folder shadows
+/// the same name in a later one: the later one is listed as shadowed and never loaded. A folder that fails yields a
+/// specific error (folder, cause) and never stops the others; a plugin that cannot be used is still listed, with its
+/// error, so that configuration using it fails with that message and configuration not using it runs.
 /// </summary>
 internal sealed class PluginCatalog
 {
@@ -22,60 +28,103 @@ internal sealed class PluginCatalog
     private readonly List<PluginDescriptor> _plugins = [];
     private readonly List<PluginFolderError> _folderErrors = [];
     private readonly List<PluginFolderInfo> _folders = [];
+    private readonly List<ConfigurationProblem> _pathWarnings = [];
+    private readonly List<string> _searched = [];
+    private readonly HashSet<string> _refusedRoots = new(StringComparer.Ordinal);
     private readonly Dictionary<string, LoadedAssembly> _loaded = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
-    private PluginCatalog(string pluginsPath) => PluginsPath = pluginsPath;
+    private PluginCatalog(IReadOnlyList<PluginSearchPath> searchPaths) => SearchPaths = searchPaths;
 
-    /// <summary>The folder searched for plugin folders.</summary>
-    public string PluginsPath { get; }
+    /// <summary>The folders of plugin folders, in search order (those that do not exist too).</summary>
+    public IReadOnlyList<PluginSearchPath> SearchPaths { get; }
 
-    /// <summary>Every plugin found, usable or not, constructed or not.</summary>
+    /// <summary>The folders of plugin folders that exist and were searched (refused ones too), in order.</summary>
+    public IReadOnlyList<string> Searched => _searched;
+
+    /// <summary>The searched folders as one text for messages: "/a, /b", or "no plugins folder exists".</summary>
+    public string SearchedText => _searched.Count == 0
+        ? $"no plugins folder exists ({string.Join(", ", SearchPaths.Select(p => p.Path))})"
+        : string.Join(", ", _searched);
+
+    /// <summary>Every plugin found, usable or not, constructed or not, shadowed or not.</summary>
     public IReadOnlyList<PluginDescriptor> Plugins => _plugins;
 
-    /// <summary>Folders that yielded nothing usable (the plugins folder itself when it is refused).</summary>
+    /// <summary>Folders that yielded nothing usable (a folder of plugin folders too, when it is refused).</summary>
     public IReadOnlyList<PluginFolderError> FolderErrors => _folderErrors;
 
-    /// <summary>Every folder under the plugins path, with its SHA-256 when it was trusted.</summary>
+    /// <summary>Every plugin folder found, with its SHA-256 when it was trusted.</summary>
     public IReadOnlyList<PluginFolderInfo> Folders => _folders;
 
+    /// <summary>Configured folders of plugin folders that could not be searched (they do not exist), at their key paths.</summary>
+    public IReadOnlyList<ConfigurationProblem> PathWarnings => _pathWarnings;
+
     /// <summary>
-    /// Discovers the built-in factory types and the plugins under <paramref name="pluginsPath"/>; folders named in
-    /// <paramref name="pins"/> must hash to their pin.
+    /// Discovers the built-in factory types and the plugins in one folder of plugin folders,
+    /// <paramref name="pluginsPath"/> (as if configured); folders named in <paramref name="pins"/> must hash to their pin.
     /// </summary>
-    public static PluginCatalog Discover(string pluginsPath, IEnumerable<Type> builtInFactories, IReadOnlyDictionary<string, string>? pins = null)
+    public static PluginCatalog Discover(string pluginsPath, IEnumerable<Type> builtInFactories, IReadOnlyDictionary<string, string>? pins = null) =>
+        Discover([new PluginSearchPath(Path.GetFullPath(pluginsPath), PluginPathOrigin.Configured)], builtInFactories, pins);
+
+    /// <summary>
+    /// Discovers the built-in factory types and the plugins in <paramref name="searchPaths"/>, in order; plugin folders
+    /// named in <paramref name="pins"/> (by folder name, in whichever folder) must hash to their pin.
+    /// </summary>
+    public static PluginCatalog Discover(IReadOnlyList<PluginSearchPath> searchPaths, IEnumerable<Type> builtInFactories, IReadOnlyDictionary<string, string>? pins = null)
     {
-        var catalog = new PluginCatalog(pluginsPath);
+        var catalog = new PluginCatalog(searchPaths);
         foreach (Type type in builtInFactories)
         {
             catalog.AddBuiltIn(type);
         }
 
-        if (Directory.Exists(pluginsPath))
+        foreach (PluginSearchPath searchPath in searchPaths)
         {
-            string[] folders = Directory.GetDirectories(pluginsPath);
-            Array.Sort(folders, StringComparer.Ordinal);
-            if (!FileTrust.Check(pluginsPath, TrustedPathKind.PluginsFolder, out string? problem))
-            {
-                // Nothing below a folder others can write is looked at (any of it may be theirs); its folders are
-                // listed by name only, so none goes unmentioned.
-                catalog._folderErrors.Add(new PluginFolderError(pluginsPath, problem!, Refused: true));
-                foreach (string folder in folders)
-                {
-                    catalog._folderErrors.Add(new PluginFolderError(folder, $"plugin folder '{folder}' is in the refused plugins folder '{pluginsPath}'", Refused: true));
-                }
-            }
-            else
-            {
-                foreach (string folder in folders)
-                {
-                    catalog.DiscoverFolder(folder, pins);
-                }
-            }
+            catalog.DiscoverSearchPath(searchPath, pins);
         }
 
         catalog.MarkDuplicates();
         return catalog;
+    }
+
+    private void DiscoverSearchPath(PluginSearchPath searchPath, IReadOnlyDictionary<string, string>? pins)
+    {
+        string root = searchPath.Path;
+        if (!Directory.Exists(root))
+        {
+            // The standard folders are optional; a configured one that is missing is a mistake worth saying.
+            if (searchPath.Origin == PluginPathOrigin.Configured)
+            {
+                string what = File.Exists(root) ? "is a file, not a folder" : "does not exist";
+                _pathWarnings.Add(new(searchPath.KeyPath ?? ConfigurationKeys.PluginsPath,
+                    $"the plugins folder '{root}' {what}, so no plugin is loaded from it; create it (owned by root, not writable by others) or correct the path"));
+            }
+
+            return;
+        }
+
+        _searched.Add(root);
+        string[] folders = Directory.GetDirectories(root);
+        Array.Sort(folders, StringComparer.Ordinal);
+        if (!FileTrust.Check(root, TrustedPathKind.PluginsFolder, out string? problem))
+        {
+            // Nothing below a folder others can write is looked at (any of it may be theirs); its folders are
+            // listed by name only, so none goes unmentioned.
+            _refusedRoots.Add(root);
+            _folderErrors.Add(new PluginFolderError(root, problem!, Refused: true));
+            foreach (string folder in folders)
+            {
+                _folders.Add(new PluginFolderInfo(folder, null));
+                _folderErrors.Add(new PluginFolderError(folder, $"plugin folder '{folder}' is in the refused plugins folder '{root}'", Refused: true));
+            }
+
+            return;
+        }
+
+        foreach (string folder in folders)
+        {
+            DiscoverFolder(searchPath, folder, pins);
+        }
     }
 
     /// <summary>
@@ -88,7 +137,7 @@ internal sealed class PluginCatalog
         {
             foreach (PluginDescriptor d in _plugins)
             {
-                if ((d.Kind is null || d.Kind == kind) && string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))
+                if ((d.Kind is null || d.Kind == kind) && d.ShadowedBy is null && string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))
                 {
                     Construct(d);
                 }
@@ -97,7 +146,7 @@ internal sealed class PluginCatalog
             MarkDuplicates();
             foreach (PluginDescriptor d in _plugins)
             {
-                if (d.Kind == kind && string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))
+                if (d.Kind == kind && d.ShadowedBy is null && string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))
                 {
                     return d;
                 }
@@ -107,14 +156,20 @@ internal sealed class PluginCatalog
         }
     }
 
-    /// <summary>Constructs every plugin found (only folders that passed <see cref="PluginFolderCheck"/> have any).</summary>
+    /// <summary>
+    /// Constructs every plugin found but the shadowed ones, which are never used (only folders that passed
+    /// <see cref="PluginFolderCheck"/> have any).
+    /// </summary>
     public void ConstructAll()
     {
         lock (_lock)
         {
             foreach (PluginDescriptor d in _plugins)
             {
-                Construct(d);
+                if (d.ShadowedBy is null)
+                {
+                    Construct(d);
+                }
             }
 
             MarkDuplicates();
@@ -129,7 +184,7 @@ internal sealed class PluginCatalog
         {
             foreach (PluginDescriptor d in _plugins)
             {
-                if (d.Kind == kind && d.Error is null && !names.Contains(d.Name, StringComparer.OrdinalIgnoreCase))
+                if (d.Kind == kind && d.Error is null && d.ShadowedBy is null && !names.Contains(d.Name, StringComparer.OrdinalIgnoreCase))
                 {
                     names.Add(d.Name);
                 }
@@ -141,8 +196,9 @@ internal sealed class PluginCatalog
     }
 
     /// <summary>
-    /// Why a plugin named <paramref name="name"/> may be missing: the refusal of the plugins folder, or of a plugin
-    /// folder of that name, or else of every folder refused (any of them may have held it); null when none was.
+    /// Why a plugin named <paramref name="name"/> may be missing: the refusal of a plugin folder of that name, or else
+    /// of every folder refused (any of them may have held it: a refused folder of plugin folders is one); null when
+    /// none was.
     /// </summary>
     public string? RefusalFor(string name)
     {
@@ -154,7 +210,26 @@ internal sealed class PluginCatalog
                 continue;
             }
 
-            if (error.Folder == PluginsPath || string.Equals(Path.GetFileName(error.Folder), name, StringComparison.OrdinalIgnoreCase))
+            if (_refusedRoots.Contains(error.Folder))
+            {
+                refused.Add(error.Message);
+                continue;
+            }
+
+            string parent = Path.GetDirectoryName(error.Folder) ?? string.Empty;
+            bool named = string.Equals(Path.GetFileName(error.Folder), name, StringComparison.OrdinalIgnoreCase);
+            if (_refusedRoots.Contains(parent))
+            {
+                // Its folder's refusal says why (and how to fix it); a folder of that name makes it the answer.
+                if (named)
+                {
+                    return FolderErrorOf(parent);
+                }
+
+                continue;
+            }
+
+            if (named)
             {
                 return error.Message;
             }
@@ -170,24 +245,20 @@ internal sealed class PluginCatalog
         };
     }
 
-    /// <summary>Whether the plugins folder itself was refused (so no folder in it was looked at).</summary>
-    public bool IsPluginsFolderRefused
+    private string FolderErrorOf(string folder)
     {
-        get
+        foreach (PluginFolderError error in _folderErrors)
         {
-            foreach (PluginFolderError error in _folderErrors)
+            if (error.Folder == folder)
             {
-                if (error.Refused && error.Folder == PluginsPath)
-                {
-                    return true;
-                }
+                return error.Message;
             }
-
-            return false;
         }
+
+        return string.Empty;
     }
 
-    private void DiscoverFolder(string folder, IReadOnlyDictionary<string, string>? pins)
+    private void DiscoverFolder(PluginSearchPath searchPath, string folder, IReadOnlyDictionary<string, string>? pins)
     {
         if (!PluginFolderCheck.Check(folder, pins, out string? sha256, out string? refusal))
         {
@@ -201,6 +272,22 @@ internal sealed class PluginCatalog
         if (entry is null)
         {
             _folderErrors.Add(new PluginFolderError(folder, why!));
+            return;
+        }
+
+        string? runtimeConfigProblem;
+        try
+        {
+            runtimeConfigProblem = PluginRuntimeConfig.Problem(entry);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            runtimeConfigProblem = $"its runtime config cannot be read: {ex.Message}";
+        }
+
+        if (runtimeConfigProblem is not null)
+        {
+            _folderErrors.Add(new PluginFolderError(folder, $"plugin folder '{folder}' is refused: {runtimeConfigProblem}", Refused: true));
             return;
         }
 
@@ -228,6 +315,17 @@ internal sealed class PluginCatalog
             return;
         }
 
+        if (contractVersion.Minor > PluginContract.Minor)
+        {
+            // Checked before loading: the plugin's reference to the newer SDK cannot bind to the host's, and the types
+            // and members it added are not here.
+            _folderErrors.Add(new PluginFolderError(
+                folder,
+                $"'{assemblyFile}' was built against plugin contract {contractVersion.Major}.{contractVersion.Minor}, newer than this host's contract {PluginContract.Major}.{PluginContract.Minor}; "
+                + $"update RouterHost to one with contract {contractVersion.Major}.{contractVersion.Minor} or later, or use a build of the plugin against contract {PluginContract.Major}.{PluginContract.Minor} or older"));
+            return;
+        }
+
         if (metadata.Types.Count == 0)
         {
             _folderErrors.Add(new PluginFolderError(folder, $"no plugin type: '{assemblyFile}' has no public class marked [RouterHostPlugin] implementing IBackendPlugin or IStagePlugin"));
@@ -247,6 +345,7 @@ internal sealed class PluginCatalog
                 ContractVersion = new Version(contractVersion.Major, contractVersion.Minor),
                 EntryAssembly = entry,
                 Sha256 = sha256,
+                SearchPath = searchPath,
             });
         }
     }
@@ -339,6 +438,10 @@ internal sealed class PluginCatalog
         }
     }
 
+    /// <summary>
+    /// Plugins of one kind claiming one name: from different folders of plugin folders, the earlier folder's wins and
+    /// the later ones are shadowed (never loaded); within one folder, or against a built-in, both are refused.
+    /// </summary>
     private void MarkDuplicates()
     {
         for (int i = 0; i < _plugins.Count; i++)
@@ -347,12 +450,22 @@ internal sealed class PluginCatalog
             {
                 PluginDescriptor a = _plugins[i];
                 PluginDescriptor b = _plugins[j];
-                if (a.Kind is { } kind && a.Kind == b.Kind && string.Equals(a.Name, b.Name, StringComparison.OrdinalIgnoreCase))
+                if (a.Kind is not { } kind || a.Kind != b.Kind || !string.Equals(a.Name, b.Name, StringComparison.OrdinalIgnoreCase)
+                    || a.ShadowedBy is not null || b.ShadowedBy is not null)
                 {
-                    string message = $"two {kind.ToString().ToLowerInvariant()} plugins claim the name '{a.Name}': {a.TypeName} from {a.Source} and {b.TypeName} from {b.Source}; remove one";
-                    a.Error ??= message;
-                    b.Error ??= message;
+                    continue;
                 }
+
+                if (a.SearchPath is not null && b.SearchPath is not null && a.SearchPath != b.SearchPath)
+                {
+                    // Discovery adds plugins in search order, so a's folder is searched first.
+                    b.ShadowedBy = a.Source;
+                    continue;
+                }
+
+                string message = $"two {kind.ToString().ToLowerInvariant()} plugins claim the name '{a.Name}': {a.TypeName} from {a.Source} and {b.TypeName} from {b.Source}; remove one";
+                a.Error ??= message;
+                b.Error ??= message;
             }
         }
     }
@@ -398,14 +511,14 @@ internal sealed class PluginCatalog
     /// <summary>A plugin folder's entry assembly loaded into its own context, or why it could not be.</summary>
     private sealed class LoadedAssembly
     {
-        private LoadedAssembly(PluginLoadContext? context, Assembly? assembly, string? error)
+        private LoadedAssembly(AssemblyLoadContext? context, Assembly? assembly, string? error)
         {
             Context = context;
             Assembly = assembly;
             Error = error;
         }
 
-        public PluginLoadContext? Context { get; }
+        public AssemblyLoadContext? Context { get; }
 
         public Assembly? Assembly { get; }
 
@@ -415,8 +528,9 @@ internal sealed class PluginCatalog
         {
             try
             {
-                var context = new PluginLoadContext(entry);
-                return new LoadedAssembly(context, context.LoadFromAssemblyPath(entry), null);
+                // The loader lives as long as the process: plugins are never unloaded.
+                PluginLoader loader = PluginLoading.CreateLoader(entry);
+                return new LoadedAssembly(loader.LoadContext, loader.LoadDefaultAssembly(), null);
             }
             catch (Exception ex) when (ex is BadImageFormatException or FileLoadException or FileNotFoundException or IOException)
             {
@@ -426,7 +540,7 @@ internal sealed class PluginCatalog
     }
 }
 
-/// <summary>A folder under the plugins path.</summary>
+/// <summary>A plugin folder, in one of the folders of plugin folders.</summary>
 /// <param name="Folder">Its full path.</param>
 /// <param name="Sha256">The SHA-256 of its files (<see cref="PluginFolderHash"/>); null when it is not trusted.</param>
 internal sealed record PluginFolderInfo(string Folder, string? Sha256);

@@ -43,8 +43,17 @@ internal sealed class PluginDescriptor
     /// <summary>Why the plugin cannot be used; null when it can (or has not been constructed yet).</summary>
     public string? Error { get; set; }
 
-    /// <summary>The load context, for plugins loaded from a folder.</summary>
-    public PluginLoadContext? LoadContext { get; set; }
+    /// <summary>The plugin's own load context (McMaster.NETCore.Plugins'), once loaded from a folder.</summary>
+    public System.Runtime.Loader.AssemblyLoadContext? LoadContext { get; set; }
+
+    /// <summary>The folder of plugin folders it was found in; null for built-ins.</summary>
+    public PluginSearchPath? SearchPath { get; init; }
+
+    /// <summary>
+    /// The folder of the plugin of the same name and kind found earlier in the search order, which is used instead of
+    /// this one (never loaded); null when this one is not shadowed.
+    /// </summary>
+    public string? ShadowedBy { get; set; }
 
     public bool IsUsable => Error is null && Factory is not null;
 

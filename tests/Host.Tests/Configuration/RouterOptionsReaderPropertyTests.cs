@@ -11,7 +11,7 @@ public sealed class RouterOptionsReaderPropertyTests
 {
     private static readonly string[] s_segments =
         ["Pipeline", "BatchSize", "Stages", "0", "1", "Type", "Name", "Settings", "Interfaces", "tun0", "mem0", "Backend", "Groups",
-         "Plugins", "Path", "Shutdown", "TimeoutSeconds", "Queues", "Mode", "To", "x", "", " ", "-1", "99999999999",
+         "Plugins", "Path", "Paths", "Shutdown", "TimeoutSeconds", "Queues", "Mode", "To", "x", "", " ", "-1", "99999999999",
          "Metrics", "Prometheus", "Log", "Format", "Journal"];
 
     private static readonly string[] s_values =

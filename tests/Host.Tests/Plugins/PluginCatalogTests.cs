@@ -87,6 +87,40 @@ public sealed class PluginCatalogTests
     }
 
     [Fact]
+    public void A_plugin_built_against_a_newer_contract_minor_version_is_refused_before_loading_naming_both_versions_and_the_others_load()
+    {
+        string newer = $"{PluginContract.Major}.{PluginContract.Minor + 1}";
+        string ours = $"{PluginContract.Major}.{PluginContract.Minor}";
+        PluginFolderError error = Assert.Single(Catalog.FolderErrors, e => e.Folder == Path.Combine(RepositoryPaths.TestPlugins, "NewerMinor"));
+        Assert.Equal(
+            $"'RouterHost.TestPlugins.NewerMinor.dll' was built against plugin contract {newer}, newer than this host's contract {ours}; "
+            + $"update RouterHost to one with contract {newer} or later, or use a build of the plugin against contract {ours} or older",
+            error.Message);
+        Assert.Null(Catalog.Find("NewerMinor", PluginKind.Backend));
+
+        // Refused from its metadata: its assembly was never loaded into any context, so none of its code ran.
+        Assert.DoesNotContain(
+            System.Runtime.Loader.AssemblyLoadContext.All.SelectMany(c => c.Assemblies),
+            a => a.GetName().Name == "RouterHost.TestPlugins.NewerMinor");
+        Assert.True(Catalog.Find("Memory", PluginKind.Backend)!.IsUsable);
+        Assert.True(Catalog.Find("Forward", PluginKind.Stage)!.IsUsable);
+    }
+
+    [Fact]
+    public void A_plugin_shares_the_SDK_and_the_Microsoft_Extensions_abstractions_with_the_host()
+    {
+        PluginDescriptor memory = Catalog.Find("Memory", PluginKind.Backend)!;
+        foreach (Type type in new[] { typeof(IBackendPlugin), typeof(Microsoft.Extensions.Configuration.IConfiguration), typeof(Microsoft.Extensions.Logging.ILogger), typeof(Microsoft.Extensions.Primitives.StringValues) })
+        {
+            Assert.Same(type.Assembly, memory.LoadContext!.LoadFromAssemblyName(type.Assembly.GetName()));
+        }
+
+        Assert.All(PluginLoading.SharedAssemblies, name => Assert.True(PluginLoading.IsShared(name), name.Name));
+        Assert.False(PluginLoading.IsShared(new AssemblyName("System.CommandLine")));
+        Assert.False(PluginLoading.IsShared(new AssemblyName("Microsoft.Extensions.Options")));
+    }
+
+    [Fact]
     public void A_plugin_whose_factory_throws_is_reported_by_name_and_the_others_load()
     {
         PluginDescriptor thrower = Assert.IsType<PluginDescriptor>(Catalog.Find("Thrower", PluginKind.Backend));
@@ -217,6 +251,73 @@ public sealed class PluginCatalogTests
         Assert.Empty(catalog.Plugins);
         Assert.Empty(catalog.FolderErrors);
         Assert.Equal("none", catalog.KnownNames(PluginKind.Backend));
+    }
+
+    [Fact]
+    public void Folders_are_searched_in_order_and_a_name_found_earlier_shadows_the_later_ones_which_are_never_loaded()
+    {
+        using var dir = new TempDirectory();
+        string configured = dir.CreateFolder("etc-plugins", TempDirectory.FolderMode);
+        string dropIn = dir.Combine("usr-local-plugins");
+        string package = dir.CreateFolder("usr-lib-plugins", TempDirectory.FolderMode);
+        string first = dir.CopyPlugin("MemoryBackend", "etc-plugins/MemoryBackend");
+        string later = dir.CopyPlugin("MemoryBackend", "usr-lib-plugins/MemoryBackend");
+        dir.CopyPlugin("TestStages", "usr-lib-plugins/TestStages");
+
+        PluginCatalog catalog = PluginCatalog.Discover(
+            [new(configured, PluginPathOrigin.Configured, "Plugins:Path"), new(dropIn, PluginPathOrigin.DropIn), new(package, PluginPathOrigin.Package)], []);
+        catalog.ConstructAll();
+
+        Assert.Equal([configured, package], catalog.Searched);
+        Assert.Empty(catalog.PathWarnings); // the drop-in folder is optional: not there, not mentioned
+        Assert.Empty(catalog.FolderErrors);
+        PluginDescriptor memory = catalog.Find("Memory", PluginKind.Backend)!;
+        Assert.Equal(first, memory.Source);
+        Assert.True(memory.IsUsable, memory.Error);
+        PluginDescriptor shadowed = Assert.Single(catalog.Plugins, p => p.Source == later);
+        Assert.Equal(first, shadowed.ShadowedBy);
+        Assert.False(shadowed.IsConstructed);
+        Assert.Null(shadowed.LoadContext);
+        Assert.Null(shadowed.Error);
+        Assert.True(catalog.Find("Forward", PluginKind.Stage)!.IsUsable);
+        Assert.Equal("Memory", catalog.KnownNames(PluginKind.Backend));
+    }
+
+    [Fact]
+    public void A_refused_folder_of_plugin_folders_does_not_stop_the_others()
+    {
+        using var dir = new TempDirectory();
+        string open = dir.CreateFolder("open", (UnixFileMode)0x1FF);
+        dir.CopyPlugin("MemoryBackend", "open/MemoryBackend");
+        string package = dir.CreateFolder("package", TempDirectory.FolderMode);
+        dir.CopyPlugin("TestStages", "package/TestStages");
+
+        PluginCatalog catalog = PluginCatalog.Discover([new(open, PluginPathOrigin.Configured, "Plugins:Paths:0"), new(package, PluginPathOrigin.Package)], []);
+
+        Assert.Contains(catalog.FolderErrors, e => e.Folder == open && e.Refused);
+        Assert.Contains(catalog.FolderErrors, e => e.Folder == Path.Combine(open, "MemoryBackend") && e.Message == $"plugin folder '{Path.Combine(open, "MemoryBackend")}' is in the refused plugins folder '{open}'");
+        Assert.Null(catalog.Find("Memory", PluginKind.Backend));
+        Assert.Equal(catalog.FolderErrors.Single(e => e.Folder == open).Message, catalog.RefusalFor("MemoryBackend"));
+        Assert.True(catalog.Find("Bounce", PluginKind.Stage)!.IsUsable);
+    }
+
+    [Fact]
+    public void A_configured_folder_that_does_not_exist_is_a_warning_at_its_key_path()
+    {
+        using var dir = new TempDirectory();
+        string missing = dir.Combine("missing");
+        string file = dir.WriteFile("a-file", "not a folder");
+
+        PluginCatalog catalog = PluginCatalog.Discover([new(missing, PluginPathOrigin.Configured, "Plugins:Paths:0"), new(file, PluginPathOrigin.Configured, "Plugins:Paths:1")], []);
+
+        Assert.Equal(
+            [
+                new("Plugins:Paths:0", $"the plugins folder '{missing}' does not exist, so no plugin is loaded from it; create it (owned by root, not writable by others) or correct the path"),
+                new("Plugins:Paths:1", $"the plugins folder '{file}' is a file, not a folder, so no plugin is loaded from it; create it (owned by root, not writable by others) or correct the path"),
+            ],
+            catalog.PathWarnings);
+        Assert.Empty(catalog.FolderErrors);
+        Assert.StartsWith("no plugins folder exists", catalog.SearchedText, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using RouterHost.Plugins;
 using RouterHost.Tests.Support;
 
 namespace RouterHost.Tests.Plugins;
@@ -101,7 +102,7 @@ public sealed class PluginTrustTests
         // A configuration that names it is refused with that reason.
         (exit, output) = Routerhost(command == "plugins" ? "validate" : command, Config(dir, plugins, MemoryOnly + """, "evil0": { "Backend": "Evil" } """));
         Assert.Equal(1, exit);
-        Assert.Contains($"Interfaces:evil0:Backend: no backend plugin named 'Evil' (known: Memory; searched {plugins}); {reason}", output, StringComparison.Ordinal);
+        Assert.Contains($"Interfaces:evil0:Backend: no backend plugin named 'Evil' (known: {KnownBackends("Memory")}; searched {plugins}, {RepositoryPaths.HostPlugins}); {reason}", output, StringComparison.Ordinal);
         Assert.Empty(EvilPlugin.MarkersLeft(dir.Path));
     }
 
@@ -158,7 +159,7 @@ public sealed class PluginTrustTests
         (int exit, string output) = Routerhost("validate", Config(dir, plugins, pins: $$""", "Sha256": { "MemoryBackend": "{{wrong}}" }"""));
         string refusal = $"plugin folder '{memory}' does not match its pin: its files hash to {actual}, but Plugins:Sha256:MemoryBackend is {wrong}";
         Assert.Equal(1, exit);
-        Assert.Contains($"Interfaces:mem0:Backend: no backend plugin named 'Memory' (known: none; searched {plugins}); {refusal}", output, StringComparison.Ordinal);
+        Assert.Contains($"Interfaces:mem0:Backend: no backend plugin named 'Memory' (known: {KnownBackends()}; searched {plugins}, {RepositoryPaths.HostPlugins}); {refusal}", output, StringComparison.Ordinal);
 
         (exit, output) = Routerhost("plugins", Config(dir, plugins, pins: $$""", "Sha256": { "MemoryBackend": "{{wrong}}" }"""));
         Assert.Contains($"refused: {memory}: {refusal}", output, StringComparison.Ordinal);
@@ -185,9 +186,63 @@ public sealed class PluginTrustTests
 
         Assert.Equal(1, exit);
         Assert.Contains("error: Plugins:Sha256:MemoryBackend: must be the SHA-256 of the plugin folder 'MemoryBackend' in hex (64 digits", output, StringComparison.Ordinal);
-        Assert.Contains($"error: Plugins:Sha256:Gone: no plugin folder 'Gone' in {plugins} (folders: MemoryBackend); remove the pin or install the plugin", output, StringComparison.Ordinal);
+        Assert.Contains($"error: Plugins:Sha256:Gone: no plugin folder 'Gone' in {plugins}, {RepositoryPaths.HostPlugins} (folders: {string.Join(", ", ["MemoryBackend", .. HostPluginFolders()])}); remove the pin or install the plugin", output, StringComparison.Ordinal);
         Assert.Contains("is pinned by Plugins:Sha256:MemoryBackend, which is not a SHA-256", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Folders_are_searched_in_order_a_missing_configured_one_is_a_warning_and_a_shadowed_plugin_is_listed_with_its_winner_and_never_loaded()
+    {
+        using var dir = new TempDirectory();
+        string first = dir.CreateFolder("first", TempDirectory.FolderMode);
+        string second = dir.CreateFolder("second", TempDirectory.FolderMode);
+        string winner = dir.CopyPlugin("MemoryBackend", "first/MemoryBackend");
+        string shadowed = dir.CopyPlugin("MemoryBackend", "second/MemoryBackend");
+        RepositoryPaths.CopyBuiltFolder(EvilPlugin.BuiltFolder, Path.Combine(second, "Evil"));
+        string missing = dir.Combine("missing");
+        string config = dir.WriteFile("router.json", $$"""
+            {
+              "Plugins": { "Paths": [ "{{first}}", "{{missing}}", "{{second}}" ] },
+              "Control": { "Socket": "off" },
+              "Interfaces": { {{MemoryOnly}} }
+            }
+            """);
+        string missingWarning = $"Plugins:Paths:1: the plugins folder '{missing}' does not exist, so no plugin is loaded from it";
+
+        (int exit, string output) = Routerhost("validate", config);
+        Assert.True(exit == 0, output);
+        Assert.Contains($"warning: {missingWarning}", output, StringComparison.Ordinal);
+
+        (exit, output) = Routerhost("run", config);
+        Assert.True(exit == 0, output);
+        Assert.Contains("RouterHost ready", output, StringComparison.Ordinal);
+        Assert.Contains(missingWarning, output, StringComparison.Ordinal);
+        Assert.Contains($"Plugin Memory in {shadowed} is shadowed by the one in {winner}, searched first: not loaded", output, StringComparison.Ordinal);
+        Assert.Empty(EvilPlugin.MarkersLeft(dir.Path));
+
+        (exit, output) = Routerhost("plugins", config);
+        Assert.Equal(0, exit);
+        string[] lines = output.Split('\n', StringSplitOptions.TrimEntries);
+        int Line(string text) => Array.FindIndex(lines, l => l.StartsWith(text, StringComparison.Ordinal));
+        Assert.True(Line($"{first}  [Plugins:Paths:0]") >= 0, output);
+        Assert.True(Line($"{missing}  [Plugins:Paths:1]  (does not exist)") > Line($"{first}  [Plugins:Paths:0]"), output);
+        Assert.True(Line($"{second}  [Plugins:Paths:2]") > Line($"{missing}  [Plugins:Paths:1]"), output);
+        Assert.True(Line($"{PluginDiscovery.DropInFolder}  [drop-in]") > Line($"{second}  [Plugins:Paths:2]"), output);
+        Assert.True(Line($"{RepositoryPaths.HostPlugins}  [package]") > Line($"{PluginDiscovery.DropInFolder}  [drop-in]"), output);
+        Assert.Matches($@"(?m)^Memory\s+backend\s+.*\sok\r?\n\s+{Regex.Escape(winner)}  sha256 [0-9a-f]{{64}}\r?$", output);
+        Assert.Matches($@"(?m)^Memory\s+backend\s+.*\sshadowed by {Regex.Escape(winner)}: not loaded\r?\n\s+{Regex.Escape(shadowed)}  sha256 [0-9a-f]{{64}}\r?$", output);
+
+        // Listing constructs every plugin that is not shadowed, the second folder's Evil too.
+        Assert.Matches(@"(?m)^Evil\s+backend\s+.*\sok\r?$", output);
+        Assert.Equal(EvilPlugin.AllMarkers.Order(StringComparer.Ordinal), EvilPlugin.MarkersLeft(dir.Path));
+    }
+
+    /// <summary>The backends a validate message lists as known: these and the host's own plugins (the package folder's), in order.</summary>
+    private static string KnownBackends(params string[] more) => string.Join(", ", HostPluginFolders().Concat(more).Order(StringComparer.OrdinalIgnoreCase));
+
+    /// <summary>The plugin folders the host's build deployed beside it (its package folder, searched after the configured ones).</summary>
+    private static IEnumerable<string> HostPluginFolders() =>
+        Directory.GetDirectories(RepositoryPaths.HostPlugins).Select(Path.GetFileName).Order(StringComparer.Ordinal)!;
 
     private static string PrintedHash(string output, string folder)
     {
