@@ -206,7 +206,7 @@ public sealed class RunProcessTests
         Assert.Matches($@"Memory\s+backend\s+1\.0\.0\s+{PluginContract.Major}\.{PluginContract.Minor}\s+Gso, MultiQueue\s+ok", output);
         Assert.Matches($@"Forward\s+stage\s+1\.0\.0\s+{PluginContract.Major}\.{PluginContract.Minor}\s+-\s+ok", output);
         Assert.Matches(@"Thrower\s+backend\s+.*error: its factory .* threw InvalidOperationException", output);
-        Assert.Contains("FutureContract: 'RouterHost.TestPlugins.FutureContract.dll' was built against plugin contract 2.0", output, StringComparison.Ordinal);
+        Assert.Contains("FutureContract: 'RouterHost.TestPlugins.FutureContract.dll' was built against plugin contract 3.0", output, StringComparison.Ordinal);
         Assert.Contains(
             $"NewerMinor: 'RouterHost.TestPlugins.NewerMinor.dll' was built against plugin contract {PluginContract.Major}.{PluginContract.Minor + 1}, newer than this host's contract {PluginContract.Major}.{PluginContract.Minor}; update RouterHost",
             output,
