@@ -17,6 +17,7 @@ internal static class FuzzTargets
         (TextTarget.TargetName, static () => new TextTarget()),
         (UapiTarget.TargetName, static () => new UapiTarget()),
         (WgQuickTarget.TargetName, static () => new WgQuickTarget()),
+        (PluginRuntimeConfigTarget.TargetName, static () => new PluginRuntimeConfigTarget()),
     ];
 
     /// <summary>The names, in campaign order.</summary>
