@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Links;
+using RouterHost.Abstractions.Routing;
 
 namespace RouterHost.Plugins.AfXdp;
 

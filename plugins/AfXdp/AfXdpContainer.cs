@@ -1,7 +1,8 @@
 using System.Net;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Links;
+using RouterHost.Abstractions.Routing;
 using RouterHost.Linux;
 using RouterHost.Netlink;
 using RouterHost.Plugins.AfXdp.Internal;
@@ -64,9 +65,6 @@ internal sealed partial class AfXdpContainer : IContainer, IInterfaceLinkProvide
 
     public static AfXdpContainer Create(string interfaceName, AfXdpSettings settings, int batchSize, INextHopTable? nextHops, ILoggerFactory loggerFactory) =>
         NetworkNamespaceThread.Run(settings.Namespace, () => CreateHere(interfaceName, settings, batchSize, nextHops, loggerFactory));
-
-    public IQueue Add(SafeHandle fd) =>
-        throw new NotSupportedException($"interface '{Name}': the AfXdp backend makes its own AF_XDP sockets and does not adopt file descriptors");
 
     public void Close()
     {

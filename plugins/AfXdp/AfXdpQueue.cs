@@ -19,7 +19,8 @@ namespace RouterHost.Plugins.AfXdp;
 /// Write / WriteFromSelf: resolve the neighbour (the packet's next hop, or its destination when directly connected)
 /// through the interface's <see cref="NeighbourTable"/>, copy Ethernet header and packet into a transmit frame of
 /// this path, stage the descriptor; the write path publishes at <see cref="Flush"/> (or every batch-size packets), the
-/// self path at once. No superpackets (<see cref="GsoSupported"/> is false: the runner segments them).
+/// self path at once. No superpackets: the queue is no <see cref="IGsoWriter"/>, so the runner segments them; one
+/// written anyway is the counted drop <see cref="DropReason.GsoUnsupported"/>.
 /// </para>
 /// </summary>
 internal sealed unsafe partial class AfXdpQueue : IQueue
@@ -61,8 +62,6 @@ internal sealed unsafe partial class AfXdpQueue : IQueue
 
     /// <summary>The device queue the socket is bound to.</summary>
     public uint QueueId { get; }
-
-    public bool GsoSupported => false;
 
     public XskSocket Socket => _socket;
 
@@ -117,8 +116,6 @@ internal sealed unsafe partial class AfXdpQueue : IQueue
         return result;
     }
 
-    public DropReason WriteGso(Span<byte> header, ReadOnlySpan<ReadOnlyMemory<byte>> payloads, in GsoInfo gso) => DropReason.GsoUnsupported;
-
     public void Flush(DropTally drops)
     {
         XskTxPath path = _transmitter.WritePath;
@@ -155,6 +152,11 @@ internal sealed unsafe partial class AfXdpQueue : IQueue
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private DropReason Send(XskTxPath path, in Packet packet)
     {
+        if (packet.Gso.IsSuperpacket)
+        {
+            return DropReason.GsoUnsupported;
+        }
+
         ReadOnlySpan<byte> ip = packet.Data;
         ReadOnlySpan<byte> address = IpPacket.DestinationOf(ip);
         if (address.IsEmpty)

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Links;
 using RouterHost.Plugins.AfXdp.Internal;
 using RouterHost.Settings;
 

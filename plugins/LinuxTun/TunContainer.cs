@@ -3,6 +3,9 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Links;
+using RouterHost.Abstractions.Routing;
+using RouterHost.Abstractions.Status;
 using RouterHost.Linux;
 using RouterHost.Netlink;
 
@@ -17,7 +20,7 @@ namespace RouterHost.Plugins.LinuxTun;
 /// since this run opened it (<c>routerhost show</c>), so packets the kernel dropped before RouterHost could read them
 /// (the device's tx_dropped: its queue was full) are seen, and logs them at close.
 /// </summary>
-internal sealed partial class TunContainer : IContainer, IStatusReporter, IInterfaceLinkProvider, IHostRouteTarget
+internal sealed partial class TunContainer : IContainer, IFileDescriptorAdopter, IStatusReporter, IInterfaceLinkProvider, IHostRouteTarget
 {
     private readonly List<TunQueue> _queues = [];
     private DeviceConfiguration? _configuration;
@@ -139,7 +142,11 @@ internal sealed partial class TunContainer : IContainer, IStatusReporter, IInter
         }
     }
 
-    public IQueue Add(SafeHandle fd)
+    /// <summary>
+    /// Adopts another queue fd of this very device (a TUN fd with IFF_NO_PI, and IFF_VNET_HDR exactly when this
+    /// interface's queues have it) as the next queue and makes it non-blocking; refuses any other fd, naming it.
+    /// </summary>
+    public IQueue Adopt(SafeHandle fd)
     {
         ArgumentNullException.ThrowIfNull(fd);
         ObjectDisposedException.ThrowIf(_disposed != 0, this);

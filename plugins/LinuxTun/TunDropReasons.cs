@@ -20,6 +20,9 @@ internal static class TunDropReasons
     /// <summary>Any other write error (the device may be gone); logged with its errno.</summary>
     public static readonly DropReason WriteFailed = DropReason.Register("tun.write.failed");
 
-    /// <summary>A superpacket written to a queue opened without offloads.</summary>
+    /// <summary>
+    /// A superpacket the queue does not take (see <see cref="TunQueue.AcceptsGso"/>): any, on a queue opened without
+    /// offloads; a USO one, on a queue without USO.
+    /// </summary>
     public static readonly DropReason GsoDisabled = DropReason.Register("tun.write.gso_disabled");
 }

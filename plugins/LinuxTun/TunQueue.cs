@@ -19,12 +19,18 @@ namespace RouterHost.Plugins.LinuxTun;
 /// their <see cref="GsoInfo"/> for segmentation further on.
 /// </para>
 /// <para>
-/// Write path (<see cref="Write"/>, <see cref="WriteGso"/>, <see cref="Flush"/>): packets go through a
-/// <see cref="GroCoalescer"/> and leave at Flush as coalesced superpackets (one writev each) or as they came.
+/// Write path (<see cref="Write"/>, <see cref="Flush"/>): packets go through a <see cref="GroCoalescer"/> and leave
+/// at Flush as coalesced superpackets (one vectored write each, <see cref="TunWriteSink.WriteGso"/>) or as they came.
 /// <see cref="WriteFromSelf"/> has its own sink and scratch and writes at once.
 /// </para>
+/// <para>
+/// Superpackets: the queue is an <see cref="IGsoWriter"/> that takes exactly what the device takes from it
+/// (<see cref="AcceptsGso"/>): TSO (IPv4 and IPv6) whenever packets carry a virtio-net header, USO only where it was
+/// negotiated (a kernel that refuses TUN_F_USO4 does not know the virtio UDP_L4 type either). The host segments the
+/// others before they get here; one written anyway is the counted drop <see cref="TunDropReasons.GsoDisabled"/>.
+/// </para>
 /// </summary>
-internal sealed unsafe class TunQueue : IQueue
+internal sealed unsafe class TunQueue : IQueue, IGsoWriter
 {
     /// <summary>Bytes before each read packet: the virtio header now, tunnel and UDP/IP headers later.</summary>
     public const int Headroom = 64;
@@ -54,7 +60,6 @@ internal sealed unsafe class TunQueue : IQueue
         _device = device;
         _vnet = offloads.VnetHeader;
         Offloads = offloads;
-        GsoSupported = offloads.VnetHeader;
         int perPacket = Headroom + MaxPacket + Tailroom;
         int slabLength = Math.Max(2 << 20, (batchSize * 2048) + perPacket);
         _slab = GC.AllocateArray<byte>(slabLength, pinned: true);
@@ -69,8 +74,6 @@ internal sealed unsafe class TunQueue : IQueue
     }
 
     public int Index { get; }
-
-    public bool GsoSupported { get; }
 
     public TunOffloads Offloads { get; }
 
@@ -162,9 +165,20 @@ internal sealed unsafe class TunQueue : IQueue
         }
     }
 
+    /// <summary>
+    /// TCP superpackets (IPv4, IPv6) when the queue has the virtio-net header, UDP ones (USO) only when USO was
+    /// negotiated; never <see cref="GsoType.None"/>. Fixed for the queue's lifetime.
+    /// </summary>
+    public bool AcceptsGso(GsoType type) => type switch
+    {
+        GsoType.TcpV4 or GsoType.TcpV6 => _vnet,
+        GsoType.UdpL4 => _vnet && Offloads.Uso,
+        _ => false,
+    };
+
     public DropReason Write(in Packet packet)
     {
-        if (packet.Gso.IsSuperpacket && !_vnet)
+        if (packet.Gso.IsSuperpacket && !AcceptsGso(packet.Gso.Type))
         {
             return TunDropReasons.GsoDisabled;
         }
@@ -186,14 +200,8 @@ internal sealed unsafe class TunQueue : IQueue
         return DropReason.None;
     }
 
-    public DropReason WriteFromSelf(in Packet packet) => _selfSink.Write(packet);
-
-    public DropReason WriteGso(Span<byte> header, ReadOnlySpan<ReadOnlyMemory<byte>> payloads, in GsoInfo gso)
-    {
-        // Whatever the coalescer holds was written first: keep the order.
-        _gro?.Flush(_sink, _pendingDrops);
-        return _sink.WriteGso(header, payloads, gso);
-    }
+    public DropReason WriteFromSelf(in Packet packet) =>
+        packet.Gso.IsSuperpacket && !AcceptsGso(packet.Gso.Type) ? TunDropReasons.GsoDisabled : _selfSink.Write(packet);
 
     public void Flush(DropTally drops)
     {

@@ -13,6 +13,10 @@ namespace RouterHost.Plugins.LinuxTun;
 /// headroom when there is room, otherwise a two-part <c>writev</c>), one <c>writev</c> per superpacket (virtio
 /// header, IP+L4 header, payload fragments: no payload copy). Owns its scratch, so a queue has one for its write
 /// path and another for <see cref="IQueue.WriteFromSelf"/>. Single-threaded.
+/// <para>
+/// <see cref="WriteGso"/> is the backend's own vectored GSO write: not part of the plugin contract (the host only
+/// writes whole packets), it is what the queue's <see cref="GroCoalescer"/> flushes coalesced superpackets through.
+/// </para>
 /// </summary>
 internal sealed unsafe partial class TunWriteSink : IGsoSink, IDisposable
 {

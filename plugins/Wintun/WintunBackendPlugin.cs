@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Links;
 using RouterHost.Plugins.Wintun.Internal;
 
 namespace RouterHost.Plugins.Wintun;

@@ -1,6 +1,6 @@
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Links;
 using RouterHost.Plugins.Wintun.Internal;
 using static RouterHost.Plugins.Wintun.Interop.Errors;
 
@@ -91,9 +91,6 @@ internal sealed partial class WintunContainer : IContainer, IInterfaceLinkProvid
             throw;
         }
     }
-
-    public IQueue Add(SafeHandle fd) =>
-        throw new NotSupportedException("a Wintun adapter has one session; the Wintun backend cannot adopt file descriptors as queues");
 
     public void Close()
     {

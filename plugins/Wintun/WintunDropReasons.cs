@@ -11,7 +11,7 @@ internal static class WintunDropReasons
     /// <summary>The adapter is going away (ERROR_HANDLE_EOF).</summary>
     public static readonly DropReason AdapterGone = DropReason.Register("wintun.write.adapter_gone");
 
-    /// <summary>A superpacket: Wintun has no offloads, and the runner segments superpackets before a non-GSO queue.</summary>
+    /// <summary>A superpacket: Wintun has no offloads, and the runner segments superpackets before a queue that is no IGsoWriter.</summary>
     public static readonly DropReason Superpacket = DropReason.Register("wintun.write.superpacket");
 
     /// <summary>Longer than WINTUN_MAX_IP_PACKET_SIZE (65535).</summary>

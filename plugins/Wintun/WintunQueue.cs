@@ -22,8 +22,8 @@ namespace RouterHost.Plugins.Wintun;
 /// </para>
 /// <para>
 /// Write (<see cref="Write"/>) and <see cref="WriteFromSelf"/> each have a <see cref="WintunSender"/>; nothing is
-/// held, so <see cref="Flush"/> has nothing to do. <see cref="GsoSupported"/> is false: Wintun has no offloads; the
-/// runner segments superpackets before they get here, and one written anyway is a counted drop.
+/// held, so <see cref="Flush"/> has nothing to do. The queue is no <see cref="IGsoWriter"/>: Wintun has no offloads;
+/// the runner segments superpackets before they get here, and one written anyway is a counted drop.
 /// </para>
 /// <para>
 /// Every thread enters the session through a <see cref="SessionGate"/>; <see cref="Dispose"/> ends the session only
@@ -87,8 +87,6 @@ internal sealed unsafe partial class WintunQueue : IQueue
 
     public int Index => 0;
 
-    public bool GsoSupported => false;
-
     /// <summary>Packets taken from the ring.</summary>
     public long PacketsRead { get; private set; }
 
@@ -128,8 +126,6 @@ internal sealed unsafe partial class WintunQueue : IQueue
     public DropReason Write(in Packet packet) => _sender.Send(packet);
 
     public DropReason WriteFromSelf(in Packet packet) => _selfSender.Send(packet);
-
-    public DropReason WriteGso(Span<byte> header, ReadOnlySpan<ReadOnlyMemory<byte>> payloads, in GsoInfo gso) => WintunDropReasons.Superpacket;
 
     public void Flush(DropTally drops)
     {

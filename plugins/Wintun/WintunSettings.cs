@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Links;
 using RouterHost.Settings;
 using static RouterHost.Plugins.Wintun.Interop.Wintun;
 

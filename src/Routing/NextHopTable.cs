@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Routing;
 using RouterHost.Settings;
 
 namespace RouterHost.Routing;

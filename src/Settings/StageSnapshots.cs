@@ -14,7 +14,7 @@ public delegate TSnapshot? StageSnapshotBuilder<in TSettings, out TSnapshot>(TSe
 /// The reload cycle the built-in stages share: a stage's data path reads one immutable snapshot, built from its
 /// settings and the router's ports and swapped whole. This builds the first at start (a problem fails the start,
 /// naming the stage), rebuilds it under one lock when the settings are reloaded (problems refuse the reload and the
-/// last snapshot stays) and when peers change at runtime (contract 1.4; problems are reported and the last snapshot
+/// last snapshot stays) and when peers change at runtime (problems are reported and the last snapshot
 /// stays), and stops listening on dispose. What a stage does with a snapshot (install it, log, adjust its rate
 /// limits) stays in the stage.
 /// </summary>

@@ -8,7 +8,8 @@ using static RouterHost.Linux.Interop.Libc;
 namespace RouterHost.Underlay;
 
 /// <summary>
-/// A stage's packet source over one <see cref="UdpSocket"/> (an <see cref="IStageSource"/> queue).
+/// A stage's packet source over one <see cref="UdpSocket"/> (one of an <see cref="IStageSource"/>'s readers; it only reads: what the stage sends leaves by
+/// <see cref="UdpBatchSender"/>).
 /// <para>
 /// <see cref="Read"/> drains up to a batch of datagrams with one <c>recvmmsg</c> (<c>MSG_DONTWAIT</c>) into a
 /// pinned slab allocated once, one slot per datagram, and blocks in <c>poll</c> on the socket and a close eventfd
@@ -32,7 +33,7 @@ namespace RouterHost.Underlay;
 /// Datagrams that cannot become packets are counted in <see cref="PacketBatch.ReadDrops"/> by reason (see
 /// <see cref="UnderlayDropReasons"/>). The queue does not own the socket: dispose the socket after the queue.
 /// </summary>
-public sealed unsafe class UdpReceiveQueue : IQueue
+public sealed unsafe class UdpReceiveQueue : IPacketReader
 {
     /// <summary>The default slot size: the largest UDP payload, so nothing is truncated and GRO reads fit.</summary>
     public const int DefaultDatagramBytes = 65535;
@@ -138,9 +139,6 @@ public sealed unsafe class UdpReceiveQueue : IQueue
 
     /// <inheritdoc />
     public int Index { get; }
-
-    /// <summary>False: a source is not an egress.</summary>
-    public bool GsoSupported => false;
 
     /// <summary>The socket this queue reads.</summary>
     public UdpSocket Socket => Volatile.Read(ref _socket);
@@ -257,20 +255,6 @@ public sealed unsafe class UdpReceiveQueue : IQueue
     /// the address it used. A link-local address carries its interface as scope id.
     /// </summary>
     public ref readonly UdpEndpoint Destination(uint mark) => ref _destinations[mark];
-
-    /// <summary>Refused: a source is not an egress.</summary>
-    public DropReason Write(in Packet packet) => UnderlayDropReasons.NotEgress;
-
-    /// <summary>Refused: a source is not an egress.</summary>
-    public DropReason WriteFromSelf(in Packet packet) => UnderlayDropReasons.NotEgress;
-
-    /// <summary>Refused: a source is not an egress.</summary>
-    public DropReason WriteGso(Span<byte> header, ReadOnlySpan<ReadOnlyMemory<byte>> payloads, in GsoInfo gso) => UnderlayDropReasons.NotEgress;
-
-    /// <summary>Nothing to flush.</summary>
-    public void Flush(DropTally drops)
-    {
-    }
 
     /// <summary>
     /// Moves the queue to <paramref name="socket"/> (a listen port changed while the router runs): the reader takes it

@@ -29,9 +29,6 @@ public static class UnderlayDropReasons
     /// <summary>The socket reported an error instead of a datagram (a pending ICMP error, memory pressure).</summary>
     public static readonly DropReason ReceiveError = DropReason.Register("underlay.receive.error");
 
-    /// <summary>A packet written to a receive queue: a source is not an egress.</summary>
-    public static readonly DropReason NotEgress = DropReason.Register("underlay.not_egress");
-
     /// <summary>ECONNREFUSED: the peer's port is closed (reported for an earlier datagram).</summary>
     public static readonly DropReason SendRefused = DropReason.Register("underlay.send.refused");
 

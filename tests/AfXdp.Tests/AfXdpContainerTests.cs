@@ -27,13 +27,14 @@ public sealed class AfXdpContainerTests
 
         AfXdpQueue queue = Assert.Single(container.XdpQueues);
         Assert.Equal(0u, queue.QueueId);
-        Assert.False(queue.GsoSupported);
+        Assert.IsNotAssignableFrom<IGsoWriter>(queue);
         Assert.True(container.NativeXdp);
         Assert.False(queue.Socket.ZeroCopy);      // veth has no zero-copy AF_XDP
         Assert.True(queue.Socket.NeedWakeup);
         Assert.Equal(1500, container.Mtu);
         Assert.Equal(veth.FirstMacAddress.ToString().ToLowerInvariant(), Internal.EthernetFrame.Format(container.MacAddress).Replace(":", string.Empty, StringComparison.Ordinal));
-        Assert.Throws<NotSupportedException>(() => container.Add(new Linux.SafeFileDescriptor()));
+        Assert.IsNotAssignableFrom<IFileDescriptorAdopter>(container);
+        Assert.Equal(BackendCapabilities.MultiQueue | BackendCapabilities.ZeroCopy, new AfXdpBackendPlugin().Capabilities);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Links;
 
 namespace RouterHost.Plugins.AfXdp.Tests;
 
@@ -73,9 +74,10 @@ public sealed class AfXdpQueueTests
     }
 
     [Fact]
-    public void A_packet_larger_than_the_MTU_or_a_frame_is_refused_by_the_queue_itself()
+    public void A_packet_larger_than_the_MTU_or_a_frame_or_a_superpacket_is_refused_by_the_queue_itself()
     {
-        // Routing keeps such packets away (it knows the MTU); the queue still refuses them for any stage that does not.
+        // Routing keeps such packets away (it knows the MTU, and segments superpackets for a queue that is no
+        // IGsoWriter); the queue still refuses them for any stage that does not.
         Requires.NetworkNamespaces();
         using var ns = NetworkNamespace.Create("xq");
         using var veth = VethPair.Create(ns, "v0", ns, "v1");
@@ -86,6 +88,12 @@ public sealed class AfXdpQueueTests
 
         Assert.Equal(AfXdpDropReasons.LargerThanMtu, write.Write(new Packet { Buffer = overMtu, Length = overMtu.Length }));
         Assert.Equal(AfXdpDropReasons.LargerThanFrame, write.Write(new Packet { Buffer = overFrame, Length = overFrame.Length }));
+        byte[] small = Packets.Tests.TestPackets.Udp(false, new byte[300]);
+        var super = new Packet { Buffer = small, Length = small.Length };
+        super.Gso = new GsoInfo { Type = GsoType.UdpL4, SegmentSize = 100, HeaderLength = 28, ChecksumStart = 20, ChecksumOffset = 6, NeedsChecksum = true };
+        Assert.IsNotAssignableFrom<IGsoWriter>(write);
+        Assert.Equal(DropReason.GsoUnsupported, write.Write(in super));
+        Assert.Equal(DropReason.GsoUnsupported, write.WriteFromSelf(in super));
         Assert.Equal(1500, ((IInterfaceLinkProvider)sender).Link.Mtu);
         Assert.Equal(InterfaceAddressOwner.Router, ((IInterfaceLinkProvider)sender).Link.Owner);
     }

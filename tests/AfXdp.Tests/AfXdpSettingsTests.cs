@@ -2,6 +2,7 @@ using System.Net;
 using FsCheck;
 using FsCheck.Fluent;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Links;
 using RouterHost.Settings.TestSupport;
 
 namespace RouterHost.Plugins.AfXdp.Tests;

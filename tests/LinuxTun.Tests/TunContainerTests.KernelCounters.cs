@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Status;
 using RouterHost.Linux;
 
 namespace RouterHost.Plugins.LinuxTun.Tests;

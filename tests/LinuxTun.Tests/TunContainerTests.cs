@@ -73,18 +73,18 @@ public sealed partial class TunContainerTests
         using TunContainer container = Open(ns, ("Queues", "2"));
         SafeFileDescriptor extra = NetworkNamespaceThread.Run(ns.Name, () => TunDevice.OpenQueue("rh0", vnetHeader: true, multiQueue: true, out _));
 
-        IQueue adopted = container.Add(extra);
+        IQueue adopted = container.Adopt(extra);
 
         Assert.Equal(2, adopted.Index);
         Assert.Equal(3, container.Queues.Count);
         Assert.Contains("numqueues 3", ns.Ip("-d", "link", "show", "rh0").StdOut, StringComparison.Ordinal);
 
         using var notTun = new EventFd();
-        var ex = Assert.Throws<LinuxException>(() => container.Add(new SafeFileDescriptor(Dup(notTun.Handle))));
+        var ex = Assert.Throws<LinuxException>(() => container.Adopt(new SafeFileDescriptor(Dup(notTun.Handle))));
         Assert.Contains("TUNGETIFF", ex.Message, StringComparison.Ordinal);
 
         SafeFileDescriptor plain = NetworkNamespaceThread.Run(ns.Name, () => TunDevice.OpenQueue("rh1", vnetHeader: false, multiQueue: false, out _));
-        var mismatch = Assert.Throws<InvalidOperationException>(() => container.Add(plain));
+        var mismatch = Assert.Throws<InvalidOperationException>(() => container.Adopt(plain));
         Assert.Contains("expected a TUN fd of 'rh0'", mismatch.Message, StringComparison.Ordinal);
     }
 
@@ -134,6 +134,62 @@ public sealed partial class TunContainerTests
         var drops = new DropTally();
         queue.Flush(drops);
         Assert.Equal(0, drops.Total);
+    }
+
+    [Fact]
+    public void The_queues_take_exactly_the_superpackets_their_offloads_allow_and_refuse_the_others_as_counted_drops()
+    {
+        using var ns = NetworkNamespace.Create("tung");
+        Assert.True(new LinuxTunBackendPlugin().Capabilities.HasFlag(BackendCapabilities.Gso));
+        Assert.True(new LinuxTunBackendPlugin().Capabilities.HasFlag(BackendCapabilities.AdoptFileDescriptor));
+
+        // Every offload (this kernel negotiates USO): TSO and USO superpackets go to the device as they are.
+        using (TunContainer all = Open(ns))
+        {
+            Assert.IsAssignableFrom<IFileDescriptorAdopter>(all);
+            var writer = Assert.IsAssignableFrom<IGsoWriter>(all.Queues[0]);
+            Assert.True(all.Offloads.Uso, $"USO was not negotiated ({all.Offloads})");
+            Assert.True(writer.AcceptsGso(GsoType.TcpV4));
+            Assert.True(writer.AcceptsGso(GsoType.TcpV6));
+            Assert.True(writer.AcceptsGso(GsoType.UdpL4));
+            Assert.False(writer.AcceptsGso(GsoType.None));
+        }
+
+        // TSO but not USO: a USO superpacket is refused before the kernel sees it, on both write paths.
+        using (TunContainer tsoOnly = Open(ns, ("Offloads:Uso", "false"), ("Offloads:Gro", "false")))
+        {
+            var writer = (IGsoWriter)tsoOnly.Queues[0];
+            Assert.True(writer.AcceptsGso(GsoType.TcpV4));
+            Assert.True(writer.AcceptsGso(GsoType.TcpV6));
+            Assert.False(writer.AcceptsGso(GsoType.UdpL4));
+            Packet uso = Superpacket(GsoType.UdpL4);
+            Assert.Equal(TunDropReasons.GsoDisabled, writer.Write(in uso));
+            Assert.Equal(TunDropReasons.GsoDisabled, tsoOnly.Queues[0].WriteFromSelf(in uso));
+        }
+
+        // A plain TUN takes no superpacket at all.
+        using (TunContainer plain = Open(ns, ("Offloads:Enabled", "false")))
+        {
+            var writer = (IGsoWriter)plain.Queues[0];
+            foreach (GsoType type in Enum.GetValues<GsoType>())
+            {
+                Assert.False(writer.AcceptsGso(type), type.ToString());
+            }
+
+            Packet tso = Superpacket(GsoType.TcpV4);
+            Assert.Equal(TunDropReasons.GsoDisabled, writer.Write(in tso));
+            Assert.Equal(TunDropReasons.GsoDisabled, plain.Queues[0].WriteFromSelf(in tso));
+        }
+    }
+
+    private static Packet Superpacket(GsoType type)
+    {
+        var packet = default(Packet);
+        packet.Buffer = new byte[200];
+        packet.Offset = 64;
+        packet.Length = 100;
+        packet.Gso = new GsoInfo { Type = type, SegmentSize = 10, HeaderLength = 28, ChecksumStart = 20, ChecksumOffset = 6, NeedsChecksum = true };
+        return packet;
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Links;
 using RouterHost.Settings.TestSupport;
 
 namespace RouterHost.Plugins.LinuxTun.Tests;

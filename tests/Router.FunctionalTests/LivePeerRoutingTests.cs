@@ -1,3 +1,4 @@
+using System.Net;
 using RouterHost.Abstractions;
 using RouterHost.Routing;
 using RouterHost.Routing.Stage;
@@ -5,7 +6,7 @@ using RouterHost.Routing.Stage;
 namespace RouterHost.FunctionalTests;
 
 /// <summary>
-/// Peers changed at runtime (contract 1.4): the routing stage rebuilds its snapshot from the registry's notification,
+/// Peers changed at runtime: the routing stage rebuilds its snapshot from the registry's notification,
 /// so a peer's routes and its source check (cryptokey routing) appear and go in one swap.
 /// </summary>
 public sealed class LivePeerRoutingTests
@@ -19,7 +20,7 @@ public sealed class LivePeerRoutingTests
         using var harness = new StageHarness("""{ "Routes": [] }""");
         RoutingSnapshot first = harness.Routing.Snapshot!;
 
-        PortInfo b = Assert.Single(harness.Ports.ChangePeers("tunnel", new PeerChanges { Add = [new PeerRegistration("b", [], ["10.21.0.0/16"], 1420)] }));
+        PortInfo b = Assert.Single(harness.Ports.ChangePeers("tunnel", new PeerChanges { Add = [new PeerRegistration("b", [], [IPNetwork.Parse("10.21.0.0/16")], 1420)] }));
         RoutingSnapshot added = harness.Routing.Snapshot!;
         Assert.NotSame(first, added);
         Assert.True(added.Table.TryLookup(InOldB, 0, out RouteTarget route));
@@ -28,7 +29,7 @@ public sealed class LivePeerRoutingTests
         Assert.False(first.Table.TryLookup(InOldB, 0, out _)); // the old snapshot is untouched: readers of it see neither
 
         // New allowed IPs: the new prefix routes to b and is allowed from it, the old one neither — in the same snapshot.
-        harness.Ports.ChangePeers("tunnel", new PeerChanges { Update = [new PeerUpdate(b.Id, [], ["10.20.0.0/16"], 1420)] });
+        harness.Ports.ChangePeers("tunnel", new PeerChanges { Update = [new PeerUpdate(b.Id, [], [IPNetwork.Parse("10.20.0.0/16")], 1420)] });
         RoutingSnapshot changed = harness.Routing.Snapshot!;
         Assert.True(changed.Table.TryLookup(InB, 0, out route));
         Assert.Equal(b.Id, route.Port);

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Links;
 using RouterHost.Packets;
 using RouterHost.Packets.Tests;
 using RouterHost.Pipeline;

@@ -1,12 +1,13 @@
 using System.Net;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Routing;
 using RouterHost.Packets.Tests;
 using RouterHost.Pipeline;
 
 namespace RouterHost.FunctionalTests;
 
 /// <summary>
-/// The next hop the Routing stage puts on packets (<see cref="Packet.NextHop"/>, contract 1.2) for backends that
+/// The next hop the Routing stage puts on packets (<see cref="Packet.NextHop"/>) for backends that
 /// address frames to a neighbour, and the <see cref="INextHopTable"/> it publishes for them.
 /// </summary>
 public sealed class RoutingNextHopTests

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -24,7 +25,7 @@ internal sealed class StageHarness : IDisposable
         Ports.AddInterface("lan0", ["inside"], "test");
         Ports.AddInterface("lan1", [], "test");
         Ports.AddInterface("lan2", [], "test");
-        Alice = Ports.AddPeer("alice", ["peers"], "tunnel", ["10.9.0.0/16", "fd09::/64"], aliceMtu).Id;
+        Alice = Ports.AddPeer("tunnel", new PeerRegistration("alice", ["peers"], [IPNetwork.Parse("10.9.0.0/16"), IPNetwork.Parse("fd09::/64")], aliceMtu)).Id;
         links?.Invoke(Ports);
         var services = new StageServices();
         Routing = (RoutingStage)new RoutingStagePlugin().Create(Context("Routing", routingSettings, services, 1));

@@ -4,6 +4,7 @@ using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Links;
 using RouterHost.Packets;
 using RouterHost.Pipeline;
 using RouterHost.Routing.Stage;
@@ -37,7 +38,7 @@ public class RoutingLocalAndMtuBenchmarks
         var ports = new PortRegistry();
         PortInfo lan0 = ports.AddInterface("lan0", [], "bench");
         PortInfo lan1 = ports.AddInterface("lan1", [], "bench");
-        ports.AddPeer("far", [], "wg", ["10.9.0.0/16"], 1420);
+        ports.AddPeer("wg", new PeerRegistration("far", [], [IPNetwork.Parse("10.9.0.0/16")], 1420));
         ports.SetInterfaceLink(lan0.Id, new InterfaceLink([new InterfaceAddress(IPAddress.Parse("10.0.0.1"), 24)], InterfaceAddressOwner.HostStack, 1500));
         ports.SetInterfaceLink(lan1.Id, new InterfaceLink([new InterfaceAddress(IPAddress.Parse("10.1.0.1"), 24)], InterfaceAddressOwner.Router, 1500));
         var settings = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>

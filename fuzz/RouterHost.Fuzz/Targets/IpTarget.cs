@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -64,7 +65,7 @@ internal sealed class IpTarget : IFuzzTarget
         _lan0 = ports.AddInterface("lan0", ["inside"], "fuzz").Id;
         ports.AddInterface("lan1", [], "fuzz");
         ports.AddInterface("lan2", [], "fuzz");
-        _alice = ports.AddPeer("alice", ["peers"], "tunnel", ["10.9.0.0/16", "fd09::/64"]).Id;
+        _alice = ports.AddPeer("tunnel", new PeerRegistration("alice", ["peers"], [IPNetwork.Parse("10.9.0.0/16"), IPNetwork.Parse("fd09::/64")], 0)).Id;
         var services = new StageServices();
         IStage firewall = new FirewallStagePlugin().Create(Context("Firewall", FirewallSettings, ports, services, 0));
         IStage routing = new RoutingStagePlugin().Create(Context("Routing", RoutingSettings, ports, services, 1));

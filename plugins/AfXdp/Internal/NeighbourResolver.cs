@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Routing;
 using RouterHost.Linux;
 using RouterHost.Netlink;
 using RouterHost.Settings;

@@ -5,7 +5,7 @@ namespace RouterHost.Plugins.AfXdp.Internal;
 
 /// <summary>
 /// The neighbours of one AF_XDP interface as its transmit paths read them: by next-hop id (an array indexed by the
-/// id of <see cref="Abstractions.INextHopTable"/>) and by destination address for directly connected destinations
+/// id of <see cref="Abstractions.Routing.INextHopTable"/>) and by destination address for directly connected destinations
 /// (an open-addressing table). Only the resolver thread writes: it replaces entries and whole arrays and publishes
 /// them with a release store, so lookups take no lock and allocate nothing. A miss, or a failed entry due for a
 /// retry, becomes a request on a lock-free queue and a wake-up of the resolver (at most one eventfd write per

@@ -2,6 +2,8 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Routing;
+using RouterHost.Abstractions.Status;
 using RouterHost.Packets;
 using RouterHost.Settings;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Routing;
 using RouterHost.Packets;
 
 namespace RouterHost.Firewall.Stage;

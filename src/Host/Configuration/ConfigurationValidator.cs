@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Links;
+using RouterHost.Abstractions.Tunnels;
 using RouterHost.Pipeline;
 using RouterHost.Plugins;
 

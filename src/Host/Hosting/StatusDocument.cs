@@ -1,5 +1,6 @@
 using System.Text.Json;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Status;
 using RouterHost.Pipeline;
 
 namespace RouterHost.Hosting;
@@ -22,7 +23,7 @@ internal static class StatusDocument
             writer.WriteNumber("pid", Environment.ProcessId);
             writer.WriteNumber("time_unix", DateTimeOffset.UtcNow.ToUnixTimeSeconds());
             writer.WriteNumber("uptime_seconds", Math.Round((DateTime.UtcNow - startedUtc).TotalSeconds, 1));
-            writer.WriteNumber("contract", PluginContract.Major + (PluginContract.Minor / 10.0));
+            writer.WriteString("contract", PluginContract.Text);
 
             writer.WriteStartArray("interfaces");
             foreach (IGrouping<string, QueueStatistics> group in runner.Metrics.SnapshotQueues().GroupBy(q => q.Interface))

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using RouterHost.Abstractions;
 
 namespace RouterHost.Pipeline;
@@ -15,11 +16,11 @@ internal sealed class EgressTarget
         Queue = queue;
         IsSelf = isSelf;
         Gate = gate;
-        GsoSupported = queue.GsoSupported;
+        _acceptedGso = AcceptedGsoTypes(queue);
     }
 
-    /// <summary>The queue's <see cref="IQueue.GsoSupported"/>, read once (it does not change).</summary>
-    public bool GsoSupported { get; }
+    /// <summary>The <see cref="GsoType"/>s (bit <c>1 &lt;&lt; type</c>) the queue's Write takes whole, asked once here.</summary>
+    private readonly ulong _acceptedGso;
 
     public string InterfaceName { get; }
 
@@ -34,4 +35,32 @@ internal sealed class EgressTarget
 
     /// <summary>Written to during the current batch: needs Flush (and gate release) at its end.</summary>
     public bool Touched { get; set; }
+
+    /// <summary>
+    /// Whether the queue's <see cref="IPacketWriter.Write"/> takes a superpacket of <paramref name="type"/> whole (the
+    /// queue is an <see cref="IGsoWriter"/> that accepts it); otherwise the lane segments it first. No type test per
+    /// packet: the answer was asked once, when the lane was planned.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool AcceptsGso(GsoType type) => (uint)type < 64 && (_acceptedGso & (1UL << (int)type)) != 0;
+
+    /// <summary>The superpacket types <paramref name="queue"/> accepts, as a bit mask (types 1 to 63; none if it is no <see cref="IGsoWriter"/>).</summary>
+    internal static ulong AcceptedGsoTypes(IQueue queue)
+    {
+        if (queue is not IGsoWriter writer)
+        {
+            return 0;
+        }
+
+        ulong mask = 0;
+        foreach (GsoType type in Enum.GetValues<GsoType>())
+        {
+            if (type != GsoType.None && (uint)type < 64 && writer.AcceptsGso(type))
+            {
+                mask |= 1UL << (int)type;
+            }
+        }
+
+        return mask;
+    }
 }

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Routing;
+using RouterHost.Abstractions.Tunnels;
 using RouterHost.Configuration;
 
 namespace RouterHost.Pipeline;
@@ -138,13 +140,8 @@ internal sealed partial class KernelRoutes : IDisposable
                     continue;
                 }
 
-                foreach (string text in port.Prefixes)
+                foreach (IPNetwork prefix in port.Prefixes)
                 {
-                    if (!IPNetwork.TryParse(text, out IPNetwork prefix))
-                    {
-                        continue; // the stage validated its prefixes; a bare address is not registered
-                    }
-
                     if (prefix.PrefixLength == 0)
                     {
                         uint stageMark = MarkFor(port);

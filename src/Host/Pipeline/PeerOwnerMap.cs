@@ -4,8 +4,8 @@ namespace RouterHost.Pipeline;
 
 /// <summary>
 /// Which stage of the chain owns each peer (by peer index: the chain position, -1 for none), shared by every runner
-/// worker. The array is immutable and swapped whole when the router's peers change (contract 1.4,
-/// <see cref="IPortRegistry.PortsChanged"/>); workers read it once per batch with one volatile read and take no lock.
+/// worker. The array is immutable and swapped whole when the router's peers change
+/// (<see cref="IPortRegistry.PortsChanged"/>); workers read it once per batch with one volatile read and take no lock.
 /// A removed peer's index maps to -1 (its packets are dropped as <c>peer_not_handled</c>), and indices are never reused.
 /// </summary>
 internal sealed class PeerOwnerMap

@@ -82,7 +82,7 @@ internal sealed partial class PipelineRunner : IDisposable
             }
         }
 
-        foreach ((RouterStage stage, int _, IQueue queue) in StageSources())
+        foreach ((RouterStage stage, int _, IPacketReader queue) in StageSources())
         {
             try
             {
@@ -130,13 +130,13 @@ internal sealed partial class PipelineRunner : IDisposable
         _onFault?.Invoke(new InvalidOperationException($"queue {worker.InterfaceName}/q{worker.QueueIndex} failed: {ex.Message}", ex));
 
     /// <summary>Every source queue of every stage that reads packets of its own, with the stage's position.</summary>
-    private IEnumerable<(RouterStage Stage, int Position, IQueue Queue)> StageSources()
+    private IEnumerable<(RouterStage Stage, int Position, IPacketReader Queue)> StageSources()
     {
         for (int k = 0; k < _router.Stages.Count; k++)
         {
             if (_router.Stages[k].Stage is IStageSource source)
             {
-                foreach (IQueue queue in source.Sources)
+                foreach (IPacketReader queue in source.Sources)
                 {
                     yield return (_router.Stages[k], k, queue);
                 }
@@ -160,7 +160,7 @@ internal sealed partial class PipelineRunner : IDisposable
         }
 
         var sources = new List<(int Stage, int QueueIndex)>();
-        foreach ((RouterStage _, int position, IQueue queue) in StageSources())
+        foreach ((RouterStage _, int position, IPacketReader queue) in StageSources())
         {
             sources.Add((position, queue.Index));
         }
@@ -183,7 +183,7 @@ internal sealed partial class PipelineRunner : IDisposable
             }
         }
 
-        var sources = new List<(RouterStage Stage, int Position, IQueue Queue)>(StageSources());
+        var sources = new List<(RouterStage Stage, int Position, IPacketReader Queue)>(StageSources());
         try
         {
             foreach (PlannedLane lane in plan.Lanes)

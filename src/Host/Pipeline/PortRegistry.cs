@@ -1,9 +1,11 @@
+using System.Net;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Links;
 
 namespace RouterHost.Pipeline;
 
 /// <summary>
-/// The router's ports: interfaces from configuration, peers registered by stages, and (contract 1.4) changed by them
+/// The router's ports: interfaces from configuration, peers registered by stages, and changed by them
 /// while the router runs. Thread-safe; <see cref="Ports"/> is an immutable array swapped whole. Peer ids are handed
 /// out in order and never reused, so a packet still carrying a removed peer's id cannot reach a new peer.
 /// </summary>
@@ -23,7 +25,7 @@ internal sealed class PortRegistry : IPortRegistry
     public IReadOnlyList<PortInfo> Ports => Volatile.Read(ref _ports);
 
     /// <summary>
-    /// Raised (outside the registry's lock, on the thread that made the change) after a peer was added, changed or removed (<see cref="AddPeer(string, IReadOnlyList{string}, string, IReadOnlyList{string}, int)"/>, <see cref="ChangePeers"/>), so
+    /// Raised (outside the registry's lock, on the thread that made the change) after a peer was added, changed or removed (<see cref="AddPeer"/>, <see cref="ChangePeers"/>), so
     /// what follows the peers outside the data path (the kernel routes of <see cref="KernelRoutes"/>) can follow.
     /// </summary>
     public event Action? PeersChanged;
@@ -54,20 +56,14 @@ internal sealed class PortRegistry : IPortRegistry
         }
     }
 
-    public PortInfo AddPeer(string name, IReadOnlyList<string> groups, string ownerStage) => AddPeer(name, groups, ownerStage, [], 0);
-
-    public PortInfo AddPeer(string name, IReadOnlyList<string> groups, string ownerStage, IReadOnlyList<string> prefixes) => AddPeer(name, groups, ownerStage, prefixes, 0);
-
-    public PortInfo AddPeer(string name, IReadOnlyList<string> groups, string ownerStage, IReadOnlyList<string> prefixes, int mtu)
+    public PortInfo AddPeer(string ownerStage, PeerRegistration peer)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        ArgumentNullException.ThrowIfNull(groups);
-        ArgumentNullException.ThrowIfNull(prefixes);
-        ArgumentOutOfRangeException.ThrowIfNegative(mtu);
+        ArgumentException.ThrowIfNullOrWhiteSpace(ownerStage);
+        Check(ownerStage, peer);
         PortInfo added;
         lock (_lock)
         {
-            added = Add(PortId.Peer(_peerCount++), name, groups, ownerStage, prefixes, mtu);
+            added = Add(PortId.Peer(_peerCount++), peer.Name, peer.Groups, ownerStage, peer.Prefixes, peer.Mtu);
         }
 
         PeersChanged?.Invoke();
@@ -128,20 +124,14 @@ internal sealed class PortRegistry : IPortRegistry
                 throw new InvalidOperationException($"Peer '{peer.Name}' ({update.Id}) of {owner} is listed twice in one change.");
             }
 
-            ArgumentNullException.ThrowIfNull(update.Groups);
-            ArgumentNullException.ThrowIfNull(update.Prefixes);
-            ArgumentOutOfRangeException.ThrowIfNegative(update.Mtu);
+            Check(owner, peer.Name, update.Groups, update.Prefixes, update.Mtu);
             updates.Add((peer, peer with { Groups = [.. update.Groups], Prefixes = [.. update.Prefixes], Mtu = update.Mtu }));
         }
 
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (PeerRegistration add in changes.Add)
         {
-            ArgumentNullException.ThrowIfNull(add);
-            ArgumentException.ThrowIfNullOrWhiteSpace(add.Name);
-            ArgumentNullException.ThrowIfNull(add.Groups);
-            ArgumentNullException.ThrowIfNull(add.Prefixes);
-            ArgumentOutOfRangeException.ThrowIfNegative(add.Mtu);
+            Check(owner, add);
             if (!names.Add(add.Name))
             {
                 throw new InvalidOperationException($"Port name '{add.Name}' of {owner} is added twice in one change.");
@@ -185,6 +175,32 @@ internal sealed class PortRegistry : IPortRegistry
         return new PortsChangedEventArgs(owner, removed, updated, added);
     }
 
+    /// <summary>Checks a peer to register: a name, groups, prefixes that are networks (not a default <see cref="IPNetwork"/>), an MTU of 0 or more.</summary>
+    private static void Check(string owner, PeerRegistration peer)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        ArgumentException.ThrowIfNullOrWhiteSpace(peer.Name);
+        Check(owner, peer.Name, peer.Groups, peer.Prefixes, peer.Mtu);
+    }
+
+    private static void Check(string owner, string name, IReadOnlyList<string> groups, IReadOnlyList<IPNetwork> prefixes, int mtu)
+    {
+        ArgumentNullException.ThrowIfNull(groups);
+        ArgumentNullException.ThrowIfNull(prefixes);
+        if (mtu < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(mtu), mtu, $"Peer '{name}' of {owner} has a negative MTU ({mtu}); give its tunnel's inner MTU, or 0 when unknown.");
+        }
+
+        foreach (IPNetwork prefix in prefixes)
+        {
+            if (prefix.BaseAddress is null)
+            {
+                throw new ArgumentException($"Peer '{name}' of {owner} has an empty allowed prefix (a default IPNetwork); give each prefix an address and a length.", nameof(prefixes));
+            }
+        }
+    }
+
     private PortInfo OwnedPeer(PortId id, string owner, string what)
     {
         if (id.Kind != PortKind.Peer || !_byId.TryGetValue(id, out PortInfo? peer))
@@ -224,7 +240,7 @@ internal sealed class PortRegistry : IPortRegistry
         }
     }
 
-    private PortInfo Add(PortId id, string name, IReadOnlyList<string> groups, string owner, IReadOnlyList<string>? prefixes = null, int mtu = 0)
+    private PortInfo Add(PortId id, string name, IReadOnlyList<string> groups, string owner, IReadOnlyList<IPNetwork>? prefixes = null, int mtu = 0)
     {
         if (_byName.TryGetValue(name, out PortInfo? existing))
         {

@@ -11,8 +11,8 @@ namespace RouterHost.Pipeline;
 /// end the batch (every stage worker sends what it queued, <see cref="IStageWorker.EndBatch"/>), flush the
 /// interface writes, repeat: the lane drives every flush of what its batches send. An interface's batches enter at
 /// the inside end walking outbound; a stage source's enter at its stage walking inbound. At the end of a walk a
-/// packet leaves by its <see cref="WayOut"/>: an interface's through that interface's queue (segmented first when
-/// the queue has no GSO), a peer's through the stage that owns the peer (turned around to it, walking outbound: a
+/// packet leaves by its <see cref="WayOut"/>: an interface's through that interface's queue (segmented first unless
+/// the queue is an <see cref="IGsoWriter"/> that accepts its type), a peer's through the stage that owns the peer (turned around to it, walking outbound: a
 /// packet from one peer routed to another). Everything it touches per packet was allocated before the first read:
 /// the batch and its emit arenas, the turnaround batch, its stages' workers, its egress targets, counters.
 /// </summary>
@@ -25,7 +25,7 @@ internal sealed partial class QueueWorker : IDisposable
     public static readonly DropReason Unspecified = DropReason.Register("unspecified");
 
     private readonly string _name;
-    private readonly IQueue _source;
+    private readonly IPacketReader _source;
     private readonly PortId _ingress;
     private readonly int _entryStage;
     private readonly PacketDirection _direction;
@@ -45,7 +45,7 @@ internal sealed partial class QueueWorker : IDisposable
     private readonly PacketBatch _turnaround;
     private bool _turning;
 
-    // Segmentation of superpackets for egresses without GSO: reused after the batch's flush (a queue may hold
+    // Segmentation of superpackets for egresses that do not take them whole: reused after the batch's flush (a queue may hold
     // written packets until then).
     private const int SegmentHeadroom = 64;
     private const int SegmentTailroom = 64;
@@ -65,12 +65,12 @@ internal sealed partial class QueueWorker : IDisposable
     }
 
     /// <summary>A worker for a stage's own source: batches enter at <paramref name="entryStage"/> walking inbound.</summary>
-    public QueueWorker(RouterStage stage, int entryStage, IQueue source, int lane, IReadOnlyList<RouterStage> stages, EgressTarget?[] egress, PeerOwnerMap peerOwners, int batchSize, ILogger logger)
+    public QueueWorker(RouterStage stage, int entryStage, IPacketReader source, int lane, IReadOnlyList<RouterStage> stages, EgressTarget?[] egress, PeerOwnerMap peerOwners, int batchSize, ILogger logger)
         : this($"stage/{stage.Name}", PortId.None, entryStage, PacketDirection.Inbound, source, lane, stages, egress, peerOwners, batchSize, logger)
     {
     }
 
-    private QueueWorker(string name, PortId ingress, int entryStage, PacketDirection direction, IQueue source, int lane, IReadOnlyList<RouterStage> stages, EgressTarget?[] egress, PeerOwnerMap peerOwners, int batchSize, ILogger logger)
+    private QueueWorker(string name, PortId ingress, int entryStage, PacketDirection direction, IPacketReader source, int lane, IReadOnlyList<RouterStage> stages, EgressTarget?[] egress, PeerOwnerMap peerOwners, int batchSize, ILogger logger)
     {
         _name = name;
         _source = source;

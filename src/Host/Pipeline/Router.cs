@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Links;
 using RouterHost.Configuration;
 using RouterHost.Plugins;
 

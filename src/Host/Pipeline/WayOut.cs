@@ -9,9 +9,10 @@ namespace RouterHost.Pipeline;
 /// (<see cref="QueueWorker"/>):
 /// <list type="bullet">
 /// <item>an interface egress is written to the lane's queue for that interface (<see cref="Interface"/>); a
-/// superpacket to a queue without GSO is first split by the lane into ordinary packets
+/// superpacket to a queue that does not take its type whole (no <see cref="IGsoWriter"/> accepting its
+/// <see cref="GsoInfo.Type"/>, asked once per queue by <see cref="EgressTarget"/>) is first split by the lane into ordinary packets
 /// (<see cref="SegmentForInterface"/>, through <see cref="RouterHost.Packets.SegmentScratch"/>) — stages never
-/// segment for an interface, and a queue with GSO takes the superpacket whole;</item>
+/// segment for an interface, and an <see cref="IGsoWriter"/> that accepts the type takes the superpacket whole;</item>
 /// <item>a peer egress is handed to the stage that owns the peer (<see cref="PeerOwner"/>: the stage that
 /// registered it with <c>IPortRegistry.AddPeer</c>), walking outbound on the same lane; that stage puts the
 /// packet on its own wire — a tunnel stage segments a superpacket itself, since each segment is encrypted on its
@@ -31,7 +32,7 @@ internal enum WayOut
     /// <summary>Written whole to the lane's queue for the egress interface.</summary>
     Interface,
 
-    /// <summary>A superpacket for a queue without GSO: segmented by the lane, then each segment written.</summary>
+    /// <summary>A superpacket for a queue that does not accept its type: segmented by the lane, then each segment written.</summary>
     SegmentForInterface,
 
     /// <summary>For a peer: turned around to the stage that owns it, walking outbound.</summary>
@@ -60,7 +61,7 @@ internal static class WayOuts
                     return WayOut.Unavailable;
                 }
 
-                return packet.Gso.IsSuperpacket && !target.GsoSupported ? WayOut.SegmentForInterface : WayOut.Interface;
+                return packet.Gso.IsSuperpacket && !target.AcceptsGso(packet.Gso.Type) ? WayOut.SegmentForInterface : WayOut.Interface;
             case PortKind.Peer:
                 return WayOut.PeerOwner;
             default:

@@ -89,19 +89,10 @@ internal sealed class RoutingSnapshot
                 continue;
             }
 
-            foreach (string text in port.Prefixes)
+            // The registry refuses an empty IPNetwork and an IPNetwork has no host bits: every prefix converts.
+            foreach (IPNetwork network in port.Prefixes)
             {
-                IpPrefix prefix;
-                try
-                {
-                    prefix = IpPrefix.Parse(text);
-                }
-                catch (Exception ex) when (ex is FormatException or ArgumentException)
-                {
-                    problems.Add(new($"peer '{port.Name}' (from stage '{port.Owner}')", $"allowed prefix '{text}': {ex.Message}"));
-                    continue;
-                }
-
+                IpPrefix prefix = IpPrefix.FromNetwork(network);
                 allowed.Add(port.Id, prefix);
                 if (settings.PeerRoutes)
                 {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Routing;
 using RouterHost.Settings;
 
 namespace RouterHost.Routing.Stage;

@@ -326,6 +326,21 @@ internal sealed record WireGuardSettings(
         return true;
     }
 
+    /// <summary>
+    /// Canonical prefixes (made by <see cref="TryCanonicalPrefix"/>) as the plugin contract takes them
+    /// (<see cref="PortInfo.Prefixes"/>): converted once, when peers are registered, never on the data path.
+    /// </summary>
+    public static IPNetwork[] Networks(IReadOnlyList<string> canonical)
+    {
+        var networks = new IPNetwork[canonical.Count];
+        for (int i = 0; i < networks.Length; i++)
+        {
+            networks[i] = IPNetwork.Parse(canonical[i]);
+        }
+
+        return networks;
+    }
+
     /// <summary>"10.2.0.7/16" → "10.2.0.0/16"; a bare address is a host prefix (/32 or /128).</summary>
     public static bool TryCanonicalPrefix(string text, out string? canonical, out string? problem)
     {

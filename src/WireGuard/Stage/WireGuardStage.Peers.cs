@@ -464,14 +464,14 @@ internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBou
         {
             if ((change.What & (PeerChange.AllowedIPs | PeerChange.Groups)) != 0)
             {
-                updates.Add(new PeerUpdate(change.Peer.Port, change.Planned.State.Groups, change.Planned.State.AllowedIPs, Mtu));
+                updates.Add(new PeerUpdate(change.Peer.Port, change.Planned.State.Groups, WireGuardSettings.Networks(change.Planned.State.AllowedIPs), Mtu));
             }
         }
 
         var adds = new List<PeerRegistration>();
         foreach (PlannedPeer peer in plan.Added)
         {
-            adds.Add(new PeerRegistration(peer.Name, peer.State.Groups, peer.State.AllowedIPs, Mtu));
+            adds.Add(new PeerRegistration(peer.Name, peer.State.Groups, WireGuardSettings.Networks(peer.State.AllowedIPs), Mtu));
         }
 
         var changes = new PeerChanges

@@ -5,6 +5,8 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Status;
+using RouterHost.Abstractions.Tunnels;
 using RouterHost.Crypto;
 using RouterHost.Underlay;
 using RouterHost.WireGuard.Keys;
@@ -86,7 +88,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
 
     public int ListenPort { get; private set; }
 
-    public IReadOnlyList<IQueue> Sources => _sources;
+    public IReadOnlyList<IPacketReader> Sources => _sources;
 
     /// <summary>Builds the stage: reads keys, registers peers, binds sockets. Throws with a clear message on failure.</summary>
     public static WireGuardStage Create(StageContext context, WireGuardSettings settings, int batchSize)
@@ -117,7 +119,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
 
                 CryptographicOperations.ZeroMemory(peer.PresharedKey);
                 PeerEndpoint? endpoint = peer.Endpoint is null ? null : new PeerEndpoint(Resolve(peer), UdpEndpoint.None);
-                PortInfo port = context.Ports.AddPeer(peer.Name, [.. peer.Groups], context.Name, peer.AllowedIPs, settings.Mtu);
+                PortInfo port = context.Ports.AddPeer(context.Name, new PeerRegistration(peer.Name, [.. peer.Groups], WireGuardSettings.Networks(peer.AllowedIPs), settings.Mtu));
                 peers.Add(new WireGuardPeer(peers.Count, port.Id, peer.Name, identity!, endpoint, (long)peer.PersistentKeepalive.TotalMilliseconds)
                 {
                     Configuration = StateOf(peer),

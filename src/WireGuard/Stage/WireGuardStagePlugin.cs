@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Tunnels;
 
 namespace RouterHost.WireGuard.Stage;
 
@@ -50,16 +51,7 @@ public sealed class WireGuardStagePlugin : IStagePlugin, ITunnelMtuReader, ITunn
         foreach (PeerSettings peer in parsed.Peers)
         {
             System.Security.Cryptography.CryptographicOperations.ZeroMemory(peer.PresharedKey);
-            var prefixes = new List<System.Net.IPNetwork>();
-            foreach (string text in peer.AllowedIPs)
-            {
-                if (System.Net.IPNetwork.TryParse(text, out System.Net.IPNetwork prefix))
-                {
-                    prefixes.Add(prefix);
-                }
-            }
-
-            peers.Add(new TunnelPeer(peer.Name, peer.Path, prefixes));
+            peers.Add(new TunnelPeer(peer.Name, peer.Path, WireGuardSettings.Networks(peer.AllowedIPs)));
         }
 
         return problems.Count > 0 ? null : peers;

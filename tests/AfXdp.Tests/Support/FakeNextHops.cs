@@ -1,5 +1,6 @@
 using System.Net;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Routing;
 
 namespace RouterHost.Plugins.AfXdp.Tests;
 

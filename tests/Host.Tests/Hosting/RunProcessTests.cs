@@ -206,7 +206,7 @@ public sealed class RunProcessTests
         Assert.Matches($@"Memory\s+backend\s+1\.0\.0\s+{PluginContract.Major}\.{PluginContract.Minor}\s+Gso, MultiQueue\s+ok", output);
         Assert.Matches($@"Forward\s+stage\s+1\.0\.0\s+{PluginContract.Major}\.{PluginContract.Minor}\s+-\s+ok", output);
         Assert.Matches(@"Thrower\s+backend\s+.*error: its factory .* threw InvalidOperationException", output);
-        Assert.Contains("FutureContract: 'RouterHost.TestPlugins.FutureContract.dll' was built against plugin contract 2.0", output, StringComparison.Ordinal);
+        Assert.Contains("FutureContract: 'RouterHost.TestPlugins.FutureContract.dll' was built against plugin contract 3.0", output, StringComparison.Ordinal);
     }
 
     /// <summary>Receives notifications until one matches (true) or <paramref name="timeout"/> passes (false).</summary>

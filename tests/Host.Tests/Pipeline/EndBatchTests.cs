@@ -92,19 +92,15 @@ public sealed class EndBatchTests
         }
     }
 
-    internal sealed class NoQueue(bool gso = false) : IQueue
+    internal class NoQueue : IQueue
     {
         public int Index => 0;
-
-        public bool GsoSupported => gso;
 
         public bool Read(PacketBatch batch) => false;
 
         public DropReason Write(in Packet packet) => DropReason.None;
 
         public DropReason WriteFromSelf(in Packet packet) => DropReason.None;
-
-        public DropReason WriteGso(Span<byte> header, ReadOnlySpan<ReadOnlyMemory<byte>> payloads, in GsoInfo gso) => DropReason.None;
 
         public void Flush(DropTally drops)
         {
@@ -116,6 +112,18 @@ public sealed class EndBatchTests
 
         public void Dispose()
         {
+        }
+    }
+
+    /// <summary>A queue whose Write takes superpackets of the <paramref name="accepted"/> types whole; counts how often it is asked.</summary>
+    internal sealed class GsoQueue(params GsoType[] accepted) : NoQueue, IGsoWriter
+    {
+        public int Asked { get; private set; }
+
+        public bool AcceptsGso(GsoType type)
+        {
+            Asked++;
+            return Array.IndexOf(accepted, type) >= 0;
         }
     }
 }

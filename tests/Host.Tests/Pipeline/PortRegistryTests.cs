@@ -1,11 +1,31 @@
 using System.Net;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Links;
 using RouterHost.Pipeline;
 
 namespace RouterHost.Tests.Pipeline;
 
 public sealed class PortRegistryTests
 {
+    private static IPNetwork[] Nets(params string[] prefixes) => [.. prefixes.Select(IPNetwork.Parse)];
+
+    [Fact]
+    public void A_peer_is_registered_with_typed_prefixes_and_a_default_prefix_or_negative_mtu_is_refused_naming_the_peer()
+    {
+        var ports = new PortRegistry();
+        PortInfo a = ports.AddPeer("wg", new PeerRegistration("a", ["sites"], Nets("10.9.0.0/16", "fd09::/48"), 1420));
+        Assert.Equal(Nets("10.9.0.0/16", "fd09::/48"), a.Prefixes);
+        Assert.Equal("wg", a.Owner);
+
+        var empty = Assert.Throws<ArgumentException>(() => ports.AddPeer("wg", new PeerRegistration("b", [], [default], 0)));
+        Assert.Contains("'b'", empty.Message, StringComparison.Ordinal);
+        var mtu = Assert.Throws<ArgumentOutOfRangeException>(() => ports.AddPeer("wg", new PeerRegistration("c", [], [], -1)));
+        Assert.Contains("'c'", mtu.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => ports.ChangePeers("wg", new PeerChanges { Update = [new PeerUpdate(a.Id, [], [default], 0)] }));
+        Assert.Throws<ArgumentException>(() => ports.ChangePeers("wg", new PeerChanges { Add = [new PeerRegistration("d", [], [default], 0)] }));
+        Assert.Equal(["a"], ports.Ports.Select(p => p.Name));
+    }
+
     [Fact]
     public void An_interface_s_link_is_seen_by_name_by_id_and_in_the_list()
     {
@@ -32,8 +52,8 @@ public sealed class PortRegistryTests
     {
         var ports = new PortRegistry();
 
-        PortInfo withMtu = ports.AddPeer("a", [], "wg", ["10.9.0.0/16"], 1420);
-        PortInfo without = ports.AddPeer("b", [], "wg", ["10.8.0.0/16"]);
+        PortInfo withMtu = ports.AddPeer("wg", new PeerRegistration("a", [], Nets("10.9.0.0/16"), 1420));
+        PortInfo without = ports.AddPeer("wg", new PeerRegistration("b", [], Nets("10.8.0.0/16"), 0));
 
         Assert.Equal(1420, withMtu.Mtu);
         Assert.Equal(0, without.Mtu);
@@ -53,22 +73,22 @@ public sealed class PortRegistryTests
     {
         var ports = new PortRegistry();
         ports.AddInterface("lan", [], "Memory");
-        PortInfo a = ports.AddPeer("a", [], "wg", ["10.1.0.0/16"], 1420);
-        PortInfo b = ports.AddPeer("b", [], "wg", ["10.2.0.0/16"], 1420);
+        PortInfo a = ports.AddPeer("wg", new PeerRegistration("a", [], Nets("10.1.0.0/16"), 1420));
+        PortInfo b = ports.AddPeer("wg", new PeerRegistration("b", [], Nets("10.2.0.0/16"), 1420));
         var seen = new List<PortsChangedEventArgs>();
         ports.PortsChanged += (_, e) => seen.Add(e);
 
         IReadOnlyList<PortInfo> added = ports.ChangePeers("wg", new PeerChanges
         {
             Remove = [b.Id],
-            Update = [new PeerUpdate(a.Id, ["sites"], ["10.1.0.0/16", "10.11.0.0/16"], 1420)],
-            Add = [new PeerRegistration("c", ["sites"], ["10.3.0.0/16"], 1420)],
+            Update = [new PeerUpdate(a.Id, ["sites"], Nets("10.1.0.0/16", "10.11.0.0/16"), 1420)],
+            Add = [new PeerRegistration("c", ["sites"], Nets("10.3.0.0/16"), 1420)],
         });
 
         PortsChangedEventArgs change = Assert.Single(seen);
         Assert.Equal("wg", change.Owner);
         Assert.Equal(b.Id, Assert.Single(change.Removed).Id);
-        Assert.Equal(["10.1.0.0/16", "10.11.0.0/16"], Assert.Single(change.Updated).Prefixes);
+        Assert.Equal(Nets("10.1.0.0/16", "10.11.0.0/16"), Assert.Single(change.Updated).Prefixes);
         PortInfo c = Assert.Single(added);
         Assert.Same(c, Assert.Single(change.Added));
         Assert.Equal(["lan", "a", "c"], ports.Ports.Select(p => p.Name));
@@ -80,7 +100,7 @@ public sealed class PortRegistryTests
 
         // A removed peer's index is never given again: a packet still carrying it cannot reach the new peer.
         Assert.True(c.Id.Index > b.Id.Index);
-        PortInfo again = Assert.Single(ports.ChangePeers("wg", new PeerChanges { Add = [new PeerRegistration("b", [], ["10.2.0.0/16"], 1420)] }));
+        PortInfo again = Assert.Single(ports.ChangePeers("wg", new PeerChanges { Add = [new PeerRegistration("b", [], Nets("10.2.0.0/16"), 1420)] }));
         Assert.True(again.Id.Index > c.Id.Index);
         Assert.Equal(2, seen.Count);
     }
@@ -90,8 +110,8 @@ public sealed class PortRegistryTests
     {
         var ports = new PortRegistry();
         ports.AddInterface("lan", [], "Memory");
-        PortInfo a = ports.AddPeer("a", [], "wg", ["10.1.0.0/16"], 1420);
-        PortInfo other = ports.AddPeer("x", [], "wg2", ["10.9.0.0/16"], 1420);
+        PortInfo a = ports.AddPeer("wg", new PeerRegistration("a", [], Nets("10.1.0.0/16"), 1420));
+        PortInfo other = ports.AddPeer("wg2", new PeerRegistration("x", [], Nets("10.9.0.0/16"), 1420));
         int notified = 0;
         ports.PortsChanged += (_, _) => notified++;
         IReadOnlyList<PortInfo> before = ports.Ports;
@@ -111,10 +131,10 @@ public sealed class PortRegistryTests
         Assert.Equal(0, notified);
         Assert.Same(before, ports.Ports);
         Assert.True(ports.TryFind("a", out PortInfo stillA));
-        Assert.Equal(["10.1.0.0/16"], stillA.Prefixes);
+        Assert.Equal(Nets("10.1.0.0/16"), stillA.Prefixes);
 
         // A name freed by a removal in the same change may be taken by the peer that replaces it.
-        PortInfo replaced = Assert.Single(ports.ChangePeers("wg", new PeerChanges { Remove = [a.Id], Add = [new PeerRegistration("a", [], ["10.5.0.0/16"], 1420)] }));
+        PortInfo replaced = Assert.Single(ports.ChangePeers("wg", new PeerChanges { Remove = [a.Id], Add = [new PeerRegistration("a", [], Nets("10.5.0.0/16"), 1420)] }));
         Assert.NotEqual(a.Id, replaced.Id);
         Assert.Equal(1, notified);
     }

@@ -71,8 +71,8 @@ public sealed class RouterBuildTests
         Assert.Equal(["inside", "trusted"], lan.Groups);
         Assert.NotEqual(lan.Id, wan.Id);
 
-        var peer = router.Ports.AddPeer("alice", ["peers"], "wg");
+        var peer = router.Ports.AddPeer("wg", new Abstractions.PeerRegistration("alice", ["peers"], [], 0));
         Assert.Equal(Abstractions.PortKind.Peer, peer.Id.Kind);
-        Assert.Throws<InvalidOperationException>(() => router.Ports.AddPeer("lan", [], "wg"));
+        Assert.Throws<InvalidOperationException>(() => router.Ports.AddPeer("wg", new Abstractions.PeerRegistration("lan", [], [], 0)));
     }
 }

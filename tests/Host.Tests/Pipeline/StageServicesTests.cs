@@ -1,4 +1,6 @@
+using System.Net;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Routing;
 using RouterHost.Pipeline;
 
 namespace RouterHost.Tests.Pipeline;
@@ -35,11 +37,11 @@ public sealed class StageServicesTests
     {
         var ports = new PortRegistry();
         PortInfo lan = ports.AddInterface("lan", ["inside"], "Memory");
-        PortInfo alice = ports.AddPeer("alice", ["peers"], "wg", ["10.9.0.0/16", "fd09::/48"]);
-        PortInfo bob = ports.AddPeer("bob", [], "wg");
+        PortInfo alice = ports.AddPeer("wg", new PeerRegistration("alice", ["peers"], [IPNetwork.Parse("10.9.0.0/16"), IPNetwork.Parse("fd09::/48")], 0));
+        PortInfo bob = ports.AddPeer("wg", new PeerRegistration("bob", [], [], 0));
 
         Assert.Empty(lan.Prefixes);
-        Assert.Equal(["10.9.0.0/16", "fd09::/48"], alice.Prefixes);
+        Assert.Equal([IPNetwork.Parse("10.9.0.0/16"), IPNetwork.Parse("fd09::/48")], alice.Prefixes);
         Assert.Empty(bob.Prefixes);
         Assert.True(ports.TryGet(alice.Id, out PortInfo? found));
         Assert.Same(alice, found);

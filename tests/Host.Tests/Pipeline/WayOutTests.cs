@@ -5,21 +5,24 @@ namespace RouterHost.Tests.Pipeline;
 
 /// <summary>
 /// The one way out of a packet at the end of its walk: an interface's queue (segmented by the lane first when it is a
-/// superpacket and the queue has no GSO), the stage that owns a peer, or a counted drop.
+/// superpacket and the queue is no <see cref="IGsoWriter"/> that accepts its type), the stage that owns a peer, or a
+/// counted drop.
 /// </summary>
 public sealed class WayOutTests
 {
+    private static readonly EndBatchTests.GsoQueue TcpOnly = new(GsoType.TcpV4, GsoType.TcpV6);
+
     private static readonly EgressTarget?[] Egress =
     [
-        new EgressTarget("plain", new EndBatchTests.NoQueue(gso: false), isSelf: false, gate: null),
-        new EgressTarget("gso", new EndBatchTests.NoQueue(gso: true), isSelf: false, gate: null),
+        new EgressTarget("plain", new EndBatchTests.NoQueue(), isSelf: false, gate: null),
+        new EgressTarget("gso", TcpOnly, isSelf: false, gate: null),
         null,
     ];
 
-    private static Packet To(PortId egress, bool superpacket = false) => new()
+    private static Packet To(PortId egress, bool superpacket = false, GsoType type = GsoType.TcpV4) => new()
     {
         Egress = egress,
-        Gso = superpacket ? new GsoInfo { Type = GsoType.TcpV4, SegmentSize = 1000 } : default,
+        Gso = superpacket ? new GsoInfo { Type = type, SegmentSize = 1000 } : default,
     };
 
     [Fact]
@@ -31,6 +34,19 @@ public sealed class WayOutTests
         Assert.Same(Egress[0], target);
         Assert.Equal(WayOut.Interface, WayOuts.Choose(To(PortId.Interface(1), superpacket: true), Egress, out target));
         Assert.Same(Egress[1], target);
+    }
+
+    [Fact]
+    public void A_gso_writer_takes_whole_only_the_superpacket_types_it_accepts_and_is_asked_once_not_per_packet()
+    {
+        int asked = TcpOnly.Asked;
+        Assert.True(asked > 0);
+        Assert.Equal(WayOut.Interface, WayOuts.Choose(To(PortId.Interface(1), superpacket: true, GsoType.TcpV6), Egress, out EgressTarget? target));
+        Assert.Same(Egress[1], target);
+        Assert.Equal(WayOut.SegmentForInterface, WayOuts.Choose(To(PortId.Interface(1), superpacket: true, GsoType.UdpL4), Egress, out target));
+        Assert.Same(Egress[1], target);
+        Assert.Equal(WayOut.Interface, WayOuts.Choose(To(PortId.Interface(1)), Egress, out _));
+        Assert.Equal(asked, TcpOnly.Asked);
     }
 
     [Fact]

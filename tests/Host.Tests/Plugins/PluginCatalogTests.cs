@@ -81,7 +81,7 @@ public sealed class PluginCatalogTests
     public void A_plugin_built_against_a_newer_contract_major_version_is_refused_saying_so()
     {
         PluginFolderError error = Assert.Single(Catalog.FolderErrors, e => e.Folder.EndsWith("FutureContract", StringComparison.Ordinal));
-        Assert.Contains("built against plugin contract 2.0", error.Message, StringComparison.Ordinal);
+        Assert.Contains("built against plugin contract 3.0", error.Message, StringComparison.Ordinal);
         Assert.Contains($"newer than this host's contract {PluginContract.Major}.{PluginContract.Minor}", error.Message, StringComparison.Ordinal);
         Assert.Null(Catalog.Find("Future", PluginKind.Backend));
     }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using RouterHost.Abstractions;
 
 namespace RouterHost.TestPlugins.MemoryBackend;
@@ -21,9 +20,6 @@ internal sealed class MemoryContainer : IContainer
     public string Name { get; }
 
     public IReadOnlyList<IQueue> Queues => _queues;
-
-    public IQueue Add(SafeHandle fd) =>
-        throw new NotSupportedException("The Memory backend has no file descriptors to adopt.");
 
     public void Close()
     {

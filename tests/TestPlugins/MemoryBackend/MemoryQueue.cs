@@ -6,10 +6,10 @@ namespace RouterHost.TestPlugins.MemoryBackend;
 /// <summary>
 /// One in-memory queue. Channel mode: <c>RouterHost.Memory/{exchange}/{interface}/{queue}/in</c> (a
 /// <see cref="Channel{T}"/> of byte[]) feeds <see cref="Read"/>; written packets appear on <c>.../out</c>
-/// (Write, WriteGso) and <c>.../self</c> (WriteFromSelf). Generate mode: Read returns prebuilt packets
-/// forever and writes are only counted, so it allocates nothing.
+/// (Write; a superpacket whole when <c>Gso</c> is on) and <c>.../self</c> (WriteFromSelf). Generate mode: Read
+/// returns prebuilt packets forever and writes are only counted, so it allocates nothing.
 /// </summary>
-internal sealed class MemoryQueue : IQueue
+internal sealed class MemoryQueue : IQueue, IGsoWriter
 {
     private const int Headroom = 128;
 
@@ -20,6 +20,7 @@ internal sealed class MemoryQueue : IQueue
     private readonly byte[][] _slots;
     private readonly int _batchSize;
     private readonly bool _generate;
+    private readonly bool _gso;
     private readonly CancellationTokenSource _closed = new();
     private readonly long _failAfterReads;
     private readonly bool _refuseAtFlush;
@@ -32,7 +33,7 @@ internal sealed class MemoryQueue : IQueue
         _refuseAtFlush = refuseAtFlush;
         _failAfterReads = failAfterReads;
         Index = index;
-        GsoSupported = gso;
+        _gso = gso;
         _generate = generate;
         _batchSize = batchSize;
         string prefix = $"RouterHost.Memory/{exchange}/{iface}/{index}/";
@@ -66,7 +67,8 @@ internal sealed class MemoryQueue : IQueue
 
     public int Index { get; }
 
-    public bool GsoSupported { get; }
+    /// <summary>With <c>Gso</c> on, Write takes superpackets of every type whole (and writes them out as they are).</summary>
+    public bool AcceptsGso(GsoType type) => _gso && type != GsoType.None;
 
     public long WrittenPackets { get; private set; }
 
@@ -151,27 +153,6 @@ internal sealed class MemoryQueue : IQueue
     public DropReason WriteFromSelf(in Packet packet)
     {
         _self?.Writer.TryWrite(packet.Data.ToArray());
-        return DropReason.None;
-    }
-
-    public DropReason WriteGso(Span<byte> header, ReadOnlySpan<ReadOnlyMemory<byte>> payloads, in GsoInfo gso)
-    {
-        if (!GsoSupported)
-        {
-            return DropReason.GsoUnsupported;
-        }
-
-        if (_out is not null)
-        {
-            var all = new List<byte>(header.ToArray());
-            foreach (ReadOnlyMemory<byte> payload in payloads)
-            {
-                all.AddRange(payload.ToArray());
-            }
-
-            _out.Writer.TryWrite([.. all]);
-        }
-
         return DropReason.None;
     }
 

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Threading.Channels;
 using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
@@ -15,17 +16,31 @@ namespace RouterHost.TestPlugins.TestStages;
 [RouterHostPlugin("Tunnel", Description = "A tunnel stand-in with its own packet source")]
 public sealed class TunnelStagePlugin : IStagePlugin
 {
-    public IReadOnlyList<ConfigurationProblem> Validate(IConfigurationSection settings) =>
-        string.IsNullOrWhiteSpace(settings["Exchange"])
-            ? [new ConfigurationProblem($"{settings.Path}:Exchange", "is missing")]
-            : [];
+    public IReadOnlyList<ConfigurationProblem> Validate(IConfigurationSection settings)
+    {
+        var problems = new List<ConfigurationProblem>();
+        if (string.IsNullOrWhiteSpace(settings["Exchange"]))
+        {
+            problems.Add(new ConfigurationProblem($"{settings.Path}:Exchange", "is missing"));
+        }
+
+        foreach (IConfigurationSection prefix in settings.GetSection("Prefixes").GetChildren())
+        {
+            if (!IPNetwork.TryParse(prefix.Value, out _))
+            {
+                problems.Add(new ConfigurationProblem(prefix.Path, $"'{prefix.Value}' is not a network prefix like 10.9.0.0/16 (host bits clear)"));
+            }
+        }
+
+        return problems;
+    }
 
     public IStage Create(StageContext context)
     {
         string peerName = context.Settings["Peer"] ?? "peer";
-        string[] prefixes = context.Settings.GetSection("Prefixes").GetChildren().Select(c => c.Value ?? string.Empty).ToArray();
+        IPNetwork[] prefixes = context.Settings.GetSection("Prefixes").GetChildren().Select(c => IPNetwork.Parse(c.Value ?? string.Empty)).ToArray();
         string[] groups = context.Settings.GetSection("Groups").GetChildren().Select(c => c.Value ?? string.Empty).ToArray();
-        PortInfo peer = context.Ports.AddPeer(peerName, groups.Length == 0 ? ["tunnel"] : groups, context.Name, prefixes);
+        PortInfo peer = context.Ports.AddPeer(context.Name, new PeerRegistration(peerName, groups.Length == 0 ? ["tunnel"] : groups, prefixes, 0));
         return new TunnelStage(peer.Id, context.Settings["Exchange"]!, string.Equals(context.Settings["Discard"], "true", StringComparison.OrdinalIgnoreCase));
     }
 
@@ -47,7 +62,7 @@ public sealed class TunnelStagePlugin : IStagePlugin
             AppContext.SetData(_keys[1], _out);
         }
 
-        public IReadOnlyList<IQueue> Sources => [_source];
+        public IReadOnlyList<IPacketReader> Sources => [_source];
 
         public void Start(IPortRegistry ports)
         {
@@ -95,8 +110,8 @@ public sealed class TunnelStagePlugin : IStagePlugin
         }
     }
 
-    /// <summary>A source queue over a channel: Read blocks until packets arrive or the queue is closed.</summary>
-    private sealed class ChannelSource : IQueue
+    /// <summary>A source over a channel (it only reads): Read blocks until packets arrive or the source is closed.</summary>
+    private sealed class ChannelSource : IPacketReader
     {
         private const int Headroom = 128;
         private readonly CancellationTokenSource _closed = new();
@@ -105,8 +120,6 @@ public sealed class TunnelStagePlugin : IStagePlugin
         public Channel<byte[]> In { get; } = Channel.CreateUnbounded<byte[]>();
 
         public int Index => 0;
-
-        public bool GsoSupported => false;
 
         public bool Read(PacketBatch batch)
         {
@@ -138,16 +151,6 @@ public sealed class TunnelStagePlugin : IStagePlugin
                     return false;
                 }
             }
-        }
-
-        public DropReason Write(in Packet packet) => DropReason.EgressUnavailable;
-
-        public DropReason WriteFromSelf(in Packet packet) => DropReason.EgressUnavailable;
-
-        public DropReason WriteGso(Span<byte> header, ReadOnlySpan<ReadOnlyMemory<byte>> payloads, in GsoInfo gso) => DropReason.GsoUnsupported;
-
-        public void Flush(DropTally drops)
-        {
         }
 
         public void Close() => _closed.Cancel();

@@ -1,3 +1,5 @@
+using System.Net;
+using RouterHost.Abstractions;
 using RouterHost.WireGuard.Tests.Support;
 
 namespace RouterHost.WireGuard.Tests.Interop;
@@ -26,7 +28,7 @@ public sealed class KernelRouteTests
             Assert.Contains("fd70::/48 proto 210", net.A.Ip("-6", "route", "show", "dev", "rhwg0").StdOut, StringComparison.Ordinal);
 
             // A peer registered while running (the live path of a reload): its prefix follows, the others stay.
-            node.Router.Ports.AddPeer("late", [], "wg", ["10.71.0.0/16"]);
+            node.Router.Ports.AddPeer("wg", new PeerRegistration("late", [], [IPNetwork.Parse("10.71.0.0/16")], 0));
             string routes = net.A.Ip("route", "show", "dev", "rhwg0").StdOut;
             Assert.Contains("10.71.0.0/16 proto 210", routes, StringComparison.Ordinal);
             Assert.Contains("10.70.0.0/16 proto 210", routes, StringComparison.Ordinal);

@@ -186,9 +186,9 @@ public sealed class LivePeerTests
         Assert.Equal("192.0.2.9:51820", c.Endpoint?.Remote.ToString());
         Assert.True(c.Index > b.Index);
         Assert.True(ports.TryFind("b", out PortInfo bPort));
-        Assert.Equal(["10.22.0.0/16"], bPort.Prefixes);
+        Assert.Equal(["10.22.0.0/16"], bPort.Prefixes.Select(p => p.ToString()));
         Assert.True(ports.TryFind("c", out PortInfo cPort));
-        Assert.Equal(["10.3.0.0/16"], cPort.Prefixes);
+        Assert.Equal(["10.3.0.0/16"], cPort.Prefixes.Select(p => p.ToString()));
         Assert.Single(seen);
 
         // c leaves: out of the table at once and marked removed; the handshake thread zeroes it.

@@ -95,7 +95,7 @@ internal sealed class TimerHarness : IDisposable
     private void ReceiveLoop()
     {
         var batch = new PacketBatch(64) { Direction = PacketDirection.Inbound };
-        IQueue source = Stage.Sources[0];
+        IPacketReader source = Stage.Sources[0];
         while (true)
         {
             batch.Clear();

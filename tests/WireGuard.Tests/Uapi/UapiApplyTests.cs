@@ -1,10 +1,11 @@
 using System.Net;
-using FsCheck;
-using FsCheck.Fluent;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using FsCheck;
+using FsCheck.Fluent;
 using Microsoft.Extensions.Configuration;
 using RouterHost.Abstractions;
+using RouterHost.Abstractions.Status;
 using RouterHost.Pipeline;
 using RouterHost.WireGuard.Keys;
 using RouterHost.WireGuard.Stage;
@@ -44,7 +45,7 @@ public sealed class UapiApplyTests
         WireGuardPeer b = stage.Peers.Single(p => p.Identity.PublicKey.SequenceEqual(Convert.FromBase64String(peerB.PublicKey)));
         Assert.Equal(UapiName(peerB), b.Name);
         Assert.True(ports.TryFind(b.Name, out PortInfo bPort));
-        Assert.Equal(["10.2.0.0/16", "10.12.0.0/16"], bPort.Prefixes);
+        Assert.Equal(["10.2.0.0/16", "10.12.0.0/16"], bPort.Prefixes.Select(p => p.ToString()));
         Assert.Equal("192.0.2.2:51820", b.Endpoint?.Remote.ToString());
         Assert.True(b.Identity.HasPresharedKey);
         Assert.Equal(25_000, b.PersistentKeepaliveMs);
