@@ -117,8 +117,10 @@ internal sealed partial class AfPacketContainer : IContainer, IInterfaceLinkProv
 
     private static partial class Log
     {
+        // More than six placeholders: the generator names each value after its parameter, so the parameter is spelled as
+        // the placeholder (a verbatim @interface would leave {Interface} unfilled).
         [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Interface {Interface}: AF_PACKET on {Device} (ifindex {Index}, {Mac}, MTU {Mtu}): {Queues} queue(s) in a hash fanout group, rings of {Blocks} blocks of {BlockSize} bytes, offloads {Offloads}; the kernel keeps the addresses {Addresses}")]
-        public static partial void Opened(ILogger logger, string @interface, string device, int index, string mac, int mtu, int queues, int blocks, int blockSize, string offloads, string addresses);
+        public static partial void Opened(ILogger logger, string Interface, string device, int index, string mac, int mtu, int queues, int blocks, int blockSize, string offloads, string addresses);
 
         [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Interface {Interface}: AF_PACKET on {Device} closed")]
         public static partial void Closed(ILogger logger, string @interface, string device);

@@ -337,13 +337,9 @@ internal sealed unsafe class AfPacketQueue : IQueue, IGsoWriter
             return AfPacketDropReasons.TxTooLarge;
         }
 
-        if (!path.TryReserve(total, out Span<byte> frame))
+        if (!TryReserve(path, total, out Span<byte> frame))
         {
-            path.Send(_socket.Fd);
-            if (!path.TryReserve(total, out frame))
-            {
-                return AfPacketDropReasons.TxTooLarge;
-            }
+            return AfPacketDropReasons.TxTooLarge;
         }
 
         Span<byte> copy = frame[(_vnetLength + Ethernet.HeaderLength)..];
@@ -406,13 +402,9 @@ internal sealed unsafe class AfPacketQueue : IQueue, IGsoWriter
         }
 
         int length = _vnetLength + Ethernet.HeaderLength + Arp.Length;
-        if (!path.TryReserve(length, out Span<byte> frame))
+        if (!TryReserve(path, length, out Span<byte> frame))
         {
-            path.Send(_socket.Fd);
-            if (!path.TryReserve(length, out frame))
-            {
-                return;
-            }
+            return;
         }
 
         frame[.._vnetLength].Clear();
@@ -439,18 +431,26 @@ internal sealed unsafe class AfPacketQueue : IQueue, IGsoWriter
         }
 
         int length = _vnetLength + NeighbourDiscovery.SolicitationFrameLength;
-        if (!path.TryReserve(length, out Span<byte> frame))
+        if (!TryReserve(path, length, out Span<byte> frame))
         {
-            path.Send(_socket.Fd);
-            if (!path.TryReserve(length, out frame))
-            {
-                return;
-            }
+            return;
         }
 
         frame[.._vnetLength].Clear();
         NeighbourDiscovery.WriteSolicitation(frame[_vnetLength..], _mac, sender, target);
         Solicitations++;
+    }
+
+    /// <summary>Room for a frame on <paramref name="path"/>, sending what waits there first when it is full.</summary>
+    private bool TryReserve(TxBatch path, int length, out Span<byte> frame)
+    {
+        if (path.TryReserve(length, out frame))
+        {
+            return true;
+        }
+
+        path.Send(_socket.Fd);
+        return path.TryReserve(length, out frame);
     }
 
     private void CountKernelDrops(DropTally drops)

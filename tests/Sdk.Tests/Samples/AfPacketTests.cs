@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RouterHost.Linux.Namespaces;
-using RouterHost.Linux.TestSupport.Routing;
 
 namespace RouterHost.Sdk.Tests.Samples;
 
@@ -74,7 +75,7 @@ public sealed class AfPacketTests(PackedSdkFixture sdk, ITestOutputHelper output
         Assert.True(back6.ExitCode == 0 && back6.StdOut.Contains("3 received", StringComparison.Ordinal), back6.StdOut + back6.StdErr + router.Output);
 
         var clock = Stopwatch.StartNew();
-        (byte[] sent, byte[] received) = InProcessRouter.Transfer(a, b, B4, Megabytes100, 1, 5301, () => router.Output)[0];
+        (byte[] sent, byte[] received) = Transfer(a, b, B4, Megabytes100, router);
         clock.Stop();
         Assert.Equal(sent, received);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"100 MB A → B through the AfPacket backend in {clock.Elapsed.TotalSeconds:0.00} s: {Megabytes100 * 8 / clock.Elapsed.TotalSeconds / 1e6:0} Mbit/s"));
@@ -117,6 +118,54 @@ public sealed class AfPacketTests(PackedSdkFixture sdk, ITestOutputHelper output
         Assert.True(File.Exists(Path.Combine(folder, "RouterHost.Packets.dll")), "the sample's private dependency is not beside it");
         Assert.False(File.Exists(Path.Combine(folder, "RouterHost.Abstractions.dll")), "the SDK was copied beside the plugin");
         return plugins;
+    }
+
+    /// <summary>
+    /// Sends <paramref name="bytes"/> pseudo-random bytes over TCP from <paramref name="from"/> to a listener on
+    /// <paramref name="server"/> in <paramref name="to"/>; returns the SHA-256 of what was sent and of what arrived.
+    /// </summary>
+    private static (byte[] Sent, byte[] Received) Transfer(NetworkNamespace from, NetworkNamespace to, IPAddress server, long bytes, RouterHostProcess router)
+    {
+        using Socket listener = to.Run(() =>
+        {
+            var s = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            s.Bind(new IPEndPoint(server, 0));
+            s.Listen(1);
+            return s;
+        });
+        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        Task<byte[]> receiver = Task.Run(() =>
+        {
+            using Socket connection = listener.Accept();
+            connection.ReceiveTimeout = 60_000;
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var buffer = new byte[256 * 1024];
+            int n;
+            while ((n = connection.Receive(buffer)) > 0)
+            {
+                hash.AppendData(buffer, 0, n);
+            }
+
+            return hash.GetHashAndReset();
+        });
+
+        using Socket client = from.Run(() => new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp));
+        client.SendTimeout = 60_000;
+        client.Connect(new IPEndPoint(server, port));
+        using var sent = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var random = new Random(15);
+        var chunk = new byte[128 * 1024];
+        for (long left = bytes; left > 0; left -= chunk.Length)
+        {
+            random.NextBytes(chunk);
+            int length = (int)Math.Min(left, chunk.Length);
+            client.Send(chunk, 0, length, SocketFlags.None);
+            sent.AppendData(chunk, 0, length);
+        }
+
+        client.Shutdown(SocketShutdown.Send);
+        Assert.True(receiver.Wait(TimeSpan.FromSeconds(120)), $"the receiver did not finish: {router.Output}");
+        return (sent.GetHashAndReset(), receiver.Result);
     }
 
     private static void WarmUp(NetworkNamespace from, IPAddress target, RouterHostProcess router)
