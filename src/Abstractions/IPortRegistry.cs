@@ -23,7 +23,9 @@ public interface IPortRegistry
     /// that the peer's packets come from inside them) and the inner MTU of its tunnel (<see cref="PortInfo.Mtu"/>: the
     /// largest IP packet the tunnel carries to it, which the routing stage holds packets to; 0 when unknown). Throws
     /// <see cref="InvalidOperationException"/> (naming both) if another port already has the name, and
-    /// <see cref="ArgumentException"/> (naming the peer) for a negative MTU.
+    /// <see cref="ArgumentOutOfRangeException"/> (naming the peer) for a negative MTU. The prefixes need no check here:
+    /// an <see cref="System.Net.IPNetwork"/> has no host bits (a stage validates its settings' text, with key paths,
+    /// before it converts them).
     /// </summary>
     PortInfo AddPeer(string ownerStage, PeerRegistration peer);
 

@@ -111,19 +111,11 @@ public readonly struct IpPrefix : IEquatable<IpPrefix>
     public static IpPrefix ParseContaining(string text) => Containing(ParseText(text, out int length), length);
 
     /// <summary>
-    /// The prefix <paramref name="network"/> names (an <see cref="IPNetwork"/> never has host bits), as the plugin
-    /// contract hands prefixes over (<c>PortInfo.Prefixes</c>); converted once when tables are built, never per packet.
+    /// The prefix <paramref name="network"/> names (an <see cref="IPNetwork"/> never has host bits; a default one is
+    /// 0.0.0.0/0), as the plugin contract hands prefixes over (<c>PortInfo.Prefixes</c>); converted once when tables
+    /// are built, never per packet.
     /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="network"/> is <c>default</c> (no address) or of neither family.</exception>
-    public static IpPrefix FromNetwork(IPNetwork network)
-    {
-        if (network.BaseAddress is null)
-        {
-            throw new ArgumentException("The prefix is empty (a default IPNetwork, with no address).", nameof(network));
-        }
-
-        return Create(network.BaseAddress, network.PrefixLength);
-    }
+    public static IpPrefix FromNetwork(IPNetwork network) => Create(network.BaseAddress, network.PrefixLength);
 
     /// <summary>This prefix as an <see cref="IPNetwork"/>, the type the plugin contract hands prefixes over in.</summary>
     public IPNetwork ToNetwork() => new(Address, _length);

@@ -175,7 +175,10 @@ internal sealed class PortRegistry : IPortRegistry
         return new PortsChangedEventArgs(owner, removed, updated, added);
     }
 
-    /// <summary>Checks a peer to register: a name, groups, prefixes that are networks (not a default <see cref="IPNetwork"/>), an MTU of 0 or more.</summary>
+    /// <summary>
+    /// Checks a peer to register: a name, groups and prefixes, an MTU of 0 or more. The prefixes need no check: an
+    /// <see cref="IPNetwork"/> cannot have host bits (and a default one is 0.0.0.0/0, as .NET defines it).
+    /// </summary>
     private static void Check(string owner, PeerRegistration peer)
     {
         ArgumentNullException.ThrowIfNull(peer);
@@ -190,14 +193,6 @@ internal sealed class PortRegistry : IPortRegistry
         if (mtu < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(mtu), mtu, $"Peer '{name}' of {owner} has a negative MTU ({mtu}); give its tunnel's inner MTU, or 0 when unknown.");
-        }
-
-        foreach (IPNetwork prefix in prefixes)
-        {
-            if (prefix.BaseAddress is null)
-            {
-                throw new ArgumentException($"Peer '{name}' of {owner} has an empty allowed prefix (a default IPNetwork); give each prefix an address and a length.", nameof(prefixes));
-            }
         }
     }
 

@@ -89,7 +89,7 @@ internal sealed class RoutingSnapshot
                 continue;
             }
 
-            // The registry refuses an empty IPNetwork and an IPNetwork has no host bits: every prefix converts.
+            // An IPNetwork has no host bits: every prefix converts.
             foreach (IPNetwork network in port.Prefixes)
             {
                 IpPrefix prefix = IpPrefix.FromNetwork(network);

@@ -65,7 +65,18 @@ public sealed class IpPrefixTests
                 && prefix.First <= number && number <= prefix.Last
                 && prefix.Key == (v6 ? prefix.First : prefix.First << 96)
                 && IpPrefix.Parse(prefix.ToString()) == prefix
-                && IpPrefix.ToNumber(prefix.Address) == prefix.First;
+                && IpPrefix.ToNumber(prefix.Address) == prefix.First
+                && IpPrefix.FromNetwork(prefix.ToNetwork()) == prefix
+                && prefix.ToNetwork() == IPNetwork.Parse(prefix.ToString());
         }).QuickCheckThrowOnFailure();
+    }
+
+    [Fact]
+    public void A_contract_network_converts_to_the_same_prefix()
+    {
+        Assert.Equal(IpPrefix.Parse("10.9.0.0/16"), IpPrefix.FromNetwork(IPNetwork.Parse("10.9.0.0/16")));
+        Assert.Equal(IpPrefix.Parse("fd09::/48"), IpPrefix.FromNetwork(IPNetwork.Parse("fd09::/48")));
+        Assert.Equal(IpPrefix.AnyIPv4, IpPrefix.FromNetwork(IPNetwork.Parse("0.0.0.0/0")));
+        Assert.Equal(IpPrefix.AnyIPv4, IpPrefix.FromNetwork(default)); // .NET's default IPNetwork is 0.0.0.0/0
     }
 }

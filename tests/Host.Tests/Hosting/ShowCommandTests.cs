@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RouterHost.Abstractions;
 using RouterHost.Tests.Support;
 
 namespace RouterHost.Tests.Hosting;
@@ -48,6 +49,7 @@ public sealed class ShowCommandTests
         Assert.True(json.WaitForExit(StartTimeout), json.Output);
         using JsonDocument document = JsonDocument.Parse(json.Output);
         Assert.Equal(router.Id, document.RootElement.GetProperty("pid").GetInt32());
+        Assert.Equal(PluginContract.Text, document.RootElement.GetProperty("contract").GetString());
         Assert.Equal(2, document.RootElement.GetProperty("stages").GetArrayLength());
 
         // A second router on the same socket leaves the first one's alone and runs without one.

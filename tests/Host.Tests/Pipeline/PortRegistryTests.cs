@@ -10,19 +10,17 @@ public sealed class PortRegistryTests
     private static IPNetwork[] Nets(params string[] prefixes) => [.. prefixes.Select(IPNetwork.Parse)];
 
     [Fact]
-    public void A_peer_is_registered_with_typed_prefixes_and_a_default_prefix_or_negative_mtu_is_refused_naming_the_peer()
+    public void A_peer_is_registered_with_typed_prefixes_and_a_negative_mtu_is_refused_naming_the_peer()
     {
         var ports = new PortRegistry();
         PortInfo a = ports.AddPeer("wg", new PeerRegistration("a", ["sites"], Nets("10.9.0.0/16", "fd09::/48"), 1420));
         Assert.Equal(Nets("10.9.0.0/16", "fd09::/48"), a.Prefixes);
         Assert.Equal("wg", a.Owner);
 
-        var empty = Assert.Throws<ArgumentException>(() => ports.AddPeer("wg", new PeerRegistration("b", [], [default], 0)));
-        Assert.Contains("'b'", empty.Message, StringComparison.Ordinal);
         var mtu = Assert.Throws<ArgumentOutOfRangeException>(() => ports.AddPeer("wg", new PeerRegistration("c", [], [], -1)));
         Assert.Contains("'c'", mtu.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => ports.ChangePeers("wg", new PeerChanges { Update = [new PeerUpdate(a.Id, [], [default], 0)] }));
-        Assert.Throws<ArgumentException>(() => ports.ChangePeers("wg", new PeerChanges { Add = [new PeerRegistration("d", [], [default], 0)] }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ports.ChangePeers("wg", new PeerChanges { Update = [new PeerUpdate(a.Id, [], [], -1)] }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ports.ChangePeers("wg", new PeerChanges { Add = [new PeerRegistration("d", [], [], -1)] }));
         Assert.Equal(["a"], ports.Ports.Select(p => p.Name));
     }
 
