@@ -23,6 +23,13 @@ internal static class PluginRuntimeConfig
     public static List<string> ProbingPaths(ReadOnlyMemory<byte> json)
     {
         var paths = new List<string>();
+        if (!System.Text.Unicode.Utf8.IsValid(json.Span))
+        {
+            // Names and strings could not be read (System.Text.Json throws when it transcodes them); Problem refuses such
+            // a file on its own, since a loader comparing raw bytes might still find probing paths in it.
+            return paths;
+        }
+
         JsonDocument document;
         try
         {
@@ -75,7 +82,14 @@ internal static class PluginRuntimeConfig
                 continue;
             }
 
-            List<string> paths = ProbingPaths(File.ReadAllBytes(file));
+            byte[] bytes = File.ReadAllBytes(file);
+            if (!System.Text.Unicode.Utf8.IsValid(bytes))
+            {
+                return $"'{Path.GetFileName(file)}' is not valid UTF-8, so the probing paths the loader would search cannot be checked; "
+                    + "rebuild the plugin (dotnet writes UTF-8) or remove the file from the plugin folder";
+            }
+
+            List<string> paths = ProbingPaths(bytes);
             if (paths.Count > 0)
             {
                 return $"'{Path.GetFileName(file)}' names runtimeOptions.additionalProbingPaths ({string.Join(", ", paths.Select(p => $"'{p}'"))}): "

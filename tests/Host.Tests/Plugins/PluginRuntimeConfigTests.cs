@@ -39,6 +39,24 @@ public sealed class PluginRuntimeConfigTests
     }
 
     [Fact]
+    public void Invalid_UTF8_names_no_path_and_the_folder_is_refused_for_it()
+    {
+        // Found by the runtimeconfig fuzz target: a property name that is not UTF-8 made System.Text.Json throw when
+        // the name was transcoded. A loader comparing raw bytes could still find probing paths in such a file, so
+        // discovery refuses it rather than reading it as naming none.
+        byte[] bytes = [.. "{ \"rX\": 1, \"runtimeOptions\": { \"additionalProbingPaths\": [ \"/a\" ] } }"u8];
+        bytes[4] = 0xFF;
+        Assert.Empty(PluginRuntimeConfig.ProbingPaths(bytes));
+
+        using var dir = new TempDirectory();
+        string entry = dir.Combine("Plugin.dll");
+        File.WriteAllBytes(dir.Combine("Plugin.runtimeconfig.json"), bytes);
+        string? problem = PluginRuntimeConfig.Problem(entry);
+        Assert.NotNull(problem);
+        Assert.Contains("'Plugin.runtimeconfig.json' is not valid UTF-8", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Any_bytes_are_read_without_throwing()
     {
         Prop.ForAll(ArbMap.Default.ArbFor<byte[]>(), bytes =>
