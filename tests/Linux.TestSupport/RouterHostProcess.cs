@@ -93,7 +93,10 @@ public sealed class RouterHostProcess : IDisposable
             throw new ArgumentException("a umask and a network namespace are not combined", nameof(networkNamespace));
         }
 
-        var info = new ProcessStartInfo(networkNamespace is not null ? NetworkNamespace.IpPath : umask is null ? "dotnet" : "/bin/sh")
+        // The host starts through env --default-signal=HUP: a test runner started under nohup passes SIGHUP down as
+        // ignored, and .NET keeps an inherited ignored SIGHUP ignored, so the reload tests' SIGHUP would never arrive.
+        // env execs dotnet, so the process is still the host itself.
+        var info = new ProcessStartInfo(networkNamespace is not null ? NetworkNamespace.IpPath : umask is null ? "/usr/bin/env" : "/bin/sh")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -103,7 +106,7 @@ public sealed class RouterHostProcess : IDisposable
         if (umask is not null)
         {
             // The shell sets the umask and becomes dotnet (exec), so the process is still the host itself.
-            foreach (string arg in (string[])["-c", $"umask {umask} && exec dotnet \"$@\"", "sh"])
+            foreach (string arg in (string[])["-c", $"umask {umask} && exec /usr/bin/env --default-signal=HUP dotnet \"$@\"", "sh"])
             {
                 info.ArgumentList.Add(arg);
             }
@@ -111,10 +114,16 @@ public sealed class RouterHostProcess : IDisposable
 
         if (networkNamespace is not null)
         {
-            foreach (string arg in (string[])["netns", "exec", networkNamespace, "dotnet"])
+            foreach (string arg in (string[])["netns", "exec", networkNamespace, "/usr/bin/env", "--default-signal=HUP", "dotnet"])
             {
                 info.ArgumentList.Add(arg);
             }
+        }
+
+        if (networkNamespace is null && umask is null)
+        {
+            info.ArgumentList.Add("--default-signal=HUP");
+            info.ArgumentList.Add("dotnet");
         }
 
         info.ArgumentList.Add(RepositoryPaths.HostDll);
