@@ -124,6 +124,11 @@ internal sealed partial class TunContainer : IContainer, IFileDescriptorAdopter,
                 container.AddQueue(TunDevice.OpenQueue(deviceName, settings.OffloadsEnabled, multiQueue, out _));
             }
 
+            if (multiQueue)
+            {
+                container.SteerFlows(logger);
+            }
+
             if (settings.Persist)
             {
                 TunDevice.SetPersist((SafeFileDescriptor)container._queues[0].Handle, true, deviceName);
@@ -141,6 +146,27 @@ internal sealed partial class TunContainer : IContainer, IFileDescriptorAdopter,
             throw;
         }
     }
+
+    /// <summary>
+    /// Spreads outgoing flows over the queues by their hash (<see cref="TunSteering"/>), so one peer's flows reach every
+    /// lane; a kernel that refuses keeps its own choice (the queue a flow's replies came through), logged once.
+    /// </summary>
+    private void SteerFlows(ILogger logger)
+    {
+        try
+        {
+            TunSteering.Attach((SafeFileDescriptor)_queues[0].Handle, DeviceName);
+            FlowSteering = true;
+            Log.Steering(logger, Name, DeviceName);
+        }
+        catch (LinuxException ex)
+        {
+            Log.NoSteering(logger, Name, DeviceName, ex.Message);
+        }
+    }
+
+    /// <summary>Whether the kernel took the flow steering program (multi-queue devices only).</summary>
+    public bool FlowSteering { get; private set; }
 
     /// <summary>
     /// Adopts another queue fd of this very device (a TUN fd with IFF_NO_PI, and IFF_VNET_HDR exactly when this
@@ -352,6 +378,12 @@ internal sealed partial class TunContainer : IContainer, IFileDescriptorAdopter,
     {
         [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "Interface {Interface}: since this run opened TUN device {Device}, the kernel dropped {TowardsRouter} packet(s) bound for RouterHost (tx_dropped: the device's queue was full; {Passed} passed) and {FromRouter} packet(s) RouterHost wrote (rx_dropped)")]
         public static partial void KernelDrops(ILogger logger, string @interface, string device, ulong towardsRouter, ulong passed, ulong fromRouter);
+
+        [LoggerMessage(EventId = 208, Level = LogLevel.Information, Message = "Interface {Interface}: TUN device {Device} steers outgoing flows over its queues by flow hash")]
+        public static partial void Steering(ILogger logger, string @interface, string device);
+
+        [LoggerMessage(EventId = 209, Level = LogLevel.Warning, Message = "Interface {Interface}: TUN device {Device} keeps the kernel's queue choice (one peer's flows stay on one queue): {Reason}")]
+        public static partial void NoSteering(ILogger logger, string @interface, string device, string reason);
 
         [LoggerMessage(EventId = 207, Level = LogLevel.Warning, Message = "TUN device {Device}: its kernel counters could not be read at close")]
         public static partial void KernelCountersUnavailable(ILogger logger, Exception exception, string device);

@@ -18,11 +18,18 @@ internal sealed class WireGuardBenchSession : IDisposable
 {
     private readonly LocalIdentity _remote = new(KeyAgreementAlgorithm.X25519.GenerateKey());
 
-    public WireGuardBenchSession()
+    /// <param name="sockets">The stage's sockets (lane <c>i</c> sends on socket <c>i</c>).</param>
+    /// <param name="sinkReceiveBuffer">The sink's receive buffer in bytes, or 0 for the system's default.</param>
+    public WireGuardBenchSession(int sockets = 1, int sinkReceiveBuffer = 0)
     {
         Sink = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        if (sinkReceiveBuffer > 0)
+        {
+            Sink.ReceiveBufferSize = sinkReceiveBuffer;
+        }
+
         Sink.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        Stage = LoopbackStage.Create(WireGuardKey.Format(_remote.PublicKey), ((IPEndPoint)Sink.LocalEndPoint!).Port, ["10.5.0.0/16"]);
+        Stage = LoopbackStage.Create(WireGuardKey.Format(_remote.PublicKey), ((IPEndPoint)Sink.LocalEndPoint!).Port, ["10.5.0.0/16"], sockets: sockets);
         Peer = Stage.Peers[0];
 
         (Session, RemoteSession) = Establish(Stage, Peer, _remote);

@@ -110,4 +110,14 @@ public sealed class ReplayWindow
 
         return true;
     }
+
+    /// <summary>
+    /// Forgets every counter (benchmarks replay the same sealed messages on the accepting path). Not thread-safe: call
+    /// only while no thread receives on the session.
+    /// </summary>
+    internal void ResetForBenchmark()
+    {
+        Array.Clear(_ring);
+        Volatile.Write(ref _greatest, -1);
+    }
 }

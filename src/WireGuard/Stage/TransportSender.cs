@@ -15,6 +15,12 @@ namespace RouterHost.WireGuard.Stage;
 /// superpacket is segmented straight into the scratch area, each segment leaving room for the header, padding and
 /// tag, and every segment is encrypted where it lies, so equal-size segments leave as one UDP GSO message.
 /// </para>
+/// <para>
+/// Send counters are reserved a run at a time (<see cref="ReserveHint"/>: the packets to the same peer that follow in
+/// the lane's batch, or a superpacket's segments) with one interlocked add on the session, kept in a small per-thread
+/// table, and what is left is given back at <see cref="Flush"/>: lanes sending to one peer at once touch its counter
+/// once per run, not per packet, and one lane alone sends counters without gaps.
+/// </para>
 /// Allocation-free after construction; one thread only.
 /// </summary>
 internal sealed class TransportSender
@@ -22,6 +28,7 @@ internal sealed class TransportSender
     private const int ScratchBytes = 1 << 20;
     private const int SegmentScratchBytes = 3 << 20;
     private const int MaxDatagramPayload = 65507;
+    private const int Reservations = 4;
 
     private static readonly RouterHost.Crypto.ChaCha20Poly1305 Aead = AeadAlgorithm.ChaCha20Poly1305;
 
@@ -36,6 +43,10 @@ internal sealed class TransportSender
     private readonly byte[] _scratch = GC.AllocateArray<byte>(ScratchBytes, pinned: true);
     private readonly SegmentScratch _segments = new(SegmentScratchBytes);
     private readonly DropTally _flushDrops = new();
+    private readonly Keypair?[] _reserved = new Keypair?[Reservations];
+    private readonly ulong[] _reservedNext = new ulong[Reservations];
+    private readonly ulong[] _reservedEnd = new ulong[Reservations];
+    private int _evict;
     private int _scratchUsed;
     private int _pending;
 
@@ -50,6 +61,12 @@ internal sealed class TransportSender
 
     /// <summary>Datagrams queued and not yet flushed.</summary>
     public int Pending => _pending;
+
+    /// <summary>
+    /// How many datagrams to the same peer the caller expects to send next, this one included (at least 1): the size of
+    /// the counter block reserved when the table has none left for the session. Set by the lane per run of its batch.
+    /// </summary>
+    public int ReserveHint { get; set; } = 1;
 
     /// <summary>
     /// Encrypts <paramref name="packet"/> (an IP packet or a superpacket) for <paramref name="peer"/> on
@@ -92,7 +109,7 @@ internal sealed class TransportSender
             packet.Data.CopyTo(region[MessageLayout.TransportHeaderSize..]);
         }
 
-        return SealAndQueue(peer, keypair, endpoint, sender, region, length, padding);
+        return SealAndQueue(peer, keypair, endpoint, sender, region, length, padding, ReserveHint);
     }
 
     /// <summary>Queues a keepalive (an empty transport message) to the peer.</summary>
@@ -109,7 +126,7 @@ internal sealed class TransportSender
             return WireGuardDropReasons.NoRoom;
         }
 
-        return SealAndQueue(peer, keypair, endpoint, sender, region, 0, 0);
+        return SealAndQueue(peer, keypair, endpoint, sender, region, 0, 0, 1);
     }
 
     /// <summary>Queues a handshake message (copied) to <paramref name="destination"/> from <paramref name="source"/>.</summary>
@@ -151,6 +168,72 @@ internal sealed class TransportSender
         SendQueued();
         _scratchUsed = 0;
         _segments.Reset();
+        for (int i = 0; i < Reservations; i++)
+        {
+            Release(i);
+        }
+    }
+
+    /// <summary>Counters sent in order within a flush: a reservation never outlives it (a peer's window stays tight).</summary>
+    private void Release(int slot)
+    {
+        if (_reserved[slot] is { } keypair)
+        {
+            keypair.ReturnCounters(_reservedNext[slot], _reservedEnd[slot]);
+            _reserved[slot] = null;
+        }
+    }
+
+    /// <summary>The next send counter on <paramref name="keypair"/>, from this thread's reservation or a new one of <paramref name="want"/>.</summary>
+    private bool TryTakeCounter(Keypair keypair, int want, out ulong counter)
+    {
+        int slot = -1;
+        for (int i = 0; i < Reservations; i++)
+        {
+            if (ReferenceEquals(_reserved[i], keypair))
+            {
+                if (_reservedNext[i] < _reservedEnd[i])
+                {
+                    counter = _reservedNext[i]++;
+                    return true;
+                }
+
+                slot = i;
+                break;
+            }
+        }
+
+        if (slot < 0)
+        {
+            for (int i = 0; i < Reservations && slot < 0; i++)
+            {
+                if (_reserved[i] is null)
+                {
+                    slot = i;
+                }
+            }
+
+            if (slot < 0)
+            {
+                slot = _evict;
+                _evict = (_evict + 1) % Reservations;
+                Release(slot);
+            }
+        }
+
+        int granted = keypair.TryReserveCounters(Math.Max(want, 1), out ulong first);
+        if (granted == 0)
+        {
+            _reserved[slot] = null;
+            counter = 0;
+            return false;
+        }
+
+        _reserved[slot] = keypair;
+        _reservedNext[slot] = first + 1;
+        _reservedEnd[slot] = first + (ulong)granted;
+        counter = first;
+        return true;
     }
 
     /// <summary>Sends everything queued; the scratch stays held (what is being queued may still lie in it).</summary>
@@ -204,7 +287,7 @@ internal sealed class TransportSender
             int length = segment.Length;
             int padding = MessageLayout.PaddingFor(length, _mtu);
             Span<byte> region = segment.Buffer.Span.Slice(segment.Offset - MessageLayout.TransportHeaderSize, MessageLayout.TransportHeaderSize + length + padding + MessageLayout.TagSize);
-            DropReason sealedResult = SealAndQueue(peer, keypair, endpoint, sender, region, length, padding);
+            DropReason sealedResult = SealAndQueue(peer, keypair, endpoint, sender, region, length, padding, Math.Max(ReserveHint, produced - i));
             if (!sealedResult.IsNone)
             {
                 // The rest of the superpacket cannot go either; what left already is on its way.
@@ -216,9 +299,9 @@ internal sealed class TransportSender
         return DropReason.None;
     }
 
-    private DropReason SealAndQueue(WireGuardPeer peer, Keypair keypair, PeerEndpoint endpoint, UdpBatchSender sender, Span<byte> region, int length, int padding)
+    private DropReason SealAndQueue(WireGuardPeer peer, Keypair keypair, PeerEndpoint endpoint, UdpBatchSender sender, Span<byte> region, int length, int padding, int want)
     {
-        if (!keypair.TryReserveCounter(out ulong counter))
+        if (!TryTakeCounter(keypair, want, out ulong counter))
         {
             return WireGuardDropReasons.ExpiredSession;
         }

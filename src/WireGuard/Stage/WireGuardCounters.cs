@@ -9,13 +9,21 @@ namespace RouterHost.WireGuard.Stage;
 /// Per-peer arrays are indexed by the peer's slot (<see cref="WireGuardPeer.Index"/>); a peer added at runtime may have a
 /// slot past them, and the owning thread then grows them (doubling, so rarely: never in steady state). Readers on other
 /// threads may see the arrays of before a growth for a moment: counts, never a fault.
+/// <para>
+/// Several lanes carry one peer at once, each counting in its own arrays (summed by <see cref="AddTo"/>): every array
+/// ends in <see cref="Padding"/> slots no one writes, so one lane's hot counts never share a cache line with the next
+/// object on the heap (another lane's).
+/// </para>
 /// </summary>
 internal sealed class WireGuardCounters(int peers)
 {
-    private long[] _txPackets = new long[Math.Max(peers, 1)];
-    private long[] _txBytes = new long[Math.Max(peers, 1)];
-    private long[] _rxPackets = new long[Math.Max(peers, 1)];
-    private long[] _rxBytes = new long[Math.Max(peers, 1)];
+    /// <summary>Unused slots at the end of each per-peer array: two 64-byte lines.</summary>
+    private const int Padding = 16;
+
+    private long[] _txPackets = new long[Math.Max(peers, 1) + Padding];
+    private long[] _txBytes = new long[Math.Max(peers, 1) + Padding];
+    private long[] _rxPackets = new long[Math.Max(peers, 1) + Padding];
+    private long[] _rxBytes = new long[Math.Max(peers, 1) + Padding];
 
     public long[] TxPackets => Volatile.Read(ref _txPackets);
 
@@ -29,7 +37,7 @@ internal sealed class WireGuardCounters(int peers)
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public void CountSent(int slot, long bytes)
     {
-        if ((uint)slot >= (uint)_txPackets.Length)
+        if ((uint)slot >= (uint)(_txPackets.Length - Padding))
         {
             Grow(slot);
         }
@@ -42,7 +50,7 @@ internal sealed class WireGuardCounters(int peers)
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public void CountReceived(int slot, long bytes)
     {
-        if ((uint)slot >= (uint)_rxPackets.Length)
+        if ((uint)slot >= (uint)(_rxPackets.Length - Padding))
         {
             Grow(slot);
         }
@@ -84,7 +92,7 @@ internal sealed class WireGuardCounters(int peers)
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private void Grow(int slot)
     {
-        int size = Math.Max(slot + 1, _txPackets.Length * 2);
+        int size = Math.Max(slot + 1, (_txPackets.Length - Padding) * 2) + Padding;
         Volatile.Write(ref _txPackets, Grown(_txPackets, size));
         Volatile.Write(ref _txBytes, Grown(_txBytes, size));
         Volatile.Write(ref _rxPackets, Grown(_rxPackets, size));

@@ -27,6 +27,10 @@ internal sealed class WireGuardWorker : IStageWorker
     private readonly List<StagedPacket> _released = new(StagedPackets.Capacity);
     private int _socketGeneration;
 
+    // The peers stamped in this inbound batch (alive, and data received): once per run, not per packet.
+    private WireGuardPeer? _receivedStamped;
+    private WireGuardPeer? _dataStamped;
+
     public WireGuardWorker(WireGuardStage stage, int lane)
     {
         _stage = stage;
@@ -111,6 +115,7 @@ internal sealed class WireGuardWorker : IStageWorker
             _released.Clear();
             peer.Staged.Drain(_released);
             int sent = 0;
+            _sender.ReserveHint = _released.Count;
             foreach (StagedPacket staged in _released)
             {
                 var packet = new Packet { Buffer = staged.Buffer, Offset = 0, Length = staged.Length, Gso = staged.Gso, Egress = peer.Port };
@@ -129,6 +134,7 @@ internal sealed class WireGuardWorker : IStageWorker
             }
 
             _released.Clear();
+            _sender.ReserveHint = 1;
             if (sent > 0)
             {
                 Counters.StagedSent += sent;
@@ -146,6 +152,8 @@ internal sealed class WireGuardWorker : IStageWorker
     {
         bool wake = false;
         Span<Packet> packets = batch.AsSpan();
+        WireGuardPeer? stamped = null;
+        int runEnd = 0;
         for (int i = 0; i < packets.Length; i++)
         {
             ref Packet p = ref packets[i];
@@ -174,6 +182,13 @@ internal sealed class WireGuardWorker : IStageWorker
                 continue;
             }
 
+            if (i >= runEnd)
+            {
+                // The run of packets to this peer that starts here: the sender reserves its counters in one go.
+                runEnd = RunEnd(packets, i);
+                _sender.ReserveHint = runEnd - i;
+            }
+
             DropReason result = _sender.Send(peer, keypair, endpoint, ref p);
             if (!result.IsNone)
             {
@@ -190,18 +205,37 @@ internal sealed class WireGuardWorker : IStageWorker
             }
 
             p.Consume();
-            peer.OnDataSent(now);
-            if (keypair.IsInitiator
-                && (now - keypair.CreatedMs >= ProtocolLimits.RekeyAfterTimeMs || keypair.SentMessages >= ProtocolLimits.RekeyAfterMessages))
+            if (!ReferenceEquals(stamped, peer))
             {
-                wake |= _stage.RequestHandshake(peer);
+                // Once per run of the batch, not per packet: the stamps are the peer's, shared by every lane.
+                stamped = peer;
+                peer.OnDataSent(now);
+                if (keypair.IsInitiator
+                    && (now - keypair.CreatedMs >= ProtocolLimits.RekeyAfterTimeMs || keypair.SentMessages >= ProtocolLimits.RekeyAfterMessages))
+                {
+                    wake |= _stage.RequestHandshake(peer);
+                }
             }
         }
 
+        _sender.ReserveHint = 1;
         if (wake)
         {
             _stage.WakeHandshakeThread();
         }
+    }
+
+    /// <summary>Where the run of packets with packet <paramref name="start"/>'s egress ends (exclusive).</summary>
+    private static int RunEnd(ReadOnlySpan<Packet> packets, int start)
+    {
+        PortId egress = packets[start].Egress;
+        int end = start + 1;
+        while (end < packets.Length && packets[end].Egress == egress)
+        {
+            end++;
+        }
+
+        return end;
     }
 
     private bool Stage(WireGuardPeer peer, ref Packet p)
@@ -218,6 +252,8 @@ internal sealed class WireGuardWorker : IStageWorker
     private void ProcessInbound(PacketBatch batch, long now)
     {
         bool wake = false;
+        _receivedStamped = null;
+        _dataStamped = null;
         Span<Packet> packets = batch.AsSpan();
         for (int i = 0; i < packets.Length; i++)
         {
@@ -328,7 +364,12 @@ internal sealed class WireGuardWorker : IStageWorker
         }
 
         bool wake = false;
-        peer.OnReceived(now);
+        if (!ReferenceEquals(_receivedStamped, peer))
+        {
+            _receivedStamped = peer;
+            peer.OnReceived(now);
+        }
+
         KeypairSet set = peer.Keypairs;
         if (ReferenceEquals(set.Next, keypair))
         {
@@ -370,7 +411,12 @@ internal sealed class WireGuardWorker : IStageWorker
         p.Ingress = peer.Port;
         p.SourceSlot = default;
         p.Gso = default;
-        peer.OnDataReceived(now);
+        if (!ReferenceEquals(_dataStamped, peer))
+        {
+            _dataStamped = peer;
+            peer.OnDataReceived(now);
+        }
+
         return wake;
     }
 

@@ -79,6 +79,62 @@ public sealed class ProtocolPropertyTests
     }
 
     [Fact]
+    public void Counters_are_reserved_in_blocks_given_back_when_unused_and_cut_short_at_the_end()
+    {
+        using var pair = new HandshakeTests.Pair(null);
+        (Keypair initiator, Keypair responder) = pair.Complete();
+        using (initiator)
+        using (responder)
+        {
+            Assert.Equal(64, initiator.TryReserveCounters(64, out ulong first));
+            Assert.Equal(0UL, first);
+            initiator.ReturnCounters(10, 64); // used 0..9: the tail comes back
+            Assert.Equal(10UL, initiator.SentMessages);
+            Assert.Equal(8, initiator.TryReserveCounters(8, out ulong next));
+            Assert.Equal(10UL, next);
+            Assert.Equal(1, initiator.TryReserveCounters(1, out ulong other)); // another lane reserved after it
+            initiator.ReturnCounters(12, 18);
+            Assert.Equal(19UL, initiator.SentMessages); // so the tail stays a gap
+            Assert.Equal(18UL, other);
+
+            initiator.SetNextCounterForTest(long.MaxValue - 3);
+            Assert.Equal(3, initiator.TryReserveCounters(64, out ulong last));
+            Assert.Equal((ulong)long.MaxValue - 3, last);
+            Assert.Equal(0, initiator.TryReserveCounters(1, out _));
+            initiator.ReturnCounters(0, 5);
+            Assert.Equal(0, initiator.TryReserveCounters(64, out _));
+        }
+    }
+
+    [Fact]
+    public void Lanes_reserving_blocks_at_once_get_every_counter_exactly_once()
+    {
+        using var pair = new HandshakeTests.Pair(null);
+        (Keypair initiator, Keypair responder) = pair.Complete();
+        using (initiator)
+        using (responder)
+        {
+            var taken = new System.Collections.Concurrent.ConcurrentBag<ulong>();
+            Parallel.For(0, 4, lane =>
+            {
+                for (int i = 0; i < 500; i++)
+                {
+                    int want = 1 + ((lane + i) % 7);
+                    int granted = initiator.TryReserveCounters(want, out ulong start);
+                    int used = granted / 2 + 1;
+                    for (int c = 0; c < used; c++)
+                    {
+                        taken.Add(start + (ulong)c);
+                    }
+
+                    initiator.ReturnCounters(start + (ulong)used, start + (ulong)granted);
+                }
+            });
+            Assert.Equal(taken.Count, taken.Distinct().Count());
+        }
+    }
+
+    [Fact]
     public void A_session_hands_out_counters_in_order_and_stops_before_the_reject_limit()
     {
         using var pair = new HandshakeTests.Pair(null);
