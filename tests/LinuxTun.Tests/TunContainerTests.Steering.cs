@@ -7,8 +7,7 @@ using RouterHost.Linux;
 
 namespace RouterHost.Plugins.LinuxTun.Tests;
 
-/// <summary>The flow steering program on a real multi-queue device: flows spread over the queues, each on one, in order.</summary>
-[NeedsRoot]
+// The flow steering program on a real multi-queue device: flows spread over the queues, each on one, in order.
 public sealed partial class TunContainerTests
 {
     [Fact]
