@@ -8,9 +8,13 @@ namespace RouterHost.Benchmarks.AfXdp;
 
 /// <summary>
 /// A pktgen-like UDP traffic source and sink for the forwarding benchmark: a connected UDP socket in the sending
-/// namespace that sends a burst of equal datagrams with one <c>sendmmsg</c>, and a socket in the receiving namespace
-/// that takes them with <c>recvmmsg</c> until the burst is in (or a poll times out, counting the rest as lost).
-/// Every buffer is native memory allocated once, so a burst allocates nothing.
+/// namespace that sends equal datagrams with <c>sendmmsg</c>, and a socket in the receiving namespace that takes them
+/// with <c>recvmmsg</c>. Two ways to drive them: <see cref="SendAndReceive"/>, one closed burst (send all, then
+/// receive all: the forwarder cannot overlap the generator), and <see cref="Stream"/>, a sliding window (send a chunk
+/// whenever at most <see cref="Burst"/> minus a chunk are in flight, receive what arrived in between): the forwarder
+/// works on one chunk while the generator sends the next, as under real traffic, with never more than
+/// <see cref="Burst"/> datagrams in flight. A poll that times out counts the missing datagrams as lost. Every buffer
+/// is native memory allocated once, so neither allocates.
 /// </summary>
 internal sealed unsafe class UdpBurst : IDisposable
 {
@@ -82,6 +86,63 @@ internal sealed unsafe class UdpBurst : IDisposable
     {
         Lost = 0;
         Damaged = 0;
+    }
+
+    /// <summary>
+    /// Moves <paramref name="packets"/> datagrams through a sliding window of <see cref="Burst"/> in chunks of
+    /// <paramref name="chunk"/>: sends while the window has room for a chunk, receives without waiting, and blocks in
+    /// <c>poll</c> only when the window is full and nothing arrived. Returns how many arrived.
+    /// </summary>
+    public long Stream(long packets, int chunk)
+    {
+        long sent = 0;
+        long received = 0;
+        pollfd wait = new() { fd = _receiverFd.Fd, events = POLLIN };
+        while (received < packets)
+        {
+            long inFlight = sent - received;
+            long room = Math.Min(Burst - inFlight, packets - sent);
+            if (room >= chunk || (room > 0 && sent + room == packets))
+            {
+                int n = sendmmsg(_senderFd, _send, (uint)Math.Min(room, chunk), 0);
+                if (n < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno is not (Errno.EINTR or Errno.EAGAIN or Errno.ENOBUFS))
+                    {
+                        throw new LinuxException("sendmmsg", errno);
+                    }
+                }
+                else
+                {
+                    sent += n;
+                }
+            }
+
+            int got = recvmmsg(_receiverFd, _receive, (uint)Math.Min(Burst, sent - received), MSG_DONTWAIT, null);
+            if (got > 0)
+            {
+                for (int i = 0; i < got; i++)
+                {
+                    if (_receive[i].msg_len != (uint)Payload)
+                    {
+                        Damaged++;
+                    }
+                }
+
+                received += got;
+                continue;
+            }
+
+            bool full = Burst - (sent - received) < chunk || sent == packets;
+            if (full && poll(&wait, 1, ReceiveTimeoutMilliseconds) == 0)
+            {
+                Lost += sent - received;
+                break;
+            }
+        }
+
+        return received;
     }
 
     /// <summary>Sends one burst and waits until all of it arrived; returns how many arrived.</summary>
