@@ -104,32 +104,12 @@ internal sealed unsafe class UdpBurst : IDisposable
             long room = Math.Min(Burst - inFlight, packets - sent);
             if (room >= chunk || (room > 0 && sent + room == packets))
             {
-                int n = sendmmsg(_senderFd, _send, (uint)Math.Min(room, chunk), 0);
-                if (n < 0)
-                {
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno is not (Errno.EINTR or Errno.EAGAIN or Errno.ENOBUFS))
-                    {
-                        throw new LinuxException("sendmmsg", errno);
-                    }
-                }
-                else
-                {
-                    sent += n;
-                }
+                sent += Send(0, (int)Math.Min(room, chunk));
             }
 
-            int got = recvmmsg(_receiverFd, _receive, (uint)Math.Min(Burst, sent - received), MSG_DONTWAIT, null);
+            int got = ReceiveWithoutWaiting((int)Math.Min(Burst, sent - received));
             if (got > 0)
             {
-                for (int i = 0; i < got; i++)
-                {
-                    if (_receive[i].msg_len != (uint)Payload)
-                    {
-                        Damaged++;
-                    }
-                }
-
                 received += got;
                 continue;
             }
@@ -151,36 +131,16 @@ internal sealed unsafe class UdpBurst : IDisposable
         int sent = 0;
         while (sent < Burst)
         {
-            int n = sendmmsg(_senderFd, _send + sent, (uint)(Burst - sent), 0);
-            if (n < 0)
-            {
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno is Errno.EINTR or Errno.EAGAIN or Errno.ENOBUFS)
-                {
-                    continue;
-                }
-
-                throw new LinuxException("sendmmsg", errno);
-            }
-
-            sent += n;
+            sent += Send(sent, Burst - sent);
         }
 
         int received = 0;
         pollfd wait = new() { fd = _receiverFd.Fd, events = POLLIN };
         while (received < Burst)
         {
-            int n = recvmmsg(_receiverFd, _receive, (uint)(Burst - received), MSG_DONTWAIT, null);
+            int n = ReceiveWithoutWaiting(Burst - received);
             if (n > 0)
             {
-                for (int i = 0; i < n; i++)
-                {
-                    if (_receive[i].msg_len != (uint)Payload)
-                    {
-                        Damaged++;
-                    }
-                }
-
                 received += n;
                 continue;
             }
@@ -193,6 +153,34 @@ internal sealed unsafe class UdpBurst : IDisposable
         }
 
         return received;
+    }
+
+    /// <summary>One <c>sendmmsg</c> of up to <paramref name="count"/> datagrams; 0 when the kernel says try again.</summary>
+    private int Send(int offset, int count)
+    {
+        int n = sendmmsg(_senderFd, _send + offset, (uint)count, 0);
+        if (n >= 0)
+        {
+            return n;
+        }
+
+        int errno = Marshal.GetLastPInvokeError();
+        return errno is Errno.EINTR or Errno.EAGAIN or Errno.ENOBUFS ? 0 : throw new LinuxException("sendmmsg", errno);
+    }
+
+    /// <summary>One <c>recvmmsg</c> without waiting, of up to <paramref name="max"/> datagrams, counting damaged ones.</summary>
+    private int ReceiveWithoutWaiting(int max)
+    {
+        int n = recvmmsg(_receiverFd, _receive, (uint)max, MSG_DONTWAIT, null);
+        for (int i = 0; i < n; i++)
+        {
+            if (_receive[i].msg_len != (uint)Payload)
+            {
+                Damaged++;
+            }
+        }
+
+        return n;
     }
 
     public void Dispose()
