@@ -50,7 +50,7 @@ internal sealed unsafe partial class AfXdpQueue : IQueue
         _mtu = mtu;
         _neighbours = neighbours;
         _receiver = new XskReceiver(socket.Fill, socket.Rx, socket.Umem, socket.Layout, localMac);
-        _transmitter = new XskTransmitter(socket.Tx, socket.Completion, socket.Umem, socket.Layout, batchSize, socket);
+        _transmitter = new XskTransmitter(socket.Tx, socket.Completion, socket.Umem, socket.Layout, batchSize, socket, socket.TxBudget);
         _receiver.Recycle();
         if (_receiver.FillNeedsWakeup)
         {

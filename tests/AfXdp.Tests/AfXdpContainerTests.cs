@@ -31,6 +31,10 @@ public sealed class AfXdpContainerTests
         Assert.True(container.NativeXdp);
         Assert.False(queue.Socket.ZeroCopy);      // veth has no zero-copy AF_XDP
         Assert.True(queue.Socket.NeedWakeup);
+
+        // XDP_MAX_TX_SKB_BUDGET (kernel 6.17+): one kick may send the whole TX ring; older kernels keep TX_BATCH_SIZE.
+        bool budgetKnown = Environment.OSVersion.Version >= new Version(6, 17);
+        Assert.Equal(budgetKnown ? (int)AfXdpSettings.DefaultRingSize : Interop.Xsk.TX_BATCH_SIZE, queue.Socket.TxBudget);
         Assert.Equal(1500, container.Mtu);
         Assert.Equal(veth.FirstMacAddress.ToString().ToLowerInvariant(), Internal.EthernetFrame.Format(container.MacAddress).Replace(":", string.Empty, StringComparison.Ordinal));
         Assert.IsNotAssignableFrom<IFileDescriptorAdopter>(container);

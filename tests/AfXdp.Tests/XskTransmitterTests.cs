@@ -66,6 +66,22 @@ public sealed unsafe class XskTransmitterTests
     }
 
     [Fact]
+    public void With_a_TX_budget_as_large_as_the_burst_one_kick_sends_it_all()
+    {
+        using var h = new TransmitHarness(rxFrames: 16, txFrames: 128, publishThreshold: 100, kernelBatch: 128);
+        XskTxPath path = h.Transmitter.WritePath;
+        for (int i = 0; i < 96; i++)
+        {
+            Assert.True(h.Send(path, Payload(60, (byte)i)));
+        }
+
+        h.Transmitter.Publish(path);
+        Assert.Equal(96, h.Sent.Count);
+        Assert.Equal(1, h.Kicks);
+        Assert.Equal(0u, h.Tx.Backlog);
+    }
+
+    [Fact]
     public void When_every_frame_is_in_flight_taking_another_fails_until_completions_return_them()
     {
         using var h = new TransmitHarness(publishThreshold: 1);

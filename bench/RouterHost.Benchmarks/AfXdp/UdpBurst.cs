@@ -8,9 +8,13 @@ namespace RouterHost.Benchmarks.AfXdp;
 
 /// <summary>
 /// A pktgen-like UDP traffic source and sink for the forwarding benchmark: a connected UDP socket in the sending
-/// namespace that sends a burst of equal datagrams with one <c>sendmmsg</c>, and a socket in the receiving namespace
-/// that takes them with <c>recvmmsg</c> until the burst is in (or a poll times out, counting the rest as lost).
-/// Every buffer is native memory allocated once, so a burst allocates nothing.
+/// namespace that sends equal datagrams with <c>sendmmsg</c>, and a socket in the receiving namespace that takes them
+/// with <c>recvmmsg</c>. Two ways to drive them: <see cref="SendAndReceive"/>, one closed burst (send all, then
+/// receive all: the forwarder cannot overlap the generator), and <see cref="Stream"/>, a sliding window (send a chunk
+/// whenever at most <see cref="Burst"/> minus a chunk are in flight, receive what arrived in between): the forwarder
+/// works on one chunk while the generator sends the next, as under real traffic, with never more than
+/// <see cref="Burst"/> datagrams in flight. A poll that times out counts the missing datagrams as lost. Every buffer
+/// is native memory allocated once, so neither allocates.
 /// </summary>
 internal sealed unsafe class UdpBurst : IDisposable
 {
@@ -84,42 +88,59 @@ internal sealed unsafe class UdpBurst : IDisposable
         Damaged = 0;
     }
 
+    /// <summary>
+    /// Moves <paramref name="packets"/> datagrams through a sliding window of <see cref="Burst"/> in chunks of
+    /// <paramref name="chunk"/>: sends while the window has room for a chunk, receives without waiting, and blocks in
+    /// <c>poll</c> only when the window is full and nothing arrived. Returns how many arrived.
+    /// </summary>
+    public long Stream(long packets, int chunk)
+    {
+        long sent = 0;
+        long received = 0;
+        pollfd wait = new() { fd = _receiverFd.Fd, events = POLLIN };
+        while (received < packets)
+        {
+            long inFlight = sent - received;
+            long room = Math.Min(Burst - inFlight, packets - sent);
+            if (room >= chunk || (room > 0 && sent + room == packets))
+            {
+                sent += Send(0, (int)Math.Min(room, chunk));
+            }
+
+            int got = ReceiveWithoutWaiting((int)Math.Min(Burst, sent - received));
+            if (got > 0)
+            {
+                received += got;
+                continue;
+            }
+
+            bool full = Burst - (sent - received) < chunk || sent == packets;
+            if (full && poll(&wait, 1, ReceiveTimeoutMilliseconds) == 0)
+            {
+                Lost += sent - received;
+                break;
+            }
+        }
+
+        return received;
+    }
+
     /// <summary>Sends one burst and waits until all of it arrived; returns how many arrived.</summary>
     public int SendAndReceive()
     {
         int sent = 0;
         while (sent < Burst)
         {
-            int n = sendmmsg(_senderFd, _send + sent, (uint)(Burst - sent), 0);
-            if (n < 0)
-            {
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno is Errno.EINTR or Errno.EAGAIN or Errno.ENOBUFS)
-                {
-                    continue;
-                }
-
-                throw new LinuxException("sendmmsg", errno);
-            }
-
-            sent += n;
+            sent += Send(sent, Burst - sent);
         }
 
         int received = 0;
         pollfd wait = new() { fd = _receiverFd.Fd, events = POLLIN };
         while (received < Burst)
         {
-            int n = recvmmsg(_receiverFd, _receive, (uint)(Burst - received), MSG_DONTWAIT, null);
+            int n = ReceiveWithoutWaiting(Burst - received);
             if (n > 0)
             {
-                for (int i = 0; i < n; i++)
-                {
-                    if (_receive[i].msg_len != (uint)Payload)
-                    {
-                        Damaged++;
-                    }
-                }
-
                 received += n;
                 continue;
             }
@@ -132,6 +153,34 @@ internal sealed unsafe class UdpBurst : IDisposable
         }
 
         return received;
+    }
+
+    /// <summary>One <c>sendmmsg</c> of up to <paramref name="count"/> datagrams; 0 when the kernel says try again.</summary>
+    private int Send(int offset, int count)
+    {
+        int n = sendmmsg(_senderFd, _send + offset, (uint)count, 0);
+        if (n >= 0)
+        {
+            return n;
+        }
+
+        int errno = Marshal.GetLastPInvokeError();
+        return errno is Errno.EINTR or Errno.EAGAIN or Errno.ENOBUFS ? 0 : throw new LinuxException("sendmmsg", errno);
+    }
+
+    /// <summary>One <c>recvmmsg</c> without waiting, of up to <paramref name="max"/> datagrams, counting damaged ones.</summary>
+    private int ReceiveWithoutWaiting(int max)
+    {
+        int n = recvmmsg(_receiverFd, _receive, (uint)max, MSG_DONTWAIT, null);
+        for (int i = 0; i < n; i++)
+        {
+            if (_receive[i].msg_len != (uint)Payload)
+            {
+                Damaged++;
+            }
+        }
+
+        return n;
     }
 
     public void Dispose()

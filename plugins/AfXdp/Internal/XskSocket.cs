@@ -46,6 +46,12 @@ internal sealed unsafe class XskSocket : IDisposable, IXskKicker
     /// <summary>Whether it was bound with XDP_USE_NEED_WAKEUP.</summary>
     public bool NeedWakeup { get; private set; }
 
+    /// <summary>
+    /// Frames one copy-mode kick hands the kernel: the TX ring's size where the kernel takes XDP_MAX_TX_SKB_BUDGET
+    /// (6.17+), TX_BATCH_SIZE (32) where it does not.
+    /// </summary>
+    public int TxBudget { get; private set; } = TX_BATCH_SIZE;
+
     public static XskSocket Open(int ifindex, uint queueId, XskSocketOptions options, string device)
     {
         string what = $"'{device}' queue {queueId}";
@@ -181,6 +187,14 @@ internal sealed unsafe class XskSocket : IDisposable, IXskKicker
                 _ => string.Empty,
             };
             throw new LinuxException($"binding the AF_XDP socket to {what} ({options.BindMode}){hint}", errno);
+        }
+
+        // One kick sends up to the whole TX ring instead of 32 frames (copy mode): a burst is one sendto, not one per
+        // 32 frames with EAGAIN between. Older kernels do not know the option; they keep 32.
+        uint budget = options.TxRingSize;
+        if (budget > TX_BATCH_SIZE && setsockopt(Fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &budget, sizeof(uint)) == 0)
+        {
+            TxBudget = (int)budget;
         }
 
         xdp_options xdpOptions;

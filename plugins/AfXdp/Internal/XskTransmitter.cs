@@ -13,16 +13,14 @@ namespace RouterHost.Plugins.AfXdp.Internal;
 /// <see cref="XskTxPath.PublishThreshold"/> packets; the self path: per packet, which is rare).
 /// <para>
 /// After publishing, the kernel is kicked with <c>sendto(MSG_DONTWAIT)</c> when the TX ring asks for it
-/// (need-wakeup; always so in copy mode, where each call sends at most 32 frames and says EAGAIN while more wait).
+/// (need-wakeup; always so in copy mode, where each call sends at most the socket's TX budget — 32 frames, or the
+/// TX ring's size where the kernel takes XDP_MAX_TX_SKB_BUDGET — and says EAGAIN while more wait).
 /// Completions are validated like received descriptors: an address that is not a transmit frame in flight is
 /// counted and ignored, so a frame can never be handed out twice.
 /// </para>
 /// </summary>
 internal sealed unsafe class XskTransmitter
 {
-    /// <summary>Frames the kernel sends per kick in copy mode (TX_BATCH_SIZE in net/xdp/xsk.c).</summary>
-    private const int KernelBatch = 32;
-
     private readonly XskRing _tx;
     private readonly XskRing _completion;
     private readonly byte* _umem;
@@ -30,9 +28,12 @@ internal sealed unsafe class XskTransmitter
     private readonly uint _firstFrame;
     private readonly byte[] _inFlight;
     private readonly IXskKicker _kicker;
+
+    /// <summary>Frames the kernel sends per kick in copy mode (<see cref="XskSocket.TxBudget"/>).</summary>
+    private readonly int _kernelBatch;
     private int _gate;
 
-    public XskTransmitter(XskRing tx, XskRing completion, UmemMemoryManager umem, UmemLayout layout, int publishThreshold, IXskKicker kicker)
+    public XskTransmitter(XskRing tx, XskRing completion, UmemMemoryManager umem, UmemLayout layout, int publishThreshold, IXskKicker kicker, int kernelBatch = TX_BATCH_SIZE)
     {
         if (layout.Bytes > umem.Length)
         {
@@ -47,6 +48,7 @@ internal sealed unsafe class XskTransmitter
         _firstFrame = (uint)layout.RxFrames;
         _inFlight = new byte[layout.TxFrames];
         _kicker = kicker;
+        _kernelBatch = Math.Max(kernelBatch, 1);
         WritePath = new XskTxPath("write", _firstFrame, layout.WriteFrames, publishThreshold);
         SelfPath = new XskTxPath("self", _firstFrame + (uint)layout.WriteFrames, layout.SelfFrames, 1);
     }
@@ -185,7 +187,7 @@ internal sealed unsafe class XskTransmitter
             return;
         }
 
-        int attempts = (pending / KernelBatch) + 2;
+        int attempts = (pending / _kernelBatch) + 2;
         for (int i = 0; i < attempts; i++)
         {
             path.Kicks++;

@@ -30,6 +30,15 @@ internal static partial class Interop
         public const int XDP_STATISTICS = 7;
         public const int XDP_OPTIONS = 8;
 
+        /// <summary>
+        /// Frames one copy-mode <c>sendto</c> may send (kernel 6.17+; default TX_BATCH_SIZE, 32). The kernel takes values
+        /// from 32 to the TX ring's size, once the TX ring exists; older kernels say ENOPROTOOPT.
+        /// </summary>
+        public const int XDP_MAX_TX_SKB_BUDGET = 9;
+
+        /// <summary>TX_BATCH_SIZE in net/xdp/xsk.c: what a copy-mode <c>sendto</c> sends without XDP_MAX_TX_SKB_BUDGET.</summary>
+        public const int TX_BATCH_SIZE = 32;
+
         public const uint XDP_RING_NEED_WAKEUP = 1 << 0;
         public const uint XDP_OPTIONS_ZEROCOPY = 1 << 0;
 

@@ -6,21 +6,25 @@ namespace RouterHost.Plugins.AfXdp.Tests;
 
 /// <summary>
 /// An <see cref="XskTransmitter"/> over plain memory (guarded UMEM, TX and completion rings); this test is the
-/// kernel: a kick takes up to 32 descriptors from the TX ring (EAGAIN while more wait, as copy mode does) and, unless
-/// told to hold them, completes them.
+/// kernel: a kick takes up to <c>kernelBatch</c> descriptors from the TX ring (32, TX_BATCH_SIZE, unless the socket
+/// raised it with XDP_MAX_TX_SKB_BUDGET; EAGAIN while more wait, as copy mode does) and, unless told to hold them,
+/// completes them.
 /// </summary>
 internal sealed class TransmitHarness : IDisposable, IXskKicker
 {
     private readonly Lock _lock = new();
 
-    public TransmitHarness(int rxFrames = 16, int txFrames = 16, int publishThreshold = 8)
+    private readonly int _kernelBatch;
+
+    public TransmitHarness(int rxFrames = 16, int txFrames = 16, int publishThreshold = 8, int kernelBatch = TX_BATCH_SIZE)
     {
+        _kernelBatch = kernelBatch;
         Layout = new UmemLayout(2048, 0, rxFrames, txFrames);
         Umem = new GuardedUmem(Layout);
         Tx = new RingMemory((uint)txFrames, 16);
         Completion = new RingMemory((uint)txFrames, sizeof(ulong));
         Tx.NeedWakeup = true;
-        Transmitter = new XskTransmitter(Tx.Ring, Completion.Ring, Umem.Memory, Layout, publishThreshold, this);
+        Transmitter = new XskTransmitter(Tx.Ring, Completion.Ring, Umem.Memory, Layout, publishThreshold, this, kernelBatch);
     }
 
     public UmemLayout Layout { get; }
@@ -48,7 +52,7 @@ internal sealed class TransmitHarness : IDisposable, IXskKicker
         lock (_lock)
         {
             Kicks++;
-            for (int i = 0; i < 32; i++)
+            for (int i = 0; i < _kernelBatch; i++)
             {
                 if (!Tx.KernelConsume(out xdp_desc d))
                 {
