@@ -27,6 +27,10 @@ internal sealed class WireGuardWorker : IStageWorker
     private readonly List<StagedPacket> _released = new(StagedPackets.Capacity);
     private int _socketGeneration;
 
+    // Receive-path AQM (null when the stage's Aqm is off) and the batch's clock for it.
+    private readonly ReceiveAqm? _aqm;
+    private long _batchNs;
+
     public WireGuardWorker(WireGuardStage stage, int lane)
     {
         _stage = stage;
@@ -34,6 +38,7 @@ internal sealed class WireGuardWorker : IStageWorker
         Counters = stage.RegisterCounters();
         _socketGeneration = stage.SocketGeneration;
         _sender = new TransportSender(stage.SocketFor(lane, ipv6: false), stage.SocketFor(lane, ipv6: true), stage.Mtu, Counters);
+        _aqm = stage.Aqm.Enabled ? new ReceiveAqm(stage.Aqm) : null;
     }
 
     public WireGuardCounters Counters { get; }
@@ -218,6 +223,7 @@ internal sealed class WireGuardWorker : IStageWorker
     private void ProcessInbound(PacketBatch batch, long now)
     {
         bool wake = false;
+        _batchNs = _aqm is null ? 0 : ReceiveAqm.NowNs();
         Span<Packet> packets = batch.AsSpan();
         for (int i = 0; i < packets.Length; i++)
         {
@@ -368,6 +374,11 @@ internal sealed class WireGuardWorker : IStageWorker
         p.Offset += MessageLayout.TransportHeaderSize;
         p.Length = length;
         p.Ingress = peer.Port;
+        if (_aqm is not null && _aqm.Apply(ref p, source.Index, source.SojournNs(p.SourceSlot), _batchNs))
+        {
+            _ = p.IsForwarded ? Counters.AqmMarked++ : Counters.AqmDropped++;
+        }
+
         p.SourceSlot = default;
         p.Gso = default;
         peer.OnDataReceived(now);
