@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using RouterHost.Abstractions;
+using RouterHost.Packets;
 using RouterHost.Underlay;
 
 namespace RouterHost.WireGuard.Stage;
@@ -109,10 +110,7 @@ internal sealed class ReceiveAqm
             packet[1] = (byte)(tos | 3);
             ushort newWord = BinaryPrimitives.ReadUInt16BigEndian(packet);
             ushort check = BinaryPrimitives.ReadUInt16BigEndian(packet[10..]);
-            uint sum = (uint)(~check & 0xffff) + (uint)(~oldWord & 0xffff) + newWord;
-            sum = (sum & 0xffff) + (sum >> 16);
-            sum = (sum & 0xffff) + (sum >> 16);
-            BinaryPrimitives.WriteUInt16BigEndian(packet[10..], (ushort)~sum);
+            BinaryPrimitives.WriteUInt16BigEndian(packet[10..], IncrementalChecksum.Update(check, oldWord, newWord));
             return true;
         }
 
