@@ -58,6 +58,7 @@ public sealed unsafe class UdpReceiveQueue : IPacketReader
     private readonly UdpEndpoint[] _sources;
     private readonly UdpEndpoint[] _destinations;
     private readonly int[] _segmentSizes;
+    private readonly long[] _receivedNs;
 
     // The pinned arrays the pointers above point into, referenced so they live as long as the queue.
     private readonly object[] _pins;
@@ -66,6 +67,7 @@ public sealed unsafe class UdpReceiveQueue : IPacketReader
     private int _segment;
     private int _dirty;
     private int _wakeWanted;
+    private long _readNs;
 
     /// <summary>A queue whose slots take datagrams of up to <see cref="DefaultDatagramBytes"/>.</summary>
     /// <param name="socket">The socket to read.</param>
@@ -135,6 +137,8 @@ public sealed unsafe class UdpReceiveQueue : IPacketReader
         _sources = new UdpEndpoint[batchCapacity];
         _destinations = new UdpEndpoint[batchCapacity];
         _segmentSizes = new int[batchCapacity];
+        _receivedNs = new long[batchCapacity];
+        Timestamps = EnableTimestamps(socket);
     }
 
     /// <inheritdoc />
@@ -154,6 +158,15 @@ public sealed unsafe class UdpReceiveQueue : IPacketReader
 
     /// <summary>Packets delivered (one per datagram, or per segment of a coalesced one).</summary>
     public long PacketsDelivered { get; private set; }
+
+    /// <summary>
+    /// Whether the socket gives kernel receive timestamps (<c>SO_TIMESTAMPNS</c>), so <see cref="SojournNs"/> measures;
+    /// false when the kernel refused the option (then every sojourn is 0).
+    /// </summary>
+    public bool Timestamps { get; private set; }
+
+    /// <summary>The longest sojourn (<see cref="SojournNs"/>) of any datagram read so far, in nanoseconds.</summary>
+    public long MaxSojournNs { get; private set; }
 
     /// <summary>
     /// Empties <paramref name="batch"/> and fills it with the datagrams (or GRO segments) the socket has, waiting
@@ -195,6 +208,7 @@ public sealed unsafe class UdpReceiveQueue : IPacketReader
             int n = recvmmsg(socket.Handle, _messages, (uint)wanted, MSG_DONTWAIT, null);
             if (n > 0)
             {
+                _readNs = Timestamps ? RealtimeNs() : 0;
                 _received = n;
                 _next = 0;
                 _segment = 0;
@@ -245,6 +259,18 @@ public sealed unsafe class UdpReceiveQueue : IPacketReader
         }
     }
 
+    /// <summary>
+    /// How long the datagram with this <see cref="Packet.SourceSlot"/> waited in the socket's receive buffer, in
+    /// nanoseconds: from the kernel's receive timestamp to the <c>recvmmsg</c> that took it (valid until the next
+    /// <see cref="Read"/>; every segment of a coalesced read shares its datagram's). 0 without timestamps. The input of
+    /// an AQM: a sojourn that stays high is a standing queue in front of the stage.
+    /// </summary>
+    public long SojournNs(uint mark)
+    {
+        long received = mark < (uint)_receivedNs.Length ? _receivedNs[mark] : 0;
+        return received == 0 || _readNs <= received ? 0 : _readNs - received;
+    }
+
     /// <summary>Who sent the datagram with this <see cref="Packet.SourceSlot"/> (valid until the next <see cref="Read"/>).</summary>
     public ref readonly UdpEndpoint Source(uint mark) => ref _sources[mark];
 
@@ -268,6 +294,8 @@ public sealed unsafe class UdpReceiveQueue : IPacketReader
         UdpSocket old = Interlocked.Exchange(ref _socket, socket);
         if (!ReferenceEquals(old, socket))
         {
+            Timestamps = EnableTimestamps(socket);
+
             // ENOTCONN for an unconnected UDP socket, yet the shutdown is recorded and the waiters are woken.
             _ = shutdown(old.Handle, SHUT_RD);
         }
@@ -400,7 +428,7 @@ public sealed unsafe class UdpReceiveQueue : IPacketReader
 
         int controlLength = (int)Math.Min(message.msg_hdr.msg_controllen, (nuint)ControlMessages.ReceiveSpace);
         var control = new ReadOnlySpan<byte>(_control + (i * ControlMessages.ReceiveSpace), controlLength);
-        DropReason refused = ControlMessages.Decode(control, _localPort, out _destinations[i], out int groSize);
+        DropReason refused = ControlMessages.Decode(control, _localPort, out _destinations[i], out int groSize, out _receivedNs[i]);
         if (!refused.IsNone)
         {
             drops.Add(refused);
@@ -408,8 +436,24 @@ public sealed unsafe class UdpReceiveQueue : IPacketReader
         }
 
         _segmentSizes[i] = groSize > 0 && groSize < length ? groSize : length;
+        long sojourn = SojournNs((uint)i);
+        if (sojourn > MaxSojournNs)
+        {
+            MaxSojournNs = sojourn;
+        }
+
         return true;
     }
+
+    /// <summary>Asks the kernel to timestamp each datagram (<c>SO_TIMESTAMPNS</c>); false when it refuses (then no sojourns).</summary>
+    private static bool EnableTimestamps(UdpSocket socket)
+    {
+        int one = 1;
+        return setsockopt(socket.Handle, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(int)) == 0;
+    }
+
+    /// <summary><c>CLOCK_REALTIME</c> in nanoseconds since the Unix epoch (the clock of the kernel's receive timestamps).</summary>
+    private static long RealtimeNs() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
 
     private static bool IsSocketError(int errno) =>
         errno is Errno.ECONNREFUSED or Errno.EHOSTUNREACH or Errno.ENETUNREACH or Errno.EHOSTDOWN or Errno.ENETDOWN

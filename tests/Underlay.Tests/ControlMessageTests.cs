@@ -201,6 +201,61 @@ public sealed class ControlMessageTests
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(5000));
     }
 
+    [Fact]
+    public void A_receive_timestamp_beside_pktinfo_gives_the_kernel_receive_time_in_nanoseconds()
+    {
+        byte[] control = Build(
+            Message(SOL_SOCKET, SO_TIMESTAMPNS, Timespec(1_796_000_000, 123_456_789)),
+            Message(SOL_IP, IP_PKTINFO, PktInfo4(ifindex: 3, specDst: "10.0.0.3", addr: "10.0.0.3")));
+        Assert.Equal(DropReason.None, ControlMessages.Decode(control, LocalPort, out UdpEndpoint destination, out int gro, out long received));
+        Assert.Equal(1_796_000_000_123_456_789L, received);
+        Assert.Equal(Endpoint("10.0.0.3"), destination);
+        Assert.Equal(0, gro);
+    }
+
+    [Theory]
+    [InlineData(0L, 0L)]
+    [InlineData(-5L, 0L)]
+    [InlineData(1_796_000_000L, 1_000_000_000L)]
+    [InlineData(1_796_000_000L, -1L)]
+    [InlineData(long.MaxValue, 0L)]
+    public void A_receive_timestamp_out_of_range_is_no_measurement_and_no_drop(long seconds, long nanoseconds)
+    {
+        byte[] control = Build(Message(SOL_SOCKET, SO_TIMESTAMPNS, Timespec(seconds, nanoseconds)));
+        Assert.Equal(DropReason.None, ControlMessages.Decode(control, LocalPort, out _, out _, out long received));
+        Assert.Equal(0, received);
+    }
+
+    [Fact]
+    public void A_receive_timestamp_shorter_than_a_timespec_is_ignored()
+    {
+        byte[] control = Build(Message(SOL_SOCKET, SO_TIMESTAMPNS, new byte[8]));
+        Assert.Equal(DropReason.None, ControlMessages.Decode(control, LocalPort, out _, out _, out long received));
+        Assert.Equal(0, received);
+    }
+
+    [Fact]
+    public void Any_control_buffer_gives_a_receive_time_that_is_none_or_a_valid_instant()
+    {
+        Gen<byte[]> stamps = from seconds in ArbMap.Default.GeneratorFor<long>()
+                             from nanoseconds in ArbMap.Default.GeneratorFor<long>()
+                             select Build(Message(SOL_SOCKET, SO_TIMESTAMPNS, Timespec(seconds, nanoseconds)));
+        Gen<byte[]> buffers = Gen.OneOf(ArbMap.Default.GeneratorFor<byte[]>(), stamps);
+        Prop.ForAll(buffers.ToArbitrary(), control =>
+        {
+            ControlMessages.Decode(control, LocalPort, out _, out _, out long received);
+            return received >= 0;
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(2000));
+    }
+
+    private static byte[] Timespec(long seconds, long nanoseconds)
+    {
+        byte[] data = new byte[16];
+        MemoryMarshal.Write(data, in seconds);
+        MemoryMarshal.Write(data.AsSpan(8), in nanoseconds);
+        return data;
+    }
+
     private static UdpEndpoint Endpoint(string address) => UdpEndpoint.Create(IPAddress.Parse(address), LocalPort);
 
     private static byte[] Corrupt(byte[] bytes, (int Position, int Value)[] flips, int cut)

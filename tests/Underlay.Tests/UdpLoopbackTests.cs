@@ -41,6 +41,31 @@ public sealed class UdpLoopbackTests
     }
 
     [Fact]
+    public void A_datagram_that_waited_in_the_receive_buffer_has_a_sojourn_at_least_that_long()
+    {
+        using UdpSocket receiver = UdpSocket.Open(new UdpSocketOptions(IPAddress.Loopback) { Gro = false });
+        using UdpSocket sender = UdpSocket.Open(new UdpSocketOptions(IPAddress.Loopback) { Gso = false });
+        using var queue = new UdpReceiveQueue(receiver, 0, 64, Headroom, Tailroom);
+        Assert.True(queue.Timestamps, "the kernel refused SO_TIMESTAMPNS");
+        var batchSender = new UdpBatchSender(sender, 8);
+        Assert.True(batchSender.TryAdd(receiver.LocalEndpoint, Datagrams.Make(1, 200)));
+        var drops = new DropTally();
+        batchSender.Flush(drops);
+        Assert.Equal(0, drops.Total);
+
+        // The datagram is in the receive buffer before the wait starts (loopback delivers within sendmmsg): it waits at least as long.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        Thread.Sleep(30);
+        long atLeastNs = waited.ElapsedTicks * (1_000_000_000L / System.Diagnostics.Stopwatch.Frequency);
+        var batch = new PacketBatch(64);
+        Assert.True(queue.Read(batch));
+        Assert.Equal(1, batch.Count);
+        long sojourn = queue.SojournNs(batch[0].SourceSlot);
+        Assert.True(sojourn >= atLeastNs - 1_000_000, $"sojourn {sojourn} ns, waited at least {atLeastNs} ns");
+        Assert.True(queue.MaxSojournNs >= sojourn);
+    }
+
+    [Fact]
     public void A_dual_stack_socket_sees_IPv4_peers_as_IPv4_endpoints_and_answers_them()
     {
         using UdpSocket dual = UdpSocket.Open(new UdpSocketOptions(IPAddress.IPv6Any) { V6Only = false, Gro = false });

@@ -53,6 +53,13 @@ public static unsafe partial class Interop
         public const int SO_MARK = 36;
 
         /// <summary>
+        /// Receive timestamps: setsockopt enables them; each received datagram then carries a cmsg of this type (a
+        /// <see cref="timespec"/>, <c>CLOCK_REALTIME</c>) with the time the kernel took it in (asm-generic/socket.h,
+        /// <c>SO_TIMESTAMPNS_OLD</c> = <c>SCM_TIMESTAMPNS</c> on 64-bit).
+        /// </summary>
+        public const int SO_TIMESTAMPNS = 35;
+
+        /// <summary>
         /// Attaches a classic BPF program (a <see cref="Filter.sock_fprog"/>) to the socket's <c>SO_REUSEPORT</c> group:
         /// it returns the index of the group's socket that receives a datagram (asm-generic/socket.h).
         /// </summary>
@@ -141,6 +148,14 @@ public static unsafe partial class Interop
         {
             public in6_addr ipi6_addr;
             public int ipi6_ifindex;
+        }
+
+        /// <summary><c>struct timespec</c> (time.h, 64-bit): what an <see cref="SO_TIMESTAMPNS"/> cmsg carries.</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        public struct timespec
+        {
+            public long tv_sec;
+            public long tv_nsec;
         }
 
         [StructLayout(LayoutKind.Sequential)]

@@ -8,7 +8,7 @@ namespace RouterHost.Underlay.Internal;
 /// <summary>
 /// The control messages the underlay reads and writes: <c>IP_PKTINFO</c> / <c>IPV6_PKTINFO</c> (the local address
 /// of a received datagram; the source address of a sent one) and <c>UDP_GRO</c> / <c>UDP_SEGMENT</c> (the segment
-/// size of a coalesced read; of a GSO send).
+/// size of a coalesced read; of a GSO send); on receive also <c>SO_TIMESTAMPNS</c> (when the kernel took the datagram in).
 /// </summary>
 internal static class ControlMessages
 {
@@ -24,10 +24,20 @@ internal static class ControlMessages
     /// <paramref name="groSegmentSize"/> is the <c>UDP_GRO</c> segment size, or 0 when the datagram was not
     /// coalesced. Returns why the datagram must be dropped, or <see cref="DropReason.None"/>.
     /// </summary>
-    public static DropReason Decode(ReadOnlySpan<byte> control, ushort localPort, out UdpEndpoint destination, out int groSegmentSize)
+    public static DropReason Decode(ReadOnlySpan<byte> control, ushort localPort, out UdpEndpoint destination, out int groSegmentSize) =>
+        Decode(control, localPort, out destination, out groSegmentSize, out _);
+
+    /// <summary>
+    /// As <see cref="Decode(ReadOnlySpan{byte}, ushort, out UdpEndpoint, out int)"/>, and
+    /// <paramref name="receivedNs"/> is the kernel's receive time (<c>SO_TIMESTAMPNS</c>, nanoseconds since the Unix
+    /// epoch, <c>CLOCK_REALTIME</c>), or 0 when the datagram carried none (timestamps off, or a malformed one: a
+    /// timestamp is a measurement, never a reason to drop).
+    /// </summary>
+    public static DropReason Decode(ReadOnlySpan<byte> control, ushort localPort, out UdpEndpoint destination, out int groSegmentSize, out long receivedNs)
     {
         destination = default;
         groSegmentSize = 0;
+        receivedNs = 0;
         var reader = new ControlMessageReader(control);
         while (reader.TryNext(out int level, out int type, out ReadOnlySpan<byte> data))
         {
@@ -45,6 +55,14 @@ internal static class ControlMessages
                 }
 
                 groSegmentSize = size;
+            }
+            else if (level == SOL_SOCKET && type == SO_TIMESTAMPNS && data.Length >= Unsafe.SizeOf<timespec>())
+            {
+                timespec stamp = MemoryMarshal.Read<timespec>(data);
+                if (stamp.tv_sec > 0 && stamp.tv_sec < long.MaxValue / 1_000_000_000L && (ulong)stamp.tv_nsec < 1_000_000_000UL)
+                {
+                    receivedNs = (stamp.tv_sec * 1_000_000_000L) + stamp.tv_nsec;
+                }
             }
             else if (level == SOL_IP && type == IP_PKTINFO && data.Length >= Unsafe.SizeOf<in_pktinfo>())
             {

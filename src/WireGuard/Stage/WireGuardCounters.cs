@@ -89,6 +89,10 @@ internal sealed class WireGuardCounters(int peers)
     public long ResponsesSent;
     public long StagedSent;
 
+    /// <summary>Received packets the AQM (<see cref="ReceiveAqm"/>) marked CE, and dropped.</summary>
+    public long AqmMarked;
+    public long AqmDropped;
+
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private void Grow(int slot)
     {
@@ -152,6 +156,8 @@ internal sealed class WireGuardCounters(int peers)
         total.InitiationsSent += InitiationsSent;
         total.ResponsesSent += ResponsesSent;
         total.StagedSent += StagedSent;
+        total.AqmMarked += AqmMarked;
+        total.AqmDropped += AqmDropped;
     }
 
     public void Add(DropTally tally)

@@ -41,6 +41,7 @@ internal sealed record PeerSettings(
 ///   "Namespace": "underlay",                          // open the sockets in this network namespace
 ///   "Uapi": true, "UapiName": "wg0",                  // serve /var/run/wireguard/wg0.sock for wg (name: default the stage's)
 ///   "FwMark": 51820,                                  // SO_MARK of the sockets (a full tunnel picks the listen port)
+///   "Aqm": { "Enabled": true, "Target": "1ms", "Interval": "20ms" },   // CoDel on the receive path
 ///   "Peers": {
 ///     "site-b": { "PublicKey": "…", "PresharedKeyFile": "/etc/routerhost/site-b.psk", "Endpoint": "192.0.2.7:51820",
 ///                 "AllowedIPs": [ "10.2.0.0/16", "fd02::/64" ], "PersistentKeepalive": "25s", "Groups": [ "sites" ] } } }
@@ -84,10 +85,13 @@ internal sealed record WireGuardSettings(
     /// </summary>
     public uint FwMark { get; init; }
 
+    /// <summary><c>Aqm</c>: CoDel on the receive path (see <see cref="ReceiveAqmSettings"/>).</summary>
+    public ReceiveAqmSettings Aqm { get; init; } = ReceiveAqmSettings.Default;
+
     public const int DefaultMtu = 1420;
     public const int DefaultBufferBytes = 7 << 20;
 
-    private static readonly string[] s_keys = ["PrivateKeyFile", "ListenPort", "ListenAddresses", "Sockets", "Mtu", "ReceiveBufferBytes", "SendBufferBytes", "Offloads", "Namespace", "FwMark", "Peers", "Uapi", "UapiName"];
+    private static readonly string[] s_keys = ["PrivateKeyFile", "ListenPort", "ListenAddresses", "Sockets", "Mtu", "ReceiveBufferBytes", "SendBufferBytes", "Offloads", "Namespace", "FwMark", "Peers", "Uapi", "UapiName", "Aqm"];
     private static readonly string[] s_offloadKeys = ["Gso", "Gro"];
     private static readonly string[] s_peerKeys = ["PublicKey", "PresharedKeyFile", "Endpoint", "AllowedIPs", "PersistentKeepalive", "Groups"];
 
@@ -182,7 +186,8 @@ internal sealed record WireGuardSettings(
         }
 
         uint fwmark = ParseFwMark(section, reader);
-        return new WireGuardSettings(privateKey, port, listen, listenConfigured, sockets, mtu, receiveBuffer, sendBuffer, gso, gro, ns, peers, uapi, uapiName) { FwMark = fwmark };
+        ReceiveAqmSettings aqm = ReceiveAqmSettings.Parse(section.GetSection("Aqm"), reader);
+        return new WireGuardSettings(privateKey, port, listen, listenConfigured, sockets, mtu, receiveBuffer, sendBuffer, gso, gro, ns, peers, uapi, uapiName) { FwMark = fwmark, Aqm = aqm };
     }
 
     /// <summary>

@@ -26,7 +26,7 @@ namespace RouterHost.WireGuard.Stage;
 internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBoundSettings
 {
     /// <summary>Settings the running stage keeps until a restart (its sockets and packet sizes are built from them).</summary>
-    private static readonly string[] s_restartBound = ["ListenAddresses", "Sockets", "Mtu", "ReceiveBufferBytes", "SendBufferBytes", "Offloads", "Namespace"];
+    private static readonly string[] s_restartBound = ["ListenAddresses", "Sockets", "Mtu", "ReceiveBufferBytes", "SendBufferBytes", "Offloads", "Namespace", "Aqm"];
 
     private readonly Lock _applyLock = new();
     private PeerTable _table;
@@ -614,6 +614,7 @@ internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBou
         Check(next.SendBufferBytes != _settings.SendBufferBytes, "SendBufferBytes");
         Check(next.Gso != _settings.Gso || next.Gro != _settings.Gro, "Offloads");
         Check(next.Namespace != _settings.Namespace, "Namespace");
+        Check(next.Aqm != _settings.Aqm, "Aqm");
         return changed;
     }
 

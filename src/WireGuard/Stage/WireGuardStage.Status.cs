@@ -62,6 +62,18 @@ internal sealed partial class WireGuardStage
         return (reads, coalesced, delivered);
     }
 
+    /// <summary>The longest time any datagram waited in one of the sockets' receive buffers (kernel timestamps), in ns.</summary>
+    public long MaxSojournNs()
+    {
+        long max = 0;
+        foreach (UdpReceiveQueue source in _sources)
+        {
+            max = Math.Max(max, source.MaxSojournNs);
+        }
+
+        return max;
+    }
+
     /// <summary>Writes the typed status object (docs/status.md, "WireGuard").</summary>
     public void WriteStatus(Utf8JsonWriter writer)
     {
@@ -100,6 +112,14 @@ internal sealed partial class WireGuardStage
         writer.WriteNumber("received_reads", reads);
         writer.WriteNumber("received_gro_reads", coalesced);
         writer.WriteNumber("received_datagrams", delivered);
+        writer.WriteEndObject();
+        writer.WriteStartObject("aqm");
+        writer.WriteBoolean("enabled", Aqm.Enabled);
+        writer.WriteNumber("target_us", (long)Aqm.Target.TotalMicroseconds);
+        writer.WriteNumber("interval_us", (long)Aqm.Interval.TotalMicroseconds);
+        writer.WriteNumber("marked", total.AqmMarked);
+        writer.WriteNumber("dropped", total.AqmDropped);
+        writer.WriteNumber("max_sojourn_us", MaxSojournNs() / 1000);
         writer.WriteEndObject();
         writer.WriteStartObject("drops");
         foreach ((string reason, long count) in DropsByReason(total))

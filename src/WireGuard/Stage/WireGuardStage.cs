@@ -79,6 +79,9 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
 
     public int Mtu => _settings.Mtu;
 
+    /// <summary>The receive path's AQM settings (<c>Aqm</c>).</summary>
+    public ReceiveAqmSettings Aqm => _settings.Aqm;
+
     /// <summary>The monotonic clock (ms) every timer of the stage reads; tests replace it to drive timers.</summary>
     internal Func<long> Clock { get; set; } = static () => Environment.TickCount64;
 

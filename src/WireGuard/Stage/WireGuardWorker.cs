@@ -30,6 +30,9 @@ internal sealed class WireGuardWorker : IStageWorker
     // The peers stamped in this inbound batch (alive, and data received): once per run, not per packet.
     private WireGuardPeer? _receivedStamped;
     private WireGuardPeer? _dataStamped;
+    // Receive-path AQM (null when the stage's Aqm is off) and the batch's clock for it.
+    private readonly ReceiveAqm? _aqm;
+    private long _batchNs;
 
     public WireGuardWorker(WireGuardStage stage, int lane)
     {
@@ -38,6 +41,7 @@ internal sealed class WireGuardWorker : IStageWorker
         Counters = stage.RegisterCounters();
         _socketGeneration = stage.SocketGeneration;
         _sender = new TransportSender(stage.SocketFor(lane, ipv6: false), stage.SocketFor(lane, ipv6: true), stage.Mtu, Counters);
+        _aqm = stage.Aqm.Enabled ? new ReceiveAqm(stage.Aqm) : null;
     }
 
     public WireGuardCounters Counters { get; }
@@ -254,6 +258,7 @@ internal sealed class WireGuardWorker : IStageWorker
         bool wake = false;
         _receivedStamped = null;
         _dataStamped = null;
+        _batchNs = _aqm is null ? 0 : ReceiveAqm.NowNs();
         Span<Packet> packets = batch.AsSpan();
         for (int i = 0; i < packets.Length; i++)
         {
@@ -409,6 +414,11 @@ internal sealed class WireGuardWorker : IStageWorker
         p.Offset += MessageLayout.TransportHeaderSize;
         p.Length = length;
         p.Ingress = peer.Port;
+        if (_aqm is not null && _aqm.Apply(ref p, source.Index, source.SojournNs(p.SourceSlot), _batchNs))
+        {
+            _ = p.IsForwarded ? Counters.AqmMarked++ : Counters.AqmDropped++;
+        }
+
         p.SourceSlot = default;
         p.Gso = default;
         if (!ReferenceEquals(_dataStamped, peer))

@@ -44,6 +44,21 @@ public sealed class WireGuardSettingsTests : IDisposable
         Assert.Equal(["sites"], peer.Groups);
         Assert.False(settings.Uapi);
         Assert.Null(settings.UapiName);
+        Assert.Equal(ReceiveAqmSettings.Default, settings.Aqm);
+    }
+
+    [Fact]
+    public void The_receive_AQM_is_tuned_or_turned_off_in_its_Aqm_block()
+    {
+        WireGuardSettings settings = Parse(new()
+        {
+            ["PrivateKeyFile"] = _keys.PrivateKeyFile,
+            ["Aqm:Enabled"] = "false",
+            ["Aqm:Target"] = "2ms",
+            ["Aqm:Interval"] = "100ms",
+        }, out List<ConfigurationProblem> problems);
+        Assert.Empty(problems);
+        Assert.Equal(new ReceiveAqmSettings(false, TimeSpan.FromMilliseconds(2), TimeSpan.FromMilliseconds(100)), settings.Aqm);
     }
 
     [Fact]
@@ -90,6 +105,13 @@ public sealed class WireGuardSettingsTests : IDisposable
     [InlineData("FwMark", "0x", "s:FwMark", "(got '0x')")]
     [InlineData("FwMark", "0xffffffff", "s:FwMark", "1..2147483647")]
     [InlineData("FwMark", "99999999999", "s:FwMark", "1..2147483647")]
+    [InlineData("Aqm:Enabled", "maybe", "s:Aqm:Enabled", "true or false")]
+    [InlineData("Aqm:Target", "fast", "s:Aqm:Target", "a duration between 0.0001s and 1s")]
+    [InlineData("Aqm:Target", "50us", "s:Aqm:Target", "(got '50us')")]
+    [InlineData("Aqm:Target", "2s", "s:Aqm:Target", "(got '2s')")]
+    [InlineData("Aqm:Interval", "0.5ms", "s:Aqm:Interval", "a duration between 0.001s and 10s")]
+    [InlineData("Aqm:Target", "30ms", "s:Aqm:Interval", "must be at least the target (30 ms)")]
+    [InlineData("Aqm:Codel", "1", "s:Aqm:Codel", "unknown key")]
     public void Each_bad_value_is_reported_at_its_key_path(string key, string? value, string path, string message)
     {
         var values = new Dictionary<string, string?>
@@ -120,7 +142,7 @@ public sealed class WireGuardSettingsTests : IDisposable
     [Fact]
     public void Random_settings_never_throw_and_every_problem_names_a_path_inside_the_section()
     {
-        string[] keys = ["PrivateKeyFile", "ListenPort", "ListenAddresses:0", "Sockets", "Mtu", "Offloads:Gso", "Namespace", "FwMark", "Peers:x:PublicKey", "Peers:x:Endpoint", "Peers:x:AllowedIPs:0", "Peers:x:PersistentKeepalive", "Nonsense"];
+        string[] keys = ["PrivateKeyFile", "ListenPort", "ListenAddresses:0", "Sockets", "Mtu", "Offloads:Gso", "Namespace", "FwMark", "Peers:x:PublicKey", "Peers:x:Endpoint", "Peers:x:AllowedIPs:0", "Peers:x:PersistentKeepalive", "Aqm:Enabled", "Aqm:Target", "Aqm:Interval", "Nonsense"];
         Gen<Dictionary<string, string?>> settings = SettingsGen.AnyValues(keys);
         Prop.ForAll(settings.ToArbitrary(), values =>
         {
