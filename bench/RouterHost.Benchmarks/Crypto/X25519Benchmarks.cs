@@ -59,6 +59,13 @@ public class X25519Benchmarks
         using X25519PrivateKey key = _algorithm.GenerateKey();
     }
 
+    /// <summary>Importing a private key: libsodium's guarded memory (sodium_malloc) and the public key.</summary>
+    [Benchmark]
+    public void Import_Api()
+    {
+        using X25519PrivateKey key = _algorithm.ImportPrivateKey(_peer);
+    }
+
     /// <summary>Key generation through NSec (a Key object holding the private key).</summary>
     [Benchmark]
     public void Generate_NSec()
