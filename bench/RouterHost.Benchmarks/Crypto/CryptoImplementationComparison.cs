@@ -34,7 +34,7 @@ internal static class CryptoImplementationComparison
 
             if (round % (rounds / 5) == 0 && File.Exists("/usr/bin/openssl"))
             {
-                openSslSpeed.Add(OpenSslSpeed1420());
+                openSslSpeed.Add(OpenSslSpeedComparison.OpenSsl(1420, seconds: 1, aead: false));
             }
         }
 
@@ -141,23 +141,6 @@ internal static class CryptoImplementationComparison
         }
 
         return Stopwatch.GetElapsedTime(start).TotalNanoseconds / batch;
-    }
-
-    private static double OpenSslSpeed1420()
-    {
-        var info = new ProcessStartInfo("/usr/bin/openssl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in (string[])["speed", "-evp", "chacha20-poly1305", "-bytes", "1420", "-seconds", "1"])
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using Process process = Process.Start(info)!;
-        string output = process.StandardOutput.ReadToEnd();
-        process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        string last = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1];
-        string figure = last.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1].TrimEnd('k');
-        return double.Parse(figure, CultureInfo.InvariantCulture) / 1000.0;
     }
 
     private static double Median(List<double> values)
