@@ -8,7 +8,8 @@ namespace RouterHost.Benchmarks;
 /// <summary>
 /// Entry point: BenchmarkDotNet's switcher over every benchmark class, always in process.
 /// Usage: <c>dotnet run -c Release --project bench/RouterHost.Benchmarks -- [--quick] --filter '*Pipeline*'</c>;
-/// <c>-- --compare-openssl</c> runs our ChaCha20-Poly1305 beside <c>openssl speed</c> (see <see cref="Crypto.OpenSslSpeedComparison"/>).
+/// <c>-- --compare-openssl</c> runs our ChaCha20-Poly1305 beside <c>openssl speed</c> (see <see cref="Crypto.OpenSslSpeedComparison"/>);
+/// <c>-- --compare-crypto</c> every crypto implementation side by side, interleaved (see <see cref="Crypto.CryptoImplementationComparison"/>).
 /// </summary>
 public static class Program
 {
@@ -20,6 +21,11 @@ public static class Program
         if (args.Contains("--compare-openssl"))
         {
             return Crypto.OpenSslSpeedComparison.Run(rounds: 5, seconds: 2);
+        }
+
+        if (args.Contains("--compare-crypto"))
+        {
+            return Crypto.CryptoImplementationComparison.Run(rounds: 1000);
         }
 
         bool quick = args.Contains("--quick");

@@ -12,7 +12,7 @@ namespace RouterHost.Crypto;
 
 /// <summary>
 /// BLAKE2s (RFC 7693) in managed code: 1..32-byte output, optional 1..32-byte key (keyed mode = the MAC WireGuard
-/// uses for mac1/mac2 with a 16-byte output). libsodium 1.0.18 has no BLAKE2s; OpenSSL 3.0 has it (BLAKE2S-256,
+/// uses for mac1/mac2 with a 16-byte output). libsodium (1.0.22, and NSec) has no BLAKE2s; OpenSSL 3.0 has it (BLAKE2S-256,
 /// BLAKE2SMAC, size 16 works) but measured slower at 32, 116 and 1420 bytes (provider-layer calls per message;
 /// see docs/architecture/crypto.md) and needs a native context per thread. A value type: incremental use is <c>new Blake2s(size, key)</c>, <c>Update</c>
 /// as often as needed, <c>Finish</c>; <c>Finish</c> wipes the state. No allocations. Not thread-safe (it is a value).

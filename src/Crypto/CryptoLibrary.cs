@@ -8,7 +8,7 @@ public static class CryptoLibrary
     /// <summary>OpenSSL 3 libcrypto (libcrypto.so.3) was loaded.</summary>
     public static bool IsOpenSslSupported => OpenSslLibrary.IsSupported;
 
-    /// <summary>libsodium (libsodium.so.23) was loaded and initialised.</summary>
+    /// <summary>libsodium (the copy NSec.Cryptography ships, else a system one) was loaded and initialised.</summary>
     public static bool IsSodiumSupported => SodiumLibrary.IsSupported;
 
     /// <summary>OpenSSL's version text, or null.</summary>
@@ -16,6 +16,13 @@ public static class CryptoLibrary
 
     /// <summary>libsodium's version text, or null.</summary>
     public static string? SodiumVersion => SodiumLibrary.Version;
+
+    /// <summary>
+    /// Where the loaded libsodium comes from: "NSec.Cryptography" (the copy its package ships beside the application),
+    /// "system" (a libsodium.so found by the loader when that copy is missing), or null when none was loaded.
+    /// </summary>
+    public static string? SodiumSource =>
+        !SodiumLibrary.IsSupported ? null : Interop.Libraries.SodiumIsNSecs ? "NSec.Cryptography" : "system";
 
     /// <summary>"OpenSSL", "libsodium" or "none": the library carrying (X)ChaCha20-Poly1305.</summary>
     public static string AeadProvider => Name(BackendChoice.ChaCha20Poly1305);
@@ -32,14 +39,16 @@ public static class CryptoLibrary
     /// falls back to EVP, why the provider's functions were not used.
     /// </summary>
     public static string AeadDescription =>
-        $"ChaCha20-Poly1305 from {AeadProvider} (OpenSSL {OpenSslVersion ?? "absent"}, libsodium {SodiumVersion ?? "absent"}; " +
+        $"ChaCha20-Poly1305 from {AeadProvider} (OpenSSL {OpenSslVersion ?? "absent"}, " +
+        $"libsodium {(SodiumVersion is null ? "absent" : $"{SodiumVersion} from {SodiumSource}")}; " +
         (OpenSslAeadPath switch
         {
             "provider" => "OpenSSL called through its provider's functions",
             "EVP" => $"OpenSSL called through EVP: {Internal.ProviderChaCha20Poly1305.UnavailableReason}",
             _ => "OpenSSL does not carry it",
         }) +
-        (AeadProvider == "OpenSSL" && SodiumVersion is not null ? $"; libsodium below {BackendChoice.SmallMessageBytes} bytes)" : ")");
+        (AeadProvider == "OpenSSL" && SodiumVersion is not null ? $"; libsodium below {BackendChoice.SmallMessageBytes} bytes" : "") +
+        $"; X25519 from {KeyAgreementProvider})";
 
     /// <summary>"OpenSSL", "libsodium" or "none": the library carrying X25519.</summary>
     public static string KeyAgreementProvider => Name(BackendChoice.X25519);

@@ -31,7 +31,10 @@ public sealed class X25519 : KeyAgreementAlgorithm
         return key;
     }
 
-    /// <summary>Imports a 32-byte private scalar (any bytes; clamping happens in the scalar multiplication).</summary>
+    /// <summary>
+    /// Imports a 32-byte private scalar (any bytes; clamping happens in the scalar multiplication) into libsodium's
+    /// guarded memory (see <see cref="X25519PrivateKey"/>).
+    /// </summary>
     public X25519PrivateKey ImportPrivateKey(ReadOnlySpan<byte> privateKey)
     {
         if (privateKey.Length != KeySize)
@@ -39,7 +42,7 @@ public sealed class X25519 : KeyAgreementAlgorithm
             ThrowHelper.ArgumentLength(nameof(privateKey), KeySize);
         }
 
-        return new X25519PrivateKey(BackendChoice.X25519, privateKey);
+        return new X25519PrivateKey(BackendChoice.X25519, privateKey, guarded: true);
     }
 
     /// <summary>
@@ -71,7 +74,7 @@ public sealed class X25519 : KeyAgreementAlgorithm
         bool ok = backend switch
         {
             NativeBackend.OpenSsl => OpenSslX25519.Agree(privateKey.GetEvpKey(), peerPublicKey, sharedSecret),
-            NativeBackend.Sodium => SodiumX25519.Agree(privateKey.Secret, peerPublicKey, sharedSecret),
+            NativeBackend.Sodium => privateKey.AgreeSodium(peerPublicKey, sharedSecret),
             _ => throw new PlatformNotSupportedException("X25519 needs OpenSSL 3 or libsodium."),
         };
 

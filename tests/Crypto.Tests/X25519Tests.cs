@@ -140,8 +140,8 @@ public sealed class X25519Tests
     [Fact]
     public void Dispose_wipes_the_private_scalar_and_later_use_is_refused()
     {
-        X25519PrivateKey key = Algorithm.ImportPrivateKey(Hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"));
-        byte[] storage = key.SecretStorage;
+        X25519PrivateKey key = new(Parse("Sodium"), Hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"));
+        byte[] storage = key.SecretStorage!;
         byte[] output = new byte[32];
         Assert.True(Algorithm.Agree(NativeBackend.OpenSsl, key, Hex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f"), output));
         key.Dispose();

@@ -58,7 +58,7 @@ internal static class OpenSslSpeedComparison
         return 0;
     }
 
-    private static double OpenSsl(int size, int seconds, bool aead)
+    internal static double OpenSsl(int size, int seconds, bool aead)
     {
         var info = new ProcessStartInfo("/usr/bin/openssl") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string arg in (string[])["speed", "-evp", "chacha20-poly1305", "-bytes", size.ToString(CultureInfo.InvariantCulture), "-seconds", seconds.ToString(CultureInfo.InvariantCulture)])

@@ -27,7 +27,7 @@ internal static class ThrowHelper
 
     [DoesNotReturn]
     internal static void NotSupported(string what) =>
-        throw new PlatformNotSupportedException($"{what} needs OpenSSL 3 (libcrypto.so.3) or libsodium (libsodium.so.23); neither could be loaded.");
+        throw new PlatformNotSupportedException($"{what} needs OpenSSL 3 (libcrypto.so.3) or libsodium (libsodium.so shipped beside the application with NSec.Cryptography, or a system libsodium.so.23); neither could be loaded.");
 
     [DoesNotReturn]
     internal static void Native(string function) =>
