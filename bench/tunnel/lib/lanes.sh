@@ -37,7 +37,7 @@ lanes_report() {
         printf '| direction | 1 lane, time a packet | 2 lanes, time a packet | speed-up (packets/s, 2 lanes ÷ 1) | allocated |\n| --- | ---: | ---: | ---: | ---: |\n'
         awk -F'|' '
             function trim(s) { gsub(/^[ \t]+|[ \t]+$/, "", s); return s }
-            NR == 1 { for (i = 1; i <= NF; i++) { h = trim($i); if (h == "Method") m = i; if (h == "Mean") t = i; if (h == "Allocated") a = i } next }
+            !m && /\| *Method *\|/ { for (i = 1; i <= NF; i++) { h = trim($i); if (h == "Method") m = i; if (h == "Mean") t = i; if (h == "Allocated") a = i } next }
             m && trim($m) ~ /_(OneLane|TwoLanes)$/ {
                 name = trim($m); dir = name; sub(/_.*/, "", dir); raw = trim($t); mean = raw; gsub(/[^0-9.]/, "", mean)
                 if (name ~ /OneLane$/) { one[dir] = mean; oneRaw[dir] = raw } else { two[dir] = mean; twoRaw[dir] = raw }
