@@ -27,12 +27,14 @@ internal static class LoopbackStage
     /// <param name="allowedIPs">The peer's allowed IPs.</param>
     /// <param name="batchSize">Packets per batch (the stage's receive batches); null for the default.</param>
     /// <param name="peerSettings">More of the peer's settings (key: the setting under the peer, as <c>PersistentKeepalive</c>).</param>
+    /// <param name="sockets">The stage's sockets (and so its sources) on the one port.</param>
     public static WireGuardStage Create(
         string peerPublicKey,
         int? peerPort,
         IReadOnlyList<string> allowedIPs,
         int? batchSize = null,
-        IReadOnlyDictionary<string, string>? peerSettings = null)
+        IReadOnlyDictionary<string, string>? peerSettings = null,
+        int sockets = 1)
     {
         DirectoryInfo directory = Directory.CreateTempSubdirectory("rh-wg-stage-");
         try
@@ -52,7 +54,7 @@ internal static class LoopbackStage
                 ["s:PrivateKeyFile"] = keyFile,
                 ["s:ListenPort"] = "0",
                 ["s:ListenAddresses:0"] = "127.0.0.1",
-                ["s:Sockets"] = "1",
+                ["s:Sockets"] = sockets.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["s:Peers:p:PublicKey"] = peerPublicKey,
             };
             for (int i = 0; i < allowedIPs.Count; i++)
