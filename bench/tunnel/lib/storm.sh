@@ -38,8 +38,8 @@ storm_once() {
     local label=$1 dll=$2 pid out show load
     spawn "$ns_a" "routerhost hub ($label)" "$run_dir/logs/storm-$label-hub.log" dotnet "$dll" run --config "$tmp/storm/hub.json"
     pid=$spawned_pid
-    if ! wait_until 120 eval "grep -q 'RouterHost ready' '${proc_logs[$pid]}' || ! pid_alive $pid"; then
-        problem "the hub ($label) did not come up in 120 s:$(log_tail "${proc_logs[$pid]}")"
+    if ! wait_until 300 eval "grep -q 'RouterHost ready' '${proc_logs[$pid]}' || ! pid_alive $pid"; then
+        problem "the hub ($label) did not come up in 300 s:$(log_tail "${proc_logs[$pid]}")"
         stop_pid "$pid" || true
         return 1
     fi
