@@ -183,8 +183,8 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
         _socket.Dispose();
     }
 
-    // Copies of a handshake message queued as if a flood had passed MAC1: past an eighth of the queue, the next round
-    // runs under load.
+    // Copies of a handshake message queued as if a flood had passed MAC1: from half the queue on, the next round runs
+    // under load.
     private void Flood(ReadOnlySpan<byte> message)
     {
         MessageType type = MessageLayout.TypeOf(message);
@@ -194,9 +194,9 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
         }
 
         UdpReceiveQueue source = _stage.SourceAt(0)!;
-        for (int i = 0; i < WireGuardStage.HandshakeQueueCapacity / 8; i++)
+        for (int i = 0; i < WireGuardStage.HandshakeQueueCapacity / 2; i++)
         {
-            _stage.Handshakes.TryEnqueue(message, source.Source(0), source.Destination(0), _now);
+            _stage.Handshakes.TryEnqueue(message, source.Source(0), source.Destination(0), 0, _now);
         }
     }
 

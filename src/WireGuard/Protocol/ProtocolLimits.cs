@@ -33,6 +33,17 @@ public static class ProtocolLimits
     /// <summary>Initiations from one peer closer together than this are refused (flood protection, 20 ms).</summary>
     public const long InitiationMinimumIntervalMs = 20;
 
+    /// <summary>
+    /// Crossed handshakes (each side answered the other's initiation, so both wait as responders for a first transport
+    /// message): the side whose static public key is greater initiates again this long after answering, the other
+    /// <see cref="CrossedReinitiateLaterMs"/>. Past the 20 ms flood window and a step of the whitened TAI64N timestamp, so
+    /// the peer (wireguard-go, the kernel, RouterHost) accepts it; far below <see cref="RekeyTimeoutMs"/>.
+    /// </summary>
+    public const long CrossedReinitiateMs = 50;
+
+    /// <summary>The side with the lesser public key's delay for a crossed handshake (see <see cref="CrossedReinitiateMs"/>).</summary>
+    public const long CrossedReinitiateLaterMs = 150;
+
     /// <summary>A session is renewed after this many messages (2^60).</summary>
     public const ulong RekeyAfterMessages = 1UL << 60;
 

@@ -7,9 +7,18 @@ namespace RouterHost.WireGuard.Stage;
 /// <summary>The handshake thread's messages received: initiations, responses and cookie replies, and the under-load rule.</summary>
 internal sealed partial class HandshakeLoop
 {
+    /// <summary>
+    /// Whether to ask for cookies: the queue is half full (cookies must start before it overflows, whatever the rate),
+    /// or the handshake thread does not keep up — the queued messages would take longer than
+    /// <see cref="UnderLoadBacklogMs"/> to answer at the measured cost of a handshake. A
+    /// storm of legitimate peers the thread answers in time is answered at once, not sent away for 5 s; a flood is not.
+    /// Once under load, the node stays so for <see cref="UnderLoadHoldMs"/>.
+    /// </summary>
     private bool IsUnderLoad(long now)
     {
-        if (_stage.Handshakes.Count >= _stage.Handshakes.Capacity / 8)
+        int depth = _stage.Handshakes.Count;
+        long backlogMs = depth * _handshakeCostTicks * 1000 / System.Diagnostics.Stopwatch.Frequency;
+        if (depth >= _stage.Handshakes.Capacity / 2 || backlogMs >= UnderLoadBacklogMs)
         {
             Volatile.Write(ref _underLoadUntilMs, now + UnderLoadHoldMs);
             return true;
@@ -18,7 +27,7 @@ internal sealed partial class HandshakeLoop
         return now < _underLoadUntilMs;
     }
 
-    private void Handle(ReadOnlySpan<byte> message, in UdpEndpoint source, in UdpEndpoint destination, long now)
+    private void Handle(ReadOnlySpan<byte> message, in UdpEndpoint source, in UdpEndpoint destination, int sourceQueue, long now)
     {
         MessageType type = MessageLayout.TypeOf(message);
         if (type == MessageType.CookieReply)
@@ -51,14 +60,20 @@ internal sealed partial class HandshakeLoop
             }
         }
 
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         if (type == MessageType.Initiation)
         {
             HandleInitiation(message, source, destination, now);
         }
         else
         {
-            HandleResponse(message, source, destination, now);
+            HandleResponse(message, source, destination, sourceQueue, now);
         }
+
+        // The cost of the work a cookie spares (Diffie-Hellman and all): what the under-load rule measures the queue in.
+        // The cheapest of a round is what the thread itself spends (the others include time other threads and
+        // processes took the core: cookies spare none of that, and a first call includes JIT compilation).
+        _roundCostTicks = Math.Min(_roundCostTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
     }
 
     private void HandleInitiation(ReadOnlySpan<byte> message, in UdpEndpoint source, in UdpEndpoint destination, long now)
@@ -87,6 +102,7 @@ internal sealed partial class HandshakeLoop
         }
 
         // Our own initiation under way (if any) is replaced: the peer's wins, as in wireguard-go.
+        bool crossed = peer.HandshakeEntry is not null;
         ReleaseHandshakeIndex(peer);
         var placeholder = new IndexEntry(peer, null);
         uint index = _stage.Indices.Add(placeholder);
@@ -107,6 +123,15 @@ internal sealed partial class HandshakeLoop
         Install(peer, keypair, asInitiator: false, source, destination, now);
         // A handshake just happened: our own initiation must not cross it (wireguard-go stamps its response the same way).
         peer.LastInitiationSentMs = now;
+        if (crossed && peer.Staged.Count > 0)
+        {
+            // Crossed: the peer answered (or will answer) our initiation too and throws our response away, so both of us
+            // wait as responders for a first transport message that neither sends, until a 5 s retry. We initiate again
+            // shortly (Tick), unless the peer's first message confirms this session first; the two sides' delays differ
+            // (by public key) so two RouterHost nodes do not cross again.
+            peer.RetransmitAtMs = now + CrossedDelay(peer);
+        }
+
         if (_sender.SendMessage(source, destination, response).IsNone)
         {
             Counters.ResponsesSent++;
@@ -117,7 +142,11 @@ internal sealed partial class HandshakeLoop
         Log.Responded(_logger, _stage.Name, peer.Name, source.ToString());
     }
 
-    private void HandleResponse(ReadOnlySpan<byte> message, in UdpEndpoint source, in UdpEndpoint destination, long now)
+    /// <summary>How long after answering a crossed initiation we initiate again: sooner for the greater public key.</summary>
+    private long CrossedDelay(WireGuardPeer peer) =>
+        _stage.Local.PublicKey.SequenceCompareTo(peer.Identity.PublicKey) > 0 ? ProtocolLimits.CrossedReinitiateMs : ProtocolLimits.CrossedReinitiateLaterMs;
+
+    private void HandleResponse(ReadOnlySpan<byte> message, in UdpEndpoint source, in UdpEndpoint destination, int sourceQueue, long now)
     {
         uint receiver = BinaryPrimitives.ReadUInt32LittleEndian(message[MessageLayout.ResponseReceiverOffset..]);
         if (!_stage.Indices.TryGet(receiver, out IndexEntry? entry) || entry.Keypair is not null || !ReferenceEquals(entry.Peer.HandshakeEntry, entry))
@@ -150,8 +179,9 @@ internal sealed partial class HandshakeLoop
         Log.Completed(_logger, _stage.Name, peer.Name, source.ToString());
         if (peer.Staged.Count > 0)
         {
-            // What waited for this session leaves from a lane (woken for it), which confirms the session too.
-            _stage.ReleaseStaged(peer, wakeLane: true);
+            // What waited for this session leaves from the lane that reads the source this response came in on (woken
+            // for it: the lane the kernel gives this peer's datagrams), which confirms the session too.
+            _stage.ReleaseStaged(peer, sourceQueue, wakeLane: true);
         }
         else
         {

@@ -21,6 +21,19 @@ internal sealed partial class HandshakeLoop
             else
             {
                 peer.HandshakeAttempts++;
+                Counters.InitiationRetries++;
+                SendInitiation(peer, retry: true, now);
+            }
+        }
+
+        if (peer.Handshake.Stage == HandshakeStage.None && peer.RetransmitAtMs != 0 && now >= peer.RetransmitAtMs)
+        {
+            // A crossed handshake (HandleInitiation): unless the peer's first message confirmed our responder session
+            // meanwhile, we initiate, so the staged packets get a session we may send on at once.
+            peer.RetransmitAtMs = 0;
+            if (peer.Keypairs.Next is not null && peer.Staged.Count > 0)
+            {
+                Counters.CrossedReinitiations++;
                 SendInitiation(peer, retry: true, now);
             }
         }

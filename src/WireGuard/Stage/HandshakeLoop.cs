@@ -18,8 +18,14 @@ internal sealed partial class HandshakeLoop : IDisposable
     /// <summary>How often timers are evaluated.</summary>
     public const int TickMs = 50;
 
-    /// <summary>Past this fill of the queue the node is under load, and stays so for a second (wireguard-go's rule).</summary>
+    /// <summary>Once under load, the node stays so for a second (wireguard-go's rule).</summary>
     public const long UnderLoadHoldMs = 1000;
+
+    /// <summary>
+    /// The node is under load when the handshake thread no longer keeps up: when what is queued would take longer than
+    /// this to answer at the measured cost of a handshake.
+    /// </summary>
+    public const long UnderLoadBacklogMs = 1000;
 
     /// <summary>How long a retired session's keys live on (for a packet still being decrypted on another thread).</summary>
     public const long RetireGraceMs = 10_000;
@@ -40,6 +46,15 @@ internal sealed partial class HandshakeLoop : IDisposable
     private Thread? _thread;
     private volatile bool _stopping;
     private long _underLoadUntilMs;
+
+    /// <summary>
+    /// What answering one handshake message costs this thread, in Stopwatch ticks: an average over rounds of each
+    /// round's cheapest handshake (see <see cref="Handle"/>).
+    /// </summary>
+    private long _handshakeCostTicks = System.Diagnostics.Stopwatch.Frequency / 5_000;
+
+    /// <summary>The cheapest handshake of this round so far (long.MaxValue: none yet).</summary>
+    private long _roundCostTicks = long.MaxValue;
     private long _lastTickMs;
     private int _socketGeneration;
 
@@ -138,11 +153,11 @@ internal sealed partial class HandshakeLoop : IDisposable
         }
 
         int handled = 0;
-        while (handled < 1024 && _stage.Handshakes.TryDequeue(_message, out int length, out UdpEndpoint source, out UdpEndpoint destination, out long received))
+        while (handled < 1024 && _stage.Handshakes.TryDequeue(_message, out int length, out UdpEndpoint source, out UdpEndpoint destination, out int sourceQueue, out long received))
         {
             handled++;
             Counters.HandshakeMessagesHandled++;
-            Handle(_message.AsSpan(0, length), source, destination, Math.Max(now, received));
+            Handle(_message.AsSpan(0, length), source, destination, sourceQueue, Math.Max(now, received));
             if (_sender.Pending >= 128)
             {
                 _sender.Flush();
@@ -186,6 +201,12 @@ internal sealed partial class HandshakeLoop : IDisposable
         while (_stage.Retired.TryDequeue(out Keypair? retired))
         {
             Forget(retired, now);
+        }
+
+        if (_roundCostTicks != long.MaxValue)
+        {
+            _handshakeCostTicks += (_roundCostTicks - _handshakeCostTicks) / 4;
+            _roundCostTicks = long.MaxValue;
         }
 
         _sender.Flush();

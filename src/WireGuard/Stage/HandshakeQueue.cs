@@ -19,6 +19,7 @@ internal sealed class HandshakeQueue
     private readonly UdpEndpoint[] _source;
     private readonly UdpEndpoint[] _destination;
     private readonly long[] _receivedMs;
+    private readonly int[] _sourceQueue;
     private readonly int _mask;
     private long _enqueue;
     private long _dequeue;
@@ -42,6 +43,7 @@ internal sealed class HandshakeQueue
         _source = new UdpEndpoint[capacity];
         _destination = new UdpEndpoint[capacity];
         _receivedMs = new long[capacity];
+        _sourceQueue = new int[capacity];
     }
 
     public int Capacity => _mask + 1;
@@ -49,8 +51,11 @@ internal sealed class HandshakeQueue
     /// <summary>About how many messages wait (exact when no thread is enqueueing or dequeueing).</summary>
     public int Count => (int)Math.Clamp(Volatile.Read(ref _enqueue) - Volatile.Read(ref _dequeue), 0, Capacity);
 
-    /// <summary>Copies a message in; false when the queue is full.</summary>
-    public bool TryEnqueue(ReadOnlySpan<byte> message, in UdpEndpoint source, in UdpEndpoint destination, long nowMs)
+    /// <summary>
+    /// Copies a message in, with where it came from (<paramref name="sourceQueue"/>: the stage source that read it, so
+    /// its lane can later send what waited for the session); false when the queue is full.
+    /// </summary>
+    public bool TryEnqueue(ReadOnlySpan<byte> message, in UdpEndpoint source, in UdpEndpoint destination, int sourceQueue, long nowMs)
     {
         if (message.Length > CellBytes)
         {
@@ -73,6 +78,7 @@ internal sealed class HandshakeQueue
                     _source[cell] = source;
                     _destination[cell] = destination;
                     _receivedMs[cell] = nowMs;
+                    _sourceQueue[cell] = sourceQueue;
                     Volatile.Write(ref _sequence[cell], position + 1);
                     return true;
                 }
@@ -91,7 +97,7 @@ internal sealed class HandshakeQueue
     }
 
     /// <summary>Takes the oldest message (the consumer thread only).</summary>
-    public bool TryDequeue(Span<byte> message, out int length, out UdpEndpoint source, out UdpEndpoint destination, out long receivedMs)
+    public bool TryDequeue(Span<byte> message, out int length, out UdpEndpoint source, out UdpEndpoint destination, out int sourceQueue, out long receivedMs)
     {
         long position = _dequeue;
         int cell = (int)(position & _mask);
@@ -100,6 +106,7 @@ internal sealed class HandshakeQueue
             length = 0;
             source = default;
             destination = default;
+            sourceQueue = 0;
             receivedMs = 0;
             return false;
         }
@@ -109,6 +116,7 @@ internal sealed class HandshakeQueue
         source = _source[cell];
         destination = _destination[cell];
         receivedMs = _receivedMs[cell];
+        sourceQueue = _sourceQueue[cell];
         Volatile.Write(ref _sequence[cell], position + _mask + 1);
         Volatile.Write(ref _dequeue, position + 1);
         return true;

@@ -86,6 +86,12 @@ internal sealed class WireGuardCounters(int peers)
     public long KeepalivesSent;
     public long CookieRepliesSent;
     public long InitiationsSent;
+
+    /// <summary>Initiations sent again because the last one went unanswered for 5 s (REKEY_TIMEOUT).</summary>
+    public long InitiationRetries;
+
+    /// <summary>Initiations sent at once to settle a crossed handshake (instead of the 5 s retry).</summary>
+    public long CrossedReinitiations;
     public long ResponsesSent;
     public long StagedSent;
 
@@ -154,6 +160,8 @@ internal sealed class WireGuardCounters(int peers)
         total.KeepalivesSent += KeepalivesSent;
         total.CookieRepliesSent += CookieRepliesSent;
         total.InitiationsSent += InitiationsSent;
+        total.InitiationRetries += InitiationRetries;
+        total.CrossedReinitiations += CrossedReinitiations;
         total.ResponsesSent += ResponsesSent;
         total.StagedSent += StagedSent;
         total.AqmMarked += AqmMarked;

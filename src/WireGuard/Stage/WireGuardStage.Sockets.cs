@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using RouterHost.Linux;
@@ -117,6 +118,14 @@ internal sealed partial class WireGuardStage
         {
             _sources.Add(new UdpReceiveQueue(socket, _sources.Count, BatchSize, ReceiveHeadroom, ReceiveTailroom));
         }
+
+        var stagedReady = new ConcurrentQueue<WireGuardPeer>[Math.Max(1, _sources.Count)];
+        for (int i = 0; i < stagedReady.Length; i++)
+        {
+            stagedReady[i] = new ConcurrentQueue<WireGuardPeer>();
+        }
+
+        _stagedReady = stagedReady;
 
         ListenPort = set.Port;
     }

@@ -174,6 +174,8 @@ internal sealed partial class WireGuardStage
         ("responses_accepted", static c => c.HandshakesAccepted[(int)MessageType.Response]),
         ("cookie_replies_sent", static c => c.CookieRepliesSent),
         ("cookies_received", static c => c.HandshakesAccepted[(int)MessageType.CookieReply]),
+        ("initiation_retries", static c => c.InitiationRetries),
+        ("crossed_reinitiations", static c => c.CrossedReinitiations),
     ];
 
     /// <summary>The keepalive counts by direction: the status object's names are the metric's <c>direction</c> labels.</summary>

@@ -23,7 +23,7 @@ namespace RouterHost.WireGuard.Stage;
 internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusReporter, IUnderlayMarking
 {
     /// <summary>Handshake messages that may wait for the handshake thread.</summary>
-    public const int HandshakeQueueCapacity = 1024;
+    public const int HandshakeQueueCapacity = 4096;
 
     /// <summary>Headroom and tailroom around each received datagram (room to re-encrypt a decrypted packet in place).</summary>
     public const int ReceiveHeadroom = 64;
@@ -69,10 +69,17 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     public ConcurrentQueue<WireGuardPeer> Requests { get; } = new();
 
     /// <summary>
-    /// Peers whose staged packets may go now (a session just became usable): the next lane to end a batch in this
-    /// stage sends them (<see cref="WireGuardWorker.EndBatch"/>). See <see cref="ReleaseStaged"/>.
+    /// Per stage source, the peers whose staged packets may go now (a session just became usable): the lane reading that
+    /// source sends them at the end of its batch (<see cref="WireGuardWorker.EndBatch"/>). See <see cref="ReleaseStaged"/>.
     /// </summary>
-    public ConcurrentQueue<WireGuardPeer> StagedReady { get; } = new();
+    private ConcurrentQueue<WireGuardPeer>[] _stagedReady = [new()];
+
+    /// <summary>The peers released to the lane of stage source <paramref name="source"/> (see <see cref="ReleaseStaged"/>).</summary>
+    public ConcurrentQueue<WireGuardPeer>? StagedReadyFor(int source)
+    {
+        ConcurrentQueue<WireGuardPeer>[] all = _stagedReady;
+        return (uint)source < (uint)all.Length ? all[source] : null;
+    }
 
     /// <summary>Sessions the data path took out of use (a confirmed responder session replacing the previous one).</summary>
     public ConcurrentQueue<Keypair> Retired { get; } = new();
@@ -191,19 +198,23 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     public void WakeHandshakeThread() => _loop?.Wake();
 
     /// <summary>
-    /// A session with <paramref name="peer"/> became usable: what was staged for it goes out from a lane — the lane
-    /// calling this when it is one (it confirmed a session; it sends at the end of its batch), or, from the handshake
-    /// thread (<paramref name="wakeLane"/>), the first lane to end a batch, a source lane woken for it at once so the
-    /// packets never wait for other traffic.
+    /// A session with <paramref name="peer"/> became usable: what was staged for it goes out from the lane that reads
+    /// stage source <paramref name="source"/> — the source its handshake message or first transport message came in on,
+    /// so the lane the kernel gives the peer's datagrams (SO_REUSEPORT) sends its staged packets too, one hand-off per
+    /// peer, not per packet. From a lane (it confirmed a session) it is the lane itself, which sends at the end of its
+    /// batch; from the handshake thread (<paramref name="wakeLane"/>) that lane is woken so the packets never wait for
+    /// other traffic.
     /// </summary>
-    public void ReleaseStaged(WireGuardPeer peer, bool wakeLane)
+    public void ReleaseStaged(WireGuardPeer peer, int source, bool wakeLane)
     {
+        ConcurrentQueue<WireGuardPeer>[] all = _stagedReady;
+        int lane = (uint)source < (uint)all.Length ? source : 0;
         if (peer.RequestStagedFlush())
         {
-            StagedReady.Enqueue(peer);
-            if (wakeLane && _sources.Count > 0)
+            all[lane].Enqueue(peer);
+            if (wakeLane && lane < _sources.Count)
             {
-                _sources[0].Wake();
+                _sources[lane].Wake();
             }
         }
     }
@@ -224,7 +235,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     /// The initiator's first message on a responder session arrived: the session becomes current and what was staged
     /// goes out. Called on the data path, once per handshake.
     /// </summary>
-    public bool Confirm(WireGuardPeer peer, Keypair keypair)
+    public bool Confirm(WireGuardPeer peer, Keypair keypair, int source)
     {
         while (true)
         {
@@ -241,7 +252,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
                     Retired.Enqueue(set.Previous);
                 }
 
-                ReleaseStaged(peer, wakeLane: false);
+                ReleaseStaged(peer, source, wakeLane: false);
                 return true;
             }
         }

@@ -11,7 +11,7 @@ namespace RouterHost.WireGuard.Stage;
 /// The WireGuard stage on one runner thread. Outbound (packets routed to one of our peers): encrypt and queue on this
 /// lane's sockets; packets for a peer without a session are staged and a handshake is asked for. At the end of the
 /// lane's batch (<see cref="EndBatch"/>, called by the runner) it sends the packets staged for sessions that just
-/// became usable (<see cref="WireGuardStage.StagedReady"/>) and flushes everything queued: one flush per batch, the
+/// became usable, released to the source this lane reads (<see cref="WireGuardStage.StagedReadyFor"/>), and flushes everything queued: one flush per batch, the
 /// only flush of the data path. Inbound (datagrams from our sockets): transport messages are authenticated, checked against the replay
 /// window and decrypted in place into the IP packet they carry, with the peer as ingress; handshake messages that
 /// pass MAC1 are copied to the handshake thread's queue. Every refused datagram is a drop with a reason.
@@ -33,6 +33,8 @@ internal sealed class WireGuardWorker : IStageWorker
     // Receive-path AQM (null when the stage's Aqm is off) and the batch's clock for it.
     private readonly ReceiveAqm? _aqm;
     private long _batchNs;
+    /// <summary>The stage source this lane reads (learnt from its first datagram), or -1: where its released staged packets wait.</summary>
+    private int _ownSource = -1;
 
     public WireGuardWorker(WireGuardStage stage, int lane)
     {
@@ -64,10 +66,10 @@ internal sealed class WireGuardWorker : IStageWorker
     /// <summary>The runner ended the lane's batch: what waited for a session goes, then everything queued leaves.</summary>
     public void EndBatch()
     {
-        if (!_stage.StagedReady.IsEmpty)
+        if (_ownSource >= 0 && _stage.StagedReadyFor(_ownSource) is { IsEmpty: false } released)
         {
             FollowSockets();
-            SendReleased(_stage.Now);
+            SendReleased(released, _stage.Now);
         }
 
         _sender.Flush();
@@ -89,14 +91,14 @@ internal sealed class WireGuardWorker : IStageWorker
     }
 
     /// <summary>
-    /// Sends what was staged for the peers in <see cref="WireGuardStage.StagedReady"/> (their sessions just became
-    /// usable), as the handshake thread used to. A peer whose session is gone again asks for a new handshake; its
-    /// packets stay staged for it.
+    /// Sends what was staged for the peers released to this lane (<see cref="WireGuardStage.StagedReadyFor"/>: their
+    /// sessions just became usable). A peer whose session is gone again asks for a new handshake; its packets stay
+    /// staged for it.
     /// </summary>
-    private void SendReleased(long now)
+    private void SendReleased(System.Collections.Concurrent.ConcurrentQueue<WireGuardPeer> released, long now)
     {
         bool wake = false;
-        while (_stage.StagedReady.TryDequeue(out WireGuardPeer? peer))
+        while (released.TryDequeue(out WireGuardPeer? peer))
         {
             peer.TakeStagedFlushRequest();
             if (peer.IsRemoved)
@@ -275,6 +277,8 @@ internal sealed class WireGuardWorker : IStageWorker
                 continue;
             }
 
+            _ownSource = p.IngressQueue;
+
             Span<byte> data = p.Data;
             MessageType type = MessageLayout.TypeOf(data);
             switch (type)
@@ -293,7 +297,7 @@ internal sealed class WireGuardWorker : IStageWorker
                     {
                         p.Drop(WireGuardDropReasons.BadMac1);
                     }
-                    else if (_stage.Handshakes.TryEnqueue(data, source.Source(p.SourceSlot), source.Destination(p.SourceSlot), now))
+                    else if (_stage.Handshakes.TryEnqueue(data, source.Source(p.SourceSlot), source.Destination(p.SourceSlot), p.IngressQueue, now))
                     {
                         Counters.HandshakesQueued++;
                         p.Consume();
@@ -378,7 +382,7 @@ internal sealed class WireGuardWorker : IStageWorker
         KeypairSet set = peer.Keypairs;
         if (ReferenceEquals(set.Next, keypair))
         {
-            wake |= _stage.Confirm(peer, keypair);
+            wake |= _stage.Confirm(peer, keypair, p.IngressQueue);
         }
         else if (ReferenceEquals(set.Current, keypair) && keypair.IsInitiator && now - keypair.CreatedMs >= ProtocolLimits.RekeyOnReceiveAfterMs)
         {

@@ -13,25 +13,26 @@ public sealed class HandshakeQueueTests
         UdpEndpoint to = UdpEndpoint.Create(System.Net.IPAddress.Parse("192.0.2.2"), 2000);
         for (byte i = 0; i < 4; i++)
         {
-            Assert.True(queue.TryEnqueue(new byte[] { i, 1, 2 }, from, to, 100 + i));
+            Assert.True(queue.TryEnqueue(new byte[] { i, 1, 2 }, from, to, i % 2, 100 + i));
         }
 
-        Assert.False(queue.TryEnqueue(new byte[] { 9 }, from, to, 0));
+        Assert.False(queue.TryEnqueue(new byte[] { 9 }, from, to, 0, 0));
         Assert.Equal(4, queue.Count);
         var buffer = new byte[148];
         for (byte i = 0; i < 4; i++)
         {
-            Assert.True(queue.TryDequeue(buffer, out int length, out UdpEndpoint source, out UdpEndpoint destination, out long received));
+            Assert.True(queue.TryDequeue(buffer, out int length, out UdpEndpoint source, out UdpEndpoint destination, out int sourceQueue, out long received));
             Assert.Equal(3, length);
             Assert.Equal(i, buffer[0]);
             Assert.Equal(from, source);
             Assert.Equal(to, destination);
+            Assert.Equal(i % 2, sourceQueue);
             Assert.Equal(100 + i, received);
         }
 
-        Assert.False(queue.TryDequeue(buffer, out _, out _, out _, out _));
-        Assert.True(queue.TryEnqueue(new byte[148], from, to, 0), "the ring is reusable");
-        Assert.False(queue.TryEnqueue(new byte[149], from, to, 0), "longer than any handshake message");
+        Assert.False(queue.TryDequeue(buffer, out _, out _, out _, out _, out _));
+        Assert.True(queue.TryEnqueue(new byte[148], from, to, 0, 0), "the ring is reusable");
+        Assert.False(queue.TryEnqueue(new byte[149], from, to, 0, 0), "longer than any handshake message");
     }
 
     [Fact]
@@ -48,7 +49,7 @@ public sealed class HandshakeQueueTests
             for (int i = 0; i < PerProducer; i++)
             {
                 BitConverter.TryWriteBytes(message, (p * PerProducer) + i);
-                while (!queue.TryEnqueue(message, default, default, 0))
+                while (!queue.TryEnqueue(message, default, default, 0, 0))
                 {
                     Interlocked.Increment(ref refused);
                     Thread.Yield();
@@ -60,7 +61,7 @@ public sealed class HandshakeQueueTests
         int taken = 0;
         while (taken < seen.Length)
         {
-            if (queue.TryDequeue(buffer, out int length, out _, out _, out _))
+            if (queue.TryDequeue(buffer, out int length, out _, out _, out _, out _))
             {
                 Assert.Equal(8, length);
                 int id = BitConverter.ToInt32(buffer);

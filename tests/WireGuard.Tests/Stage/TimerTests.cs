@@ -200,6 +200,77 @@ public sealed class TimerTests
     }
 
     /// <summary>A harness whose stage initiated a session with the played peer (the stage is the initiator).</summary>
+    [Fact]
+    public void Crossed_initiations_are_settled_by_a_new_initiation_without_waiting_for_the_5_second_retry()
+    {
+        using var h = new TimerHarness();
+        Assert.Equal(PacketVerdict.Consumed, h.Send(80));
+        h.Tick();
+        byte[] ours = h.Peer.Receive()!;
+        Assert.Equal(MessageType.Initiation, MessageLayout.TypeOf(ours));
+
+        // The peer initiated at the same moment, before ours reached it: the stage answers it (as responder)...
+        h.Peer.Initiate(DateTimeOffset.UtcNow);
+        h.Settle();
+        Assert.Equal(MessageType.Response, MessageLayout.TypeOf(h.Peer.Receive()!));
+        // ...and the peer, as wireguard-go does, answers ours, dropping its own handshake (so the stage's response is
+        // thrown away) and waits as responder too. The stage refuses that response: its own initiation was replaced.
+        h.Peer.Respond(ours, h.Now);
+        h.Settle();
+        Assert.Null(h.StagePeer.Keypairs.Current);
+        Assert.Equal(1, h.StagePeer.Staged.Count);
+
+        byte[]? again = null;
+        long waited = 0;
+        while (again is null && waited < ProtocolLimits.RekeyTimeoutMs)
+        {
+            h.Tick(TimerHarness.TickMs);
+            waited += TimerHarness.TickMs;
+            again = h.Peer.Drain().Find(m => MessageLayout.TypeOf(m) == MessageType.Initiation);
+        }
+
+        Assert.NotNull(again); // before the fix: nothing until the peer's 5 s retry
+        h.Peer.Respond(again!, h.Now);
+        h.Settle();
+        byte[]? data = h.Peer.Open(h.Peer.Receive()!);
+        Assert.NotNull(data);
+        Assert.Equal(80, data!.Length);
+        WireGuardCounters counters = h.Stage.Sum();
+        Assert.Equal(0, counters.InitiationRetries);
+        Assert.Equal(1, counters.CrossedReinitiations);
+    }
+
+    [Fact]
+    public void Packets_staged_while_we_initiated_leave_from_the_lane_that_reads_the_peers_datagrams()
+    {
+        // Two sockets on the port: the kernel gives the peer's datagrams to one of them by a hash of the addresses.
+        // Played peers (each on a port of its own) are tried until one lands on the second, so the first lane —
+        // which used to send every released packet — is not the peer's.
+        for (int attempt = 0; attempt < 24; attempt++)
+        {
+            using var h = new TimerHarness(sockets: 2);
+            Assert.Equal(PacketVerdict.Consumed, h.Send(80));
+            h.Tick();
+            byte[] initiation = h.Peer.Receive()!;
+            Assert.Equal(MessageType.Initiation, MessageLayout.TypeOf(initiation));
+            h.Peer.Respond(initiation, h.Now);
+            h.Settle();
+            byte[]? data = h.Peer.Open(h.Peer.Receive()!);
+            Assert.NotNull(data);
+            Assert.Equal(80, data!.Length);
+            if (h.ReceiveWorkers[1].Counters.HandshakesQueued == 0)
+            {
+                continue; // the response came in on the first socket: no evidence either way
+            }
+
+            Assert.Equal(1, h.ReceiveWorkers[1].Counters.StagedSent);
+            Assert.Equal(0, h.ReceiveWorkers[0].Counters.StagedSent);
+            return;
+        }
+
+        Assert.Fail("no played peer's datagrams reached the stage's second socket in 24 tries");
+    }
+
     private static TimerHarness Established()
     {
         var h = new TimerHarness();

@@ -123,7 +123,7 @@ public sealed class WireGuardWorkerTests : IDisposable
     private void DrainHandshakes()
     {
         var message = new byte[148];
-        while (_stage.Handshakes.TryDequeue(message, out _, out _, out _, out _))
+        while (_stage.Handshakes.TryDequeue(message, out _, out _, out _, out _, out _))
         {
         }
     }

@@ -19,27 +19,43 @@ namespace RouterHost.WireGuard.Tests.Support;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal sealed class TimerHarness : IDisposable
 {
-    private readonly Thread _receiver;
-    private readonly WireGuardWorker _receiveWorker;
+    /// <summary>The handshake loop's timer period: a step of the clock that evaluates timers once.</summary>
+    public const long TickMs = HandshakeLoop.TickMs;
+
+    private readonly List<Thread> _receivers = [];
     private readonly WireGuardWorker _sendWorker;
     private readonly byte[] _outbound = GC.AllocateArray<byte>(4096, pinned: true);
     private long _now = 1_000_000;
 
-    public TimerHarness(string? persistentKeepalive = null, bool peerHasEndpoint = true)
+    /// <param name="persistentKeepalive">The peer's <c>PersistentKeepalive</c> setting, or null.</param>
+    /// <param name="peerHasEndpoint">Whether the stage knows the peer's endpoint (else the peer must reach it first).</param>
+    /// <param name="sockets">The stage's sockets on its port: one receive lane each (lanes 0.., as the runner's source lanes).</param>
+    public TimerHarness(string? persistentKeepalive = null, bool peerHasEndpoint = true, int sockets = 1)
     {
         Peer = new PlayedPeer();
         Stage = LoopbackStage.Create(
             Peer.PublicKeyText,
             peerHasEndpoint ? Peer.Port : null,
             ["10.5.0.0/16"],
-            peerSettings: persistentKeepalive is null ? null : new Dictionary<string, string> { ["PersistentKeepalive"] = persistentKeepalive });
+            peerSettings: persistentKeepalive is null ? null : new Dictionary<string, string> { ["PersistentKeepalive"] = persistentKeepalive },
+            sockets: sockets);
         Stage.Clock = () => Interlocked.Read(ref _now);
         Peer.Connect(Stage);
-        _receiveWorker = (WireGuardWorker)Stage.CreateWorker(0);
-        _sendWorker = (WireGuardWorker)Stage.CreateWorker(1);
-        _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = "harness receive" };
-        _receiver.Start();
+        for (int i = 0; i < Stage.Sources.Count; i++)
+        {
+            var worker = (WireGuardWorker)Stage.CreateWorker(i);
+            ReceiveWorkers.Add(worker);
+            IPacketReader source = Stage.Sources[i];
+            var thread = new Thread(() => ReceiveLoop(source, worker)) { IsBackground = true, Name = $"harness receive {i}" };
+            _receivers.Add(thread);
+            thread.Start();
+        }
+
+        _sendWorker = (WireGuardWorker)Stage.CreateWorker(Stage.Sources.Count);
     }
+
+    /// <summary>The receive lanes' workers, one per stage source, in source order.</summary>
+    public List<WireGuardWorker> ReceiveWorkers { get; } = [];
 
     public WireGuardStage Stage { get; }
 
@@ -84,18 +100,29 @@ internal sealed class TimerHarness : IDisposable
 
     public void Dispose()
     {
-        Stage.Sources[0].Close();
-        _receiver.Join(TimeSpan.FromSeconds(5));
-        _receiveWorker.Dispose();
+        foreach (IPacketReader source in Stage.Sources)
+        {
+            source.Close();
+        }
+
+        foreach (Thread receiver in _receivers)
+        {
+            receiver.Join(TimeSpan.FromSeconds(5));
+        }
+
+        foreach (WireGuardWorker worker in ReceiveWorkers)
+        {
+            worker.Dispose();
+        }
+
         _sendWorker.Dispose();
         Stage.Dispose();
         Peer.Dispose();
     }
 
-    private void ReceiveLoop()
+    private void ReceiveLoop(IPacketReader source, WireGuardWorker worker)
     {
         var batch = new PacketBatch(64) { Direction = PacketDirection.Inbound };
-        IPacketReader source = Stage.Sources[0];
         while (true)
         {
             batch.Clear();
@@ -108,11 +135,11 @@ internal sealed class TimerHarness : IDisposable
             foreach (ref Packet p in batch.AsSpan())
             {
                 p.Ingress = PortId.None;
-                p.IngressQueue = 0;
+                p.IngressQueue = (ushort)source.Index;
             }
 
-            _receiveWorker.Process(batch);
-            _receiveWorker.EndBatch();
+            worker.Process(batch);
+            worker.EndBatch();
             foreach (ref Packet p in batch.AsSpan())
             {
                 if (p.Verdict == PacketVerdict.Forward)
