@@ -7,8 +7,9 @@
 # rate_flows flows (source ports; 1 is the honest per-peer figure, several let multi-queue devices spread), and a
 # recvmmsg counter in B that also reports B's own UDP receive-buffer drops. iperf3 (-u, 3.12 is single-threaded and
 # offers at most ~70-125 kpps here) stays selectable. Sockets get 4 MiB (iperf3, -w; less where
-# net.core.rmem_max/wmem_max are lower) or 8 MiB (rategen, forced as root), as the tunnels' own sockets have, so a
-# moment without the CPU at the receiver is not counted against the tunnel.
+# net.core.rmem_max/wmem_max are lower) or 8 MiB to send and 64 MiB to count (rategen, forced as root), so a moment
+# without the CPU at the receiver is not counted against the tunnel.
+
 rate_sizes=(64 256 1400)
 rate_step_seconds=3
 rate_start=20000     # packets per second offered by the first step
@@ -50,7 +51,7 @@ rate_run_rategen() {
     local size=$1 pps=$2 out=$3 recv_log="$run_dir/rate/last-receiver.txt" send_log="$run_dir/rate/last-sender.txt" rc=0
     local recv_pid sent seconds received drops
     spawn "$ns_b" "rate counter" "$recv_log" dotnet "$rate_dll" receive --port "$rate_port" \
-        --seconds $((rate_step_seconds + 20)) --idle 1
+        --seconds $((rate_step_seconds + 20)) --idle 1 --after "$rate_step_seconds"
     recv_pid=$spawned_pid
     if ! wait_until 10 eval "ip netns exec $ns_b ss -Hlun 'sport = :$rate_port' | grep -q . || ! pid_alive $recv_pid"; then
         stop_pid "$recv_pid" 2 || true
@@ -178,7 +179,7 @@ rate_report() {
         printf '# Small-packet rate search, %s\n\n' "$(date '+%Y-%m-%d %H:%M %Z')"
         machine_info
         if [ "$rate_generator" = rategen ]; then
-            printf -- '- UDP by bench/RateGen (sendmmsg, one thread, %s flow(s), no GSO) from %s to %s, counted by recvmmsg in B, 8 MiB socket buffers' \
+            printf -- '- UDP by bench/RateGen (sendmmsg, one thread, %s flow(s), no GSO) from %s to %s, counted by recvmmsg in B, socket buffers 8 MiB (send) and 64 MiB (receive)' \
                 "$rate_flows" "$ns_a" "$ns_b"
         else
             printf -- '- iperf3 UDP from %s to %s, socket buffers %s bytes' "$ns_a" "$ns_b" "$(rate_buffer_bytes)"
