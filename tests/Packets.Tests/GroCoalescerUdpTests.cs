@@ -86,23 +86,6 @@ public class GroCoalescerUdpTests
         Assert.Equal([2, 1, 1], sink.Writes.Select(w => w.Fragments).ToArray());
     }
 
-    [Fact]
-    public void Coalescing_a_steady_batch_of_small_datagrams_allocates_nothing()
-    {
-        var coalescer = new GroCoalescer(64, coalesceUdp: true);
-        Packet[] batch = Enumerable.Range(0, 64).Select(i => TestPackets.AsPacket(TestPackets.Udp(false, TestPackets.Pattern(36, i), id: (ushort)i))).ToArray();
-        var sink = new CountingSink();
-        coalescer.Coalesce(batch, sink);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++)
-        {
-            coalescer.Coalesce(batch, sink);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.Equal(101, sink.SuperPackets);
-    }
-
     public sealed record Datagram(bool IPv6, int Flow, int Payload, bool DontFragment);
 
     private static readonly Gen<Datagram[]> Sequences =
@@ -164,18 +147,5 @@ public class GroCoalescerUdpTests
 
         Assert.Equal(input.Length, output.Count);
         return true;
-    }
-
-    private sealed class CountingSink : IGsoSink
-    {
-        public int SuperPackets { get; private set; }
-
-        public DropReason Write(in Packet packet) => DropReason.None;
-
-        public DropReason WriteGso(Span<byte> header, ReadOnlySpan<ReadOnlyMemory<byte>> payloads, in GsoInfo gso)
-        {
-            SuperPackets++;
-            return DropReason.None;
-        }
     }
 }
