@@ -9,7 +9,7 @@ namespace RouterHost.Plugins.LinuxTun.Tests;
 [NeedsRoot]
 public sealed partial class TunContainerTests
 {
-    private static TunContainer Open(NetworkNamespace ns, params (string Key, string Value)[] settings)
+    internal static TunContainer Open(NetworkNamespace ns, params (string Key, string Value)[] settings)
     {
         var data = new Dictionary<string, string?> { ["S:Namespace"] = ns.Name, ["S:DeviceName"] = "rh0" };
         foreach (var (k, v) in settings)

@@ -352,11 +352,16 @@ public class GroCoalescerTests
         Assert.Equal(3, drops[DropReason.QueueFull]);
     }
 
-    [Fact]
-    public void Coalescing_a_steady_batch_allocates_nothing()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Coalescing_a_steady_batch_allocates_nothing(bool udp)
     {
-        var coalescer = new GroCoalescer(64);
-        Packet[] batch = Enumerable.Range(0, 44).Select(i => TestPackets.AsPacket(TestPackets.Tcp(Segment(i)))).ToArray();
+        // UDP: 64 small datagrams of one flow (the rate search's 64-byte packets), one USO superpacket.
+        var coalescer = new GroCoalescer(64, coalesceUdp: udp);
+        Packet[] batch = udp
+            ? Enumerable.Range(0, 64).Select(i => TestPackets.AsPacket(TestPackets.Udp(false, TestPackets.Pattern(36, i), id: (ushort)i))).ToArray()
+            : Enumerable.Range(0, 44).Select(i => TestPackets.AsPacket(TestPackets.Tcp(Segment(i)))).ToArray();
         var sink = new CountingSink();
         coalescer.Coalesce(batch, sink);
         long before = GC.GetAllocatedBytesForCurrentThread();

@@ -1,10 +1,14 @@
-# Sourced by bench/tunnel/run: the small-packet rate search (--rate). For each system and packet size, iperf3 UDP
-# from A to B at an offered rate, searched for the highest rate the tunnel delivers with under rate_loss_limit % lost:
-# the rate doubles from rate_start until a step fails, then bisects between the best passing and the lowest failing
-# rate until they are within 5 % of each other or rate_max_steps steps are spent. A size is the overlay IP packet
-# (iperf3's -l is the UDP payload: the size less 28 bytes of IPv4 and UDP headers), so 1400 fits the MTU of 1420.
-# iperf3's sockets get 4 MiB buffers (-w; less where net.core.rmem_max/wmem_max are lower), as the tunnels' own
-# sockets have, so a moment without the CPU at the receiving iperf3 is not counted against the tunnel.
+# Sourced by bench/tunnel/run: the small-packet rate search (--rate). For each system and packet size, UDP from A to B at
+# an offered rate, searched for the highest rate the tunnel delivers with under rate_loss_limit % lost: the rate
+# doubles from rate_start until a step fails, then bisects between the best passing and the lowest failing rate until
+# they are within 5 % of each other or rate_max_steps steps are spent. A size is the overlay IP packet, so 1400 fits
+# the MTU of 1420.
+# The generator (--rate-generator) is bench/RateGen by default: sendmmsg at the set rate from one thread over
+# rate_flows flows (source ports; 1 is the honest per-peer figure, several let multi-queue devices spread), and a
+# recvmmsg counter in B that also reports B's own UDP receive-buffer drops. iperf3 (-u, 3.12 is single-threaded and
+# offers at most ~70-125 kpps here) stays selectable. Sockets get 4 MiB (iperf3, -w; less where
+# net.core.rmem_max/wmem_max are lower) or 8 MiB to send and 64 MiB to count (rategen, forced as root), so a moment
+# without the CPU at the receiver is not counted against the tunnel.
 
 rate_sizes=(64 256 1400)
 rate_step_seconds=3
@@ -13,6 +17,10 @@ rate_max=4000000     # never offered above this
 rate_max_steps=12
 readonly rate_loss_limit=1
 rate_verdict='' rate_received=0
+rate_generator=rategen   # rategen (bench/RateGen) or iperf3
+rate_flows=1             # rategen's flows (source ports)
+readonly rate_port=5301
+rate_dll=''
 
 # rate_buffer_bytes: iperf3's socket buffers, 4 MiB or the system's maximum when that is lower.
 rate_buffer_bytes() {
@@ -27,29 +35,87 @@ rate_header() {
     printf 'system\tsize\tstep\toffered_pps\tsent_pps\treceived_pps\tlost_percent\tverdict\n'
 }
 
-# rate_step SYSTEM SIZE STEP PPS: one iperf3 UDP run offering PPS packets per second of SIZE bytes; appends its row to
+# rate_prepare: builds the generator (bench/RateGen) when it is the one used.
+rate_prepare() {
+    [ "$rate_generator" = rategen ] || return 0
+    rate_dll="$repo/bench/RateGen/bin/Release/net10.0/rategen.dll"
+    log "building the rate generator (bench/RateGen, Release)"
+    dotnet build "$repo/bench/RateGen/RateGen.csproj" -c Release -nologo -clp:ErrorsOnly -v:q >/dev/null ||
+        die "the rate generator's build failed: dotnet build bench/RateGen -c Release"
+    [ -f "$rate_dll" ] || die "no rate generator at $rate_dll after its build"
+}
+
+# rate_run_rategen SIZE PPS OUT: one step with bench/RateGen (counter in B, generator in A); writes "sent received
+# seconds" to OUT, or returns non-zero with the reason in problem_text.
+rate_run_rategen() {
+    local size=$1 pps=$2 out=$3 recv_log="$run_dir/rate/last-receiver.txt" send_log="$run_dir/rate/last-sender.txt" rc=0
+    local recv_pid sent seconds received drops
+    spawn "$ns_b" "rate counter" "$recv_log" dotnet "$rate_dll" receive --port "$rate_port" \
+        --seconds $((rate_step_seconds + 20)) --idle 1 --after "$rate_step_seconds"
+    recv_pid=$spawned_pid
+    if ! wait_until 10 eval "ip netns exec $ns_b ss -Hlun 'sport = :$rate_port' | grep -q . || ! pid_alive $recv_pid"; then
+        stop_pid "$recv_pid" 2 || true
+        problem "the rate counter in $ns_b is not listening after 10 s:$(log_tail "$recv_log")"
+        return 1
+    fi
+    in_background "$send_log" "$tmp/rategen-send.err" ip netns exec "$ns_a" timeout -k 5 $((rate_step_seconds + 20)) \
+        dotnet "$rate_dll" send --to "$target:$rate_port" --size "$size" --pps "$pps" --seconds "$rate_step_seconds" \
+        --flows "$rate_flows" || rc=$?
+    if ! wait_until 30 eval "! pid_alive $recv_pid"; then
+        stop_pid "$recv_pid" 2 || true
+        problem "the rate counter in $ns_b did not finish within 30 s"
+        return 1
+    fi
+    stop_pid "$recv_pid" 1 || true
+    sent=$(sed -n 's/.*sent=\([0-9]*\).*/\1/p' "$send_log") seconds=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' "$send_log")
+    received=$(sed -n 's/.*received=\([0-9]*\).*/\1/p' "$recv_log") drops=$(sed -n 's/.*receiver_drops=\([0-9]*\).*/\1/p' "$recv_log")
+    if [ $rc -ne 0 ] || [ -z "$sent" ] || [ -z "$received" ] || [ -z "$seconds" ]; then
+        problem "rategen exit $rc: $(head -c 300 "$tmp/rategen-send.err") $(head -c 300 "$recv_log")"
+        return 1
+    fi
+    printf '%s %s %s %s\n' "$sent" "$received" "$seconds" "${drops:-0}" >"$out"
+}
+
+# rate_step SYSTEM SIZE STEP PPS: one UDP run (rategen or iperf3) offering PPS packets per second of SIZE bytes; appends its row to
 # rate.tsv and sets rate_received (packets per second) and rate_verdict: pass, loss (1 % or more lost), short (the
-# sender reached under 90 % of the offer: iperf3, single-threaded, is the bound) or failed (iperf3 failed; the reason
+# sender reached under 90 % of the offer: the generator is the bound) or failed (the generator failed; the reason
 # is in problem_text). Returns 1 only when a tunnel process exited.
 rate_step() {
     local sys=$1 size=$2 step=$3 pps=$4 payload json rc=0 sent received lost verdict i
     rate_verdict=failed rate_received=0
     payload=$((size - 28))
     json="$run_dir/rate/$sys-$size-s$step.json"
-    iperf_server || return 1
-    ip netns exec "$ns_a" timeout -k 5 $((rate_step_seconds + 20)) iperf3 -c "$target" -p "$iperf_port" -u \
-        -b $((pps * payload * 8)) -l "$payload" -w "$(rate_buffer_bytes)" -t "$rate_step_seconds" -J --connect-timeout 5000 \
-        >"$json" 2>"$tmp/iperf3-client.err" </dev/null 8>&- 9>&- || rc=$?
-    stop_measurement
-    for i in "${!tunnel_pids[@]}"; do
-        require_alive "${tunnel_pids[$i]}" "${tunnel_names[$i]}" || return 1
-    done
-    if [ $rc -ne 0 ] || ! read -r sent received lost < <(jq -r '.end | [
-            (.sum_sent.packets / .sum_sent.seconds | floor),
-            ((.sum_received.packets - .sum_received.lost_packets) / .sum_sent.seconds | floor),
-            (.sum_received.lost_percent * 1000 | round / 1000)] | @tsv' "$json" 2>/dev/null) || [ -z "$lost" ]; then
+    if [ "$rate_generator" = rategen ]; then
+        local counts="$run_dir/rate/$sys-$size-s$step.txt" s_n r_n secs drops=0
+        if rate_run_rategen "$size" "$pps" "$counts" && read -r s_n r_n secs drops <"$counts" && [ "$s_n" -gt 0 ]; then
+            read -r sent received lost < <(awk -v s="$s_n" -v r="$r_n" -v t="$secs" 'BEGIN {
+                printf "%d %d %.3f\n", s / t, r / t, (s > r ? (s - r) * 100 / s : 0) }')
+        else
+            rc=1
+        fi
+        for i in "${!tunnel_pids[@]}"; do
+            require_alive "${tunnel_pids[$i]}" "${tunnel_names[$i]}" || return 1
+        done
+        [ "$drops" = 0 ] || log "    (the counter's own socket dropped $drops packets: counted as lost)"
+    else
+        iperf_server || return 1
+        ip netns exec "$ns_a" timeout -k 5 $((rate_step_seconds + 20)) iperf3 -c "$target" -p "$iperf_port" -u \
+            -b $((pps * payload * 8)) -l "$payload" -w "$(rate_buffer_bytes)" -t "$rate_step_seconds" -J --connect-timeout 5000 \
+            >"$json" 2>"$tmp/iperf3-client.err" </dev/null 8>&- 9>&- || rc=$?
+        stop_measurement
+        for i in "${!tunnel_pids[@]}"; do
+            require_alive "${tunnel_pids[$i]}" "${tunnel_names[$i]}" || return 1
+        done
+        if [ $rc -ne 0 ] || ! read -r sent received lost < <(jq -r '.end | [
+                (.sum_sent.packets / .sum_sent.seconds | floor),
+                ((.sum_received.packets - .sum_received.lost_packets) / .sum_sent.seconds | floor),
+                (.sum_received.lost_percent * 1000 | round / 1000)] | @tsv' "$json" 2>/dev/null) || [ -z "$lost" ]; then
+            problem_text="iperf3 exit $rc: $(jq -r '.error // empty' "$json" 2>/dev/null || true)$(head -c 300 "$tmp/iperf3-client.err")"
+            rc=1
+        fi
+    fi
+    if [ $rc -ne 0 ]; then
         verdict=failed sent=0 received=0 lost=100
-        problem_text="iperf3 exit $rc: $(jq -r '.error // empty' "$json" 2>/dev/null || true)$(head -c 300 "$tmp/iperf3-client.err")"
     elif awk -v l="$lost" -v m="$rate_loss_limit" 'BEGIN { exit !(l >= m) }'; then
         verdict=loss
     elif [ "$sent" -lt $((pps * 9 / 10)) ]; then
@@ -65,7 +131,7 @@ rate_step() {
 
 # rate_search SYSTEM SIZE: the search for one system (up) and size; appends "SYSTEM SIZE BEST_PPS BOUND" to
 # rate-summary.tsv: BEST_PPS the most received per second by a step that lost under the limit, BOUND what the
-# lowest failing rate failed on when the search closed (loss; sender: iperf3 could not offer it), or steps, or max.
+# lowest failing rate failed on when the search closed (loss; sender: the generator could not offer it), or steps, or max.
 rate_search() {
     local sys=$1 size=$2 pps=$rate_start lo=0 hi=0 best=0 step=0 bound=steps hi_bound=loss
     while [ $step -lt $rate_max_steps ]; do
@@ -112,8 +178,14 @@ rate_report() {
     {
         printf '# Small-packet rate search, %s\n\n' "$(date '+%Y-%m-%d %H:%M %Z')"
         machine_info
-        printf -- '- iperf3 UDP from %s to %s, socket buffers %s bytes, %s s per step, overlay MTU %s; a step passes with under %s %% lost; rate doubled from %s/s, then bisected to within 5 %%, at most %s steps\n' \
-            "$ns_a" "$ns_b" "$(rate_buffer_bytes)" "$rate_step_seconds" "$overlay_mtu" "$rate_loss_limit" "$rate_start" "$rate_max_steps"
+        if [ "$rate_generator" = rategen ]; then
+            printf -- '- UDP by bench/RateGen (sendmmsg, one thread, %s flow(s), no GSO) from %s to %s, counted by recvmmsg in B, socket buffers 8 MiB (send) and 64 MiB (receive)' \
+                "$rate_flows" "$ns_a" "$ns_b"
+        else
+            printf -- '- iperf3 UDP from %s to %s, socket buffers %s bytes' "$ns_a" "$ns_b" "$(rate_buffer_bytes)"
+        fi
+        printf -- ', %s s per step, overlay MTU %s; a step passes with under %s %% lost; rate doubled from %s/s, then bisected to within 5 %%, at most %s steps\n' \
+            "$rate_step_seconds" "$overlay_mtu" "$rate_loss_limit" "$rate_start" "$rate_max_steps"
         printf -- '- command: `%s`\n\n' "$command_line"
         printf '| system |'
         for size in "${rate_sizes[@]}"; do printf ' %s B: kpps delivered | × %s | × %s |' "$size" "$(system_label wireguard-go)" "$(system_label nebula)"; done
@@ -136,7 +208,7 @@ rate_report() {
             printf '\n'
         done
         printf '\nkpps delivered: packets received per second (sent less lost) at the highest offered rate that lost under %s %%. ' "$rate_loss_limit"
-        printf 'A mark says what else bounded it: (sender) the rate just above could not be offered by iperf3 (it sent under 90 %% of it), so the tunnel was not shown to be the bound; '
+        printf 'A mark says what else bounded it: (sender) the rate just above could not be offered by the generator (it sent under 90 %% of it), so the tunnel was not shown to be the bound; '
         printf '(max) %s/s passed; (steps) the step budget ran out before the bounds met. Every step is in rate.tsv.\n' "$rate_max"
         if [ ${#failures[@]} -gt 0 ]; then
             printf '\nFailures:\n\n'
