@@ -31,13 +31,7 @@ public sealed class WireGuardStagePlugin : IStagePlugin, ITunnelMtuReader, ITunn
     public (int Mtu, string Path)? ReadTunnelMtu(IConfigurationSection settings)
     {
         var problems = new List<ConfigurationProblem>();
-        WireGuardSettings parsed = WireGuardSettings.Parse(settings, problems);
-        System.Security.Cryptography.CryptographicOperations.ZeroMemory(parsed.PrivateKey);
-        foreach (PeerSettings peer in parsed.Peers)
-        {
-            System.Security.Cryptography.CryptographicOperations.ZeroMemory(peer.PresharedKey);
-        }
-
+        WireGuardSettings parsed = WireGuardSettings.Parse(settings, problems, readKeyFiles: false);
         return problems.Count > 0 || parsed.Peers.Count == 0 ? null : (parsed.Mtu, $"{settings.Path}:Mtu");
     }
 
@@ -45,12 +39,10 @@ public sealed class WireGuardStagePlugin : IStagePlugin, ITunnelMtuReader, ITunn
     public IReadOnlyList<TunnelPeer>? ReadPeers(IConfigurationSection settings)
     {
         var problems = new List<ConfigurationProblem>();
-        WireGuardSettings parsed = WireGuardSettings.Parse(settings, problems);
-        System.Security.Cryptography.CryptographicOperations.ZeroMemory(parsed.PrivateKey);
+        WireGuardSettings parsed = WireGuardSettings.Parse(settings, problems, readKeyFiles: false);
         var peers = new List<TunnelPeer>();
         foreach (PeerSettings peer in parsed.Peers)
         {
-            System.Security.Cryptography.CryptographicOperations.ZeroMemory(peer.PresharedKey);
             peers.Add(new TunnelPeer(peer.Name, peer.Path, WireGuardSettings.Networks(peer.AllowedIPs)));
         }
 
