@@ -30,9 +30,11 @@ public sealed class WireGuardStagePlugin : IStagePlugin, ITunnelMtuReader, ITunn
     /// <inheritdoc />
     public (int Mtu, string Path)? ReadTunnelMtu(IConfigurationSection settings)
     {
+        // Only the MTU and whether there are peers: the warnings that ask run after validation has checked the rest,
+        // and a hub's thousands of peers need not be read for it.
         var problems = new List<ConfigurationProblem>();
-        WireGuardSettings parsed = WireGuardSettings.Parse(settings, problems, readKeyFiles: false);
-        return problems.Count > 0 || parsed.Peers.Count == 0 ? null : (parsed.Mtu, $"{settings.Path}:Mtu");
+        int mtu = (int)new RouterHost.Settings.SettingsReader(problems).Integer(settings, "Mtu", WireGuardSettings.DefaultMtu, 576, 65535 - 80);
+        return problems.Count > 0 || !settings.GetSection("Peers").GetChildren().Any() ? null : (mtu, $"{settings.Path}:Mtu");
     }
 
     /// <inheritdoc />
