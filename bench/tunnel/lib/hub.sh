@@ -47,18 +47,9 @@ EOF
 
 # hub_change_one FILE: the same configuration with one idle peer's AllowedIPs changed (for the reload).
 hub_change_one() {
-    python3 - "$1" <<'EOF'
-import json, os, sys
-path = sys.argv[1]
-config = json.load(open(path))
-peers = config["Pipeline"]["Stages"][1]["Settings"]["Peers"]
-name = sorted(peers)[-1]
-peers[name]["AllowedIPs"] = ["10.127.255.254/32"]
-with open(path + ".new", "w") as f:
-    json.dump(config, f, indent=1)
-os.chmod(path + ".new", 0o600)
-os.replace(path + ".new", path)
-EOF
+    local file=$1
+    (umask 077 && jq '.Pipeline.Stages[1].Settings.Peers |= (to_entries | .[-1].value.AllowedIPs = ["10.127.255.254/32"] | from_entries)' \
+        "$file" >"$file.new") && mv -f "$file.new" "$file"
 }
 
 # hub_measure N: one row of the table for the hub with N peers (N > 0: also the spoke's ping and a reload).
