@@ -23,6 +23,11 @@ internal sealed class StageNameOverrideProvider : ConfigurationProvider
     private readonly IConfigurationProvider _inner;
     private readonly string _origin;
     private Dictionary<string, string?> _named = new(StringComparer.OrdinalIgnoreCase);
+    private IReadOnlyList<IConfigurationProvider> _lower = [];
+
+    // The stage names, worked out once per load of any layer: a lookup walks every key of the layers below (a hub's
+    // file has tens of thousands), and every key a stage's settings reader asks this layer for needs them.
+    private List<(string Index, string Name)>? _stages;
 
     /// <summary>Wraps <paramref name="inner"/>; <paramref name="origin"/> says where its keys come from, for messages.</summary>
     public StageNameOverrideProvider(IConfigurationProvider inner, string origin)
@@ -32,7 +37,20 @@ internal sealed class StageNameOverrideProvider : ConfigurationProvider
     }
 
     /// <summary>The providers below this one (set once the configuration is built), whose stage names it resolves against.</summary>
-    public IReadOnlyList<IConfigurationProvider> Lower { get; set; } = [];
+    public IReadOnlyList<IConfigurationProvider> Lower
+    {
+        get => _lower;
+        set
+        {
+            _lower = value;
+            _stages = null;
+            foreach (IConfigurationProvider layer in value)
+            {
+                // A layer below that reloads by itself (a file watched for changes) may move or rename stages.
+                Microsoft.Extensions.Primitives.ChangeToken.OnChange(layer.GetReloadToken, () => _stages = null);
+            }
+        }
+    }
 
     /// <inheritdoc />
     public override void Load()
@@ -43,6 +61,7 @@ internal sealed class StageNameOverrideProvider : ConfigurationProvider
         Walk(null, plain, named, 0);
         Data = plain;
         _named = named;
+        _stages = null;
     }
 
     /// <inheritdoc />
@@ -53,7 +72,7 @@ internal sealed class StageNameOverrideProvider : ConfigurationProvider
             return true;
         }
 
-        if (TrySplit(key, out string stage, out string rest) && IsIndex(stage) && NameAt(stage) is { } name
+        if (_named.Count > 0 && TrySplit(key, out string stage, out string rest) && IsIndex(stage) && NameAt(stage) is { } name
             && _named.TryGetValue($"{StagesPrefix}:{name}{rest}", out value))
         {
             return true;
@@ -148,7 +167,9 @@ internal sealed class StageNameOverrideProvider : ConfigurationProvider
     }
 
     /// <summary>Each stage position with its effective name (Name, else Type), as the layers below and this one's positional keys say.</summary>
-    private List<(string Index, string Name)> Stages()
+    private List<(string Index, string Name)> Stages() => _stages ??= FindStages();
+
+    private List<(string Index, string Name)> FindStages()
     {
         IEnumerable<IConfigurationProvider> layers = [.. Lower, this];
         var indices = new HashSet<string>(StringComparer.Ordinal);

@@ -29,6 +29,7 @@ internal sealed class TrustedJsonConfigurationProvider : JsonConfigurationProvid
     private readonly string _fullPath;
     private volatile string? _refusal;
     private bool _loaded;
+    private Dictionary<string, List<string>>? _children;
 
     public TrustedJsonConfigurationProvider(TrustedJsonConfigurationSource source)
         : base(source) => _fullPath = source.FullPath;
@@ -54,8 +55,76 @@ internal sealed class TrustedJsonConfigurationProvider : JsonConfigurationProvid
         }
 
         base.Load(stream);
+        _children = null;
         _loaded = true;
         _refusal = null;
+    }
+
+    /// <inheritdoc />
+    public override void Set(string key, string? value)
+    {
+        base.Set(key, value);
+        _children = null;
+    }
+
+    /// <summary>
+    /// The child keys of <paramref name="parentPath"/> in this file, with <paramref name="earlierKeys"/>, sorted as the
+    /// base class sorts them. The base class walks every key of the file for each call, and reading a section's children
+    /// is one call per section: a hub of 10 000 peers has tens of thousands of keys and reads each peer's children, so
+    /// the children of every path are indexed once per load instead.
+    /// </summary>
+    public override IEnumerable<string> GetChildKeys(IEnumerable<string> earlierKeys, string? parentPath)
+    {
+        Dictionary<string, List<string>> index = _children ??= IndexChildren(Data);
+        var results = new List<string>(earlierKeys);
+        if (index.TryGetValue(parentPath ?? string.Empty, out List<string>? children))
+        {
+            results.AddRange(children);
+        }
+
+        results.Sort(ConfigurationKeyComparer.Instance);
+        return results;
+    }
+
+    /// <summary>Every path's direct child segments (each once), keyed without regard to case as configuration keys are.</summary>
+    internal static Dictionary<string, List<string>> IndexChildren(IDictionary<string, string?> data)
+    {
+        var index = new Dictionary<string, List<string>>(StringComparer.OrdinalIgnoreCase);
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        Dictionary<string, List<string>>.AlternateLookup<ReadOnlySpan<char>> byParent = index.GetAlternateLookup<ReadOnlySpan<char>>();
+        HashSet<string>.AlternateLookup<ReadOnlySpan<char>> bySeen = seen.GetAlternateLookup<ReadOnlySpan<char>>();
+        foreach (string key in data.Keys)
+        {
+            // "A:B:C" is the child B of A and C of A:B, and A of the root (""); each prefix is a path seen once.
+            int start = 0;
+            while (true)
+            {
+                int colon = key.IndexOf(':', start);
+                int end = colon < 0 ? key.Length : colon;
+                ReadOnlySpan<char> parent = start == 0 ? [] : key.AsSpan(0, start - 1);
+                ReadOnlySpan<char> path = key.AsSpan(0, end);
+                if (!bySeen.Contains(path))
+                {
+                    seen.Add(path.ToString());
+                    if (!byParent.TryGetValue(parent, out List<string>? children))
+                    {
+                        children = [];
+                        index.Add(parent.ToString(), children);
+                    }
+
+                    children.Add(key[start..end]);
+                }
+
+                if (colon < 0)
+                {
+                    break;
+                }
+
+                start = colon + 1;
+            }
+        }
+
+        return index;
     }
 }
 

@@ -132,6 +132,7 @@ internal sealed partial class KernelRoutes : IDisposable
             }
 
             var prefixes = new List<IPNetwork>();
+            var listed = new HashSet<IPNetwork>(); // a hub's thousands of peers: one lookup each, not a scan of the list
             uint mark = 0;
             foreach (PortInfo port in _ports.Ports)
             {
@@ -159,7 +160,7 @@ internal sealed partial class KernelRoutes : IDisposable
                         mark = stageMark;
                     }
 
-                    if (!prefixes.Contains(prefix))
+                    if (listed.Add(prefix))
                     {
                         prefixes.Add(prefix);
                     }

@@ -100,12 +100,15 @@ internal sealed class PortRegistry : IPortRegistry
     private PortsChangedEventArgs ChangePeersLocked(string owner, PeerChanges changes)
     {
         // Check everything first: a refused change leaves the registry as it was.
+        // Sets, not list scans: a hub's change may remove or update thousands of its peers at once.
         var removed = new List<PortInfo>();
+        var removedIds = new HashSet<PortId>();
+        var updatedIds = new HashSet<PortId>();
         var freed = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (PortId id in changes.Remove)
         {
             PortInfo peer = OwnedPeer(id, owner, "remove");
-            if (removed.Contains(peer))
+            if (!removedIds.Add(peer.Id))
             {
                 throw new InvalidOperationException($"Peer '{peer.Name}' ({id}) of {owner} is listed twice for removal.");
             }
@@ -119,7 +122,7 @@ internal sealed class PortRegistry : IPortRegistry
         {
             ArgumentNullException.ThrowIfNull(update);
             PortInfo peer = OwnedPeer(update.Id, owner, "update");
-            if (removed.Contains(peer) || updates.Exists(u => u.Old == peer))
+            if (removedIds.Contains(peer.Id) || !updatedIds.Add(peer.Id))
             {
                 throw new InvalidOperationException($"Peer '{peer.Name}' ({update.Id}) of {owner} is listed twice in one change.");
             }
@@ -144,21 +147,27 @@ internal sealed class PortRegistry : IPortRegistry
         }
 
         // Then apply, and publish the new list once.
-        var ports = new List<PortInfo>(_ports);
+        var ports = new List<PortInfo>(_ports.Length + changes.Add.Count);
         foreach (PortInfo peer in removed)
         {
             _byName.Remove(peer.Name);
             _byId.Remove(peer.Id);
-            ports.Remove(peer);
         }
 
         var updated = new List<PortInfo>();
-        foreach ((PortInfo old, PortInfo next) in updates)
+        foreach ((PortInfo _, PortInfo next) in updates)
         {
             _byName[next.Name] = next;
             _byId[next.Id] = next;
-            ports[ports.IndexOf(old)] = next;
             updated.Add(next);
+        }
+
+        foreach (PortInfo port in _ports)
+        {
+            if (!removedIds.Contains(port.Id))
+            {
+                ports.Add(updatedIds.Contains(port.Id) ? _byId[port.Id] : port);
+            }
         }
 
         var added = new List<PortInfo>();

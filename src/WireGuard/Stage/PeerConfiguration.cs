@@ -200,14 +200,16 @@ internal sealed class PeerPlan
         // Names after the change must be unique: among the peers that stay, the ones added, and the router's other ports.
         var names = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var removedNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var removed = new HashSet<RunningPeer>(ReferenceEqualityComparer.Instance); // a hub replaced whole: not a scan per peer
         foreach (RunningPeer peer in plan.Removed)
         {
             removedNames.Add(peer.Name);
+            removed.Add(peer);
         }
 
         foreach (RunningPeer peer in running)
         {
-            if (!plan.Removed.Contains(peer))
+            if (!removed.Contains(peer))
             {
                 names[peer.Name] = $"running peer {peer.PublicKey}";
             }

@@ -14,7 +14,8 @@ internal sealed class StagedPackets
     public const int Capacity = 128;
 
     private readonly Lock _lock = new();
-    private readonly Queue<StagedPacket> _queue = new(Capacity);
+    // Grown on first use, not preallocated: a hub of thousands of idle peers would hold 128 empty entries each (4 KiB).
+    private readonly Queue<StagedPacket> _queue = new();
 
     public int Count
     {

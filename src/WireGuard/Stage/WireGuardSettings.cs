@@ -95,8 +95,13 @@ internal sealed record WireGuardSettings(
     private static readonly string[] s_offloadKeys = ["Gso", "Gro"];
     private static readonly string[] s_peerKeys = ["PublicKey", "PresharedKeyFile", "Endpoint", "AllowedIPs", "PersistentKeepalive", "Groups"];
 
-    /// <summary>Reads the settings, adding every problem (with its key path) to <paramref name="problems"/>.</summary>
-    public static WireGuardSettings Parse(IConfigurationSection section, List<ConfigurationProblem> problems)
+    /// <summary>
+    /// Reads the settings, adding every problem (with its key path) to <paramref name="problems"/>. With
+    /// <paramref name="readKeyFiles"/> false the key files are not opened (the keys stay zero): for the readers that
+    /// run after validation has checked them (MTU and peers for warnings and notes), so a hub of thousands of peers
+    /// with a preshared key file each does not read every file once per reader.
+    /// </summary>
+    public static WireGuardSettings Parse(IConfigurationSection section, List<ConfigurationProblem> problems, bool readKeyFiles = true)
     {
         var reader = new SettingsReader(problems);
         reader.CheckKeys(section, s_keys);
@@ -107,7 +112,7 @@ internal sealed record WireGuardSettings(
         {
             reader.Problem($"{section.Path}:PrivateKeyFile", "is required: the file with this node's private key (make one with: routerhost genkey > FILE; chmod 600 FILE)");
         }
-        else if (!KeyFile.TryRead(keyFile.Trim(), privateKey, out string? why))
+        else if (readKeyFiles && !KeyFile.TryRead(keyFile.Trim(), privateKey, out string? why))
         {
             reader.Problem($"{section.Path}:PrivateKeyFile", why!);
         }
@@ -161,7 +166,7 @@ internal sealed record WireGuardSettings(
         var publicKeys = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (IConfigurationSection peer in section.GetSection("Peers").GetChildren())
         {
-            PeerSettings? parsed = ParsePeer(peer, reader);
+            PeerSettings? parsed = ParsePeer(peer, reader, readKeyFiles);
             if (parsed is null)
             {
                 continue;
@@ -215,7 +220,7 @@ internal sealed record WireGuardSettings(
         return mark;
     }
 
-    private static PeerSettings? ParsePeer(IConfigurationSection peer, SettingsReader reader)
+    private static PeerSettings? ParsePeer(IConfigurationSection peer, SettingsReader reader, bool readKeyFiles)
     {
         int before = reader.Problems.Count;
         reader.CheckKeys(peer, s_peerKeys);
@@ -240,7 +245,7 @@ internal sealed record WireGuardSettings(
         if (pskFile is not null)
         {
             psk = new byte[WireGuardKey.Size];
-            if (!KeyFile.TryRead(pskFile.Trim(), psk, out string? why))
+            if (readKeyFiles && !KeyFile.TryRead(pskFile.Trim(), psk, out string? why))
             {
                 reader.Problem($"{peer.Path}:PresharedKeyFile", why!);
             }

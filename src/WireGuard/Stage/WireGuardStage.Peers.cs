@@ -144,7 +144,7 @@ internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBou
                     // No peer that stays may have the new key (wireguard-go would drop it; a change that says so is refused).
                     foreach (WireGuardPeer peer in Volatile.Read(ref _table).All)
                     {
-                        if (!prepared.Removed.Contains(peer) && peer.Identity.PublicKey.SequenceEqual(newLocal.PublicKey))
+                        if (!prepared.IsRemoved(peer) && peer.Identity.PublicKey.SequenceEqual(newLocal.PublicKey))
                         {
                             problems.Add(new($"{peer.Configuration.Path}:PublicKey", $"is this node's own public key with the new private key ({path}:PrivateKeyFile); remove the peer or use another key"));
                         }
@@ -378,12 +378,12 @@ internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBou
         var identities = new List<RemoteIdentity>();
         foreach (WireGuardPeer peer in Volatile.Read(ref _table).All)
         {
-            if (prepared.Removed.Contains(peer))
+            if (prepared.IsRemoved(peer))
             {
                 continue;
             }
 
-            PreparedChange? change = prepared.Changes.Find(c => c.Peer == peer);
+            PreparedChange? change = prepared.ChangeOf(peer);
             byte[] psk = change?.Planned.PresharedKey ?? peer.Identity.PresharedKey.ToArray();
             bool ok = RemoteIdentity.TryCreate(local, peer.Identity.PublicKey, psk, out RemoteIdentity? identity);
             if (change is null)
@@ -426,7 +426,7 @@ internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBou
         var peers = new List<WireGuardPeer>();
         foreach (WireGuardPeer peer in Volatile.Read(ref _table).All)
         {
-            if (!prepared.Removed.Contains(peer))
+            if (!prepared.IsRemoved(peer))
             {
                 peers.Add(peer);
             }
@@ -647,6 +647,9 @@ internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBou
     /// <summary>A checked change, ready to commit (or to abandon, wiping what it made).</summary>
     private sealed class Prepared(PeerPlan plan, List<RunningPeer> running)
     {
+        private HashSet<WireGuardPeer>? _removedSet;
+        private Dictionary<WireGuardPeer, PreparedChange>? _changeOf;
+
         public PeerPlan Plan { get; } = plan;
 
         public Dictionary<string, PreparedPeer> Adds { get; } = new(StringComparer.OrdinalIgnoreCase);
@@ -654,6 +657,32 @@ internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBou
         public List<PreparedChange> Changes { get; } = [];
 
         public List<WireGuardPeer> Removed { get; } = [];
+
+        /// <summary>Whether <paramref name="peer"/> is among <see cref="Removed"/> (a set: a hub has thousands of peers).</summary>
+        public bool IsRemoved(WireGuardPeer peer)
+        {
+            if (_removedSet is null || _removedSet.Count != Removed.Count)
+            {
+                _removedSet = new HashSet<WireGuardPeer>(Removed, ReferenceEqualityComparer.Instance);
+            }
+
+            return _removedSet.Contains(peer);
+        }
+
+        /// <summary>The change of <paramref name="peer"/>, if the change makes one.</summary>
+        public PreparedChange? ChangeOf(WireGuardPeer peer)
+        {
+            if (_changeOf is null || _changeOf.Count != Changes.Count)
+            {
+                _changeOf = new Dictionary<WireGuardPeer, PreparedChange>(ReferenceEqualityComparer.Instance);
+                foreach (PreparedChange change in Changes)
+                {
+                    _changeOf[change.Peer] = change;
+                }
+            }
+
+            return _changeOf.GetValueOrDefault(peer);
+        }
 
         public void Abandon()
         {

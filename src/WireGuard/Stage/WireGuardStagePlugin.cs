@@ -30,27 +30,21 @@ public sealed class WireGuardStagePlugin : IStagePlugin, ITunnelMtuReader, ITunn
     /// <inheritdoc />
     public (int Mtu, string Path)? ReadTunnelMtu(IConfigurationSection settings)
     {
+        // Only the MTU and whether there are peers: the warnings that ask run after validation has checked the rest,
+        // and a hub's thousands of peers need not be read for it.
         var problems = new List<ConfigurationProblem>();
-        WireGuardSettings parsed = WireGuardSettings.Parse(settings, problems);
-        System.Security.Cryptography.CryptographicOperations.ZeroMemory(parsed.PrivateKey);
-        foreach (PeerSettings peer in parsed.Peers)
-        {
-            System.Security.Cryptography.CryptographicOperations.ZeroMemory(peer.PresharedKey);
-        }
-
-        return problems.Count > 0 || parsed.Peers.Count == 0 ? null : (parsed.Mtu, $"{settings.Path}:Mtu");
+        int mtu = (int)new RouterHost.Settings.SettingsReader(problems).Integer(settings, "Mtu", WireGuardSettings.DefaultMtu, 576, 65535 - 80);
+        return problems.Count > 0 || !settings.GetSection("Peers").GetChildren().Any() ? null : (mtu, $"{settings.Path}:Mtu");
     }
 
     /// <inheritdoc />
     public IReadOnlyList<TunnelPeer>? ReadPeers(IConfigurationSection settings)
     {
         var problems = new List<ConfigurationProblem>();
-        WireGuardSettings parsed = WireGuardSettings.Parse(settings, problems);
-        System.Security.Cryptography.CryptographicOperations.ZeroMemory(parsed.PrivateKey);
+        WireGuardSettings parsed = WireGuardSettings.Parse(settings, problems, readKeyFiles: false);
         var peers = new List<TunnelPeer>();
         foreach (PeerSettings peer in parsed.Peers)
         {
-            System.Security.Cryptography.CryptographicOperations.ZeroMemory(peer.PresharedKey);
             peers.Add(new TunnelPeer(peer.Name, peer.Path, WireGuardSettings.Networks(peer.AllowedIPs)));
         }
 
