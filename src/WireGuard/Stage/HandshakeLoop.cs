@@ -96,6 +96,27 @@ internal sealed partial class HandshakeLoop : IDisposable
         Wake();
     }
 
+    /// <summary>
+    /// Waits (up to <paramref name="timeout"/>) until every command posted before this call has run, so a change made
+    /// off the handshake thread (a new preshared key, a removed peer) is in place when its caller returns — a
+    /// <c>wg set</c> followed at once by <c>wg show</c> reads what it set. Returns at once when the thread is not
+    /// running (commands then run on <see cref="Dispose"/> or a test's <see cref="RunOnce"/>) or when called on it.
+    /// </summary>
+    /// <returns>False when the thread did not get to the commands within the timeout.</returns>
+    public bool Settle(TimeSpan timeout)
+    {
+        Thread? thread = _thread;
+        if (thread is null || !thread.IsAlive || thread == Thread.CurrentThread || _stopping)
+        {
+            return true;
+        }
+
+        // Not disposed: after a timeout the thread may still set it (no kernel handle is made by Set or a Monitor wait).
+        var done = new ManualResetEventSlim(false);
+        Post(_ => done.Set());
+        return done.Wait(timeout);
+    }
+
     public void Dispose()
     {
         _stopping = true;

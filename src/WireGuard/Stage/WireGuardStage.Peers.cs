@@ -179,6 +179,14 @@ internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBou
 
                 Commit(prepared, path, problems);
                 prepared = null;
+
+                // What the handshake thread takes over (a new preshared or private key, a removal) is in place before
+                // the caller returns: `wg set` then `wg show` reads what was set.
+                if (_loop is { } loop && !loop.Settle(TimeSpan.FromSeconds(5)))
+                {
+                    Log.ChangeNotSettled(_logger, Name);
+                }
+
                 return problems;
             }
             finally
@@ -745,5 +753,8 @@ internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBou
 
         [LoggerMessage(EventId = 526, Level = LogLevel.Warning, Message = "WireGuard '{Stage}': the private key changed; new public key {PublicKey}: the sessions of {Peers} peers stop sending and renegotiate with it")]
         public static partial void PrivateKeyChanged(ILogger logger, string stage, string publicKey, int peers);
+
+        [LoggerMessage(EventId = 527, Level = LogLevel.Warning, Message = "WireGuard '{Stage}': the handshake thread has not taken over a change within 5 s (it is busy or stalled); the change is applied when it gets to it, and a status read before then may show the old value")]
+        public static partial void ChangeNotSettled(ILogger logger, string stage);
     }
 }

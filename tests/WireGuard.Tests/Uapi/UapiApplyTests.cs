@@ -82,6 +82,34 @@ public sealed class UapiApplyTests
     }
 
     [Fact]
+    public void A_set_returns_once_the_handshake_thread_has_taken_the_change_so_a_show_right_after_reads_it()
+    {
+        using var keys = new KeyPair();
+        using var peerA = new KeyPair();
+        var ports = new PortRegistry();
+        using WireGuardStage stage = Create(keys, ports, ("a", peerA.PublicKey, "10.1.0.0/16"));
+        stage.Start(ports);
+
+        // The handshake thread is busy (as under a storm on a loaded machine) when the new preshared key arrives.
+        using var busy = new ManualResetEventSlim(false);
+        using var entered = new ManualResetEventSlim(false);
+        stage.Loop.Post(_ =>
+        {
+            entered.Set();
+            busy.Wait(TimeSpan.FromSeconds(10));
+        });
+        Assert.True(entered.Wait(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken));
+        using var release = new Timer(_ => busy.Set(), null, 300, Timeout.Infinite);
+
+        byte[] psk = RandomNumberGenerator.GetBytes(32);
+        Assert.True(Set(stage, $"public_key={Hex(peerA)}", $"preshared_key={Hex(psk)}").Succeeded);
+
+        UapiPeerSnapshot shown = Assert.Single(stage.Snapshot().Peers);
+        Assert.Equal(psk, shown.PresharedKey);
+        Assert.True(stage.Peers[0].Identity.PresharedKey.SequenceEqual(psk));
+    }
+
+    [Fact]
     public void Replace_peers_and_several_sections_for_one_key_apply_in_wireguard_go_order()
     {
         using var keys = new KeyPair();
