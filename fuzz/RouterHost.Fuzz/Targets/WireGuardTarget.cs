@@ -33,6 +33,7 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
     public const string TargetName = "wireguard";
 
     private const int MaxDatagrams = 16;
+    private const int FloodCopies = 32;
     private const int Headroom = 64;
     private const int SlotSize = Headroom + 4096 + 64;
     private const long Now = 1_000_000;
@@ -183,8 +184,9 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
         _socket.Dispose();
     }
 
-    // Copies of a handshake message queued as if a flood had passed MAC1: from half the queue on, the next round runs
-    // under load.
+    // Copies of a handshake message queued as if a flood had passed MAC1. The stage is under load once the queued
+    // messages would take a second to answer at the measured cost of a handshake; with that cost taken as a sixteenth of
+    // a second, 32 copies do it (the half-full-queue rule would take 2 048 copies a run, ten times the run's work).
     private void Flood(ReadOnlySpan<byte> message)
     {
         MessageType type = MessageLayout.TypeOf(message);
@@ -193,8 +195,9 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
             return;
         }
 
+        _stage.Loop.AssumeHandshakeCost(System.Diagnostics.Stopwatch.Frequency / 16);
         UdpReceiveQueue source = _stage.SourceAt(0)!;
-        for (int i = 0; i < WireGuardStage.HandshakeQueueCapacity / 2; i++)
+        for (int i = 0; i < FloodCopies; i++)
         {
             _stage.Handshakes.TryEnqueue(message, source.Source(0), source.Destination(0), 0, _now);
         }

@@ -14,6 +14,13 @@ internal sealed partial class HandshakeLoop
     /// storm of legitimate peers the thread answers in time is answered at once, not sent away for 5 s; a flood is not.
     /// Once under load, the node stays so for <see cref="UnderLoadHoldMs"/>.
     /// </summary>
+    /// <summary>
+    /// Takes <paramref name="ticks"/> (Stopwatch ticks) as the measured cost of a handshake until the next round's
+    /// measurement moves it: the fuzz target puts the stage under load with a few dozen queued messages this way,
+    /// rather than the thousands a flood takes at the real cost.
+    /// </summary>
+    internal void AssumeHandshakeCost(long ticks) => _handshakeCostTicks = ticks;
+
     private bool IsUnderLoad(long now)
     {
         int depth = _stage.Handshakes.Count;
