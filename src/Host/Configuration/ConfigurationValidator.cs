@@ -265,8 +265,31 @@ internal static class ConfigurationValidator
             }
         }
 
+        if (MetricsExposure(options) is { } exposed)
+        {
+            warnings.Add(exposed);
+        }
+
         ReachWarnings(configuration, catalog, options, warnings);
         return warnings;
+    }
+
+    /// <summary>
+    /// A Prometheus endpoint on an address other machines can reach: it has no authentication and names every peer
+    /// (public key, endpoint), so it is said at <c>validate</c> and when <c>run</c> starts it. Null when it is off or on
+    /// loopback.
+    /// </summary>
+    public static ConfigurationProblem? MetricsExposure(RouterOptions options)
+    {
+        if (options.Prometheus is not { } address || System.Net.IPAddress.IsLoopback(address.Address))
+        {
+            return null;
+        }
+
+        string loopback = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[::1]:{address.Port}" : $"127.0.0.1:{address.Port}";
+        return new(ConfigurationKeys.MetricsPrometheus,
+            $"the metrics endpoint listens on {address}, which other machines can reach, and has no authentication: it names every peer (public key, endpoint) and its traffic. "
+            + $"Set it to \"{loopback}\" (or just the port) and scrape through a reverse proxy or an SSH tunnel, or let only the scraper reach port {address.Port} with a firewall rule");
     }
 
     private static T? Quietly<T>(Func<T?> read)

@@ -80,6 +80,10 @@ internal sealed partial class RouterService : IHostedService, IDisposable
             // listener sees every meter the router creates.
             _metrics = PrometheusEndpoint.Start(prometheus);
             Log.MetricsServing(_logger, _metrics.Url);
+            if (ConfigurationValidator.MetricsExposure(_options) is { } exposed)
+            {
+                Log.MetricsExposed(_logger, exposed.Path, exposed.Message);
+            }
         }
 
         _router = Router.Build(_options, _configuration, _catalog, _loggerFactory);
@@ -180,6 +184,9 @@ internal sealed partial class RouterService : IHostedService, IDisposable
 
         [LoggerMessage(EventId = 17, Level = LogLevel.Warning, Message = "Plugin '{Plugin}' from {Source} cannot be used: {Reason}")]
         public static partial void PluginUnusable(ILogger logger, string plugin, string source, string reason);
+
+        [LoggerMessage(EventId = 18, Level = LogLevel.Warning, Message = "{Key}: {Problem}")]
+        public static partial void MetricsExposed(ILogger logger, string key, string problem);
 
         [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "systemd notification failed: {Error}")]
         public static partial void NotifyFailed(ILogger logger, string error);

@@ -196,4 +196,33 @@ public sealed class ValidateCommandTests
         Assert.Equal(warned, error.Contains(expected, StringComparison.Ordinal));
         Assert.Equal(warned, error.Contains("path MTU discovery will be used", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData("0.0.0.0:9586", "127.0.0.1:9586")]
+    [InlineData("[::]:9587", "[::1]:9587")]
+    [InlineData("9586", null)]
+    [InlineData("[::1]:9586", null)]
+    public void A_metrics_endpoint_other_machines_can_reach_is_a_warning_with_the_loopback_address_to_use(string address, string? loopback)
+    {
+        using var dir = new TempDirectory();
+        string file = dir.WriteFile("metrics.json", $$"""
+            { "Metrics": { "Prometheus": "{{address}}" },
+              "Pipeline": { "Stages": [ { "Type": "PassThrough" } ] },
+              "Interfaces": { "mem0": { "Backend": "Memory" } } }
+            """);
+
+        var (exit, output, error) = Validate("--config", file, PluginsOverride);
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("Configuration is valid", output, StringComparison.Ordinal);
+        if (loopback is null)
+        {
+            Assert.DoesNotContain("Metrics:Prometheus", error, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Contains($"warning: Metrics:Prometheus: the metrics endpoint listens on {address}, which other machines can reach, and has no authentication", error, StringComparison.Ordinal);
+            Assert.Contains($"Set it to \"{loopback}\"", error, StringComparison.Ordinal);
+        }
+    }
 }
