@@ -54,6 +54,15 @@ internal static class ValidateCommand
             output.WriteLine($"note: {note.Path}: {note.Message}");
         }
 
+        foreach (PluginDescriptor plugin in catalog.Plugins)
+        {
+            if (plugin.ShadowedBy is { } winner)
+            {
+                // As run logs it: which build of a plugin the configuration gets is worth knowing before it runs.
+                output.WriteLine($"note: plugin {plugin.Name} in {plugin.Source} is shadowed by the one in {winner}, searched first: not loaded");
+            }
+        }
+
         output.WriteLine($"Configuration is valid: {options.Interfaces.Count} interface(s), {options.Pipeline.Stages.Count} stage(s).");
         return 0;
     }

@@ -212,6 +212,7 @@ public sealed class PluginTrustTests
         (int exit, string output) = Routerhost("validate", config);
         Assert.True(exit == 0, output);
         Assert.Contains($"warning: {missingWarning}", output, StringComparison.Ordinal);
+        Assert.Contains($"note: plugin Memory in {shadowed} is shadowed by the one in {winner}, searched first: not loaded", output, StringComparison.Ordinal);
 
         (exit, output) = Routerhost("run", config);
         Assert.True(exit == 0, output);
