@@ -9,8 +9,8 @@ namespace RouterHost.Fuzz.Targets;
 
 /// <summary>
 /// The text a user writes into settings and key files, as UTF-8: WireGuard keys (base64, as key files and
-/// <c>PublicKey</c> hold them), endpoints (<c>address:port</c>), "address/prefix" (interfaces, routes, firewall rules)
-/// and durations. The first byte picks the parser, the rest is the text. Invariants: what parses formats back to
+/// <c>PublicKey</c> hold them), endpoints (<c>address:port</c>), "address/prefix" (interfaces, routes, firewall rules),
+/// durations, and systemd's <c>$WATCHDOG_USEC</c> / <c>$WATCHDOG_PID</c>. The first byte picks the parser, the rest is the text. Invariants: what parses formats back to
 /// itself (keys: exactly the trimmed text; endpoints: a text that parses to the same endpoint), and the config-time
 /// parsers that throw throw only the <see cref="FormatException"/> / <see cref="ArgumentException"/> their callers turn
 /// into problems.
@@ -23,13 +23,13 @@ internal sealed class TextTarget : IFuzzTarget
 
     public string Name => TargetName;
 
-    public string Description => "key text (base64 keys), endpoints, address/prefix and durations as written in settings";
+    public string Description => "key text (base64 keys), endpoints, address/prefix and durations as written in settings; systemd's WATCHDOG_USEC/WATCHDOG_PID";
 
     public void Run(ReadOnlySpan<byte> input)
     {
         FuzzInput.Split(input, out byte control, out ReadOnlySpan<byte> rest);
         string text = System.Text.Encoding.UTF8.GetString(rest);
-        switch (control % 5)
+        switch (control % 6)
         {
             case 0:
                 if (WireGuardKey.TryParse(text, _key, out string? problem))
@@ -86,6 +86,23 @@ internal sealed class TextTarget : IFuzzTarget
 
                 break;
 
+            case 5:
+                // systemd's $WATCHDOG_USEC and $WATCHDOG_PID, the text before and after the first newline.
+                int split = text.IndexOf('\n', StringComparison.Ordinal);
+                string usec = split < 0 ? text : text[..split];
+                string? pid = split < 0 ? null : text[(split + 1)..];
+                if (RouterHost.Hosting.SystemdWatchdog.Period(usec, pid, ownPid: 4242) is { } period)
+                {
+                    InvariantViolationException.Check(period > TimeSpan.Zero, "a watchdog period is positive");
+                    InvariantViolationException.Check(
+                        ulong.TryParse(usec, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ulong microseconds)
+                        && (ulong)(period.Ticks / 10) == microseconds,
+                        "a watchdog period is the microseconds the variable gives");
+                    InvariantViolationException.Check(string.IsNullOrEmpty(pid) || pid == "4242", "a period is taken only when the variable names this process or none");
+                }
+
+                break;
+
             default:
                 if (SettingsReader.TryParseDuration(text, out TimeSpan duration))
                 {
@@ -106,6 +123,7 @@ internal sealed class TextTarget : IFuzzTarget
         yield return new("prefix-v6", Text(2, "fd00::1/64"));
         yield return new("route-prefix", Text(3, "2001:db8::/32"));
         yield return new("duration", Text(4, "500ms"));
+        yield return new("watchdog", Text(5, "30000000\n4242"));
     }
 
     private static byte[] Text(byte parser, string text) => [parser, .. System.Text.Encoding.UTF8.GetBytes(text)];
