@@ -4,7 +4,7 @@
 # flow (iperf3) to the hub at the same time; then the same with one peer alone, in the same run. Reported: the sum of
 # the N flows over the single peer's figure, and where each row's CPU went (the hub, the wireguard-go peers, the iperf3
 # ends, softirq, the whole machine), so a row bounded by its generators shows as such. PEERS_PERF=1 also records the
-# hub with `perf record -g` during each row (DOTNET_PerfMapEnabled=1 so the JIT's frames have names).
+# hub with `perf record -g` during each row (DOTNET_PerfMapEnabled=1 and W^X off so the JIT's frames have names).
 
 peers_count=100
 # Who plays the peers: storm (default: bench/HandshakeStorm, all N peers in one process sending one UDP packet per
@@ -43,7 +43,7 @@ peers_up() {
         wg pubkey <"$tmp/peers/p$i.key" >"$tmp/peers/p$i.pub"
     done
     peers_hub_config "$n"
-    spawn "$ns_a" "routerhost hub ($n peers)" "$run_dir/logs/peers-$n-hub.log" env DOTNET_PerfMapEnabled="${PEERS_PERF:-0}" \
+    spawn "$ns_a" "routerhost hub ($n peers)" "$run_dir/logs/peers-$n-hub.log" env DOTNET_PerfMapEnabled="${PEERS_PERF:-0}" DOTNET_EnableWriteXorExecute=$((1 - ${PEERS_PERF:-0})) \
         dotnet "$rh_dll" run --config "$tmp/peers/hub.json"
     peers_pids+=("$spawned_pid")
     pid=$spawned_pid
@@ -174,7 +174,7 @@ peers_storm_row() {
     local n=$1 hub counter gen before after hz gen_ticks=0 t size=1400 out perf_pid='' counter_ticks
     hz=$(getconf CLK_TCK)
     peers_pids=()
-    spawn "$ns_a" "routerhost hub (storm, $n active)" "$run_dir/logs/peers-$n-hub.log" env DOTNET_PerfMapEnabled="${PEERS_PERF:-0}" \
+    spawn "$ns_a" "routerhost hub (storm, $n active)" "$run_dir/logs/peers-$n-hub.log" env DOTNET_PerfMapEnabled="${PEERS_PERF:-0}" DOTNET_EnableWriteXorExecute=$((1 - ${PEERS_PERF:-0})) \
         dotnet "$rh_dll" run --config "$tmp/pstorm/hub.json"
     hub=$spawned_pid
     peers_pids+=("$hub")
