@@ -71,6 +71,11 @@ internal static class Storm
         }
 
         var result = new StormResult(peers, started);
+        if (options.DataSeconds > 0 && result.Completed == result.Peers)
+        {
+            result.Data = DataPhase.Run(peers, options);
+        }
+
         foreach (StormPeer peer in peers)
         {
             peer.Dispose();
@@ -115,13 +120,16 @@ internal sealed class StormResult
 
     public long Initiations { get; }
 
+    /// <summary>What the data phase sent (when it ran).</summary>
+    public DataResult? Data { get; set; }
+
     public string Format()
     {
         double Quantile(double q) => _completedMs.Length == 0 ? double.NaN : _completedMs[Math.Min(_completedMs.Length - 1, (int)(q * _completedMs.Length))];
         double last = _completedMs.Length == 0 ? double.NaN : _completedMs[^1];
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"peers={Peers} completed={Completed} failed={Peers - Completed} first_to_last_ms={last:F1} p50_ms={Quantile(0.5):F1} p90_ms={Quantile(0.9):F1} initiations={Initiations} retries={Retries} cookie_replies={CookieReplies}");
+            $"peers={Peers} completed={Completed} failed={Peers - Completed} first_to_last_ms={last:F1} p50_ms={Quantile(0.5):F1} p90_ms={Quantile(0.9):F1} initiations={Initiations} retries={Retries} cookie_replies={CookieReplies}{Data?.Format()}");
     }
 }
 
@@ -153,15 +161,43 @@ internal sealed class StormPeer : IDisposable
         _cookies = new CookieGenerator(_hub);
         _hubEndpoint = hub;
         _indexBase = (uint)number << 8;
+        HubAddress = hub.Serialize();
         _socket = new Socket(bind.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         _socket.Bind(new IPEndPoint(bind, 0));
     }
 
     public bool Done => Volatile.Read(ref _completed) != 0;
 
+    /// <summary>The peer's number (its overlay address is <see cref="Program.OverlayAddress"/> of it).</summary>
+    public int Number => (int)(_indexBase >> 8);
+
+    /// <summary>
+    /// Seals <paramref name="message"/>[16..16+<paramref name="length"/>] (padded to 16, room for the tag after it) on
+    /// the session and sends it to the hub from this peer's socket; false when the session has no counter left.
+    /// </summary>
+    public bool SendData(Span<byte> message, int length, SocketAddress hub)
+    {
+        Keypair? session = _session;
+        if (session is null || !session.TryReserveCounter(out ulong counter))
+        {
+            return false;
+        }
+
+        int padded = (length + 15) & ~15;
+        message.Slice(MessageLayout.TransportHeaderSize + length, padded - length).Clear();
+        int total = MessageLayout.TransportHeaderSize + padded + MessageLayout.TagSize;
+        MessageLayout.WriteTransportHeader(message, session.RemoteIndex, counter);
+        AeadAlgorithm.ChaCha20Poly1305.Seal(session.SendKey, counter, message[MessageLayout.TransportHeaderSize..total], default);
+        _socket.SendTo(message[..total], SocketFlags.None, hub);
+        return true;
+    }
+
     private int _completed;
 
     public long? CompletedTimestamp { get; private set; }
+
+    /// <summary>The hub's endpoint as a socket address (sends without allocating).</summary>
+    public SocketAddress HubAddress { get; }
 
     public int CookieReplies { get; private set; }
 
@@ -300,5 +336,92 @@ internal sealed class StormPeer : IDisposable
             AeadAlgorithm.ChaCha20Poly1305.Seal(session.SendKey, counter, message.AsSpan(MessageLayout.TransportHeaderSize), default);
             _socket.SendTo(message, _hubEndpoint);
         }
+    }
+}
+
+/// <summary>What the data phase sent.</summary>
+internal sealed record DataResult(long Sent, long Bytes, double Seconds, int Peers)
+{
+    public string Format() => string.Create(CultureInfo.InvariantCulture, $" data_peers={Peers} data_sent={Sent} data_bytes={Bytes} data_seconds={Seconds:F2}");
+}
+
+/// <summary>
+/// The data phase: the same generator whatever the number of peers — one thread, one IPv4/UDP packet per
+/// <c>sendto</c>, datagram k from peer k % N, as fast as the thread can — so a row with 100 peers and a row with one
+/// spend the same CPU per packet on this side, and only the hub's per-peer work differs.
+/// </summary>
+internal static class DataPhase
+{
+    public static DataResult Run(StormPeer[] peers, Options options)
+    {
+        int size = options.DataSize;
+        var message = new byte[MessageLayout.TransportHeaderSize + size + 16 + MessageLayout.TagSize];
+        IPEndPoint to = options.DataTo!;
+        // Each peer's inner packet differs only in its source address (and so the header checksum): kept per peer.
+        var packets = new byte[peers.Length][];
+        for (int i = 0; i < peers.Length; i++)
+        {
+            packets[i] = InnerPacket(IPAddress.Parse(Program.OverlayAddress(peers[i].Number)), to, size);
+        }
+
+        long sent = 0;
+        long bytes = 0;
+        long started = Stopwatch.GetTimestamp();
+        long end = started + (options.DataSeconds * Stopwatch.Frequency);
+        int next = 0;
+        while (true)
+        {
+            // The clock is read once per 64 datagrams.
+            for (int k = 0; k < 64; k++)
+            {
+                packets[next].CopyTo(message.AsSpan(MessageLayout.TransportHeaderSize));
+                try
+                {
+                    if (peers[next].SendData(message, size, peers[next].HubAddress))
+                    {
+                        sent++;
+                        bytes += size;
+                    }
+                }
+                catch (SocketException)
+                {
+                    // ENOBUFS and the like: the datagram is not sent, the generator goes on.
+                }
+
+                next = next + 1 == peers.Length ? 0 : next + 1;
+            }
+
+            if (Stopwatch.GetTimestamp() >= end)
+            {
+                break;
+            }
+        }
+
+        return new DataResult(sent, bytes, Stopwatch.GetElapsedTime(started).TotalSeconds, peers.Length);
+    }
+
+    /// <summary>An IPv4/UDP packet of <paramref name="size"/> bytes from <paramref name="source"/> to <paramref name="to"/> (UDP checksum 0: none).</summary>
+    private static byte[] InnerPacket(IPAddress source, IPEndPoint to, int size)
+    {
+        var packet = new byte[size];
+        packet[0] = 0x45;
+        BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(2), (ushort)size);
+        packet[8] = 64;
+        packet[9] = 17;
+        source.GetAddressBytes().CopyTo(packet, 12);
+        to.Address.GetAddressBytes().CopyTo(packet, 16);
+        uint sum = 0;
+        for (int i = 0; i < 20; i += 2)
+        {
+            sum += BinaryPrimitives.ReadUInt16BigEndian(packet.AsSpan(i));
+        }
+
+        sum = (sum & 0xffff) + (sum >> 16);
+        sum = (sum & 0xffff) + (sum >> 16);
+        BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(10), (ushort)~sum);
+        BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(20), 40000);
+        BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(22), (ushort)to.Port);
+        BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(24), (ushort)(size - 20));
+        return packet;
     }
 }

@@ -34,7 +34,14 @@ internal static class LoopbackStage
         IReadOnlyList<string> allowedIPs,
         int? batchSize = null,
         IReadOnlyDictionary<string, string>? peerSettings = null,
-        int sockets = 1)
+        int sockets = 1) =>
+        Create([new LoopbackPeer("p", peerPublicKey, peerPort, allowedIPs, peerSettings)], batchSize, sockets);
+
+    /// <summary>Builds the stage with several peers (each its own name, key, loopback port and allowed IPs).</summary>
+    /// <param name="peers">The peers, in the order the stage lists them when their names sort that way.</param>
+    /// <param name="batchSize">Packets per batch (the stage's receive batches); null for the default.</param>
+    /// <param name="sockets">The stage's <c>Sockets</c>: one per lane that sends.</param>
+    public static WireGuardStage Create(IReadOnlyList<LoopbackPeer> peers, int? batchSize = null, int sockets = 1)
     {
         DirectoryInfo directory = Directory.CreateTempSubdirectory("rh-wg-stage-");
         try
@@ -55,21 +62,25 @@ internal static class LoopbackStage
                 ["s:ListenPort"] = "0",
                 ["s:ListenAddresses:0"] = "127.0.0.1",
                 ["s:Sockets"] = sockets.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["s:Peers:p:PublicKey"] = peerPublicKey,
             };
-            for (int i = 0; i < allowedIPs.Count; i++)
+            foreach (LoopbackPeer peer in peers)
             {
-                values[$"s:Peers:p:AllowedIPs:{i}"] = allowedIPs[i];
-            }
+                string at = $"s:Peers:{peer.Name}";
+                values[$"{at}:PublicKey"] = peer.PublicKey;
+                for (int i = 0; i < peer.AllowedIPs.Count; i++)
+                {
+                    values[$"{at}:AllowedIPs:{i}"] = peer.AllowedIPs[i];
+                }
 
-            if (peerPort is { } port)
-            {
-                values["s:Peers:p:Endpoint"] = $"127.0.0.1:{port}";
-            }
+                if (peer.Port is { } port)
+                {
+                    values[$"{at}:Endpoint"] = $"127.0.0.1:{port}";
+                }
 
-            foreach ((string name, string value) in peerSettings ?? new Dictionary<string, string>())
-            {
-                values[$"s:Peers:p:{name}"] = value;
+                foreach ((string name, string value) in peer.Settings ?? new Dictionary<string, string>())
+                {
+                    values[$"{at}:{name}"] = value;
+                }
             }
 
             IConfigurationSection settings = new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection("s");
@@ -87,3 +98,6 @@ internal static class LoopbackStage
         }
     }
 }
+
+/// <summary>One peer of a <see cref="LoopbackStage"/>: its name, public key (base64), loopback port (or null), allowed IPs and more settings.</summary>
+internal sealed record LoopbackPeer(string Name, string PublicKey, int? Port, IReadOnlyList<string> AllowedIPs, IReadOnlyDictionary<string, string>? Settings = null);
