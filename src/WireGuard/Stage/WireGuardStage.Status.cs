@@ -112,6 +112,7 @@ internal sealed partial class WireGuardStage
         writer.WriteNumber("received_reads", reads);
         writer.WriteNumber("received_gro_reads", coalesced);
         writer.WriteNumber("received_datagrams", delivered);
+        writer.WriteNumber("sparse_first_flushes", total.SparseFlushes);
         writer.WriteEndObject();
         writer.WriteStartObject("aqm");
         writer.WriteBoolean("enabled", Aqm.Enabled);
