@@ -146,6 +146,25 @@ public sealed class SparseFlowOrderTests
         }).QuickCheckThrowOnFailure();
     }
 
+    [Fact]
+    public void Random_bytes_as_packets_never_throw_and_are_ordered_as_a_permutation()
+    {
+        Gen<byte[]> bytes = Gen.Choose(0, 80).SelectMany(n => Gen.ArrayOf(ArbMap.Default.GeneratorFor<byte>(), n));
+        var order = new SparseFlowOrder(16, quantumBytes: 40);
+        Prop.ForAll(Gen.ArrayOf(bytes).Select(a => a.Take(16).ToArray()).ToArbitrary(), packets =>
+        {
+            var batch = new PacketBatch(16);
+            foreach (byte[] p in packets)
+            {
+                Add(batch, p);
+            }
+
+            int sparse = order.Order(batch.AsSpan());
+            int[] positions = sparse > 0 ? order.Positions[..packets.Length].ToArray() : [.. Enumerable.Range(0, packets.Length)];
+            return sparse >= 0 && sparse < Math.Max(packets.Length, 1) && positions.Order().SequenceEqual(Enumerable.Range(0, packets.Length));
+        }).QuickCheckThrowOnFailure();
+    }
+
     private static bool IsIncreasing(int[] values)
     {
         for (int i = 1; i < values.Length; i++)
