@@ -41,6 +41,13 @@ internal sealed unsafe class TunQueue : IQueue, IGsoWriter
     /// <summary>The largest packet a read can return (a TSO superpacket's IP total length limit).</summary>
     public const int MaxPacket = 65535;
 
+    /// <summary>
+    /// Bytes of packets one <see cref="Read"/> takes at most (it stops after the packet that reaches it): a batch of
+    /// 64 KB superpackets is sealed and sent in a bounded time, so a ping that arrives while the lane works on one
+    /// waits for at most this much of a bulk flow, not for a whole 2 MB slab.
+    /// </summary>
+    public const int ReadBudgetBytes = 256 << 10;
+
     private readonly SafeFileDescriptor _fd;
     private readonly CloseSignal _closing = new();
     private readonly bool _vnet;
@@ -99,7 +106,7 @@ internal sealed unsafe class TunQueue : IQueue, IGsoWriter
         int pos = 0;
         while (true)
         {
-            while (!batch.IsFull && _slab.Length - pos >= Headroom + MaxPacket + Tailroom)
+            while (!batch.IsFull && pos < ReadBudgetBytes && _slab.Length - pos >= Headroom + MaxPacket + Tailroom)
             {
                 byte* target = _slabBase + pos + Headroom - vnetLength;
                 nint n = read(_fd, target, (nuint)(vnetLength + MaxPacket));

@@ -67,6 +67,7 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
         _stage = LoopbackStage.Create(WireGuardKey.Format(_peerIdentity.PublicKey), peerPort, ["10.5.0.0/16", "fd05::/64"], batchSize: MaxDatagrams);
         _stage.Clock = () => _now;
         _worker = (WireGuardWorker)_stage.CreateWorker(0);
+        _sparseOrder = new SparseFlowOrder(MaxDatagrams);
         if (!RemoteIdentity.TryCreate(_peerIdentity, _stage.Local.PublicKey, [], out RemoteIdentity? stageIdentity))
         {
             throw new InvalidOperationException("the stage's public key yields no shared secret");
@@ -79,13 +80,41 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
 
     public string Name => TargetName;
 
+    /// <summary>
+    /// The send path's flow classifier over the same bytes taken as IP packets (<see cref="SparseFlowOrder"/>: its
+    /// header reads): never throws, and its order is a permutation of the batch with every sparse packet first.
+    /// </summary>
+    private void CheckSparseFlowOrder()
+    {
+        int sparse = _sparseOrder.Order(_batch.AsSpan());
+        if (sparse == 0)
+        {
+            return;
+        }
+
+        Span<bool> seen = stackalloc bool[MaxDatagrams];
+        ReadOnlySpan<int> positions = _sparseOrder.Positions;
+        for (int k = 0; k < _batch.Count; k++)
+        {
+            int i = positions[k];
+            if ((uint)i >= (uint)_batch.Count || seen[i] || (k > 0 && k != sparse && positions[k - 1] > i))
+            {
+                throw new InvariantViolationException($"sparse-first order is not a permutation kept in order within each part (position {k}: {i})");
+            }
+
+            seen[i] = true;
+        }
+    }
+
     /// <summary>Cookie replies the stage sent (under load), to show the target reaches that path.</summary>
     internal long CookieRepliesSent => _stage.Loop.Counters.CookieRepliesSent;
 
     /// <summary>Transport messages the stage authenticated.</summary>
     internal long TransportsAccepted => _worker.Counters.TransportsAccepted;
 
-    public string Description => "WireGuard datagrams into a real stage: receive classification, MAC1/MAC2, cookies, handshake initiation/response, transport and the replay window";
+    public string Description => "WireGuard datagrams into a real stage: receive classification, MAC1/MAC2, cookies, handshake initiation/response, transport and the replay window; the send path's sparse-flow classifier over the same bytes";
+
+    private readonly SparseFlowOrder _sparseOrder;
 
     public void Run(ReadOnlySpan<byte> input)
     {
@@ -108,6 +137,7 @@ internal sealed class WireGuardTarget : IFuzzTarget, IDisposable
             p.SourceSlot = default; // the receive slot whose source is the played peer's socket
         }
 
+        CheckSparseFlowOrder();
         _now = flood >= 0 ? Now - FloodEarlierMs : Now;
         if (flood >= 0)
         {

@@ -99,6 +99,9 @@ internal sealed class WireGuardCounters(int peers)
     public long AqmMarked;
     public long AqmDropped;
 
+    /// <summary>Outbound batches whose sparse flows were sent on their own before the bulk flows' (<see cref="SparseFlowOrder"/>).</summary>
+    public long SparseFlushes;
+
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private void Grow(int slot)
     {
@@ -166,6 +169,7 @@ internal sealed class WireGuardCounters(int peers)
         total.StagedSent += StagedSent;
         total.AqmMarked += AqmMarked;
         total.AqmDropped += AqmDropped;
+        total.SparseFlushes += SparseFlushes;
     }
 
     public void Add(DropTally tally)

@@ -33,6 +33,8 @@ internal sealed class WireGuardWorker : IStageWorker
     // Receive-path AQM (null when the stage's Aqm is off) and the batch's clock for it.
     private readonly ReceiveAqm? _aqm;
     private long _batchNs;
+    // Outbound: sparse flows' packets are sealed and sent before a bulk flow's in the same batch.
+    private readonly SparseFlowOrder _sparseFirst;
     /// <summary>The stage source this lane reads (learnt from its first datagram), or -1: where its released staged packets wait.</summary>
     private int _ownSource = -1;
 
@@ -44,6 +46,7 @@ internal sealed class WireGuardWorker : IStageWorker
         _socketGeneration = stage.SocketGeneration;
         _sender = new TransportSender(stage.SocketFor(lane, ipv6: false), stage.SocketFor(lane, ipv6: true), stage.Mtu, Counters);
         _aqm = stage.Aqm.Enabled ? new ReceiveAqm(stage.Aqm) : null;
+        _sparseFirst = new SparseFlowOrder(Math.Max(stage.BatchSize, 1));
     }
 
     public WireGuardCounters Counters { get; }
@@ -154,14 +157,31 @@ internal sealed class WireGuardWorker : IStageWorker
         }
     }
 
+    /// <summary>
+    /// Seals and queues the batch's packets to peers. Sparse flows go first (<see cref="SparseFlowOrder"/>) and are
+    /// flushed on their own before the bulk flows' packets are sealed: a ping read with a bulk flow's superpackets
+    /// leaves without waiting for them. Within a flow the batch order stands.
+    /// </summary>
     private void ProcessOutbound(PacketBatch batch, long now)
     {
         bool wake = false;
         Span<Packet> packets = batch.AsSpan();
+        int sparse = _sparseFirst.Order(packets);
+        ReadOnlySpan<int> order = sparse > 0 ? _sparseFirst.Positions : default;
         WireGuardPeer? stamped = null;
         int runEnd = 0;
-        for (int i = 0; i < packets.Length; i++)
+        bool sentSparse = false;
+        for (int k = 0; k < packets.Length; k++)
         {
+            if (k == sparse && sentSparse)
+            {
+                // The sparse flows' datagrams leave now, before the bulk flows' are sealed.
+                sentSparse = false;
+                Counters.SparseFlushes++;
+                _sender.Flush();
+            }
+
+            int i = sparse > 0 ? order[k] : k;
             ref Packet p = ref packets[i];
             if (p.Egress.Kind != PortKind.Peer)
             {
@@ -188,11 +208,12 @@ internal sealed class WireGuardWorker : IStageWorker
                 continue;
             }
 
-            if (i >= runEnd)
+            if (k >= runEnd)
             {
-                // The run of packets to this peer that starts here: the sender reserves its counters in one go.
-                runEnd = RunEnd(packets, i);
-                _sender.ReserveHint = runEnd - i;
+                // The run of packets to this peer that starts here (within the sparse or the bulk part): the sender
+                // reserves its counters in one go.
+                runEnd = RunEnd(packets, order, k, k < sparse ? sparse : packets.Length);
+                _sender.ReserveHint = runEnd - k;
             }
 
             DropReason result = _sender.Send(peer, keypair, endpoint, ref p);
@@ -211,6 +232,7 @@ internal sealed class WireGuardWorker : IStageWorker
             }
 
             p.Consume();
+            sentSparse |= k < sparse;
             if (!ReferenceEquals(stamped, peer))
             {
                 // Once per run of the batch, not per packet: the stamps are the peer's, shared by every lane.
@@ -231,12 +253,15 @@ internal sealed class WireGuardWorker : IStageWorker
         }
     }
 
-    /// <summary>Where the run of packets with packet <paramref name="start"/>'s egress ends (exclusive).</summary>
-    private static int RunEnd(ReadOnlySpan<Packet> packets, int start)
+    /// <summary>
+    /// Where the run of packets with the egress of the packet at sending position <paramref name="start"/> ends
+    /// (exclusive, at most <paramref name="limit"/>); positions map through <paramref name="order"/> unless it is empty.
+    /// </summary>
+    private static int RunEnd(ReadOnlySpan<Packet> packets, ReadOnlySpan<int> order, int start, int limit)
     {
-        PortId egress = packets[start].Egress;
+        PortId egress = packets[order.IsEmpty ? start : order[start]].Egress;
         int end = start + 1;
-        while (end < packets.Length && packets[end].Egress == egress)
+        while (end < limit && packets[order.IsEmpty ? end : order[end]].Egress == egress)
         {
             end++;
         }
