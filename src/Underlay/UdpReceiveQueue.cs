@@ -30,12 +30,6 @@ namespace RouterHost.Underlay;
 /// read has more segments than the batch has room for, the rest are delivered by the next Read (which then reads
 /// nothing new, so the slots stay valid).
 /// </para>
-/// <para>
-/// Sparse datagrams first: one <c>recvmmsg</c> of a bulk flow's GRO runs can hold megabytes, delivered over many
-/// batches; a datagram of at most <see cref="SparseDatagramBytes"/> that was not coalesced (a ping, a DNS query, an
-/// ACK, sealed) read with them is delivered in the first batch, ahead of them, instead of behind, when
-/// <see cref="SparseFirst"/> is set. The datagrams of each kind keep the order read.
-/// </para>
 /// Datagrams that cannot become packets are counted in <see cref="PacketBatch.ReadDrops"/> by reason (see
 /// <see cref="UnderlayDropReasons"/>). The queue does not own the socket: dispose the socket after the queue.
 /// </summary>
@@ -48,13 +42,6 @@ public sealed unsafe class UdpReceiveQueue : IPacketReader
     public const int MaxBatchCapacity = 1024;
 
     private const int NameSpace = 32;
-
-    /// <summary>
-    /// A datagram of at most this many bytes that the kernel did not coalesce is sparse: one <c>recvmmsg</c> can take
-    /// megabytes of a bulk flow's GRO runs, and a sparse datagram read with them (a WireGuard transport message of an
-    /// inner packet of up to 128 bytes: a ping, a DNS query, a TCP ACK) is delivered before them instead of behind.
-    /// </summary>
-    public const int SparseDatagramBytes = 160;
 
     private UdpSocket _socket;
     private UdpSocket _reading;
@@ -72,9 +59,6 @@ public sealed unsafe class UdpReceiveQueue : IPacketReader
     private readonly UdpEndpoint[] _destinations;
     private readonly int[] _segmentSizes;
     private readonly long[] _receivedNs;
-    // The entries of the last recvmmsg that decoded, in delivery order: sparse datagrams first (see SparseDatagramBytes).
-    private readonly int[] _order;
-    private readonly byte[] _kind; // per entry of the last read: 0 refused, 1 bulk, 2 sparse
 
     // The pinned arrays the pointers above point into, referenced so they live as long as the queue.
     private readonly object[] _pins;
@@ -154,8 +138,6 @@ public sealed unsafe class UdpReceiveQueue : IPacketReader
         _destinations = new UdpEndpoint[batchCapacity];
         _segmentSizes = new int[batchCapacity];
         _receivedNs = new long[batchCapacity];
-        _order = new int[batchCapacity];
-        _kind = new byte[batchCapacity];
         Timestamps = EnableTimestamps(socket);
     }
 
@@ -177,22 +159,13 @@ public sealed unsafe class UdpReceiveQueue : IPacketReader
     /// <summary>Packets delivered (one per datagram, or per segment of a coalesced one).</summary>
     public long PacketsDelivered { get; private set; }
 
-    /// <summary>Sparse datagrams (<see cref="SparseDatagramBytes"/>) delivered ahead of larger ones read before them.</summary>
-    public long SparseAhead { get; private set; }
-
-    /// <summary>
-    /// Whether sparse datagrams (<see cref="SparseDatagramBytes"/>, not coalesced) read with larger ones are delivered
-    /// before them; off: every datagram in the order read.
-    /// </summary>
-    public bool SparseFirst { get; init; }
-
     /// <summary>
     /// Whether the socket gives kernel receive timestamps (<c>SO_TIMESTAMPNS</c>), so <see cref="SojournNs"/> measures;
     /// false when the kernel refused the option (then every sojourn is 0).
     /// </summary>
     public bool Timestamps { get; private set; }
 
-    /// <summary>The longest sojourn (<see cref="SojournNs"/>) of any datagram delivered so far, in nanoseconds.</summary>
+    /// <summary>The longest sojourn (<see cref="SojournNs"/>) of any datagram read so far, in nanoseconds.</summary>
     public long MaxSojournNs { get; private set; }
 
     /// <summary>
@@ -208,8 +181,6 @@ public sealed unsafe class UdpReceiveQueue : IPacketReader
         {
             if (_next < _received)
             {
-                // The sojourn runs to the batch that takes the datagram: a read of many GRO runs waits here too.
-                _readNs = Timestamps ? RealtimeNs() : 0;
                 Deliver(batch);
                 if (batch.Count > 0 || batch.ReadDrops.Total > 0)
                 {
@@ -238,16 +209,11 @@ public sealed unsafe class UdpReceiveQueue : IPacketReader
             if (n > 0)
             {
                 _readNs = Timestamps ? RealtimeNs() : 0;
+                _received = n;
                 _next = 0;
                 _segment = 0;
                 _dirty = n;
                 DatagramsReceived += n;
-                _received = Arrange(n, batch.ReadDrops);
-                if (_received == 0 && batch.ReadDrops.Total > 0)
-                {
-                    return true; // every datagram refused: the drops are counted now, not with the next datagram
-                }
-
                 continue;
             }
 
@@ -294,11 +260,10 @@ public sealed unsafe class UdpReceiveQueue : IPacketReader
     }
 
     /// <summary>
-    /// How long the datagram with this <see cref="Packet.SourceSlot"/> waited before the batch that takes it, in
-    /// nanoseconds: from the kernel's receive timestamp to the <see cref="Read"/> that delivered it — the socket's
-    /// receive buffer and, for a <c>recvmmsg</c> that took more than one batch holds, the batches before it (valid until
-    /// the next <see cref="Read"/>; every segment of a coalesced read shares its datagram's). 0 without timestamps. The
-    /// input of an AQM: a sojourn that stays high is a standing queue in front of the stage.
+    /// How long the datagram with this <see cref="Packet.SourceSlot"/> waited in the socket's receive buffer, in
+    /// nanoseconds: from the kernel's receive timestamp to the <c>recvmmsg</c> that took it (valid until the next
+    /// <see cref="Read"/>; every segment of a coalesced read shares its datagram's). 0 without timestamps. The input of
+    /// an AQM: a sojourn that stays high is a standing queue in front of the stage.
     /// </summary>
     public long SojournNs(uint mark)
     {
@@ -389,73 +354,15 @@ public sealed unsafe class UdpReceiveQueue : IPacketReader
         _dirty = 0;
     }
 
-    /// <summary>
-    /// Decodes the <paramref name="n"/> entries just read (each refused one counted in <paramref name="drops"/>) and
-    /// lists the good ones in <see cref="_order"/>: sparse datagrams first, then the others, each part in the order read.
-    /// Returns how many are listed.
-    /// </summary>
-    private int Arrange(int n, DropTally drops)
-    {
-        int sparse = 0;
-        int good = 0;
-        bool bulkSeen = false;
-        long ahead = 0;
-        for (int i = 0; i < n; i++)
-        {
-            if (!Decode(i, drops))
-            {
-                _kind[i] = 0;
-                continue;
-            }
-
-            int length = (int)_messages[i].msg_len;
-            bool isSparse = length <= SparseDatagramBytes && _segmentSizes[i] == length;
-            _kind[i] = isSparse ? (byte)2 : (byte)1;
-            if (isSparse)
-            {
-                sparse++;
-                ahead += bulkSeen ? 1 : 0;
-            }
-
-            bulkSeen |= !isSparse;
-            _order[good++] = i;
-        }
-
-        if (ahead == 0 || !SparseFirst)
-        {
-            return good; // nothing sparse behind a bulk datagram: the order read stands
-        }
-
-        SparseAhead += ahead;
-        int front = 0;
-        int back = sparse;
-        for (int i = 0; i < n; i++)
-        {
-            if (_kind[i] == 2)
-            {
-                _order[front++] = i;
-            }
-            else if (_kind[i] == 1)
-            {
-                _order[back++] = i;
-            }
-        }
-
-        return good;
-    }
-
     private void Deliver(PacketBatch batch)
     {
         while (_next < _received && !batch.IsFull)
         {
-            int i = _order[_next];
-            if (_segment == 0)
+            int i = _next;
+            if (_segment == 0 && !Decode(i, batch.ReadDrops))
             {
-                long sojourn = SojournNs((uint)i);
-                if (sojourn > MaxSojournNs)
-                {
-                    MaxSojournNs = sojourn;
-                }
+                _next++;
+                continue;
             }
 
             int length = (int)_messages[i].msg_len;
@@ -529,6 +436,12 @@ public sealed unsafe class UdpReceiveQueue : IPacketReader
         }
 
         _segmentSizes[i] = groSize > 0 && groSize < length ? groSize : length;
+        long sojourn = SojournNs((uint)i);
+        if (sojourn > MaxSojournNs)
+        {
+            MaxSojournNs = sojourn;
+        }
+
         return true;
     }
 

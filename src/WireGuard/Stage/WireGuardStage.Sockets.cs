@@ -116,7 +116,7 @@ internal sealed partial class WireGuardStage
         Volatile.Write(ref _socketSet, set);
         foreach (UdpSocket socket in set.All)
         {
-            _sources.Add(new UdpReceiveQueue(socket, _sources.Count, BatchSize, ReceiveHeadroom, ReceiveTailroom) { SparseFirst = true });
+            _sources.Add(new UdpReceiveQueue(socket, _sources.Count, BatchSize, ReceiveHeadroom, ReceiveTailroom));
         }
 
         var stagedReady = new ConcurrentQueue<WireGuardPeer>[Math.Max(1, _sources.Count)];

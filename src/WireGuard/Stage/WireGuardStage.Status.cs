@@ -62,7 +62,7 @@ internal sealed partial class WireGuardStage
         return (reads, coalesced, delivered);
     }
 
-    /// <summary>The longest time any datagram waited before the batch that took it (from its kernel receive timestamp), in ns.</summary>
+    /// <summary>The longest time any datagram waited in one of the sockets' receive buffers (kernel timestamps), in ns.</summary>
     public long MaxSojournNs()
     {
         long max = 0;
@@ -113,13 +113,6 @@ internal sealed partial class WireGuardStage
         writer.WriteNumber("received_gro_reads", coalesced);
         writer.WriteNumber("received_datagrams", delivered);
         writer.WriteNumber("sparse_first_flushes", total.SparseFlushes);
-        long sparseAhead = 0;
-        foreach (UdpReceiveQueue source in _sources)
-        {
-            sparseAhead += source.SparseAhead;
-        }
-
-        writer.WriteNumber("received_sparse_ahead", sparseAhead);
         writer.WriteEndObject();
         writer.WriteStartObject("aqm");
         writer.WriteBoolean("enabled", Aqm.Enabled);
