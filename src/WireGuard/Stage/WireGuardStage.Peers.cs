@@ -53,7 +53,7 @@ internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBou
     public IReadOnlyList<ConfigurationProblem> Reconfigure(IConfigurationSection settings, IPortRegistry ports)
     {
         var problems = new List<ConfigurationProblem>();
-        WireGuardSettings parsed = WireGuardSettings.Parse(settings, problems);
+        WireGuardSettings parsed = _readSettings(settings, problems);
         try
         {
             if (problems.Count > 0)
