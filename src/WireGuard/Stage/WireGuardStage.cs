@@ -41,7 +41,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     private WireGuardStage(string name, WireGuardSettings settings, LocalIdentity local, IReadOnlyList<WireGuardPeer> peers, int batchSize, ILogger logger)
     {
         Name = name;
-        _settings = settings;
+        _settings = settings with { Peers = [] }; // the peers live on as WireGuardPeers: their settings are not kept twice
         _local = local;
         _logger = logger;
         _checker = new CookieChecker(local);
