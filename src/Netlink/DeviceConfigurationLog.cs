@@ -8,25 +8,85 @@ namespace RouterHost.Netlink;
 /// </summary>
 public static partial class DeviceConfigurationLog
 {
-    /// <summary>Logs each of <paramref name="changes"/> made on <paramref name="device"/>.</summary>
+    /// <summary>A kind of change with at most this many entries is logged one line each.</summary>
+    internal const int DetailedUpTo = 8;
+
+    /// <summary>Of a kind with more entries, this many are logged one line each, the rest in one summary line.</summary>
+    internal const int FirstOfMany = 3;
+
+    /// <summary>
+    /// Logs <paramref name="changes"/> made on <paramref name="device"/>: each one, unless a kind of change has more than
+    /// <see cref="DetailedUpTo"/> entries (a hub's thousands of peer routes): then its first <see cref="FirstOfMany"/>
+    /// and one line with how many more, the others at Debug level. A change that failed is never one of these: the
+    /// caller reports it on its own, with its error.
+    /// </summary>
     public static void Changes(ILogger logger, IReadOnlyList<ConfigurationChange> changes, string device)
     {
         ArgumentNullException.ThrowIfNull(logger);
         ArgumentNullException.ThrowIfNull(changes);
+        Span<int> total = stackalloc int[KindCount];
         foreach (ConfigurationChange change in changes)
         {
-            Action<ILogger, string, string> log = change.Kind switch
+            total[Slot(change.Kind)]++;
+        }
+
+        Span<int> seen = stackalloc int[KindCount];
+        foreach (ConfigurationChange change in changes)
+        {
+            int slot = Slot(change.Kind);
+            int index = seen[slot]++;
+            bool detailed = total[slot] <= DetailedUpTo || index < FirstOfMany;
+            if (detailed)
             {
-                ConfigurationChangeKind.Added => Added,
-                ConfigurationChangeKind.Adopted => Adopted,
-                ConfigurationChangeKind.LeftAlone => LeftAlone,
-                ConfigurationChangeKind.LeftoverRemoved => LeftoverRemoved,
-                ConfigurationChangeKind.SecondariesPromoted => SecondariesPromoted,
-                _ => Removed,
-            };
-            log(logger, change.What, device);
+                Log(logger, change.Kind, change.What, device);
+                continue;
+            }
+
+            if (index == FirstOfMany)
+            {
+                More(logger, total[slot] - FirstOfMany, Words(change.Kind), device, total[slot]);
+            }
+
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                Each(logger, Words(change.Kind), change.What, device);
+            }
         }
     }
+
+    private const int KindCount = (int)ConfigurationChangeKind.Removed + 1;
+
+    private static int Slot(ConfigurationChangeKind kind) => (uint)kind < KindCount - 1 ? (int)kind : KindCount - 1;
+
+    private static void Log(ILogger logger, ConfigurationChangeKind kind, string what, string device)
+    {
+        Action<ILogger, string, string> log = kind switch
+        {
+            ConfigurationChangeKind.Added => Added,
+            ConfigurationChangeKind.Adopted => Adopted,
+            ConfigurationChangeKind.LeftAlone => LeftAlone,
+            ConfigurationChangeKind.LeftoverRemoved => LeftoverRemoved,
+            ConfigurationChangeKind.SecondariesPromoted => SecondariesPromoted,
+            _ => Removed,
+        };
+        log(logger, what, device);
+    }
+
+    private static string Words(ConfigurationChangeKind kind) => kind switch
+    {
+        ConfigurationChangeKind.Added => "added",
+        ConfigurationChangeKind.Adopted => "adopted from an earlier RouterHost run",
+        ConfigurationChangeKind.LeftAlone => "not RouterHost's, left in place",
+        ConfigurationChangeKind.LeftoverRemoved => "left by an earlier RouterHost run, removed",
+        ConfigurationChangeKind.SecondariesPromoted => "sharing a subnet with RouterHost's",
+        _ => "removed",
+    };
+
+    [LoggerMessage(EventId = 906, Level = LogLevel.Information, Message = "... and {More} more {Kind} on {Device} ({Total} in all; each is logged at Debug level)")]
+    private static partial void More(ILogger logger, int more, string kind, string device, int total);
+
+    [LoggerMessage(EventId = 907, Level = LogLevel.Debug, Message = "{Kind} on {Device}: the {What}")]
+    private static partial void Each(ILogger logger, string kind, string what, string device);
 
     [LoggerMessage(EventId = 900, Level = LogLevel.Information, Message = "Added the {What} on {Device}")]
     private static partial void Added(ILogger logger, string what, string device);

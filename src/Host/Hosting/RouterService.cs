@@ -101,6 +101,7 @@ internal sealed partial class RouterService : IHostedService, IDisposable
         }
 
         _watchdog = SystemdWatchdog.TryStart(_notifier, _runner, _loggerFactory.CreateLogger<SystemdWatchdog>());
+        _router.ReturnStartGarbage();
         Notify("READY=1\nSTATUS=Routing");
         Log.Ready(_logger, _router.Interfaces.Count, _router.Stages.Count);
         return Task.CompletedTask;

@@ -103,7 +103,6 @@ internal sealed class Router : IDisposable
 
             // Every peer is known now; the containers remove these routes (and rules) when they close.
             KernelRoutes? kernelRoutes = KernelRoutes.Start(options.Interfaces, interfaces, stages, ports, loggerFactory);
-            ReturnStartGarbage(ports);
             return new Router(ports, [.. interfaces], [.. stages], options.Pipeline.BatchSize, options.Pipeline.CpuAffinity) { KernelRoutes = kernelRoutes };
         }
         catch
@@ -132,12 +131,14 @@ internal sealed class Router : IDisposable
     /// <summary>
     /// A configuration of many peers (a hub) leaves tens of megabytes of garbage from reading and checking it, which the
     /// collector would keep committed while the router sits idle: one compacting collection that decommits what it
-    /// frees hands it back to the system once the router is built (a few milliseconds per thousand peers, once).
+    /// frees hands it back to the system once the router is up (a few milliseconds per thousand peers, once). Called by
+    /// the host when everything that reads the configuration at start (the router, the reload watcher, the control
+    /// socket) is built, so their garbage goes too.
     /// </summary>
-    private static void ReturnStartGarbage(PortRegistry ports)
+    internal void ReturnStartGarbage()
     {
         int peers = 0;
-        foreach (PortInfo port in ports.Ports)
+        foreach (PortInfo port in Ports.Ports)
         {
             peers += port.Id.Kind == PortKind.Peer ? 1 : 0;
         }

@@ -53,7 +53,13 @@ public static class NoiseHandshake
             Seal(key, local.PublicKey, h, encryptedStatic);
             MixHash(h, encryptedStatic, h);
 
-            HkdfBlake2s.Derive(c, peer.StaticShared, c, key, default);
+            if (!peer.TryGetStaticShared(out ReadOnlySpan<byte> staticShared))
+            {
+                ephemeral.Dispose();
+                return false;
+            }
+
+            HkdfBlake2s.Derive(c, staticShared, c, key, default);
             Span<byte> timestamp = stackalloc byte[Tai64N.Size];
             Tai64N.Write(timestamp, now);
             Span<byte> encryptedTimestamp = message.Slice(MessageLayout.InitiationTimestampOffset, MessageLayout.InitiationTimestampSize);
@@ -134,7 +140,12 @@ public static class NoiseHandshake
         Span<byte> timestamp = stackalloc byte[Tai64N.Size];
         try
         {
-            HkdfBlake2s.Derive(c, peer.StaticShared, c, key, default);
+            if (!peer.TryGetStaticShared(out ReadOnlySpan<byte> staticShared))
+            {
+                return HandshakeOutcome.UnknownPeer;
+            }
+
+            HkdfBlake2s.Derive(c, staticShared, c, key, default);
             ReadOnlySpan<byte> encryptedTimestamp = message.Slice(MessageLayout.InitiationTimestampOffset, MessageLayout.InitiationTimestampSize);
             if (!Open(key, encryptedTimestamp, h, timestamp))
             {

@@ -23,13 +23,15 @@ internal sealed class WireGuardPeer : IDisposable
     private int _handshakeWanted;
     private int _stagedFlushWanted;
 
+    /// <summary>Made on first use (the peer's first handshake message, on the handshake thread): most of a hub's peers are idle.</summary>
+    private CookieGenerator? _cookies;
+
     public WireGuardPeer(int index, PortId port, string name, RemoteIdentity identity, PeerEndpoint? endpoint, long persistentKeepaliveMs)
     {
         Index = index;
         Port = port;
         Name = name;
         _identity = identity;
-        Cookies = new CookieGenerator(identity);
         _endpoint = endpoint;
         _persistentKeepaliveMs = persistentKeepaliveMs;
         _configuration = PeerConfigurationState.Empty;
@@ -86,7 +88,7 @@ internal sealed class WireGuardPeer : IDisposable
 
     public Handshake Handshake { get; } = new();
 
-    public CookieGenerator Cookies { get; }
+    public CookieGenerator Cookies => _cookies ??= new CookieGenerator(Identity);
 
     /// <summary>Our index of the handshake under way (0 when none), registered in the index table.</summary>
     public uint HandshakeIndex { get; set; }
@@ -176,7 +178,7 @@ internal sealed class WireGuardPeer : IDisposable
     public void Dispose()
     {
         Handshake.Dispose();
-        Cookies.Dispose();
+        _cookies?.Dispose();
         Identity.Dispose();
         Staged.Clear();
     }

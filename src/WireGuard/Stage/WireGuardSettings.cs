@@ -88,6 +88,16 @@ internal sealed record WireGuardSettings(
     /// <summary><c>Aqm</c>: CoDel on the receive path (see <see cref="ReceiveAqmSettings"/>).</summary>
     public ReceiveAqmSettings Aqm { get; init; } = ReceiveAqmSettings.Default;
 
+    /// <summary>Zeroes the private key and every preshared key read (settings nobody will use).</summary>
+    public void WipeSecrets()
+    {
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(PrivateKey);
+        foreach (PeerSettings peer in Peers)
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(peer.PresharedKey);
+        }
+    }
+
     public const int DefaultMtu = 1420;
     public const int DefaultBufferBytes = 7 << 20;
 
@@ -238,6 +248,10 @@ internal sealed record WireGuardSettings(
         else if (!WireGuardKey.TryParse(publicText, publicKey, out string? why))
         {
             reader.Problem($"{peer.Path}:PublicKey", why!);
+        }
+        else if (RouterHost.WireGuard.Protocol.RemoteIdentity.YieldsNoSharedSecret(publicKey))
+        {
+            reader.Problem($"{peer.Path}:PublicKey", "is not a usable public key (a low-order point: it yields no shared secret with any private key); check the key, or make the peer one with: routerhost genkey | routerhost pubkey");
         }
 
         byte[] psk = [];

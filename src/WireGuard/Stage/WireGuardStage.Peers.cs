@@ -53,7 +53,7 @@ internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBou
     public IReadOnlyList<ConfigurationProblem> Reconfigure(IConfigurationSection settings, IPortRegistry ports)
     {
         var problems = new List<ConfigurationProblem>();
-        WireGuardSettings parsed = WireGuardSettings.Parse(settings, problems);
+        WireGuardSettings parsed = _readSettings(settings, problems);
         try
         {
             if (problems.Count > 0)
@@ -254,7 +254,7 @@ internal sealed partial class WireGuardStage : IReconfigurableStage, IRestartBou
     }
 
     internal static PeerConfigurationState StateOf(PeerSettings peer) =>
-        new(peer.Path, peer.Endpoint, [.. peer.AllowedIPs], peer.PersistentKeepalive, [.. peer.Groups]);
+        new(peer.Path, peer.Endpoint, [.. peer.AllowedIPs], peer.PersistentKeepalive, peer.Groups.Count == 0 ? [] : [.. peer.Groups]);
 
     /// <summary>Subscribes to the registry's change notification (at creation: before any other stage starts, so first).</summary>
     private void Subscribe(IPortRegistry ports)

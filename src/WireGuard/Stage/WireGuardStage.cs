@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using RouterHost.Abstractions;
 using RouterHost.Abstractions.Status;
@@ -35,11 +36,12 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
     private readonly List<UdpReceiveQueue> _sources = [];
     private readonly Meter _meter;
     private HandshakeLoop? _loop;
+    private Func<IConfigurationSection, List<ConfigurationProblem>, WireGuardSettings> _readSettings = (section, problems) => WireGuardSettings.Parse(section, problems);
 
     private WireGuardStage(string name, WireGuardSettings settings, LocalIdentity local, IReadOnlyList<WireGuardPeer> peers, int batchSize, ILogger logger)
     {
         Name = name;
-        _settings = settings;
+        _settings = settings with { Peers = [] }; // the peers live on as WireGuardPeers: their settings are not kept twice
         _local = local;
         _logger = logger;
         _checker = new CookieChecker(local);
@@ -100,8 +102,12 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
 
     public IReadOnlyList<IPacketReader> Sources => _sources;
 
-    /// <summary>Builds the stage: reads keys, registers peers, binds sockets. Throws with a clear message on failure.</summary>
-    public static WireGuardStage Create(StageContext context, WireGuardSettings settings, int batchSize)
+    /// <summary>
+    /// Builds the stage: reads keys, registers peers, binds sockets. Throws with a clear message on failure.
+    /// <paramref name="readSettings"/> reads a reload's settings (default: <see cref="WireGuardSettings.Parse"/>; the
+    /// plugin passes the settings its validation of that reload already read).
+    /// </summary>
+    public static WireGuardStage Create(StageContext context, WireGuardSettings settings, int batchSize, Func<IConfigurationSection, List<ConfigurationProblem>, WireGuardSettings>? readSettings = null)
     {
         ILogger logger = context.LoggerFactory.CreateLogger<WireGuardStage>();
         if (!KeyAgreementAlgorithm.X25519.IsSupported || !AeadAlgorithm.ChaCha20Poly1305.IsSupported)
@@ -137,6 +143,7 @@ internal sealed partial class WireGuardStage : IStage, IStageSource, IStatusRepo
             }
 
             stage = new WireGuardStage(context.Name, settings, local, peers, batchSize, logger);
+            stage._readSettings = readSettings ?? ((section, problems) => WireGuardSettings.Parse(section, problems));
             stage.OpenSockets(context.Settings.Path);
             stage._loop = new HandshakeLoop(stage, logger);
             stage.Subscribe(context.Ports);

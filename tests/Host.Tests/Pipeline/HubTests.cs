@@ -95,6 +95,60 @@ public sealed class HubTests : IDisposable
         Assert.Contains("is not a WireGuard key", problem.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_key_that_yields_no_shared_secret_is_refused_at_its_key_path_at_validation_and_on_a_reload()
+    {
+        // The static-static agreement is made on a peer's first handshake now, not at start: a low-order point (here
+        // u = 1) must still be named by validation, and by a reload that brings it in.
+        const string lowOrder = "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+        string good = _publicKeys[7777];
+        _publicKeys[7777] = lowOrder;
+        var exchange = MemoryExchange.New();
+        string file = WriteHub(exchange, changed: null);
+        IConfigurationRoot configuration = RouterConfiguration.Build([file], []);
+        using var watcher = (IDisposable)configuration;
+
+        ConfigurationProblem problem = Assert.Single(ConfigurationValidator.Validate(configuration, TestRouter.Catalog, out _));
+        Assert.Equal("Pipeline:Stages:1:Settings:Peers:p07777:PublicKey", problem.Path);
+        Assert.Contains("yields no shared secret", problem.Message, StringComparison.Ordinal);
+
+        _publicKeys[7777] = good;
+        WriteHub(exchange, changed: null);
+        configuration.Reload();
+        Assert.Empty(ConfigurationValidator.Validate(configuration, TestRouter.Catalog, out RouterOptions options));
+        using Router router = Router.Build(options, configuration, TestRouter.Catalog, NullLoggerFactory.Instance);
+
+        _publicKeys[4321] = lowOrder;
+        WriteHub(exchange, changed: null);
+        configuration.Reload();
+        var stage = (IReconfigurableStage)router.Stages.Single(s => s.Name == "wg").Stage;
+        problem = Assert.Single(stage.Reconfigure(configuration.GetSection("Pipeline:Stages:1:Settings"), router.Ports));
+        Assert.Equal("Pipeline:Stages:1:Settings:Peers:p04321:PublicKey", problem.Path);
+        Assert.True(router.Ports.TryFind(Name(4321), out _), "the refused reload removed the peer it would have changed");
+    }
+
+    [Fact]
+    public void The_stage_is_built_from_the_settings_its_validation_read_and_a_reload_reads_them_again()
+    {
+        string file = WriteHub(MemoryExchange.New(), changed: null);
+        IConfigurationRoot configuration = RouterConfiguration.Build([file], []);
+        using var watcher = (IDisposable)configuration;
+        Assert.Empty(ConfigurationValidator.Validate(configuration, TestRouter.Catalog, out RouterOptions options));
+
+        // The key file is gone after validation: the stage is still built, because it does not read its settings again.
+        string key = File.ReadAllText(_key);
+        File.Delete(_key);
+        using Router router = Router.Build(options, configuration, TestRouter.Catalog, NullLoggerFactory.Instance);
+        Assert.Equal(Peers, router.Ports.Ports.Count(p => p.Id.Kind == PortKind.Peer));
+
+        // A reload is another configuration: read again, so the missing key file is reported.
+        configuration.Reload();
+        var stage = (IReconfigurableStage)router.Stages.Single(s => s.Name == "wg").Stage;
+        ConfigurationProblem problem = Assert.Single(stage.Reconfigure(configuration.GetSection("Pipeline:Stages:1:Settings"), router.Ports));
+        Assert.Equal("Pipeline:Stages:1:Settings:PrivateKeyFile", problem.Path);
+        File.WriteAllText(_key, key);
+    }
+
     private static string Name(int i) => $"p{i:D5}";
 
     private static string Prefix(int i) => $"10.{64 + ((i + 2) >> 16)}.{((i + 2) >> 8) & 255}.{(i + 2) & 255}/32";
