@@ -93,8 +93,10 @@ public sealed class RouterHostProcess : IDisposable
             throw new ArgumentException("a umask and a network namespace are not combined", nameof(networkNamespace));
         }
 
-        // The host starts through env --default-signal=HUP: a test runner started under nohup passes SIGHUP down as
-        // ignored, and .NET keeps an inherited ignored SIGHUP ignored, so the reload tests' SIGHUP would never arrive.
+        // The host starts through env --default-signal=HUP,INT: a test runner started under nohup passes SIGHUP down as
+        // ignored, one started in the background by a shell without job control (`scripts/test &` in a script) passes
+        // SIGINT down as ignored, and .NET keeps an inherited ignored signal ignored, so the reload tests' SIGHUP and the
+        // Ctrl-C tests' SIGINT would never arrive.
         // env execs dotnet, so the process is still the host itself.
         var info = new ProcessStartInfo(networkNamespace is not null ? NetworkNamespace.IpPath : umask is null ? "/usr/bin/env" : "/bin/sh")
         {
@@ -106,7 +108,7 @@ public sealed class RouterHostProcess : IDisposable
         if (umask is not null)
         {
             // The shell sets the umask and becomes dotnet (exec), so the process is still the host itself.
-            foreach (string arg in (string[])["-c", $"umask {umask} && exec /usr/bin/env --default-signal=HUP dotnet \"$@\"", "sh"])
+            foreach (string arg in (string[])["-c", $"umask {umask} && exec /usr/bin/env --default-signal=HUP,INT dotnet \"$@\"", "sh"])
             {
                 info.ArgumentList.Add(arg);
             }
@@ -114,7 +116,7 @@ public sealed class RouterHostProcess : IDisposable
 
         if (networkNamespace is not null)
         {
-            foreach (string arg in (string[])["netns", "exec", networkNamespace, "/usr/bin/env", "--default-signal=HUP", "dotnet"])
+            foreach (string arg in (string[])["netns", "exec", networkNamespace, "/usr/bin/env", "--default-signal=HUP,INT", "dotnet"])
             {
                 info.ArgumentList.Add(arg);
             }
@@ -122,7 +124,7 @@ public sealed class RouterHostProcess : IDisposable
 
         if (networkNamespace is null && umask is null)
         {
-            info.ArgumentList.Add("--default-signal=HUP");
+            info.ArgumentList.Add("--default-signal=HUP,INT");
             info.ArgumentList.Add("dotnet");
         }
 
