@@ -65,6 +65,7 @@ profile_threads() {
             {
                 line = $0; sub(/^ +/, "", line); sub(/ +$/, "", line)
                 share = line; sub(/ .*/, "", share)
+                if (share !~ /%$/) next
                 rest = line; sub(/^[^ ]+ +/, "", rest)
                 tid = rest; sub(/:.*/, "", tid); name = rest; sub(/^[0-9]+:/, "", name)
                 node = (tid in side) ? side[tid] : (tid == 0 ? "idle" : "-")
