@@ -80,7 +80,7 @@ internal sealed class PipelineMetrics : IDisposable
             foreach (QueueWorker worker in _runner.Workers)
             {
                 StageCounters c = worker.StageCounters[k];
-                stats.In += c.In;
+                stats.In += Volatile.Read(ref c.In); // first: see QueueWorker.RunStage
                 stats.Forwarded += c.Forwarded;
                 stats.ForwardedBytes += c.ForwardedBytes;
                 stats.Consumed += c.Consumed;

@@ -284,9 +284,13 @@ internal sealed partial class QueueWorker : IDisposable
     private void RunStage(PacketBatch batch, int k)
     {
         StageCounters counters = _stageCounters[k];
-        counters.In += batch.Count;
+        int arrived = batch.Count;
         _stages[k].Process(batch);
         Account(counters, batch);
+
+        // In is published after what became of those packets: a reader that sees it (PipelineMetrics reads it first)
+        // also sees their verdicts, so in never runs ahead of forwarded + consumed + dropped + rejected.
+        Volatile.Write(ref counters.In, counters.In + arrived);
         RunEmitted(batch, PacketDirection.Outbound, k + 1, counters);
         RunEmitted(batch, PacketDirection.Inbound, k - 1, counters);
     }

@@ -81,7 +81,8 @@ public sealed class PeerToPeerTests
 
         // Routing saw each once too (only the accepted one when the firewall, outside it, came first); the owner, t1,
         // took the accepted one on the way out.
-        // The counters are published when a lane ends its batch, which may be after the packet reached the wire.
+        // A lane writes the counters after the packet may have reached the wire; a stage's "in" is written after the
+        // outcomes of those packets (StageCountersTests), so waiting for "in" is enough to read the outcomes.
         StageStatistics t1 = WaitForStage(router, "t1", s => s.Consumed >= 1);
         Assert.Equal(firewallOutsideRouting ? 1 : 2, WaitForStage(router, "Routing", s => s.In >= (firewallOutsideRouting ? 1 : 2)).In);
         Assert.Equal(1, t1.Consumed);
