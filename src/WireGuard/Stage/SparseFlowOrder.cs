@@ -1,6 +1,5 @@
-using System.Buffers.Binary;
-using System.Runtime.CompilerServices;
 using RouterHost.Abstractions;
+using RouterHost.Packets;
 
 namespace RouterHost.WireGuard.Stage;
 
@@ -9,8 +8,10 @@ namespace RouterHost.WireGuard.Stage;
 /// flow that sent little before one that keeps a queue: a ping, a DNS query or a lone ACK read in the same batch as a
 /// bulk flow's 64 KB superpackets is sealed and sent before them instead of after the whole batch.
 /// <para>
-/// Each packet's flow is its IP 5-tuple (addresses, protocol, and TCP/UDP/SCTP ports of an unfragmented packet),
-/// hashed into one of <see cref="Buckets"/> buckets. A bucket whose packets in this batch add up to at most
+/// Each packet's flow is <see cref="Packet.FlowHash"/>, the routing stage's 5-tuple hash (computed here with
+/// <see cref="RouterHost.Packets.FlowHash"/> when no stage did), taken into one of <see cref="Buckets"/> buckets:
+/// the fragments of one datagram hash alike (on the 3-tuple), and a packet that does not parse hashes with the others
+/// that do not. A bucket whose packets in this batch add up to at most
 /// <see cref="QuantumBytes"/> (a superpacket counts with its whole length) is sparse. <see cref="Order"/> lists
 /// the sparse buckets' packets first and then the others, each part in batch order: packets of one flow share a
 /// bucket, so they are never reordered among themselves; two flows that share a bucket are both sparse or both bulk.
@@ -82,7 +83,9 @@ internal sealed class SparseFlowOrder
         int[] bucketOf = _bucketOf;
         for (int i = 0; i < n; i++)
         {
-            int b = (int)(FlowHash(packets[i].Data) & (Buckets - 1));
+            ref readonly Packet p = ref packets[i];
+            uint hash = p.FlowHash != 0 ? p.FlowHash : FlowHash.Compute(p.Data);
+            int b = (int)(hash & (Buckets - 1));
             bucketOf[i] = b;
             if (stamps[b] != stamp)
             {
@@ -91,7 +94,7 @@ internal sealed class SparseFlowOrder
             }
 
             // Saturating: a bucket past the quantum is bulk however far past.
-            int length = packets[i].Length;
+            int length = p.Length;
             bytes[b] = bytes[b] > QuantumBytes ? bytes[b] : bytes[b] + length;
         }
 
@@ -125,49 +128,5 @@ internal sealed class SparseFlowOrder
         }
 
         return sparse;
-    }
-
-    /// <summary>
-    /// The hash of an IP packet's flow: addresses, protocol and — for TCP, UDP, UDP-Lite and SCTP outside a
-    /// fragment — ports. Anything that is not IPv4 or IPv6 hashes by its first bytes only (one bucket).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static uint FlowHash(ReadOnlySpan<byte> ip)
-    {
-        if (ip.Length >= 20 && ip[0] >> 4 == 4)
-        {
-            int headerLength = (ip[0] & 0x0f) * 4;
-            byte protocol = ip[9];
-            ulong addresses = BinaryPrimitives.ReadUInt64LittleEndian(ip[12..]);
-            bool firstFragment = (BinaryPrimitives.ReadUInt16BigEndian(ip[6..]) & 0x1fff) == 0;
-            uint ports = firstFragment && HasPorts(protocol) && headerLength >= 20 && ip.Length >= headerLength + 4
-                ? BinaryPrimitives.ReadUInt32LittleEndian(ip[headerLength..])
-                : 0;
-            return Mix(addresses, ((ulong)ports << 8) | protocol);
-        }
-
-        if (ip.Length >= 40 && ip[0] >> 4 == 6)
-        {
-            byte next = ip[6];
-            ulong a = BinaryPrimitives.ReadUInt64LittleEndian(ip[8..]) ^ BinaryPrimitives.ReadUInt64LittleEndian(ip[16..]) * 0x9E3779B97F4A7C15UL;
-            ulong b = BinaryPrimitives.ReadUInt64LittleEndian(ip[24..]) ^ BinaryPrimitives.ReadUInt64LittleEndian(ip[32..]) * 0xC2B2AE3D27D4EB4FUL;
-            uint ports = HasPorts(next) && ip.Length >= 44 ? BinaryPrimitives.ReadUInt32LittleEndian(ip[40..]) : 0;
-            return Mix(a ^ (b * 0x165667B19E3779F9UL), ((ulong)ports << 8) | next);
-        }
-
-        return ip.Length >= 4 ? BinaryPrimitives.ReadUInt32LittleEndian(ip) : 0;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool HasPorts(byte protocol) => protocol is 6 or 17 or 136 or 132;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint Mix(ulong a, ulong b)
-    {
-        ulong h = (a * 0x9E3779B97F4A7C15UL) ^ (b * 0xC2B2AE3D27D4EB4FUL);
-        h ^= h >> 29;
-        h *= 0xBF58476D1CE4E5B9UL;
-        h ^= h >> 32;
-        return (uint)h;
     }
 }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using FsCheck;
 using FsCheck.Fluent;
 using RouterHost.Abstractions;
+using RouterHost.Packets;
 using RouterHost.WireGuard.Stage;
 
 namespace RouterHost.WireGuard.Tests.Stage;
@@ -83,38 +84,51 @@ public sealed class SparseFlowOrderTests
     }
 
     [Fact]
-    public void The_flow_hash_takes_addresses_protocol_and_ports_and_leaves_out_ports_of_later_fragments()
+    public void The_fragments_of_one_datagram_count_as_one_flow_whether_or_not_they_carry_the_ports()
     {
-        uint a = SparseFlowOrder.FlowHash(V4(Tcp, 1, 2, 100, 200, 60));
-        Assert.Equal(a, SparseFlowOrder.FlowHash(V4(Tcp, 1, 2, 100, 200, 1400)));
-        Assert.NotEqual(a, SparseFlowOrder.FlowHash(V4(Tcp, 1, 2, 101, 200, 60)));
-        Assert.NotEqual(a, SparseFlowOrder.FlowHash(V4(Udp, 1, 2, 100, 200, 60)));
-        Assert.NotEqual(a, SparseFlowOrder.FlowHash(V4(Tcp, 1, 3, 100, 200, 60)));
+        // 1 396 + 200 bytes of one UDP datagram: past the quantum together, so neither goes ahead of the bulk flow. A hash
+        // that took the first fragment's ports would put the two in different buckets, each sparse on its own.
+        byte[] first = V4(Udp, 1, 2, 4000, 53, 1396, moreFragments: true);
+        byte[] later = V4(Udp, 1, 2, 0, 0, 200, fragmentOffset: 1376);
+        var batch = new PacketBatch(8);
+        Add(batch, V4(Tcp, 1, 2, 40000, 5201, 64000));
+        Add(batch, first);
+        Add(batch, later);
+        Add(batch, V4(Icmp, 1, 2, 0, 0, 84));
 
-        byte[] later = V4(Udp, 1, 2, 100, 200, 60);
-        BinaryPrimitives.WriteUInt16BigEndian(later.AsSpan(6), 0x00b9); // fragment offset 185: no ports in it
-        byte[] otherPorts = V4(Udp, 1, 2, 7, 8, 60);
-        BinaryPrimitives.WriteUInt16BigEndian(otherPorts.AsSpan(6), 0x00b9);
-        Assert.Equal(SparseFlowOrder.FlowHash(later), SparseFlowOrder.FlowHash(otherPorts));
+        var order = new SparseFlowOrder(8);
+        Assert.Equal(1, order.Order(batch.AsSpan()));
+        Assert.Equal([3, 0, 1, 2], order.Positions[..4].ToArray());
+    }
 
-        uint v6 = SparseFlowOrder.FlowHash(V6(Tcp, 1, 2, 100, 200, 80));
-        Assert.Equal(v6, SparseFlowOrder.FlowHash(V6(Tcp, 1, 2, 100, 200, 1400)));
-        Assert.NotEqual(v6, SparseFlowOrder.FlowHash(V6(Tcp, 1, 2, 100, 201, 80)));
-        Assert.NotEqual(v6, SparseFlowOrder.FlowHash(V6(Tcp, 2, 1, 100, 200, 80)));
+    [Fact]
+    public void A_packet_keeps_the_flow_hash_a_stage_gave_it_and_unparseable_packets_share_one_flow()
+    {
+        var order = new SparseFlowOrder(8);
+        var batch = new PacketBatch(8);
+        Add(batch, V4(Tcp, 1, 2, 40000, 5201, 9000));
+        Add(batch, V4(Udp, 1, 2, 4000, 53, 80)).FlowHash = FlowHash.Compute(V4(Tcp, 1, 2, 40000, 5201, 60)); // the bulk flow's
+        Assert.Equal(0, order.Order(batch.AsSpan()));
 
-        // Not IP, or too short to be: hashed, never read past the end.
-        Assert.Equal(SparseFlowOrder.FlowHash([0x45, 0, 0]), SparseFlowOrder.FlowHash([0x45, 0, 0]));
-        _ = SparseFlowOrder.FlowHash([]);
-        var shortV6 = new byte[39];
-        shortV6[0] = 0x60;
-        _ = SparseFlowOrder.FlowHash(shortV6);
+        // Three packets that do not parse (a bad header checksum): one flow of 3 × 600 bytes, bulk; the ping goes first.
+        batch.Clear();
+        for (int i = 0; i < 3; i++)
+        {
+            byte[] bad = V4(Udp, 1, 2, (ushort)(100 + i), 53, 600);
+            bad[10] ^= 0xff;
+            Add(batch, bad);
+        }
+
+        Add(batch, V4(Icmp, 1, 2, 0, 0, 84));
+        Assert.Equal(1, order.Order(batch.AsSpan()));
+        Assert.Equal([3, 0, 1, 2], order.Positions[..4].ToArray());
     }
 
     [Fact]
     public void Any_batch_is_ordered_as_a_permutation_sparse_flows_first_each_part_and_each_flow_in_batch_order()
     {
         Gen<(int Flow, int Length)> packet = Gen.Choose(0, 5).SelectMany(flow =>
-            Gen.Frequency((6, Gen.Choose(40, 1500)), (1, Gen.Choose(1500, 60000))).Select(length => (flow, length)));
+            Gen.Frequency((6, Gen.Choose(60, 1500)), (1, Gen.Choose(1500, 60000))).Select(length => (flow, length)));
         Gen<(int Flow, int Length)[]> batches = Gen.Choose(0, 64).SelectMany(n => Gen.ArrayOf(packet, n));
         var order = new SparseFlowOrder(64);
         Prop.ForAll(batches.ToArbitrary(), items =>
@@ -182,26 +196,38 @@ public sealed class SparseFlowOrderTests
     private static byte[] FlowPacket(int flow, int length)
     {
         byte protocol = flow == 0 ? Icmp : flow < 3 ? Udp : Tcp;
-        return flow % 2 == 1
-            ? V6(protocol, (byte)flow, 9, (ushort)(1000 + flow), 443, Math.Max(length, 48))
+        byte[] packet = flow % 2 == 1
+            ? V6(protocol, (byte)flow, 9, (ushort)(1000 + flow), 443, length)
             : V4(protocol, 1, 2, (ushort)(1000 + flow), 443, length);
+        Assert.True(PacketParser.Parse(packet, out _).IsNone, "the flows' packets parse, so each has its own hash");
+        return packet;
     }
 
-    private static void Add(PacketBatch batch, byte[] ip) => batch.Append(ip, 0, ip.Length);
+    private static ref Packet Add(PacketBatch batch, byte[] ip) => ref batch.Append(ip, 0, ip.Length);
 
-    internal static byte[] V4(byte protocol, byte source, byte destination, ushort sourcePort, ushort destinationPort, int length)
+    /// <summary>
+    /// An IPv4 packet of <paramref name="length"/> bytes that <see cref="PacketParser"/> accepts (header checksum, TCP data
+    /// offset, UDP length, ICMP echo); a fragment when <paramref name="moreFragments"/> or <paramref name="fragmentOffset"/>
+    /// say so (a later fragment carries no transport header).
+    /// </summary>
+    internal static byte[] V4(byte protocol, byte source, byte destination, ushort sourcePort, ushort destinationPort, int length, bool moreFragments = false, int fragmentOffset = 0)
     {
         var ip = new byte[length];
         ip[0] = 0x45;
         BinaryPrimitives.WriteUInt16BigEndian(ip.AsSpan(2), (ushort)Math.Min(length, 65535));
+        BinaryPrimitives.WriteUInt16BigEndian(ip.AsSpan(6), (ushort)((moreFragments ? 0x2000 : 0) | (fragmentOffset / 8)));
         ip[8] = 64;
         ip[9] = protocol;
         ip[12] = 10;
         ip[15] = source;
         ip[16] = 10;
         ip[19] = destination;
-        BinaryPrimitives.WriteUInt16BigEndian(ip.AsSpan(20), sourcePort);
-        BinaryPrimitives.WriteUInt16BigEndian(ip.AsSpan(22), destinationPort);
+        if (fragmentOffset == 0)
+        {
+            Transport(ip.AsSpan(20), protocol, sourcePort, destinationPort, moreFragments);
+        }
+
+        BinaryPrimitives.WriteUInt16BigEndian(ip.AsSpan(10), InternetChecksum.Compute(ip.AsSpan(0, 20)));
         return ip;
     }
 
@@ -210,14 +236,35 @@ public sealed class SparseFlowOrderTests
         var ip = new byte[length];
         ip[0] = 0x60;
         BinaryPrimitives.WriteUInt16BigEndian(ip.AsSpan(4), (ushort)(length - 40));
-        ip[6] = protocol;
+        ip[6] = protocol == Icmp ? (byte)58 : protocol;
         ip[7] = 64;
         ip[8] = 0xfd;
         ip[23] = source;
         ip[24] = 0xfd;
         ip[39] = destination;
-        BinaryPrimitives.WriteUInt16BigEndian(ip.AsSpan(40), sourcePort);
-        BinaryPrimitives.WriteUInt16BigEndian(ip.AsSpan(42), destinationPort);
+        Transport(ip.AsSpan(40), protocol, sourcePort, destinationPort, moreFragments: false);
         return ip;
+    }
+
+    private static void Transport(Span<byte> l4, byte protocol, ushort sourcePort, ushort destinationPort, bool moreFragments)
+    {
+        switch (protocol)
+        {
+            case Tcp:
+                BinaryPrimitives.WriteUInt16BigEndian(l4, sourcePort);
+                BinaryPrimitives.WriteUInt16BigEndian(l4[2..], destinationPort);
+                l4[12] = 0x50; // data offset: 20 bytes
+                l4[13] = 0x10; // ACK
+                break;
+            case Udp:
+                BinaryPrimitives.WriteUInt16BigEndian(l4, sourcePort);
+                BinaryPrimitives.WriteUInt16BigEndian(l4[2..], destinationPort);
+                // A first fragment's UDP length is the whole datagram's, longer than the fragment.
+                BinaryPrimitives.WriteUInt16BigEndian(l4[4..], (ushort)(moreFragments ? 65000 : Math.Min(l4.Length, 65535)));
+                break;
+            default:
+                l4[0] = protocol == Icmp ? (byte)8 : (byte)128; // an echo request
+                break;
+        }
     }
 }
