@@ -273,19 +273,55 @@ internal sealed partial class ConfigurationReloader : IDisposable
 
     private void Schedule() => _timer.Change(QuietPeriod, Timeout.InfiniteTimeSpan);
 
-    /// <summary>Every key of the configuration with its value (sections have none).</summary>
-    private static Dictionary<string, string?> Flatten(IConfiguration configuration)
+    /// <summary>
+    /// Every key of the configuration with its value (sections have none), as <c>AsEnumerable()</c> lists them: the
+    /// keys every provider lists, each with the value of the last provider that has it (a null there hides the key).
+    /// The keys are gathered provider by provider rather than through the merged root, whose every section read asks
+    /// and sorts every provider again: for a hub of 10 000 peers that was a tenth of the start.
+    /// </summary>
+    internal static Dictionary<string, string?> Flatten(IConfigurationRoot configuration)
     {
-        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (key, value) in configuration.AsEnumerable())
+        var keys = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var providers = new List<IConfigurationProvider>(configuration.Providers);
+        foreach (IConfigurationProvider provider in providers)
         {
-            if (value is not null)
+            AddKeys(provider, null, keys);
+        }
+
+        var values = new Dictionary<string, string?>(keys.Count, StringComparer.OrdinalIgnoreCase);
+        foreach (string key in keys)
+        {
+            for (int i = providers.Count - 1; i >= 0; i--)
             {
-                values[key] = value;
+                if (providers[i].TryGet(key, out string? value))
+                {
+                    if (value is not null)
+                    {
+                        values[key] = value;
+                    }
+
+                    break;
+                }
             }
         }
 
         return values;
+    }
+
+    private static void AddKeys(IConfigurationProvider provider, string? path, HashSet<string> keys)
+    {
+        // A provider lists a child once per key below it: each child once (most paths are leaves, with none).
+        HashSet<string>? children = null;
+        foreach (string child in provider.GetChildKeys([], path))
+        {
+            children ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            if (children.Add(child))
+            {
+                string key = path is null ? child : ConfigurationPath.Combine(path, child);
+                keys.Add(key);
+                AddKeys(provider, key, keys);
+            }
+        }
     }
 
     /// <summary>The keys added, removed or changed between two flattened configurations, in order.</summary>

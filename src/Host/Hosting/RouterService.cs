@@ -103,7 +103,11 @@ internal sealed partial class RouterService : IHostedService, IDisposable
         _watchdog = SystemdWatchdog.TryStart(_notifier, _runner, _loggerFactory.CreateLogger<SystemdWatchdog>());
         _router.ReturnStartGarbage();
         Notify("READY=1\nSTATUS=Routing");
-        Log.Ready(_logger, _router.Interfaces.Count, _router.Stages.Count);
+        using (var self = System.Diagnostics.Process.GetCurrentProcess())
+        {
+            Log.Ready(_logger, _router.Interfaces.Count, _router.Stages.Count, (DateTime.Now - self.StartTime).TotalSeconds, Environment.CpuUsage.TotalTime.TotalSeconds);
+        }
+
         return Task.CompletedTask;
     }
 
@@ -162,8 +166,8 @@ internal sealed partial class RouterService : IHostedService, IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "RouterHost ready: {Interfaces} interface(s), {Stages} stage(s)")]
-        public static partial void Ready(ILogger logger, int interfaces, int stages);
+        [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "RouterHost ready: {Interfaces} interface(s), {Stages} stage(s), {StartSeconds:0.00} s after the process started (CPU {StartCpuSeconds:0.00} s)")]
+        public static partial void Ready(ILogger logger, int interfaces, int stages, double startSeconds, double startCpuSeconds);
 
         [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Metrics: serving Prometheus at {Url}")]
         public static partial void MetricsServing(ILogger logger, string url);

@@ -6,7 +6,8 @@ namespace RouterHost.Pipeline;
 
 /// <summary>
 /// The router's ports: interfaces from configuration, peers registered by stages, and changed by them
-/// while the router runs. Thread-safe; <see cref="Ports"/> is an immutable array swapped whole. Peer ids are handed
+/// while the router runs. Thread-safe; <see cref="Ports"/> is an immutable list swapped whole (an added port is appended
+/// past the end of the list readers hold, so registering a hub's peers one by one costs no copy per peer). Peer ids are handed
 /// out in order and never reused, so a packet still carrying a removed peer's id cannot reach a new peer.
 /// </summary>
 internal sealed class PortRegistry : IPortRegistry
@@ -15,7 +16,7 @@ internal sealed class PortRegistry : IPortRegistry
     private readonly Lock _changeLock = new();
     private readonly Dictionary<string, PortInfo> _byName = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<PortId, PortInfo> _byId = [];
-    private PortInfo[] _ports = [];
+    private PortList _ports = PortList.Empty;
     private int _interfaceCount;
     private int _peerCount;
 
@@ -147,7 +148,7 @@ internal sealed class PortRegistry : IPortRegistry
         }
 
         // Then apply, and publish the new list once.
-        var ports = new List<PortInfo>(_ports.Length + changes.Add.Count);
+        var ports = new List<PortInfo>(_ports.Count + changes.Add.Count);
         foreach (PortInfo peer in removed)
         {
             _byName.Remove(peer.Name);
@@ -180,7 +181,7 @@ internal sealed class PortRegistry : IPortRegistry
             added.Add(info);
         }
 
-        Volatile.Write(ref _ports, [.. ports]);
+        Volatile.Write(ref _ports, new PortList([.. ports], ports.Count));
         return new PortsChangedEventArgs(owner, removed, updated, added);
     }
 
@@ -239,7 +240,7 @@ internal sealed class PortRegistry : IPortRegistry
             _byId[id] = updated;
             PortInfo[] ports = [.. _ports];
             ports[Array.IndexOf(ports, existing)] = updated;
-            Volatile.Write(ref _ports, ports);
+            Volatile.Write(ref _ports, new PortList(ports, ports.Length));
             return updated;
         }
     }
@@ -254,7 +255,45 @@ internal sealed class PortRegistry : IPortRegistry
         var info = new PortInfo(id, name, groups.ToArray(), owner) { Prefixes = prefixes?.ToArray() ?? [], Mtu = mtu };
         _byName.Add(name, info);
         _byId.Add(id, info);
-        Volatile.Write(ref _ports, [.. _ports, info]);
+        Volatile.Write(ref _ports, _ports.Append(info));
         return info;
+    }
+
+    /// <summary>
+    /// The first <see cref="Count"/> ports of a buffer that may hold more. No entry below a published list's count is
+    /// ever written again: <see cref="Append"/> writes past it (into the same buffer while it has room, else a copy of
+    /// twice the size), and every other change builds a new buffer.
+    /// </summary>
+    private sealed class PortList(PortInfo[] buffer, int count) : IReadOnlyList<PortInfo>
+    {
+        public static readonly PortList Empty = new([], 0);
+
+        public int Count => count;
+
+        public PortInfo this[int index] => (uint)index < (uint)count ? buffer[index] : throw new ArgumentOutOfRangeException(nameof(index));
+
+        /// <summary>This list and <paramref name="port"/>; called under the registry's lock.</summary>
+        public PortList Append(PortInfo port)
+        {
+            PortInfo[] next = buffer;
+            if (count == next.Length)
+            {
+                next = new PortInfo[Math.Max(4, count * 2)];
+                Array.Copy(buffer, next, count);
+            }
+
+            next[count] = port;
+            return new PortList(next, count + 1);
+        }
+
+        public IEnumerator<PortInfo> GetEnumerator()
+        {
+            for (int i = 0; i < count; i++)
+            {
+                yield return buffer[i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

@@ -42,6 +42,7 @@ public sealed class RunProcessTests
         Assert.Equal(0, router.ExitCode);
         string output = router.Output;
         Assert.Matches(@"\[\d\d:\d\d:\d\d\.\d{3} INF\] RouterHost\.Pipeline\.PipelineRunner: Pipeline running", output);
+        Assert.Matches(@"RouterHost ready: 2 interface\(s\), 2 stage\(s\), \d+\.\d\d s after the process started \(CPU \d+\.\d\d s\)", output);
         Assert.Contains("Stopping: closing queues", output, StringComparison.Ordinal);
         Assert.Contains("Stopped: every queue closed, devices released", output, StringComparison.Ordinal);
         Assert.Matches(@"mem0/q0: received [1-9]\d* packets", output);

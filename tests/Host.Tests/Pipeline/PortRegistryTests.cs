@@ -10,6 +10,35 @@ public sealed class PortRegistryTests
     private static IPNetwork[] Nets(params string[] prefixes) => [.. prefixes.Select(IPNetwork.Parse)];
 
     [Fact]
+    public void A_list_of_ports_read_earlier_stays_as_it_was_while_peers_are_added_changed_and_removed()
+    {
+        var ports = new PortRegistry();
+        PortInfo lan = ports.AddInterface("lan", [], "Memory");
+        var held = new List<(IReadOnlyList<PortInfo> List, PortInfo[] Then)>();
+        for (int i = 0; i < 100; i++)
+        {
+            IReadOnlyList<PortInfo> now = ports.Ports;
+            held.Add((now, [.. now]));
+            ports.AddPeer("wg", new PeerRegistration($"p{i}", [], Nets($"10.{i}.0.0/16"), 0));
+        }
+
+        PortInfo[] all = [.. ports.Ports];
+        ports.ChangePeers("wg", new PeerChanges { Remove = [all[5].Id], Add = [new PeerRegistration("q", [], [], 0)] });
+        ports.AddPeer("wg", new PeerRegistration("r", [], [], 0));
+
+        foreach ((IReadOnlyList<PortInfo> list, PortInfo[] then) in held)
+        {
+            Assert.Equal(then, list.ToArray());
+            Assert.Throws<ArgumentOutOfRangeException>(() => list[list.Count]);
+        }
+
+        Assert.Equal(101, all.Length);
+        Assert.Equal(lan, all[0]);
+        Assert.Equal([.. Enumerable.Range(0, 100).Select(i => $"p{i}")], all[1..].Select(p => p.Name));
+        Assert.Equal([.. all.Where((_, i) => i != 5).Select(p => p.Name), "q", "r"], ports.Ports.Select(p => p.Name));
+    }
+
+    [Fact]
     public void A_peer_is_registered_with_typed_prefixes_and_a_negative_mtu_is_refused_naming_the_peer()
     {
         var ports = new PortRegistry();
