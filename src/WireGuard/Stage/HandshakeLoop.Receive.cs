@@ -137,6 +137,7 @@ internal sealed partial class HandshakeLoop
             // shortly (Tick), unless the peer's first message confirms this session first; the two sides' delays differ
             // (by public key) so two RouterHost nodes do not cross again.
             peer.RetransmitAtMs = now + CrossedDelay(peer);
+            Arm(peer);
         }
 
         if (_sender.SendMessage(source, destination, response).IsNone)
@@ -219,6 +220,7 @@ internal sealed partial class HandshakeLoop
         peer.RetransmitAtMs = 0;
         peer.HandshakeAttempts = 0;
         peer.LastSessionDerivedMs = now;
+        Arm(peer);
         Volatile.Write(ref peer.LatestHandshakeUnixMs, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
     }
 

@@ -43,6 +43,7 @@ internal sealed partial class HandshakeLoop
         peer.Cookies.AddMacs(message, now);
         peer.LastInitiationSentMs = now;
         peer.RetransmitAtMs = now + ProtocolLimits.RekeyTimeoutMs + RandomNumberGenerator.GetInt32(ProtocolLimits.RekeyTimeoutJitterMaxMs);
+        Arm(peer);
         if (_sender.SendMessage(endpoint.Remote, endpoint.Local, message).IsNone)
         {
             Counters.InitiationsSent++;

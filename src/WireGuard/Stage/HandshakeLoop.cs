@@ -18,6 +18,12 @@ internal sealed partial class HandshakeLoop : IDisposable
     /// <summary>How often timers are evaluated.</summary>
     public const int TickMs = 50;
 
+    /// <summary>
+    /// How often every peer is looked at for timers to follow (<see cref="Sweep"/>); in between, only the peers that
+    /// have one are (<see cref="_ticking"/>), so 10 000 idle peers cost nothing each tick.
+    /// </summary>
+    public const int SweepMs = 1000;
+
     /// <summary>Once under load, the node stays so for a second (wireguard-go's rule).</summary>
     public const long UnderLoadHoldMs = 1000;
 
@@ -56,6 +62,16 @@ internal sealed partial class HandshakeLoop : IDisposable
     /// <summary>The cheapest handshake of this round so far (long.MaxValue: none yet).</summary>
     private long _roundCostTicks = long.MaxValue;
     private long _lastTickMs;
+    private long _lastSweepMs;
+    private bool _swept;
+
+    /// <summary>
+    /// The peers with a timer to follow: armed at once where this thread sets one (an initiation's retry, a new
+    /// session: <see cref="Arm"/>), found by the sweep otherwise (a persistent keepalive set by a reload); each leaves
+    /// when it has none left (<see cref="HasTimers"/>). A stamp the data path leaves needs a session, so its peer is
+    /// already here.
+    /// </summary>
+    private readonly List<WireGuardPeer> _ticking = [];
     private int _socketGeneration;
 
     public HandshakeLoop(WireGuardStage stage, ILogger logger)
@@ -159,6 +175,39 @@ internal sealed partial class HandshakeLoop : IDisposable
         }
     }
 
+    /// <summary>How many peers the timer list holds (for tests).</summary>
+    internal int TickingCount => _ticking.Count;
+
+    /// <summary>Puts <paramref name="peer"/> on the timer list (this thread only).</summary>
+    private void Arm(WireGuardPeer peer)
+    {
+        if (!peer.Ticking)
+        {
+            peer.Ticking = true;
+            _ticking.Add(peer);
+        }
+    }
+
+    /// <summary>Arms every peer that has a timer and is not on the list yet.</summary>
+    private void Sweep()
+    {
+        foreach (WireGuardPeer p in _stage.Peers)
+        {
+            if (!p.Ticking && !p.IsRemoved && HasTimers(p))
+            {
+                Arm(p);
+            }
+        }
+    }
+
+    /// <summary>Whether any of <see cref="Tick"/>'s timers can fire for <paramref name="peer"/>.</summary>
+    private static bool HasTimers(WireGuardPeer peer) =>
+        peer.RetransmitAtMs != 0
+        || peer.LastSessionDerivedMs != 0
+        || peer.PersistentKeepaliveMs > 0
+        || Volatile.Read(ref peer.NewHandshakePendingSinceMs) != 0
+        || Volatile.Read(ref peer.KeepalivePendingSinceMs) != 0;
+
     /// <summary>One round: queued messages, requests from the data path, timers, retirements, then one flush.</summary>
     internal void RunOnce(long now)
     {
@@ -201,10 +250,32 @@ internal sealed partial class HandshakeLoop : IDisposable
         if (now - _lastTickMs >= TickMs)
         {
             _lastTickMs = now;
-            foreach (WireGuardPeer p in _stage.Peers)
+            if (!_swept || now - _lastSweepMs >= SweepMs)
             {
-                Tick(p, now);
+                _swept = true;
+                _lastSweepMs = now;
+                Sweep();
             }
+
+            // In list order, keeping the peers that still have a timer (a Tick may arm its own peer: already here).
+            int kept = 0;
+            for (int i = 0; i < _ticking.Count; i++)
+            {
+                WireGuardPeer p = _ticking[i];
+                if (!p.IsRemoved)
+                {
+                    Tick(p, now);
+                    if (HasTimers(p))
+                    {
+                        _ticking[kept++] = p;
+                        continue;
+                    }
+                }
+
+                p.Ticking = false;
+            }
+
+            _ticking.RemoveRange(kept, _ticking.Count - kept);
         }
 
         while (_retiring.TryPeek(out var oldest) && now - oldest.RetiredMs >= RetireGraceMs)

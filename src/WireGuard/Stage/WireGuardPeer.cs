@@ -106,6 +106,9 @@ internal sealed class WireGuardPeer : IDisposable
     /// <summary>When the newest session was derived (monotonic ms; 0 = never), for the zero-key-material timer.</summary>
     public long LastSessionDerivedMs { get; set; }
 
+    /// <summary>Whether the handshake thread's timer list holds this peer (<see cref="HandshakeLoop"/>; its thread only).</summary>
+    public bool Ticking { get; set; }
+
     public StagedPackets Staged { get; } = new();
 
     // ---- shared stamps (monotonic ms) ----

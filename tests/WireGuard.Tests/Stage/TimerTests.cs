@@ -172,6 +172,38 @@ public sealed class TimerTests
     }
 
     [Fact]
+    public void A_peer_is_visited_each_tick_only_while_it_has_a_timer_from_the_first_initiation_until_its_keys_are_wiped()
+    {
+        using var h = new TimerHarness();
+        h.Tick();
+        Assert.Equal(0, h.Stage.Loop.TickingCount); // idle: no session, no retry, no keepalive
+
+        using TimerHarness established = Established();
+        Assert.Equal(1, established.Stage.Loop.TickingCount);
+        established.Tick(ProtocolLimits.ZeroKeyMaterialAfterMs);
+        Assert.True(established.StagePeer.Keypairs.IsEmpty);
+        established.Tick(TimerHarness.TickMs);
+        Assert.Equal(0, established.Stage.Loop.TickingCount);
+
+        // Data after that starts a handshake again, with its retries: back on the list.
+        Assert.Equal(PacketVerdict.Consumed, established.Send());
+        established.Tick(TimerHarness.TickMs);
+        Assert.Equal(1, established.Stage.Loop.TickingCount);
+        Assert.Contains(established.Peer.Drain(), m => MessageLayout.TypeOf(m) == MessageType.Initiation);
+    }
+
+    [Fact]
+    public void A_peer_given_a_persistent_keepalive_by_a_reload_is_found_by_the_sweep_within_a_second()
+    {
+        using var h = new TimerHarness();
+        h.Tick();
+        Assert.Equal(0, h.Stage.Loop.TickingCount);
+        h.StagePeer.SetPersistentKeepalive(25_000);
+        h.Tick(HandshakeLoop.SweepMs);
+        Assert.Equal(1, h.Stage.Loop.TickingCount);
+    }
+
+    [Fact]
     public void An_initiator_receiving_on_a_session_older_than_165_seconds_renews_it()
     {
         using var h = Established();
