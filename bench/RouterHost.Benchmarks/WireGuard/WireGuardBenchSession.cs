@@ -32,47 +32,12 @@ internal sealed class WireGuardBenchSession : IDisposable
         Stage = LoopbackStage.Create(WireGuardKey.Format(_remote.PublicKey), ((IPEndPoint)Sink.LocalEndPoint!).Port, ["10.5.0.0/16"], sockets: sockets);
         Peer = Stage.Peers[0];
 
-        (Session, RemoteSession) = Establish(Stage, Peer, _remote);
+        (Session, RemoteSession) = LoopbackStage.Establish(Stage, Peer, _remote);
 
         // The stage's clock stands still from here: a long (or slowed) run never ages the session past its 180 s, after
         // which every packet would be an expired-session drop and the benchmark would measure the drop path.
         long now = Stage.Now;
         Stage.Clock = () => now;
-    }
-
-    /// <summary>
-    /// Runs the real handshake between <paramref name="stage"/> (initiating) and <paramref name="remote"/>, the other
-    /// end of <paramref name="peer"/>, and installs the session as the peer's current one. Returns the stage's half and
-    /// the remote's half (which seals what the stage receives from that peer).
-    /// </summary>
-    public static (Keypair Session, Keypair RemoteSession) Establish(WireGuardStage stage, WireGuardPeer peer, LocalIdentity remote)
-    {
-        var placeholder = new IndexEntry(peer, null);
-        uint index = stage.Indices.Add(placeholder);
-        using var initiatorState = new Handshake();
-        using var responderState = new Handshake();
-        if (!RemoteIdentity.TryCreate(remote, stage.Local.PublicKey, [], out RemoteIdentity? stageAsSeen))
-        {
-            throw new InvalidOperationException("no identity");
-        }
-
-        using (stageAsSeen)
-        {
-            var initiation = new byte[MessageLayout.InitiationSize];
-            NoiseHandshake.CreateInitiation(stage.Local, peer.Identity, initiatorState, index, DateTimeOffset.UtcNow, initiation);
-            var pending = new PendingInitiation();
-            Check(NoiseHandshake.TryOpenInitiation(remote, initiation, pending));
-            Check(NoiseHandshake.TryAcceptInitiation(pending, stageAsSeen!, responderState, initiation, 1));
-            var response = new byte[MessageLayout.ResponseSize];
-            Check(NoiseHandshake.CreateResponse(stageAsSeen!, responderState, 0x5151 + index, response));
-            Check(NoiseHandshake.TryConsumeResponse(stage.Local, peer.Identity, initiatorState, response));
-        }
-
-        Keypair session = NoiseHandshake.DeriveKeypair(initiatorState, stage.Now)!;
-        Keypair remoteSession = NoiseHandshake.DeriveKeypair(responderState, stage.Now)!;
-        stage.Indices.Replace(index, new IndexEntry(peer, session));
-        peer.TrySwapKeypairs(peer.Keypairs, new KeypairSet(session, null, null));
-        return (session, remoteSession);
     }
 
     public WireGuardStage Stage { get; }
@@ -121,13 +86,5 @@ internal sealed class WireGuardBenchSession : IDisposable
         RemoteSession.Dispose();
         _remote.Dispose();
         Sink.Dispose();
-    }
-
-    private static void Check(HandshakeOutcome outcome)
-    {
-        if (outcome != HandshakeOutcome.Accepted)
-        {
-            throw new InvalidOperationException($"handshake step: {outcome}");
-        }
     }
 }

@@ -79,7 +79,7 @@ public class WireGuardManyPeersBenchmarks
         {
             string name = configured[i].Name;
             _peers[i] = _stage.Peers.Single(p => p.Name == name);
-            (_sessions[i], remoteSessions[i]) = WireGuardBenchSession.Establish(_stage, _peers[i], _remotes[i]);
+            (_sessions[i], remoteSessions[i]) = LoopbackStage.Establish(_stage, _peers[i], _remotes[i]);
         }
 
         // The stage's clock stands still from here, as in WireGuardBenchSession: no session ages out mid-run.

@@ -14,6 +14,7 @@ using RouterHost.TestPlugins.MemoryBackend;
 using RouterHost.WireGuard.Keys;
 using RouterHost.WireGuard.Protocol;
 using RouterHost.WireGuard.Stage;
+using RouterHost.WireGuard.Tests.Support;
 
 namespace RouterHost.Benchmarks.WireGuard;
 
@@ -98,8 +99,8 @@ public class WireGuardPeerToPeerBenchmarks
         _runner = new PipelineRunner(_router, NullLogger<PipelineRunner>.Instance);
         _worker = _runner.Workers.Single(w => w.InterfaceName == "stage/wg");
         var stage = (WireGuardStage)_router.Stages[2].Stage;
-        (_, _fromA) = WireGuardBenchSession.Establish(stage, stage.Peers[0], _spokeA);
-        (_, _fromB) = WireGuardBenchSession.Establish(stage, stage.Peers[1], _spokeB);
+        (_, _fromA) = LoopbackStage.Establish(stage, stage.Peers[0], _spokeA);
+        (_, _fromB) = LoopbackStage.Establish(stage, stage.Peers[1], _spokeB);
         long now = stage.Now;
         stage.Clock = () => now;
 

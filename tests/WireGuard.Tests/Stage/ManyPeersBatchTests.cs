@@ -50,7 +50,7 @@ public sealed class ManyPeersBatchTests : IDisposable
         {
             string name = configured[i].Name;
             _peers[i] = _stage.Peers.Single(p => p.Name == name);
-            _remoteSessions[i] = Establish(_stage, _peers[i], _remotes[i]);
+            (_, _remoteSessions[i]) = LoopbackStage.Establish(_stage, _peers[i], _remotes[i]);
         }
 
         _worker = (WireGuardWorker)_stage.CreateWorker(0);
@@ -186,31 +186,5 @@ public sealed class ManyPeersBatchTests : IDisposable
         int total = MessageLayout.TransportHeaderSize + length + padding + MessageLayout.TagSize;
         AeadAlgorithm.ChaCha20Poly1305.Seal(remoteSession.SendKey, counter, message[MessageLayout.TransportHeaderSize..total], default);
         return total;
-    }
-
-    /// <summary>The real handshake between the stage (initiating) and the remote; installs the session; the remote's half.</summary>
-    private static Keypair Establish(WireGuardStage stage, WireGuardPeer peer, LocalIdentity remote)
-    {
-        uint index = stage.Indices.Add(new IndexEntry(peer, null));
-        using var initiatorState = new Handshake();
-        using var responderState = new Handshake();
-        Assert.True(RemoteIdentity.TryCreate(remote, stage.Local.PublicKey, [], out RemoteIdentity? stageAsSeen));
-        using (stageAsSeen)
-        {
-            var initiation = new byte[MessageLayout.InitiationSize];
-            Assert.True(NoiseHandshake.CreateInitiation(stage.Local, peer.Identity, initiatorState, index, DateTimeOffset.UtcNow, initiation));
-            var pending = new PendingInitiation();
-            Assert.Equal(HandshakeOutcome.Accepted, NoiseHandshake.TryOpenInitiation(remote, initiation, pending));
-            Assert.Equal(HandshakeOutcome.Accepted, NoiseHandshake.TryAcceptInitiation(pending, stageAsSeen!, responderState, initiation, 1));
-            var response = new byte[MessageLayout.ResponseSize];
-            Assert.Equal(HandshakeOutcome.Accepted, NoiseHandshake.CreateResponse(stageAsSeen!, responderState, 0x7000 + index, response));
-            Assert.Equal(HandshakeOutcome.Accepted, NoiseHandshake.TryConsumeResponse(stage.Local, peer.Identity, initiatorState, response));
-        }
-
-        Keypair session = NoiseHandshake.DeriveKeypair(initiatorState, stage.Now)!;
-        Keypair remoteSession = NoiseHandshake.DeriveKeypair(responderState, stage.Now)!;
-        stage.Indices.Replace(index, new IndexEntry(peer, session));
-        peer.TrySwapKeypairs(peer.Keypairs, new KeypairSet(session, null, null));
-        return remoteSession;
     }
 }

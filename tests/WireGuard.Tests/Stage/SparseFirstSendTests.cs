@@ -30,7 +30,7 @@ public sealed class SparseFirstSendTests : IDisposable
         _sink.ReceiveBufferSize = 4 << 20;
         _sink.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         _stage = LoopbackStage.Create(WireGuardKey.Format(_remote.PublicKey), ((IPEndPoint)_sink.LocalEndPoint!).Port, ["10.5.0.0/16"], batchSize: 64);
-        _remoteSession = Establish(_stage, _stage.Peers[0], _remote);
+        (_, _remoteSession) = LoopbackStage.Establish(_stage, _stage.Peers[0], _remote);
     }
 
     [Fact]
@@ -132,31 +132,5 @@ public sealed class SparseFirstSendTests : IDisposable
         }
 
         return inner;
-    }
-
-    /// <summary>The real handshake between the stage (initiating) and <paramref name="remote"/>; returns the remote's half.</summary>
-    private static Keypair Establish(WireGuardStage stage, WireGuardPeer peer, LocalIdentity remote)
-    {
-        uint index = stage.Indices.Add(new IndexEntry(peer, null));
-        using var initiatorState = new Handshake();
-        using var responderState = new Handshake();
-        Assert.True(RemoteIdentity.TryCreate(remote, stage.Local.PublicKey, [], out RemoteIdentity? stageAsSeen));
-        using (stageAsSeen)
-        {
-            var initiation = new byte[MessageLayout.InitiationSize];
-            NoiseHandshake.CreateInitiation(stage.Local, peer.Identity, initiatorState, index, DateTimeOffset.UtcNow, initiation);
-            var pending = new PendingInitiation();
-            Assert.Equal(HandshakeOutcome.Accepted, NoiseHandshake.TryOpenInitiation(remote, initiation, pending));
-            Assert.Equal(HandshakeOutcome.Accepted, NoiseHandshake.TryAcceptInitiation(pending, stageAsSeen!, responderState, initiation, 1));
-            var response = new byte[MessageLayout.ResponseSize];
-            Assert.Equal(HandshakeOutcome.Accepted, NoiseHandshake.CreateResponse(stageAsSeen!, responderState, 0x5151 + index, response));
-            Assert.Equal(HandshakeOutcome.Accepted, NoiseHandshake.TryConsumeResponse(stage.Local, peer.Identity, initiatorState, response));
-        }
-
-        Keypair session = NoiseHandshake.DeriveKeypair(initiatorState, stage.Now)!;
-        Keypair remoteSession = NoiseHandshake.DeriveKeypair(responderState, stage.Now)!;
-        stage.Indices.Replace(index, new IndexEntry(peer, session));
-        peer.TrySwapKeypairs(peer.Keypairs, new KeypairSet(session, null, null));
-        return remoteSession;
     }
 }

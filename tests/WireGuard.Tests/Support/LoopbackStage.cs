@@ -5,6 +5,7 @@ using RouterHost.Abstractions;
 using RouterHost.Crypto;
 using RouterHost.Pipeline;
 using RouterHost.WireGuard.Keys;
+using RouterHost.WireGuard.Protocol;
 using RouterHost.WireGuard.Stage;
 
 namespace RouterHost.WireGuard.Tests.Support;
@@ -95,6 +96,49 @@ internal static class LoopbackStage
         finally
         {
             directory.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Runs the real handshake between <paramref name="stage"/> (initiating) and <paramref name="remote"/>, the other
+    /// end of <paramref name="peer"/>, and installs the session as the peer's current one. Returns the stage's half and
+    /// the remote's half (which seals what the stage receives from that peer and opens what it sends).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A step of the handshake was refused (named).</exception>
+    public static (Keypair Session, Keypair RemoteSession) Establish(WireGuardStage stage, WireGuardPeer peer, LocalIdentity remote)
+    {
+        uint index = stage.Indices.Add(new IndexEntry(peer, null));
+        using var initiatorState = new Handshake();
+        using var responderState = new Handshake();
+        if (!RemoteIdentity.TryCreate(remote, stage.Local.PublicKey, [], out RemoteIdentity? stageAsSeen))
+        {
+            throw new InvalidOperationException("the stage's public key yields no shared secret with the remote's");
+        }
+
+        using (stageAsSeen)
+        {
+            var initiation = new byte[MessageLayout.InitiationSize];
+            NoiseHandshake.CreateInitiation(stage.Local, peer.Identity, initiatorState, index, DateTimeOffset.UtcNow, initiation);
+            var pending = new PendingInitiation();
+            Check(NoiseHandshake.TryOpenInitiation(remote, initiation, pending), "the remote opening the initiation");
+            Check(NoiseHandshake.TryAcceptInitiation(pending, stageAsSeen!, responderState, initiation, 1), "the remote accepting the initiation");
+            var response = new byte[MessageLayout.ResponseSize];
+            Check(NoiseHandshake.CreateResponse(stageAsSeen!, responderState, 0x5151 + index, response), "the remote's response");
+            Check(NoiseHandshake.TryConsumeResponse(stage.Local, peer.Identity, initiatorState, response), "the stage taking the response");
+        }
+
+        Keypair session = NoiseHandshake.DeriveKeypair(initiatorState, stage.Now)!;
+        Keypair remoteSession = NoiseHandshake.DeriveKeypair(responderState, stage.Now)!;
+        stage.Indices.Replace(index, new IndexEntry(peer, session));
+        peer.TrySwapKeypairs(peer.Keypairs, new KeypairSet(session, null, null));
+        return (session, remoteSession);
+    }
+
+    private static void Check(HandshakeOutcome outcome, string step)
+    {
+        if (outcome != HandshakeOutcome.Accepted)
+        {
+            throw new InvalidOperationException($"{step}: {outcome}");
         }
     }
 }
