@@ -98,6 +98,10 @@ internal sealed class TextTarget : IFuzzTarget
                         ulong.TryParse(usec, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ulong microseconds)
                         && (ulong)(period.Ticks / 10) == microseconds,
                         "a watchdog period is the microseconds the variable gives");
+                    TimeSpan interval = RouterHost.Hosting.SystemdWatchdog.Interval(period);
+                    InvariantViolationException.Check(
+                        interval > TimeSpan.Zero && interval <= period && interval <= RouterHost.Hosting.SystemdWatchdog.LongestInterval,
+                        "the ping interval is positive, within the period and within what a timer waits");
                     InvariantViolationException.Check(string.IsNullOrEmpty(pid) || pid == "4242", "a period is taken only when the variable names this process or none");
                 }
 
@@ -124,6 +128,7 @@ internal sealed class TextTarget : IFuzzTarget
         yield return new("route-prefix", Text(3, "2001:db8::/32"));
         yield return new("duration", Text(4, "500ms"));
         yield return new("watchdog", Text(5, "30000000\n4242"));
+        yield return new("watchdog-long", Text(5, "9007199254740993")); // 2^53 + 1 µs: more than a double holds exactly
     }
 
     private static byte[] Text(byte parser, string text) => [parser, .. System.Text.Encoding.UTF8.GetBytes(text)];

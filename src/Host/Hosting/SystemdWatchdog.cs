@@ -28,7 +28,7 @@ internal sealed partial class SystemdWatchdog : IDisposable
         _notifier = notifier;
         _runner = runner;
         _logger = logger;
-        TimeSpan interval = period / 2;
+        TimeSpan interval = Interval(period);
         _stallMilliseconds = Math.Max(1, (long)interval.TotalMilliseconds);
         _timer = new Timer(_ => Tick(), null, TimeSpan.Zero, interval);
     }
@@ -55,7 +55,21 @@ internal sealed partial class SystemdWatchdog : IDisposable
             return null;
         }
 
-        return TimeSpan.FromMicroseconds(microseconds);
+        // Exact: TimeSpan.FromMicroseconds takes a double here and rounds periods above 2^53 µs.
+        return TimeSpan.FromTicks((long)microseconds * TimeSpan.TicksPerMicrosecond);
+    }
+
+    /// <summary>The longest period a <see cref="Timer"/> accepts (0xFFFFFFFE ms, about 49.7 days).</summary>
+    public static readonly TimeSpan LongestInterval = TimeSpan.FromMilliseconds(0xFFFFFFFE);
+
+    /// <summary>
+    /// How often to ping for a watchdog <paramref name="period"/>: half of it, but no longer than a timer can wait
+    /// (a <c>WatchdogSec=</c> of months would otherwise fail the start; pinging more often than asked is harmless).
+    /// </summary>
+    public static TimeSpan Interval(TimeSpan period)
+    {
+        TimeSpan half = period / 2;
+        return half < LongestInterval ? half : LongestInterval;
     }
 
     /// <summary>Starts the watchdog when systemd asked for one (and the notifier has a socket); null otherwise.</summary>
