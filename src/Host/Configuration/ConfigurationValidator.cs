@@ -90,7 +90,7 @@ internal static class ConfigurationValidator
         if (choice.Interface is { } chosen && peers.Any(p => p.AllowedPrefixes.Count > 0))
         {
             InterfaceOptions iface = options.Interfaces.First(i => i.Name == chosen);
-            string prefixes = string.Join(", ", peers.SelectMany(p => p.AllowedPrefixes).Distinct().Select(p => p.ToString()));
+            string prefixes = Listed(peers.SelectMany(p => p.AllowedPrefixes).Distinct().Select(p => p.ToString()).ToList(), "prefixes");
             string why = iface.KernelRoutes == true ? "as its KernelRoutes says" : "the only interface through which the host's own stack reaches the router";
             notes.Add(new($"{iface.Path}:{ConfigurationKeys.KernelRoutes}",
                 $"the peers' AllowedIPs ({prefixes}) become kernel routes on interface '{chosen}' ({why}); set \"{ConfigurationKeys.KernelRoutes}\": false on it to leave the host's routes alone"));
@@ -175,16 +175,46 @@ internal static class ConfigurationValidator
             {
                 warnings.Add(new(ConfigurationKeys.Interfaces, $"{ambiguous}; until then the host's own stack has no route into the router for the peers' AllowedIPs"));
             }
-            else if (options.Interfaces.Any(i => i.KernelRoutes == false))
+            else if (options.Interfaces.FirstOrDefault(i => i.KernelRoutes == false) is { } off)
             {
-                foreach (TunnelPeer peer in peers.Where(p => p.AllowedPrefixes.Count > 0))
+                const string Fix = "(ip route add PREFIX dev DEVICE); set KernelRoutes to true on the TUN interface to have RouterHost add them";
+                List<TunnelPeer> routed = peers.Where(p => p.AllowedPrefixes.Count > 0).ToList();
+                if (routed.Count <= ListedAtMost)
                 {
-                    warnings.Add(new($"{peer.Path}:AllowedIPs",
-                        $"no kernel route points {string.Join(", ", peer.AllowedPrefixes)} into the router (KernelRoutes is false), so the host's own stack reaches peer '{peer.Name}' only through routes you add yourself "
-                        + "(ip route add PREFIX dev DEVICE); set KernelRoutes to true on the TUN interface to have RouterHost add them"));
+                    foreach (TunnelPeer peer in routed)
+                    {
+                        warnings.Add(new($"{peer.Path}:AllowedIPs",
+                            $"no kernel route points {Listed(peer.AllowedPrefixes.Select(p => p.ToString()).ToList(), "prefixes")} into the router (KernelRoutes is false), so the host's own stack reaches peer '{peer.Name}' only through routes you add yourself "
+                            + Fix));
+                    }
+                }
+                else
+                {
+                    // One warning, not one per peer: a hub's thousands would bury everything else validate says.
+                    warnings.Add(new($"{off.Path}:{ConfigurationKeys.KernelRoutes}",
+                        $"no kernel route points the AllowedIPs of {Listed(routed.Select(p => $"'{p.Name}'").ToList(), "peers")} into the router (KernelRoutes is false), so the host's own stack reaches them only through routes you add yourself "
+                        + Fix));
                 }
             }
         }
+    }
+
+    /// <summary>How many items a note or warning names before it counts the rest.</summary>
+    internal const int ListedAtMost = 8;
+
+    /// <summary>
+    /// <paramref name="items"/> joined with commas; past <see cref="ListedAtMost"/>, the first ones and a count (a hub's
+    /// 10 000 prefixes would make one line of hundreds of kilobytes): "12 peers: 'a', 'b', …, and 4 more".
+    /// </summary>
+    internal static string Listed(IReadOnlyList<string> items, string noun)
+    {
+        if (items.Count <= ListedAtMost)
+        {
+            return string.Join(", ", items);
+        }
+
+        string first = string.Join(", ", items.Take(ListedAtMost));
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{items.Count} {noun}: {first}, and {items.Count - ListedAtMost} more");
     }
 
     private static bool IsLinkLocal(InterfaceAddress address) =>

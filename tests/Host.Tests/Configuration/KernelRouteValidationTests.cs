@@ -1,3 +1,4 @@
+using RouterHost.Configuration;
 using RouterHost.Cli;
 using RouterHost.Pipeline;
 using RouterHost.Tests.Support;
@@ -79,6 +80,40 @@ public sealed class KernelRouteValidationTests : IDisposable
     }
 
     [Fact]
+    public void A_hub_s_many_prefixes_are_named_up_to_eight_and_counted_after()
+    {
+        var (exit, output, error) = Validate(ManyPeers(12, """ "tun0": { "Backend": "LinuxTun", "Settings": { "Mtu": 1420, "Addresses": [ "10.0.0.1/24" ] } } """));
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("the peers' AllowedIPs (12 prefixes: 10.9.0.0/24, 10.9.1.0/24, 10.9.2.0/24, 10.9.3.0/24, 10.9.4.0/24, 10.9.5.0/24, 10.9.6.0/24, 10.9.7.0/24, and 4 more) become kernel routes on interface 'tun0'", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("10.9.8.0/24", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void With_KernelRoutes_false_many_peers_get_one_warning_not_one_each()
+    {
+        string tun = """ "tun0": { "Backend": "LinuxTun", "KernelRoutes": false, "Settings": { "Mtu": 1420, "Addresses": [ "10.0.0.1/24" ] } } """;
+        var (exit, _, error) = Validate(ManyPeers(9, tun));
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("warning: Interfaces:tun0:KernelRoutes: no kernel route points the AllowedIPs of 9 peers: 'p00', 'p01', 'p02', 'p03', 'p04', 'p05', 'p06', 'p07', and 1 more into the router (KernelRoutes is false)", error, StringComparison.Ordinal);
+        Assert.Single(error.Split('\n'), line => line.Contains("no kernel route points", StringComparison.Ordinal));
+
+        // Eight or fewer: one warning each, at the peer's own AllowedIPs.
+        var (_, _, few) = Validate(ManyPeers(8, tun));
+        Assert.Equal(8, few.Split('\n').Count(line => line.Contains("no kernel route points 10.9.", StringComparison.Ordinal)));
+        Assert.Contains("warning: Pipeline:Stages:1:Settings:Peers:p07:AllowedIPs: no kernel route points 10.9.7.0/24 into the router", few, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0, "")]
+    [InlineData(3, "i0, i1, i2")]
+    [InlineData(8, "i0, i1, i2, i3, i4, i5, i6, i7")]
+    [InlineData(10000, "10000 things: i0, i1, i2, i3, i4, i5, i6, i7, and 9992 more")]
+    public void Long_lists_name_eight_and_count_the_rest(int count, string expected) =>
+        Assert.Equal(expected, ConfigurationValidator.Listed(Enumerable.Range(0, count).Select(i => $"i{i}").ToList(), "things"));
+
+    [Fact]
     public void A_value_other_than_true_or_false_is_an_error_with_its_key_path()
     {
         var (exit, _, error) = Validate(Config("""[ "10.9.0.0/16" ]""", """ "tun0": { "Backend": "LinuxTun", "KernelRoutes": "maybe", "Settings": { "Mtu": 1420 } } """));
@@ -136,6 +171,22 @@ public sealed class KernelRouteValidationTests : IDisposable
           "Interfaces": { {{interfaces}} }
         }
         """);
+
+    /// <summary>A configuration with <paramref name="count"/> peers p00, p01, … each allowing 10.9.i.0/24.</summary>
+    private string ManyPeers(int count, string interfaces)
+    {
+        string peers = string.Join(",\n", Enumerable.Range(0, count).Select(i =>
+            $$"""        "p{{i:00}}": { "PublicKey": "{{Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))}}", "AllowedIPs": [ "10.9.{{i}}.0/24" ] }"""));
+        return _dir.WriteFile($"m{Guid.NewGuid():N}.json", $$"""
+            {
+              "Pipeline": { "Stages": [
+                { "Type": "Routing" },
+                { "Type": "WireGuard", "Name": "wg", "Settings": { "PrivateKeyFile": "{{_key}}", "Peers": {
+            {{peers}} } } } ] },
+              "Interfaces": { {{interfaces}} }
+            }
+            """);
+    }
 
     private static (int Exit, string Output, string Error) Validate(string file)
     {
