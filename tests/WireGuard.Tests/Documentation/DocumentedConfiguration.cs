@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace RouterHost.WireGuard.Tests.Documentation;
 
 /// <summary>
@@ -7,29 +5,13 @@ namespace RouterHost.WireGuard.Tests.Documentation;
 /// run as an operator runs it: <c>routerhost</c> itself, inside a network namespace standing for the machine.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-internal static partial class DocumentedConfiguration
+internal static class DocumentedConfiguration
 {
     /// <summary>The first ```json block after <paramref name="marker"/> in docs/<paramref name="page"/>.</summary>
-    public static string Extract(string page, string marker)
-    {
-        string text = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "docs", page));
-        int at = text.IndexOf(marker, StringComparison.Ordinal);
-        Assert.True(at >= 0, $"'{marker}' is gone from docs/{page}");
-        Match block = JsonBlock().Match(text, at);
-        Assert.True(block.Success, $"no JSON block after '{marker}' in docs/{page}");
-        return block.Groups[1].Value;
-    }
+    public static string Extract(string page, string marker) => DocumentedText.Json(page, marker);
 
     /// <summary>The first ```sh block after <paramref name="marker"/>, one command per line, comments removed.</summary>
-    public static string[] Commands(string page, string marker)
-    {
-        string text = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "docs", page));
-        int at = text.IndexOf(marker, StringComparison.Ordinal);
-        Assert.True(at >= 0, $"'{marker}' is gone from docs/{page}");
-        Match block = ShellBlock().Match(text, at);
-        Assert.True(block.Success, $"no sh block after '{marker}' in docs/{page}");
-        return [.. block.Groups[1].Value.Split('\n').Select(l => (l.Contains('#', StringComparison.Ordinal) ? l[..l.IndexOf('#', StringComparison.Ordinal)] : l).Trim()).Where(l => l.Length > 0)];
-    }
+    public static string[] Commands(string page, string marker) => DocumentedText.Commands(page, marker);
 
     /// <summary>Writes <paramref name="json"/> as a file the router trusts (mode 0600 in a 0700 folder of root's).</summary>
     public static string Write(string directory, string name, string json)
@@ -54,10 +36,4 @@ internal static partial class DocumentedConfiguration
 
         return router;
     }
-
-    [GeneratedRegex("```json\\n(.*?)\\n```", RegexOptions.Singleline)]
-    private static partial Regex JsonBlock();
-
-    [GeneratedRegex("```sh\\n(.*?)\\n```", RegexOptions.Singleline)]
-    private static partial Regex ShellBlock();
 }

@@ -10,8 +10,9 @@ namespace RouterHost.WireGuard.Tests.Interop;
 /// <summary>
 /// RouterHost as the hub of two wireguard-go spokes, each spoke in a network namespace of its own with its own veth
 /// link to the hub's namespace. The spokes know only the hub (allowed IPs: the whole overlay); the hub's firewall
-/// ([Firewall, Routing, WireGuard]) lets the spokes' group talk to itself except for telnet, which it rejects. The
-/// spokes' kernels judge what arrives: echo replies, a byte-exact stream, a refused connection.
+/// ([Firewall, Routing, WireGuard], its rules docs/configuration.md's example) lets the spokes' group talk to itself
+/// except for telnet, which it rejects. The spokes' kernels judge what arrives: echo replies, a byte-exact stream, a
+/// refused connection.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 [NeedsRoot]
@@ -20,14 +21,11 @@ public sealed class HubAndSpokeTests
     private static readonly IPAddress Spoke1 = IPAddress.Parse("10.88.0.2");
     private static readonly IPAddress Spoke2 = IPAddress.Parse("10.88.0.3");
 
-    /// <summary>Rules between two peer groups are inbound rules: a spoke's packets arrive from the wire.</summary>
-    private const string Firewall = """
-        {
-          "Rules": [
-            { "Name": "no telnet between spokes", "Direction": "inbound", "From": "group:spokes", "To": "group:spokes", "Protocol": "tcp", "Ports": [ "23" ], "Action": "reject" },
-            { "Name": "spokes to spokes", "Direction": "inbound", "From": "group:spokes", "To": "group:spokes", "Action": "accept" } ]
-        }
-        """;
+    /// <summary>
+    /// The rules are docs/configuration.md's own ("Between peers", under "## Firewall stage settings"), as written: rules
+    /// between two peer groups are inbound rules, since a spoke's packets arrive from the wire.
+    /// </summary>
+    private static readonly string Firewall = "{ " + Documentation.DocumentedConfiguration.Extract("configuration.md", "## Firewall stage settings") + " }";
 
     [Fact]
     public void Two_spokes_ping_each_other_and_carry_a_50_MB_stream_byte_exact_through_the_hub()
