@@ -14,10 +14,18 @@ namespace RouterHost.Hosting;
 /// </summary>
 internal static class StatusDocument
 {
+    /// <summary>
+    /// A writer for the document (or a part of it): text as it is, not escaped for embedding in HTML — a peer's source
+    /// <c>config+uapi</c> stays that, not <c>config\u002Buapi</c>; quotes, backslashes and control characters are still
+    /// escaped, so the document is valid JSON for any value.
+    /// </summary>
+    internal static Utf8JsonWriter CreateWriter(Stream stream, bool indented) =>
+        new(stream, new JsonWriterOptions { Indented = indented, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+
     public static byte[] Create(Router router, PipelineRunner runner, DateTime startedUtc)
     {
         using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        using (Utf8JsonWriter writer = CreateWriter(stream, indented: true))
         {
             writer.WriteStartObject();
             writer.WriteNumber("pid", Environment.ProcessId);
@@ -87,7 +95,7 @@ internal static class StatusDocument
         {
             // Written apart first, so a reporter that fails halfway cannot break the document.
             using var part = new MemoryStream();
-            using (var partWriter = new Utf8JsonWriter(part))
+            using (Utf8JsonWriter partWriter = CreateWriter(part, indented: false))
             {
                 reporter.WriteStatus(partWriter);
             }
