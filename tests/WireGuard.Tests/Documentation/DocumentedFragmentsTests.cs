@@ -39,9 +39,9 @@ public sealed class DocumentedFragmentsTests
         NamespacePair net = site.Net;
         string etc = site.Etc;
 
-        // The operator's plugins folder: a copy of the package's LinuxTun, owned by root and closed to others.
+        // The operator's plugins folder: a copy of the package's LinuxTun (root's, as the test runs).
         string folder = Path.Combine(etc, "plugins");
-        CopyFolder(Path.Combine(RepositoryPaths.HostPlugins, "LinuxTun"), Path.Combine(folder, "LinuxTun"));
+        RepositoryPaths.CopyBuiltFolder(Path.Combine(RepositoryPaths.HostPlugins, "LinuxTun"), Path.Combine(folder, "LinuxTun"));
         plugins = plugins.Replace("/opt/routerhost/plugins", folder, StringComparison.Ordinal);
 
         using var keys = new KeyPair();
@@ -111,25 +111,5 @@ public sealed class DocumentedFragmentsTests
         Match line = Regex.Match(list, Regex.Escape(folder) + "  sha256 ([0-9a-f]{64})");
         Assert.True(line.Success, list);
         return line.Groups[1].Value;
-    }
-
-    /// <summary>Copies a plugin folder as an operator installs one: folders 0755, files 0644, whatever the umask.</summary>
-    private static void CopyFolder(string from, string to)
-    {
-        const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
-        Directory.CreateDirectory(to);
-        File.SetUnixFileMode(to, Readable | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
-        File.SetUnixFileMode(Path.GetDirectoryName(to)!, Readable | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
-        foreach (string file in Directory.GetFiles(from))
-        {
-            string copy = Path.Combine(to, Path.GetFileName(file));
-            File.Copy(file, copy);
-            File.SetUnixFileMode(copy, Readable);
-        }
-
-        foreach (string directory in Directory.GetDirectories(from))
-        {
-            CopyFolder(directory, Path.Combine(to, Path.GetFileName(directory)));
-        }
     }
 }
