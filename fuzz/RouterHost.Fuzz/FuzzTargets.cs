@@ -18,6 +18,7 @@ internal static class FuzzTargets
         (UapiTarget.TargetName, static () => new UapiTarget()),
         (WgQuickTarget.TargetName, static () => new WgQuickTarget()),
         (PluginRuntimeConfigTarget.TargetName, static () => new PluginRuntimeConfigTarget()),
+        (AeadTarget.TargetName, static () => new AeadTarget()),
     ];
 
     /// <summary>The names, in campaign order.</summary>

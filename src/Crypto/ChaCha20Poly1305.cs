@@ -74,6 +74,10 @@ public sealed class ChaCha20Poly1305 : AeadAlgorithm
             OpenSslChaCha20Poly1305.Seal(context.DangerousGetHandle(), null, nonce, plaintext, length, ad, adLength, ciphertext, tag);
             pool.Return(context, slot);
         }
+        else if (backend == NativeBackend.Avx512)
+        {
+            Avx512ChaCha20Poly1305.Seal(key.SecretPointer, nonce, plaintext, length, ad, adLength, ciphertext, tag);
+        }
         else if (backend == NativeBackend.Sodium)
         {
             SodiumChaCha20Poly1305.Seal(key.SecretPointer, nonce, plaintext, length, ad, adLength, ciphertext, tag);
@@ -93,6 +97,11 @@ public sealed class ChaCha20Poly1305 : AeadAlgorithm
             bool ok = OpenSslChaCha20Poly1305.Open(context.DangerousGetHandle(), null, nonce, ciphertext, length, tag, ad, adLength, plaintext);
             pool.Return(context, slot);
             return ok;
+        }
+
+        if (backend == NativeBackend.Avx512)
+        {
+            return Avx512ChaCha20Poly1305.Open(key.SecretPointer, nonce, ciphertext, length, tag, ad, adLength, plaintext);
         }
 
         if (backend == NativeBackend.Sodium)

@@ -24,7 +24,10 @@ public static class CryptoLibrary
     public static string? SodiumSource =>
         !SodiumLibrary.IsSupported ? null : Interop.Libraries.SodiumIsNSecs ? "NSec.Cryptography" : "system";
 
-    /// <summary>"OpenSSL", "libsodium" or "none": the library carrying (X)ChaCha20-Poly1305.</summary>
+    /// <summary>
+    /// "AVX-512" (our own C#, where the CPU has AVX-512 F and VL: every message size), "OpenSSL" (libsodium's single call
+    /// below 96 bytes when it is present), "libsodium" or "none": what carries (X)ChaCha20-Poly1305.
+    /// </summary>
     public static string AeadProvider => Name(BackendChoice.ChaCha20Poly1305);
 
     /// <summary>
@@ -39,7 +42,8 @@ public static class CryptoLibrary
     /// falls back to EVP, why the provider's functions were not used.
     /// </summary>
     public static string AeadDescription =>
-        $"ChaCha20-Poly1305 from {AeadProvider} (OpenSSL {OpenSslVersion ?? "absent"}, " +
+        $"ChaCha20-Poly1305 from {(AeadProvider == "AVX-512" ? "RouterHost's own AVX-512 code, OpenSSL the fallback" : AeadProvider)} " +
+        $"(OpenSSL {OpenSslVersion ?? "absent"}, " +
         $"libsodium {(SodiumVersion is null ? "absent" : $"{SodiumVersion} from {SodiumSource}")}; " +
         (OpenSslAeadPath switch
         {
@@ -55,6 +59,7 @@ public static class CryptoLibrary
 
     private static string Name(NativeBackend backend) => backend switch
     {
+        NativeBackend.Avx512 => "AVX-512",
         NativeBackend.OpenSsl => "OpenSSL",
         NativeBackend.Sodium => "libsodium",
         _ => "none",

@@ -38,7 +38,11 @@ public sealed class XChaCha20Poly1305 : AeadAlgorithm
         Derive(key, nonce, subkey, innerNonce);
         try
         {
-            if (backend == NativeBackend.OpenSsl)
+            if (backend == NativeBackend.Avx512)
+            {
+                Avx512ChaCha20Poly1305.Seal(subkey, innerNonce, plaintext, length, ad, adLength, ciphertext, tag);
+            }
+            else if (backend == NativeBackend.OpenSsl)
             {
                 CipherContextPool pool = key.ContextPool;
                 SafeHandle context = pool.Rent(out int slot);
@@ -68,6 +72,11 @@ public sealed class XChaCha20Poly1305 : AeadAlgorithm
         Derive(key, nonce, subkey, innerNonce);
         try
         {
+            if (backend == NativeBackend.Avx512)
+            {
+                return Avx512ChaCha20Poly1305.Open(subkey, innerNonce, ciphertext, length, tag, ad, adLength, plaintext);
+            }
+
             if (backend == NativeBackend.OpenSsl)
             {
                 CipherContextPool pool = key.ContextPool;

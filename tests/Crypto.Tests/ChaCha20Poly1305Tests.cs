@@ -52,16 +52,19 @@ public sealed class ChaCha20Poly1305Tests
     [Theory]
     [InlineData("OpenSsl")]
     [InlineData("Sodium")]
+    [InlineData("Avx512")]
     public void Seal_matches_RFC8439_section_2_8_2(string backendName) => Sunscreen.AssertSeals(Parse(backendName));
 
     [Theory]
     [InlineData("OpenSsl")]
     [InlineData("Sodium")]
+    [InlineData("Avx512")]
     public void Open_matches_RFC8439_section_2_8_2(string backendName) => Sunscreen.AssertOpens(Parse(backendName));
 
     [Theory]
     [InlineData("OpenSsl")]
     [InlineData("Sodium")]
+    [InlineData("Avx512")]
     public void Open_decrypts_RFC8439_appendix_A5(string backendName)
     {
         NativeBackend backend = Parse(backendName);
@@ -108,6 +111,9 @@ public sealed class ChaCha20Poly1305Tests
     [InlineData("Sodium", 0)]
     [InlineData("Sodium", 57)]
     [InlineData("Sodium", 113)]
+    [InlineData("Avx512", 0)]
+    [InlineData("Avx512", 57)]
+    [InlineData("Avx512", 113)]
     public void Open_returns_false_and_clears_output_when_a_ciphertext_byte_flips(string backendName, int index)
     {
         byte[] plaintext = new byte[SunscreenPlaintext.Length];
@@ -121,6 +127,8 @@ public sealed class ChaCha20Poly1305Tests
     [InlineData("OpenSsl", 15)]
     [InlineData("Sodium", 0)]
     [InlineData("Sodium", 15)]
+    [InlineData("Avx512", 0)]
+    [InlineData("Avx512", 15)]
     public void Open_returns_false_when_a_tag_byte_flips(string backendName, int tagIndex)
     {
         Assert.False(Sunscreen.OpensFlipped(Parse(backendName), SunscreenPlaintext.Length + tagIndex, 0x80, new byte[SunscreenPlaintext.Length]));
@@ -129,6 +137,7 @@ public sealed class ChaCha20Poly1305Tests
     [Theory]
     [InlineData("OpenSsl")]
     [InlineData("Sodium")]
+    [InlineData("Avx512")]
     public void Open_returns_false_when_the_associated_data_differs(string backendName)
     {
         NativeBackend backend = Parse(backendName);
@@ -143,6 +152,7 @@ public sealed class ChaCha20Poly1305Tests
     [Theory]
     [InlineData("OpenSsl")]
     [InlineData("Sodium")]
+    [InlineData("Avx512")]
     public void Open_returns_false_under_a_different_key_or_nonce(string backendName)
     {
         NativeBackend backend = Parse(backendName);

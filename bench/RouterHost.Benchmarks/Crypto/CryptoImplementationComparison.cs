@@ -82,6 +82,7 @@ internal static class CryptoImplementationComparison
             aead.Seal(key, nonce, message.AsSpan(0, size), default, sealedMessage);
             byte[] opened = GC.AllocateArray<byte>(size + 16, pinned: true);
             rows.Add(new($"seal {size} B", "OpenSSL (provider functions) — baseline", size, 1, () => aead.Seal(NativeBackend.OpenSsl, key, nonce, message.AsSpan(0, size), default, message)));
+            rows.Add(new($"seal {size} B", "ours, C# over AVX-512", size, 1, () => aead.Seal(NativeBackend.Avx512, key, nonce, message.AsSpan(0, size), default, message)));
             rows.Add(new($"seal {size} B", "libsodium 1.0.22 direct", size, 1, () => aead.Seal(NativeBackend.Sodium, key, nonce, message.AsSpan(0, size), default, message)));
             rows.Add(new($"seal {size} B", "NSec API", size, 1, () => NSecAead.ChaCha20Poly1305.Encrypt(nsecKey, nonce, default, message.AsSpan(0, size), message)));
             rows.Add(new($"seal {size} B", "public API (BackendChoice)", size, 1, () => aead.Seal(key, 7UL, message, default)));
@@ -89,6 +90,11 @@ internal static class CryptoImplementationComparison
             {
                 sealedMessage.CopyTo(opened, 0);
                 aead.Open(NativeBackend.OpenSsl, key, nonce, opened, default, opened.AsSpan(0, size));
+            }));
+            rows.Add(new($"open {size} B", "ours, C# over AVX-512", size, 1, () =>
+            {
+                sealedMessage.CopyTo(opened, 0);
+                aead.Open(NativeBackend.Avx512, key, nonce, opened, default, opened.AsSpan(0, size));
             }));
             rows.Add(new($"open {size} B", "libsodium 1.0.22 direct", size, 1, () =>
             {
@@ -105,6 +111,7 @@ internal static class CryptoImplementationComparison
         AeadRunBenchmarks run = new();
         run.Setup();
         rows.Add(new("seal 45 × 1420 B", "OpenSSL (provider functions), per packet — baseline", 1420, 45, () => run.Run_OpenSsl()));
+        rows.Add(new("seal 45 × 1420 B", "ours, C# over AVX-512, per packet", 1420, 45, () => run.Run_Avx512()));
         rows.Add(new("seal 45 × 1420 B", "libsodium 1.0.22 direct, per packet", 1420, 45, () => run.Run_Sodium()));
         rows.Add(new("seal 45 × 1420 B", "public API, per packet", 1420, 45, () => run.Run_Api()));
         rows.Add(new("seal 45 × 1420 B", "OpenSSL, one context for the batch", 1420, 45, () => run.Run_OpenSslBatch()));
@@ -122,6 +129,7 @@ internal static class CryptoImplementationComparison
         cookie.Setup();
         rows.Add(new("XChaCha20-Poly1305 cookie (16 B)", "libsodium 1.0.22, one call — baseline", 0, 1, () => cookie.Seal_Sodium()));
         rows.Add(new("XChaCha20-Poly1305 cookie (16 B)", "managed HChaCha20 + OpenSSL", 0, 1, () => cookie.Seal_OpenSsl()));
+        rows.Add(new("XChaCha20-Poly1305 cookie (16 B)", "managed HChaCha20 + ours over AVX-512", 0, 1, () => cookie.Seal_Avx512()));
         rows.Add(new("XChaCha20-Poly1305 cookie (16 B)", "NSec API", 0, 1, () => cookie.Seal_NSec()));
         return rows;
     }

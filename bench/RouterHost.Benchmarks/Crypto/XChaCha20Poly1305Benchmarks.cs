@@ -48,6 +48,10 @@ public class XChaCha20Poly1305Benchmarks
     [Benchmark]
     public void Seal_OpenSsl() => _algorithm.Seal(NativeBackend.OpenSsl, _key, _nonce, _cookie, _ad, _output);
 
+    /// <summary>Managed HChaCha20, then our ChaCha20-Poly1305 over AVX-512.</summary>
+    [Benchmark]
+    public void Seal_Avx512() => _algorithm.Seal(NativeBackend.Avx512, _key, _nonce, _cookie, _ad, _output);
+
     /// <summary>NSec's XChaCha20-Poly1305 with its Key object.</summary>
     [Benchmark]
     public void Seal_NSec() => NSecAead.XChaCha20Poly1305.Encrypt(_nsecKey, _nonce, _ad, _cookie, _output);

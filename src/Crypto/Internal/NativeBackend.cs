@@ -6,4 +6,7 @@ internal enum NativeBackend
     None = 0,
     OpenSsl,
     Sodium,
+
+    /// <summary>No library: our own C# over AVX-512 (<see cref="Avx512ChaCha20Poly1305"/>).</summary>
+    Avx512,
 }
