@@ -42,6 +42,8 @@ profile_one() {
 }
 
 # profile_table DATA SORT ROWS: perf report's self-time shares sorted by SORT, the first ROWS rows as markdown.
+# (The awk scripts read to the end rather than exit early: an early exit would kill perf report with SIGPIPE,
+# which pipefail turns into a failed run.)
 profile_table() {
     local data=$1 sort=$2 rows=$3
     local header=${sort//,/ | } rule='| ---: |' i
@@ -50,9 +52,9 @@ profile_table() {
     perf report -i "$data" --no-children --sort "$sort" --stdio -q -g none --percent-limit 0.3 2>/dev/null |
         awk -v rows="$rows" 'NF >= 2 && $0 ~ /%/ {
             line = $0; sub(/^ +/, "", line); sub(/ +$/, "", line); n = split(line, f, /  +/)
-            if (f[1] !~ /%$/) next
+            if (f[1] !~ /%$/ || shown >= rows) next
             out = "| " f[1]; for (i = 2; i <= n; i++) out = out " | " f[i]; print out " |"
-            if (++shown >= rows) exit }'
+            shown++ }'
 }
 
 # profile_threads DATA SYSTEM ROWS: the busiest threads, each named by its node (A sends, B receives) and name.
@@ -65,12 +67,12 @@ profile_threads() {
             {
                 line = $0; sub(/^ +/, "", line); sub(/ +$/, "", line)
                 share = line; sub(/ .*/, "", share)
-                if (share !~ /%$/) next
+                if (share !~ /%$/ || shown >= rows) next
                 rest = line; sub(/^[^ ]+ +/, "", rest)
                 tid = rest; sub(/:.*/, "", tid); name = rest; sub(/^[0-9]+:/, "", name)
                 node = (tid in side) ? side[tid] : (tid == 0 ? "idle" : "-")
                 print "| " share " | " node " | " name " |"
-                if (++shown >= rows) exit
+                shown++
             }' "$run_dir/threads-$sys.tsv" -
 }
 
