@@ -292,7 +292,7 @@ write_results() {
         machine_info
         printf -- '- iperf3 %s s per run, %s run(s) (median), streams %s, client in %s, server in %s; overlay MTU %s; warm-up %s s after each bring-up; runs interleaved by round\n' \
             "$duration" "$runs" "${streams[*]}" "$ns_a" "$ns_b" "$overlay_mtu" "$warmup"
-        printf -- '- RouterHost: 2 TUN queues, 2 sockets, BatchSize 64 (unless the row says otherwise); nebula routines %s\n' "$nebula_routines"
+        printf -- '- RouterHost: 2 TUN queues, 2 sockets, BatchSize 64 (unless the row says otherwise); nebula routines %s, cipher %s\n' "$nebula_routines" "$nebula_cipher"
         printf -- '- command: `%s`\n\n' "$command_line"
         results_table
         baseline_lines

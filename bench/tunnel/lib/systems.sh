@@ -353,6 +353,7 @@ listen:
   write_buffer: 10485760
   udp_offloads: true
 routines: $nebula_routines
+cipher: $nebula_cipher
 punchy:
   punch: false
 relay:

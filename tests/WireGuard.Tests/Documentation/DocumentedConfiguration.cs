@@ -23,10 +23,10 @@ internal static class DocumentedConfiguration
     }
 
     /// <summary>Starts <c>routerhost run --config FILE</c> in <paramref name="ns"/>, its control socket in <paramref name="directory"/>; waits until it is ready.</summary>
-    public static RouterHostProcess Run(NetworkNamespace ns, string file, string directory, out string socket)
+    public static RouterHostProcess Run(NetworkNamespace ns, string file, string directory, out string socket, IReadOnlyDictionary<string, string>? environment = null)
     {
         socket = Path.Combine(directory, "control.sock");
-        RouterHostProcess router = RouterHostProcess.Start(["run", "--config", file, $"Control:Socket={socket}"], networkNamespace: ns.Name);
+        RouterHostProcess router = RouterHostProcess.Start(["run", "--config", file, $"Control:Socket={socket}"], environment, networkNamespace: ns.Name);
         if (!router.WaitForOutput("RouterHost ready", TimeSpan.FromSeconds(60)))
         {
             string output = router.Output;
