@@ -8,7 +8,7 @@
 # All three use the overlay MTU 1420.
 
 readonly all_systems=(veth routerhost routerhost-tun-offloads-off routerhost-udp-gso-off routerhost-udp-gro-off
-    routerhost-batch-1 routerhost-all-off wireguard-go nebula)
+    routerhost-batch-1 routerhost-realtime routerhost-all-off wireguard-go nebula)
 readonly overlay_mtu=1420
 # routerhost-baseline: the plain RouterHost configuration run by another build (--baseline DLL), so that a change
 # is measured against the build before it in the same run; it is not in all_systems and runs only when asked for.
@@ -34,6 +34,7 @@ system_label() {
         routerhost-udp-gso-off) echo "RouterHost, UDP GSO off" ;;
         routerhost-udp-gro-off) echo "RouterHost, UDP GRO off" ;;
         routerhost-batch-1) echo "RouterHost, batching off" ;;
+        routerhost-realtime) echo "RouterHost, lanes SCHED_FIFO (Pipeline:RealtimePriority 10)" ;;
         routerhost-all-off) echo "RouterHost, all of these off" ;;
         wireguard-go) echo "wireguard-go${wggo_version:+ $wggo_version}" ;;
         nebula) echo "nebula${nebula_version:+ $nebula_version}" ;;
@@ -190,7 +191,7 @@ routerhost_keys() {
 
 # routerhost_config SIDE VARIANT: writes $tmp/rh-SIDE.json.
 routerhost_config() {
-    local side=$1 variant=$2 other own_ip other_ip port other_port other_underlay batch=64 tun_offloads='' udp_offloads=''
+    local side=$1 variant=$2 other own_ip other_ip port other_port other_underlay batch=64 tun_offloads='' udp_offloads='' pipeline_extra=''
     if [ "$side" = a ]; then
         other=b own_ip=10.88.0.1 other_ip=10.88.0.2 port=51820 other_port=51821 other_underlay=$underlay_b
     else
@@ -202,6 +203,7 @@ routerhost_config() {
         routerhost-udp-gso-off) udp_offloads=', "Offloads": { "Gso": false }' ;;
         routerhost-udp-gro-off) udp_offloads=', "Offloads": { "Gro": false }' ;;
         routerhost-batch-1) batch=1 ;;
+        routerhost-realtime) pipeline_extra=', "RealtimePriority": 10' ;;
         routerhost-all-off)
             tun_offloads=', "Offloads": { "Enabled": false }'
             udp_offloads=', "Offloads": { "Gso": false, "Gro": false }'
@@ -215,7 +217,7 @@ routerhost_config() {
     cat >"$tmp/rh-$side.json" <<EOF
 {
   "Control": { "Socket": "$tmp/rh-$side.sock" },
-  "Pipeline": { "BatchSize": $batch, "Stages": [
+  "Pipeline": { "BatchSize": $batch$pipeline_extra, "Stages": [
     { "Type": "Routing", "Settings": { "Routes": [ { "Destination": "$own_ip/32", "Interface": "tun" } ] } },
     { "Type": "WireGuard", "Name": "wg", "Settings": {
         "PrivateKeyFile": "$tmp/rh-$side.key", "ListenPort": $port, "ListenAddresses": [ "0.0.0.0" ], "Sockets": 2$udp_offloads,

@@ -11,6 +11,7 @@ internal static class ConfigurationKeys
     public const string BatchSize = "BatchSize";
     public const string Stages = "Stages";
     public const string CpuAffinity = "CpuAffinity";
+    public const string RealtimePriority = "RealtimePriority";
     public const string Interfaces = "Interfaces";
     public const string Backend = "Backend";
     public const string Groups = "Groups";

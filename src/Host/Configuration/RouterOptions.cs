@@ -19,7 +19,8 @@ internal sealed record RouterOptions(
 /// <param name="BatchSize">Most packets read and processed as one batch.</param>
 /// <param name="Stages">The stages, inside (index 0) to outside.</param>
 /// <param name="CpuAffinity">The CPU of each lane's thread (lane i: entry i mod count), or null when threads float.</param>
-internal sealed record PipelineOptions(int BatchSize, IReadOnlyList<StageOptions> Stages, IReadOnlyList<int>? CpuAffinity = null);
+/// <param name="RealtimePriority">The <c>SCHED_FIFO</c> priority of each lane's thread (1..99), or 0: normal scheduling.</param>
+internal sealed record PipelineOptions(int BatchSize, IReadOnlyList<StageOptions> Stages, IReadOnlyList<int>? CpuAffinity = null, int RealtimePriority = 0);
 
 /// <summary>One stage of the chain.</summary>
 /// <param name="Name">Unique name in the chain (defaults to the type).</param>

@@ -14,6 +14,9 @@ internal static class RouterOptionsReader
 {
     public const int DefaultBatchSize = 64;
     public const int MaxBatchSize = 1024;
+
+    /// <summary>The highest <c>SCHED_FIFO</c> priority Linux has.</summary>
+    public const int MaxRealtimePriority = 99;
     public const double DefaultShutdownTimeoutSeconds = 5;
     public const string DefaultControlSocket = "/run/routerhost/control.sock";
 
@@ -21,7 +24,7 @@ internal static class RouterOptionsReader
         [ConfigurationKeys.Plugins, ConfigurationKeys.Pipeline, ConfigurationKeys.Interfaces, ConfigurationKeys.Shutdown, ConfigurationKeys.Control, ConfigurationKeys.Serilog, ConfigurationKeys.Metrics, ConfigurationKeys.Log];
 
     private static readonly string[] s_pluginsKeys = ["Path", "Paths", "Sha256"];
-    private static readonly string[] s_pipelineKeys = [ConfigurationKeys.BatchSize, ConfigurationKeys.Stages, ConfigurationKeys.CpuAffinity];
+    private static readonly string[] s_pipelineKeys = [ConfigurationKeys.BatchSize, ConfigurationKeys.Stages, ConfigurationKeys.CpuAffinity, ConfigurationKeys.RealtimePriority];
     private static readonly string[] s_stageKeys = [ConfigurationKeys.Name, ConfigurationKeys.Type, ConfigurationKeys.Settings];
     private static readonly string[] s_interfaceKeys = [ConfigurationKeys.Backend, ConfigurationKeys.Groups, ConfigurationKeys.KernelRoutes, ConfigurationKeys.Settings];
     private static readonly string[] s_shutdownKeys = ["TimeoutSeconds"];
@@ -169,6 +172,7 @@ internal static class RouterOptionsReader
         CheckKeys(reader, section, s_pipelineKeys);
         int batchSize = (int)reader.Integer(section, ConfigurationKeys.BatchSize, DefaultBatchSize, 1, MaxBatchSize);
         IReadOnlyList<int>? affinity = ReadCpuAffinity(section.GetSection(ConfigurationKeys.CpuAffinity), problems);
+        int realtimePriority = (int)reader.Integer(section, ConfigurationKeys.RealtimePriority, 0, 0, MaxRealtimePriority);
 
         var stages = new List<StageOptions>();
         var namesSeen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -199,7 +203,7 @@ internal static class RouterOptionsReader
             stages.Add(new StageOptions(name, type, stage.Path));
         }
 
-        return new PipelineOptions(batchSize, stages, affinity);
+        return new PipelineOptions(batchSize, stages, affinity, realtimePriority);
     }
 
     private static List<InterfaceOptions> ReadInterfaces(IConfigurationSection section, SettingsReader reader)

@@ -200,6 +200,7 @@ internal sealed partial class PipelineRunner : IDisposable
                     ? new QueueWorker(sources[lane.Source].Stage, lane.Stage, sources[lane.Source].Queue, lane.Number, _router.Stages, egress, _peerOwners, _router.BatchSize, _logger)
                     : new QueueWorker(interfaces[lane.Interface], interfaces[lane.Interface].Container.Queues[lane.Queue], lane.Number, _router.Stages, egress, _peerOwners, _router.BatchSize, _logger);
                 worker.Cpu = lane.Cpu;
+                worker.RealtimePriority = _router.RealtimePriority;
                 _workers.Add(worker);
             }
         }

@@ -156,6 +156,9 @@ internal sealed partial class QueueWorker : IDisposable
     /// <summary>The CPU this worker's thread pins itself to when it starts; null: the thread floats.</summary>
     public int? Cpu { get; set; }
 
+    /// <summary>The <c>SCHED_FIFO</c> priority this worker's thread takes when it starts (1..99); 0: normal scheduling.</summary>
+    public int RealtimePriority { get; set; }
+
     private void Run(Action<QueueWorker, Exception> onFault)
     {
         if (Cpu is { } cpu && OperatingSystem.IsLinux())
@@ -167,6 +170,18 @@ internal sealed partial class QueueWorker : IDisposable
             else
             {
                 Log.PinFailed(_logger, _name, _queueIndex, error!);
+            }
+        }
+
+        if (RealtimePriority > 0 && OperatingSystem.IsLinux())
+        {
+            if (Linux.ThreadScheduling.TrySetFifo(RealtimePriority, out string? error))
+            {
+                Log.Realtime(_logger, _name, _queueIndex, RealtimePriority);
+            }
+            else
+            {
+                Log.RealtimeFailed(_logger, _name, _queueIndex, error!);
             }
         }
 
@@ -602,6 +617,12 @@ internal sealed partial class QueueWorker : IDisposable
 
         [LoggerMessage(EventId = 104, Level = LogLevel.Warning, Message = "Worker {Interface}/q{Queue} could not be pinned ({Error}); it runs unpinned")]
         public static partial void PinFailed(ILogger logger, string @interface, int queue, string error);
+
+        [LoggerMessage(EventId = 105, Level = LogLevel.Debug, Message = "Worker {Interface}/q{Queue} runs SCHED_FIFO at priority {Priority}")]
+        public static partial void Realtime(ILogger logger, string @interface, int queue, int priority);
+
+        [LoggerMessage(EventId = 106, Level = LogLevel.Warning, Message = "Worker {Interface}/q{Queue} could not take Pipeline:RealtimePriority ({Error}); it runs at normal priority")]
+        public static partial void RealtimeFailed(ILogger logger, string @interface, int queue, string error);
 
         [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "Flushing writes to {Interface} failed")]
         public static partial void FlushFailed(ILogger logger, Exception exception, string @interface);

@@ -16,8 +16,9 @@ internal sealed class Router : IDisposable
 {
     private bool _disposed;
 
-    private Router(PortRegistry ports, RouterInterface[] interfaces, RouterStage[] stages, int batchSize, IReadOnlyList<int>? cpuAffinity)
+    private Router(PortRegistry ports, RouterInterface[] interfaces, RouterStage[] stages, int batchSize, IReadOnlyList<int>? cpuAffinity, int realtimePriority)
     {
+        RealtimePriority = realtimePriority;
         Ports = ports;
         Interfaces = interfaces;
         Stages = stages;
@@ -40,6 +41,9 @@ internal sealed class Router : IDisposable
 
     /// <summary>The CPU each runner lane's thread is pinned to (lane i: entry i mod count); null when threads are not pinned.</summary>
     public IReadOnlyList<int>? CpuAffinity { get; }
+
+    /// <summary>The <c>SCHED_FIFO</c> priority each runner lane's thread takes (1..99), or 0: normal scheduling.</summary>
+    public int RealtimePriority { get; }
 
     public static Router Build(RouterOptions options, IConfiguration configuration, PluginCatalog catalog, ILoggerFactory loggerFactory)
     {
@@ -103,7 +107,7 @@ internal sealed class Router : IDisposable
 
             // Every peer is known now; the containers remove these routes (and rules) when they close.
             KernelRoutes? kernelRoutes = KernelRoutes.Start(options.Interfaces, interfaces, stages, ports, loggerFactory);
-            return new Router(ports, [.. interfaces], [.. stages], options.Pipeline.BatchSize, options.Pipeline.CpuAffinity) { KernelRoutes = kernelRoutes };
+            return new Router(ports, [.. interfaces], [.. stages], options.Pipeline.BatchSize, options.Pipeline.CpuAffinity, options.Pipeline.RealtimePriority) { KernelRoutes = kernelRoutes };
         }
         catch
         {
