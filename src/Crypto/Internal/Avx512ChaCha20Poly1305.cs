@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using System.Security.Cryptography;
@@ -13,7 +14,7 @@ namespace RouterHost.Crypto.Internal;
 /// once, one block per 64-bit lane in radix 2^26 (five 26-bit limbs, <c>vpmuludq</c>): each lane's accumulator is
 /// multiplied by r^8 per step, and the lanes are folded with r^8 … r^1 at the end; messages under
 /// <see cref="VectorPolyBlocks"/> blocks and the tail run the same arithmetic one block at a time. Nothing allocates;
-/// the keystream and one-time key on the stack are wiped before return.
+/// the keystream, the one-time key and Poly1305's state on the stack are wiped before return.
 /// </summary>
 internal static unsafe class Avx512ChaCha20Poly1305
 {
@@ -35,8 +36,8 @@ internal static unsafe class Avx512ChaCha20Poly1305
         InitializeState(state, key, nonce);
         byte* stream = stackalloc byte[1024];
 
-        // Pass 1: blocks 0..15 (block 0 is the Poly1305 key), or 0..3 for a short message; then 16 blocks a pass, the
-        // tail through 8-block passes.
+        // Pass 1: blocks 0..15 (block 0 is the Poly1305 key), 0..7 or 0..3 for a shorter message; then 16 blocks a
+        // pass, the tail in one 8- or 4-block pass.
         uint blocks = FirstPass(state, length, stream);
         int first = Math.Min(length, ((int)blocks - 1) * 64);
         Poly1305 poly = new(stream);
@@ -48,6 +49,7 @@ internal static unsafe class Avx512ChaCha20Poly1305
         poly.Padded(ciphertext, length);
         poly.Lengths(adLength, length);
         poly.Finish(tag);
+        Poly1305.Wipe(ref poly);
     }
 
     [SkipLocalsInit]
@@ -63,6 +65,7 @@ internal static unsafe class Avx512ChaCha20Poly1305
         poly.Lengths(adLength, length);
         byte* computed = stackalloc byte[16];
         poly.Finish(computed);
+        Poly1305.Wipe(ref poly);
         if (!CryptographicOperations.FixedTimeEquals(new ReadOnlySpan<byte>(computed, 16), new ReadOnlySpan<byte>(tag, 16)))
         {
             CryptographicOperations.ZeroMemory(new Span<byte>(stream, 1024));
@@ -88,6 +91,7 @@ internal static unsafe class Avx512ChaCha20Poly1305
         Poly1305 poly = new(key);
         poly.Padded(message, length);
         poly.Finish(tag);
+        Poly1305.Wipe(ref poly);
     }
 
     private static void InitializeState(uint* state, byte* key, byte* nonce)
@@ -608,6 +612,10 @@ internal static unsafe class Avx512ChaCha20Poly1305
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector512<ulong> Mul(Vector512<ulong> a, Vector512<ulong> b) => Avx512F.Multiply(a.AsUInt32(), b.AsUInt32());
+
+        /// <summary>Clears the one-time key (r, s) and the accumulator from the stack.</summary>
+        public static void Wipe(ref Poly1305 poly) =>
+            CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(new Span<Poly1305>(ref poly)));
 
         /// <summary>Writes (h mod p + s) mod 2^128.</summary>
         public void Finish(byte* tag)
